@@ -1,0 +1,310 @@
+"""ACME account configuration: the Sectigo connector's `acme-accounts.yaml`, accepted unchanged, plus keys of ours.
+
+    accounts:
+      sectigo-ov:
+        - acme-endpoint: https://acme.sectigo.com/v2/OV
+          eab-key: <key id>
+          eab-hmac-key: <base64url HMAC key>
+          email: pki@example.com
+          RenewBeforeDays: 30
+          KeyType: RSA            # RSA or EC (ECDSA)
+          KeySize: 2048           # RSA: 2048, 3072, 4096; EC: 256, 384
+          # ours, all optional:
+          preferred-chain: "ISRG Root X1"     # issuer CN of the chain root to prefer
+          hosted-zones: {example.com: Z0123456789ABC}   # explicit zone per domain suffix
+          ca-bundle: /path/to/ca.pem          # or inline PEM: trust roots for a private ACME CA's HTTPS
+    default-account: sectigo-ov             # ours, optional; the only account is the default otherwise
+
+The whole file is validated at load; every error names the alias and the field. The EAB HMAC key never leaves
+this module except through `eab_hmac_keys()` (which the CLI writes to Secrets Manager): `AccountConfig` and
+the deployed JSON (`Config.to_json`) hold no secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from certlib.exceptions import ConfigError
+from certlib.keys import KEY_TYPES
+
+ALIAS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+ZONE_ID_PATTERN = re.compile(r"[A-Z0-9]{1,32}")
+SECTIGO_FIELDS = ("acme-endpoint", "eab-key", "eab-hmac-key", "email", "RenewBeforeDays", "KeyType", "KeySize")
+OUR_FIELDS = ("preferred-chain", "hosted-zones", "ca-bundle")
+DEFAULT_KEY_TYPE = "ec256"
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """One ACME account, without its EAB HMAC key (that lives in Secrets Manager)."""
+
+    alias: str
+    directory_url: str
+    email: str | None = None
+    eab_key_id: str | None = None
+    renew_before_days: int | None = None
+    key_type: str = DEFAULT_KEY_TYPE
+    preferred_chain: str | None = None
+    hosted_zones: dict[str, str] = field(default_factory=dict)
+    ca_bundle: str | None = None
+
+    @property
+    def uses_eab(self) -> bool:
+        return self.eab_key_id is not None
+
+
+@dataclass(frozen=True)
+class Config:
+    accounts: dict[str, AccountConfig]
+    default_account: str
+
+    def account(self, alias: str | None) -> AccountConfig:
+        """The account for an alias (the default one for None); raises ConfigError for an unknown alias."""
+        chosen = alias or self.default_account
+        try:
+            return self.accounts[chosen]
+        except KeyError:
+            known = ", ".join(sorted(self.accounts))
+            raise ConfigError(f"unknown ACME account alias {chosen!r}; configured aliases: {known}") from None
+
+    def to_json(self) -> str:
+        """The deployable form: no secret in it."""
+        return json.dumps(
+            {"default_account": self.default_account, "accounts": {a: asdict(c) for a, c in self.accounts.items()}},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        """Raises ConfigError when the deployed JSON is not what `to_json` writes."""
+        try:
+            data = json.loads(text)
+            accounts = {alias: AccountConfig(**values) for alias, values in data["accounts"].items()}
+            config = cls(accounts=accounts, default_account=data["default_account"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"the deployed configuration is not valid: {exc}") from exc
+        config.account(None)
+        return config
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A validated acme-accounts.yaml: the deployable config and, apart, the EAB HMAC keys by alias."""
+
+    config: Config
+    eab_hmac_keys: dict[str, str] = field(repr=False)
+
+
+def load_accounts_file(path: str | Path) -> LoadedFile:
+    """Read and validate an acme-accounts.yaml. Raises ConfigError naming the file, alias and field."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the account file: {exc.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{line}: fix the syntax and load it again") from None
+    return parse_accounts(document, source=str(path), base_dir=path.parent)
+
+
+def parse_accounts(document: Any, source: str = "acme-accounts.yaml", base_dir: Path | None = None) -> LoadedFile:
+    """Validate the parsed YAML document. Raises ConfigError with one clear message."""
+    if not isinstance(document, dict) or not isinstance(document.get("accounts"), dict) or not document["accounts"]:
+        raise ConfigError(f"{source}: expected a top-level 'accounts:' mapping of alias to account settings")
+    unknown_top = sorted(set(document) - {"accounts", "default-account"})
+    if unknown_top:
+        raise ConfigError(f"{source}: unknown top-level key(s) {', '.join(map(repr, unknown_top))}")
+    accounts: dict[str, AccountConfig] = {}
+    hmac_keys: dict[str, str] = {}
+    for alias, raw in document["accounts"].items():
+        alias = str(alias)
+        where = f"{source}: account {alias!r}"
+        if not ALIAS_PATTERN.fullmatch(alias):
+            raise ConfigError(f"{where}: an alias is 1-64 letters, digits, '.', '_' or '-'")
+        values = _merge_entries(raw, where)
+        account, hmac_key = _parse_account(alias, values, where, base_dir)
+        accounts[alias] = account
+        if hmac_key is not None:
+            hmac_keys[alias] = hmac_key
+    default = document.get("default-account")
+    if default is None:
+        if len(accounts) != 1:
+            raise ConfigError(f"{source}: several accounts are configured: name one with 'default-account:'")
+        default = next(iter(accounts))
+    if default not in accounts:
+        raise ConfigError(f"{source}: default-account {default!r} is not one of the configured aliases")
+    return LoadedFile(config=Config(accounts=accounts, default_account=str(default)), eab_hmac_keys=hmac_keys)
+
+
+def _merge_entries(raw: Any, where: str) -> dict[str, Any]:
+    """The Sectigo format puts an alias's settings in a list: one mapping, or one mapping per key."""
+    entries = raw if isinstance(raw, list) else [raw]
+    merged: dict[str, Any] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected 'key: value' settings, got {type(entry).__name__}")
+        for key, value in entry.items():
+            if key in merged:
+                raise ConfigError(f"{where}: field {key!r} is given twice")
+            merged[str(key)] = value
+    return merged
+
+
+def _parse_account(
+    alias: str, values: dict[str, Any], where: str, base_dir: Path | None
+) -> tuple[AccountConfig, str | None]:
+    unknown = sorted(set(values) - set(SECTIGO_FIELDS) - set(OUR_FIELDS))
+    if unknown:
+        known = ", ".join(SECTIGO_FIELDS + OUR_FIELDS)
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; known fields: {known}")
+    directory_url = _directory_url(values.get("acme-endpoint"), where)
+    eab_key_id, hmac_key = _eab(values.get("eab-key"), values.get("eab-hmac-key"), where)
+    account = AccountConfig(
+        alias=alias,
+        directory_url=directory_url,
+        email=_email(values.get("email"), where),
+        eab_key_id=eab_key_id,
+        renew_before_days=_renew_before_days(values.get("RenewBeforeDays"), where),
+        key_type=key_type_from_sectigo(values.get("KeyType"), values.get("KeySize"), where),
+        preferred_chain=_optional_text(values.get("preferred-chain"), "preferred-chain", where),
+        hosted_zones=_hosted_zones(values.get("hosted-zones"), where),
+        ca_bundle=_ca_bundle(values.get("ca-bundle"), where, base_dir),
+    )
+    return account, hmac_key
+
+
+def _directory_url(value: Any, where: str) -> str:
+    if value is None or value == "":
+        raise ConfigError(f"{where}: field 'acme-endpoint' is missing: give the CA's ACME directory URL")
+    url = str(value).strip()
+    parsed = urlparse(url)
+    if parsed.scheme != "https" or not parsed.netloc:
+        raise ConfigError(f"{where}: field 'acme-endpoint' must be an https:// directory URL, got {url!r}")
+    return url
+
+
+def _eab(key_id: Any, hmac_key: Any, where: str) -> tuple[str | None, str | None]:
+    if key_id in (None, "") and hmac_key in (None, ""):
+        return None, None
+    if key_id in (None, ""):
+        raise ConfigError(f"{where}: field 'eab-key' is missing: EAB needs both 'eab-key' and 'eab-hmac-key'")
+    if hmac_key in (None, ""):
+        raise ConfigError(f"{where}: field 'eab-hmac-key' is missing: EAB needs both 'eab-key' and 'eab-hmac-key'")
+    key_id = str(key_id).strip()
+    if not re.fullmatch(r"[\x21-\x7e]{1,256}", key_id):
+        raise ConfigError(f"{where}: field 'eab-key' must be 1-256 printable characters without spaces")
+    text = str(hmac_key).strip()
+    if not re.fullmatch(r"[A-Za-z0-9_\-+/]+={0,2}", text) or len(decode_hmac_key(text)) < 16:
+        # The value is secret: say what is wrong without echoing it.
+        raise ConfigError(
+            f"{where}: field 'eab-hmac-key' is malformed: expected the base64url HMAC key the CA gave "
+            f"(at least 16 bytes once decoded)"
+        )
+    return key_id, text
+
+
+def decode_hmac_key(text: str) -> bytes:
+    """base64url (or plain base64) without or with padding; b'' when it does not decode."""
+    normalized = text.replace("+", "-").replace("/", "_").rstrip("=")
+    try:
+        return base64.urlsafe_b64decode(normalized + "=" * (-len(normalized) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _email(value: Any, where: str) -> str | None:
+    if value in (None, ""):
+        return None
+    email = str(value).strip()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise ConfigError(f"{where}: field 'email' is not an e-mail address: {email!r}")
+    return email
+
+
+def _renew_before_days(value: Any, where: str) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise ConfigError(f"{where}: field 'RenewBeforeDays' must be a whole number of days, got {value!r}")
+    days = int(str(value).strip())
+    if not 1 <= days <= 365:
+        raise ConfigError(f"{where}: field 'RenewBeforeDays' must be between 1 and 365, got {days}")
+    return days
+
+
+_RSA_NAMES = {"rsa"}
+_EC_NAMES = {"ec", "ecdsa", "ecc"}
+_EC_SIZES = {"256": 256, "p-256": 256, "p256": 256, "prime256v1": 256, "secp256r1": 256,
+             "384": 384, "p-384": 384, "p384": 384, "secp384r1": 384}
+
+
+def key_type_from_sectigo(key_type: Any, key_size: Any, where: str) -> str:
+    """KeyType + KeySize of the Sectigo format to one of KEY_TYPES; raises ConfigError naming the field."""
+    if key_type in (None, "") and key_size in (None, ""):
+        return DEFAULT_KEY_TYPE
+    kind = str(key_type or "").strip().lower()
+    size = str(key_size if key_size is not None else "").strip().lower()
+    if kind in _RSA_NAMES:
+        chosen = f"rsa{size or 2048}"
+        if chosen not in KEY_TYPES:
+            raise ConfigError(f"{where}: field 'KeySize' {key_size!r} does not fit KeyType RSA: use 2048, 3072 or 4096")
+        return chosen
+    if kind in _EC_NAMES:
+        bits = _EC_SIZES.get(size or "256")
+        if bits is None:
+            raise ConfigError(f"{where}: field 'KeySize' {key_size!r} does not fit KeyType EC: use 256 or 384")
+        return f"ec{bits}"
+    raise ConfigError(f"{where}: field 'KeyType' {key_type!r} is not supported: use RSA or EC")
+
+
+def _optional_text(value: Any, name: str, where: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: field {name!r} must be text")
+    return value.strip()
+
+
+def _hosted_zones(value: Any, where: str) -> dict[str, str]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: field 'hosted-zones' must map a domain suffix to a hosted zone ID")
+    zones: dict[str, str] = {}
+    for suffix, zone_id in value.items():
+        zone = str(zone_id).strip().removeprefix("/hostedzone/")
+        if not ZONE_ID_PATTERN.fullmatch(zone):
+            raise ConfigError(f"{where}: field 'hosted-zones' has {zone_id!r} for {suffix!r}: not a hosted zone ID")
+        zones[str(suffix).strip().lower().rstrip(".")] = zone
+    return zones
+
+
+def _ca_bundle(value: Any, where: str, base_dir: Path | None) -> str | None:
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        path = Path(text)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        try:
+            text = path.read_text()
+        except OSError:
+            raise ConfigError(f"{where}: field 'ca-bundle' names {str(path)!r}, which cannot be read") from None
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            raise ConfigError(f"{where}: field 'ca-bundle' file {str(path)!r} holds no PEM certificate")
+    return text

@@ -1,0 +1,202 @@
+"""Names of every resource, environment variable and state machine substitution, in one place.
+
+The CDK stack and the sandbox both build what they deploy from this module, so the Lambda code sees
+the same names and environment on AWS and on the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STATEMACHINE_DIR = REPO_ROOT / "statemachine"
+LIFECYCLE_ASL = STATEMACHINE_DIR / "certificate_lifecycle.asl.json"
+
+DEFAULT_PREFIX = "acme-certs"
+SERVICE_NAME = "acme-certificates"
+METRICS_NAMESPACE = "AcmeCertificates"
+LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_ARCHITECTURE = "arm64"
+
+# The inventory table: one item per certificate, keyed by its name.
+INVENTORY_PARTITION_KEY = "name"
+# Tags on everything we import into ACM, so an operator can tell our certificates apart.
+MANAGED_BY_TAG = ("managed-by", "acme-certificates")
+CERTIFICATE_NAME_TAG = "certificate-name"
+
+# One Lambda per step of the certificate lifecycle; each lives in functions/<step>/handler.py.
+LIFECYCLE_STEPS: tuple[str, ...] = (
+    "validate_request",
+    "ensure_account",
+    "create_order",
+    "publish_challenges",
+    "check_dns_change",
+    "answer_challenges",
+    "check_order",
+    "remove_challenges",
+    "finalize_order",
+    "store_certificate",
+    "import_certificate",
+    "record_result",
+    "clean_up_failure",
+)
+
+
+class Env:
+    """Environment variables the functions read (validated at cold start by certlib.settings)."""
+
+    INVENTORY_TABLE = "INVENTORY_TABLE"
+    CONFIG_PARAMETER = "CONFIG_PARAMETER"
+    SECRET_PREFIX = "SECRET_PREFIX"
+    KMS_KEY_ID = "KMS_KEY_ID"
+    LOCK_TTL_SECONDS = "LOCK_TTL_SECONDS"
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """Physical names derived from one prefix; the prefix lets several deployments share an account."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{1,30}", self.prefix):
+            raise ValueError(
+                f"resource prefix {self.prefix!r} must be 2-31 lowercase letters, digits or '-', starting with a letter"
+            )
+
+    @property
+    def inventory_table(self) -> str:
+        return f"{self.prefix}-inventory"
+
+    @property
+    def lifecycle_state_machine(self) -> str:
+        return f"{self.prefix}-certificate-lifecycle"
+
+    @property
+    def config_parameter(self) -> str:
+        return f"/{self.prefix}/config"
+
+    @property
+    def secret_prefix(self) -> str:
+        return f"{self.prefix}/"
+
+    @property
+    def kms_alias(self) -> str:
+        return f"alias/{self.prefix}"
+
+    def function(self, step: str) -> str:
+        return f"{self.prefix}-{step.replace('_', '-')}"
+
+    def step_of_function(self, function_name: str) -> str:
+        """The lifecycle step a function name (or ARN) belongs to; raises KeyError for a foreign name."""
+        short = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+        for step in LIFECYCLE_STEPS:
+            if self.function(step) == short:
+                return step
+        raise KeyError(function_name)
+
+
+def account_key_secret_name(secret_prefix: str, alias: str) -> str:
+    return f"{secret_prefix}acme-account/{alias}"
+
+
+def eab_hmac_secret_name(secret_prefix: str, alias: str) -> str:
+    return f"{secret_prefix}acme-eab/{alias}"
+
+
+def certificate_secret_name(secret_prefix: str, name: str) -> str:
+    return f"{secret_prefix}certificate/{name}"
+
+
+def function_environment(names: ResourceNames, kms_key_id: str, lock_ttl_seconds: int) -> dict[str, str]:
+    """The environment every lifecycle function gets, on AWS and on the sandbox."""
+    return {
+        Env.INVENTORY_TABLE: names.inventory_table,
+        Env.CONFIG_PARAMETER: names.config_parameter,
+        Env.SECRET_PREFIX: names.secret_prefix,
+        Env.KMS_KEY_ID: kms_key_id,
+        Env.LOCK_TTL_SECONDS: str(lock_ttl_seconds),
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long the state machine waits and retries. The sandbox shortens them without changing the flow.
+
+    Step Functions needs every IntervalSeconds >= 1 and BackoffRate >= 1.
+    """
+
+    dns_poll_interval_seconds: int = 10
+    dns_poll_max_attempts: int = 60
+    order_poll_interval_seconds: int = 3
+    order_poll_backoff_rate: float = 1.5
+    order_poll_max_attempts: int = 20
+    transient_retry_interval_seconds: int = 5
+    transient_retry_backoff_rate: float = 2.0
+    transient_retry_max_attempts: int = 6
+    rate_limit_retry_interval_seconds: int = 60
+    rate_limit_retry_max_attempts: int = 8
+    execution_timeout_seconds: int = 3 * 3600
+
+    @classmethod
+    def sandbox(cls) -> Timings:
+        return cls(
+            dns_poll_interval_seconds=1,
+            dns_poll_max_attempts=10,
+            order_poll_interval_seconds=1,
+            order_poll_backoff_rate=1.0,
+            order_poll_max_attempts=30,
+            transient_retry_interval_seconds=1,
+            transient_retry_backoff_rate=1.0,
+            transient_retry_max_attempts=4,
+            rate_limit_retry_interval_seconds=1,
+            rate_limit_retry_max_attempts=3,
+            execution_timeout_seconds=900,
+        )
+
+    @property
+    def lock_ttl_seconds(self) -> int:
+        """A lock outlives the longest execution, so only a crashed (aborted) execution's lock ever expires."""
+        return self.execution_timeout_seconds + 300
+
+
+def _camel(step: str) -> str:
+    return "".join(part.capitalize() for part in step.split("_"))
+
+
+def lifecycle_substitutions(function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
+    """Values for every ${Name} in the lifecycle ASL: one ARN per step, and the timings."""
+    missing = set(LIFECYCLE_STEPS) - set(function_arns)
+    if missing:
+        raise ValueError(f"no function ARN for steps: {', '.join(sorted(missing))}")
+    substitutions = {f"{_camel(step)}FunctionArn": function_arns[step] for step in LIFECYCLE_STEPS}
+    for field, value in asdict(timings).items():
+        substitutions[_camel(field)] = str(value)
+    return substitutions
+
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+
+
+def render_definition(asl_path: Path, substitutions: dict[str, str]) -> str:
+    """Substitute ${Name} the way CloudFormation's DefinitionSubstitutions does, and check the result parses.
+
+    Raises ValueError when a placeholder has no value or the result is not JSON.
+    """
+    text = asl_path.read_text()
+    unknown = sorted(set(_PLACEHOLDER.findall(text)) - set(substitutions))
+    if unknown:
+        raise ValueError(f"{asl_path.name}: no substitution for {', '.join(unknown)}")
+    rendered = _PLACEHOLDER.sub(lambda match: substitutions[match.group(1)], text)
+    json.loads(rendered)
+    return rendered
+
+
+def placeholders(asl_path: Path) -> set[str]:
+    return set(_PLACEHOLDER.findall(asl_path.read_text()))
