@@ -248,8 +248,17 @@ def _renew_before_days(value: Any, where: str) -> int | None:
 
 _RSA_NAMES = {"rsa"}
 _EC_NAMES = {"ec", "ecdsa", "ecc"}
-_EC_SIZES = {"256": 256, "p-256": 256, "p256": 256, "prime256v1": 256, "secp256r1": 256,
-             "384": 384, "p-384": 384, "p384": 384, "secp384r1": 384}
+_EC_SIZES = {
+    "256": 256,
+    "p-256": 256,
+    "p256": 256,
+    "prime256v1": 256,
+    "secp256r1": 256,
+    "384": 384,
+    "p-384": 384,
+    "p384": 384,
+    "secp384r1": 384,
+}
 
 
 def key_type_from_sectigo(key_type: Any, key_size: Any, where: str) -> str:

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 
 class CertificateError(Exception):
-    """Base class for every error of ours."""
+    """Base class for every error of ours.
+
+    `step` is set by the Lambda wrapper to the lifecycle step that raised, and leads the message, so the error
+    a failed execution keeps says where it happened.
+    """
+
+    step: str | None = None
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return f"{self.step}: {message}" if self.step else message
 
 
 # --- "not yet": the state machine waits and polls again -------------------------------------------------

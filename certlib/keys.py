@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from certlib.exceptions import CertificateCheckFailed
 
@@ -99,7 +100,7 @@ def _iso(moment: dt.datetime) -> str:
 
 def names_of(certificate: x509.Certificate) -> list[str]:
     try:
-        san = certificate.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return []
     return [str(name) for name in san.get_values_for_type(x509.DNSName)]
@@ -110,7 +111,7 @@ def check_bundle(certificate: x509.Certificate, chain: list[x509.Certificate], k
 
     Raises CertificateCheckFailed saying which check failed (never with key material).
     """
-    if certificate.public_key().public_numbers() != key.public_key().public_numbers():
+    if not _same_public_key(certificate.public_key(), key):
         raise CertificateCheckFailed(
             f"the private key ({key_type_of(key)}) does not match the certificate with serial "
             f"{format(certificate.serial_number, 'x')}"
@@ -118,13 +119,21 @@ def check_bundle(certificate: x509.Certificate, chain: list[x509.Certificate], k
     if not chain:
         raise CertificateCheckFailed("the certificate came without its intermediate chain")
     links = [certificate, *chain]
-    for child, parent in zip(links, links[1:], strict=False):
+    for child, parent in itertools.pairwise(links):
         if child.issuer != parent.subject:
             raise CertificateCheckFailed(
                 f"the chain does not link up: {child.subject.rfc4514_string()} is issued by "
                 f"{child.issuer.rfc4514_string()}, but the next certificate is {parent.subject.rfc4514_string()}"
             )
         verify_signed_by(child, parent)
+
+
+def _same_public_key(public_key: object, key: PrivateKey) -> bool:
+    if isinstance(public_key, rsa.RSAPublicKey) and isinstance(key, rsa.RSAPrivateKey):
+        return public_key.public_numbers() == key.public_key().public_numbers()
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(key, ec.EllipticCurvePrivateKey):
+        return public_key.public_numbers() == key.public_key().public_numbers()
+    return False
 
 
 def verify_signed_by(child: x509.Certificate, parent: x509.Certificate) -> None:

@@ -14,12 +14,13 @@ from botocore.exceptions import ClientError
 
 from certlib.adapters.aws_errors import raise_classified
 from certlib.exceptions import AccountSecretMissing
-from certlib.resources import account_key_secret_name, certificate_secret_name, eab_hmac_secret_name
+from certlib.resources import MANAGED_BY_TAG, account_key_secret_name, certificate_secret_name, eab_hmac_secret_name
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_secretsmanager.type_defs import TagTypeDef
 
-TAGS = [{"Key": "managed-by", "Value": "acme-certificates"}]
+TAGS: list[TagTypeDef] = [{"Key": MANAGED_BY_TAG[0], "Value": MANAGED_BY_TAG[1]}]
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,7 @@ class SecretStore:
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise_classified(exc, f"writing secret {name}")
         try:
-            return self._client.create_secret(
-                Name=name, SecretString=text, KmsKeyId=self._kms_key_id, Tags=TAGS
-            )["ARN"]
+            return self._client.create_secret(Name=name, SecretString=text, KmsKeyId=self._kms_key_id, Tags=TAGS)["ARN"]
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ResourceExistsException":  # created meanwhile by a twin
                 return self._client.put_secret_value(SecretId=name, SecretString=text)["ARN"]

@@ -1,0 +1,400 @@
+"""ACME (RFC 8555) through certbot's `acme` package: one protocol phase per call, never a sleep.
+
+The library owns the protocol details (JWS, nonces, key authorizations, EAB); this adapter adds what a
+Lambda needs: `badNonce` retried until it succeeds (bounded), every failure classified once (transient,
+rate-limited with its Retry-After, or a terminal problem with the CA's `type` and `detail`), and plain
+JSON-ready values for the state machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from acme import challenges, errors, messages
+from acme import client as acme_client_module
+from cryptography.hazmat.primitives.asymmetric import ec
+from josepy import b64
+from josepy.jwa import ES256, RS256, JWASignature
+from josepy.jwk import JWK, JWKEC
+
+from certlib.config import decode_hmac_key
+from certlib.exceptions import AcmeProblem, AcmeRateLimited, TransientError
+
+BAD_NONCE_ATTEMPTS = 10
+NETWORK_TIMEOUT_SECONDS = 30
+USER_AGENT = "acme-certificates-for-aws"
+TRANSIENT_PROBLEMS = frozenset({"serverInternal"})
+RATE_LIMITED = "rateLimited"
+BAD_NONCE = "badNonce"
+
+T = TypeVar("T")
+
+
+class _Network(acme_client_module.ClientNetwork):
+    """ClientNetwork that retries badNonce up to BAD_NONCE_ATTEMPTS and remembers the last response."""
+
+    last_response: requests.Response | None = None
+
+    def post(self, *args: Any, **kwargs: Any) -> requests.Response:
+        for attempt in range(1, BAD_NONCE_ATTEMPTS + 1):
+            try:
+                return self._post_once(*args, **kwargs)
+            except messages.Error as error:
+                if error.code != BAD_NONCE or attempt == BAD_NONCE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _send_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        response: requests.Response = super()._send_request(method, url, *args, **kwargs)
+        self.last_response = response
+        return response
+
+
+def generate_account_key() -> JWKEC:
+    return JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
+
+
+def account_key_to_json(key: JWK) -> dict[str, Any]:
+    return dict(key.to_json())
+
+
+def account_key_from_json(data: dict[str, Any]) -> JWK:
+    key = JWK.from_json(data)
+    if not isinstance(key, JWK):
+        raise TypeError("the stored account key is not a JWK")
+    return key
+
+
+def _signing_algorithm(key: JWK) -> JWASignature:
+    if isinstance(key, JWKEC):
+        return ES256
+    return RS256
+
+
+_CA_BUNDLE_DIR = Path(tempfile.gettempdir()) / "acme-ca-bundles"
+
+
+def ca_bundle_path(pem: str | None) -> str | bool:
+    """`requests`' verify value: the system trust store, or a file holding the account's own trust roots."""
+    if not pem:
+        return True
+    _CA_BUNDLE_DIR.mkdir(mode=0o700, exist_ok=True)
+    path = _CA_BUNDLE_DIR / f"{hashlib.sha256(pem.encode()).hexdigest()[:16]}.pem"
+    if not path.exists():
+        path.write_text(pem)
+    return str(path)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One DNS-01 challenge to publish and answer; the TXT value is public by design."""
+
+    domain: str
+    authorization_url: str
+    challenge_url: str
+    record_name: str
+    value: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "domain": self.domain,
+            "authorization_url": self.authorization_url,
+            "challenge_url": self.challenge_url,
+            "record_name": self.record_name,
+            "value": self.value,
+        }
+
+
+@dataclass(frozen=True)
+class OrderStatus:
+    url: str
+    status: str
+    finalize_url: str
+    certificate_url: str | None
+    authorization_urls: list[str]
+    error: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "status": self.status,
+            "finalize_url": self.finalize_url,
+            "certificate_url": self.certificate_url,
+            "authorization_urls": self.authorization_urls,
+        }
+
+
+class AcmeSession:
+    """One ACME account at one CA. Build it per invocation or keep it warm; every call is one phase."""
+
+    def __init__(
+        self,
+        directory_url: str,
+        account_key: JWK,
+        account_url: str | None = None,
+        verify: str | bool = True,
+        network_factory: Callable[..., acme_client_module.ClientNetwork] = _Network,
+    ) -> None:
+        self.directory_url = directory_url
+        self.account_key = account_key
+        account = messages.RegistrationResource(body=messages.Registration(), uri=account_url) if account_url else None
+        self._net = network_factory(
+            account_key,
+            account=account,
+            alg=_signing_algorithm(account_key),
+            verify_ssl=verify,
+            user_agent=USER_AGENT,
+            timeout=NETWORK_TIMEOUT_SECONDS,
+        )
+        self._directory: messages.Directory | None = None
+
+    @property
+    def client(self) -> acme_client_module.ClientV2:
+        if self._directory is None:
+            self._directory = self._call("reading the ACME directory", lambda: self._get_directory())
+        return acme_client_module.ClientV2(self._directory, self._net)
+
+    def _get_directory(self) -> messages.Directory:
+        return messages.Directory.from_json(self._net.get(self.directory_url).json())
+
+    # --- account --------------------------------------------------------------------------------------------
+    def register(self, email: str | None, eab_key_id: str | None, eab_hmac_key: str | None) -> str:
+        """Register the account (or find it, when the key is already registered); returns the account URL.
+
+        Raises AcmeProblem (e.g. externalAccountRequired, unauthorized), AcmeRateLimited or TransientError.
+        """
+        acme_client = self.client
+        eab = None
+        if eab_key_id and eab_hmac_key:
+            hmac_b64url = b64.b64encode(decode_hmac_key(eab_hmac_key)).decode()
+            eab = messages.ExternalAccountBinding.from_data(
+                account_public_key=self.account_key.public_key(),
+                kid=eab_key_id,
+                hmac_key=hmac_b64url,
+                directory=acme_client.directory,
+            )
+        registration = messages.NewRegistration.from_data(
+            email=email, terms_of_service_agreed=True, external_account_binding=eab
+        )
+
+        def register_once() -> str:
+            self._net.account = None  # newAccount is signed with the JWK, never with a kid
+            try:
+                url = str(acme_client.new_account(registration).uri)
+            except errors.ConflictError as conflict:  # this key is registered already: its URL
+                url = str(conflict.location)
+            self._net.account = messages.RegistrationResource(body=messages.Registration(), uri=url)
+            return url
+
+        return self._call("registering the ACME account", register_once)
+
+    # --- orders ---------------------------------------------------------------------------------------------
+    def new_order(self, domains: list[str], replaces: str | None = None) -> OrderStatus:
+        identifiers = [messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=d) for d in domains]
+        extra: dict[str, Any] = {"replaces": replaces} if replaces else {}
+        order = messages.NewOrder(identifiers=identifiers, **extra)
+
+        def post() -> OrderStatus:
+            response = self.client._post(self.client.directory["newOrder"], order)
+            return _order_status(response.headers.get("Location", ""), response.json())
+
+        return self._call("creating the order", post)
+
+    def order(self, order_url: str) -> OrderStatus:
+        return self._call("reading the order", lambda: _order_status(order_url, self._post_as_get(order_url).json()))
+
+    def pending_challenges(self, order: OrderStatus) -> list[Challenge]:
+        """DNS-01 challenges of the authorizations that are not valid yet (valid ones are skipped).
+
+        Raises AcmeProblem when an authorization offers no dns-01 challenge or is already invalid.
+        """
+        found: list[Challenge] = []
+        for url in order.authorization_urls:
+            authorization = self.authorization(url)
+            if authorization.status == messages.STATUS_VALID:
+                continue
+            domain = authorization.identifier.value
+            if authorization.wildcard:
+                domain = f"*.{domain}"
+            if authorization.status != messages.STATUS_PENDING:
+                raise AcmeProblem(
+                    "authorizationNotPending", f"authorization for {domain} is {authorization.status.name}"
+                )
+            challenge_body = next((c for c in authorization.challenges if isinstance(c.chall, challenges.DNS01)), None)
+            if challenge_body is None:
+                raise AcmeProblem("unsupportedChallenge", f"the CA offers no dns-01 challenge for {domain}")
+            found.append(
+                Challenge(
+                    domain=domain,
+                    authorization_url=url,
+                    challenge_url=challenge_body.uri,
+                    record_name=challenge_body.chall.validation_domain_name(authorization.identifier.value),
+                    value=challenge_body.chall.validation(self.account_key),
+                )
+            )
+        return found
+
+    def authorization(self, url: str) -> messages.Authorization:
+        return self._call(
+            "reading an authorization", lambda: messages.Authorization.from_json(self._post_as_get(url).json())
+        )
+
+    def answer(self, challenge_url: str) -> str:
+        """Ask the CA to validate one challenge unless it already started; returns the challenge's status."""
+
+        def answer_once() -> str:
+            current = messages.ChallengeBody.from_json(self._post_as_get(challenge_url).json())
+            if current.status != messages.STATUS_PENDING:
+                return str(current.status.name)
+            response = self.client._post(challenge_url, challenges.DNS01Response())
+            return str(messages.ChallengeBody.from_json(response.json()).status.name)
+
+        return self._call("answering a challenge", answer_once)
+
+    def failed_challenge_problem(self, order: OrderStatus) -> tuple[str, str, str]:
+        """For an invalid order: (domain, problem type, detail) of the first failed authorization."""
+        for url in order.authorization_urls:
+            authorization = self.authorization(url)
+            if authorization.status != messages.STATUS_INVALID:
+                continue
+            domain = authorization.identifier.value
+            for challenge_body in authorization.challenges:
+                if challenge_body.error is not None:
+                    problem = challenge_body.error
+                    return domain, _problem_type(problem), str(problem.detail or problem.description or "")
+            return domain, "unauthorized", "the authorization is invalid"
+        order_problem = order.error or {}
+        problem_type = str(order_problem.get("type", "orderInvalid")).rsplit(":", 1)[-1]
+        return "", problem_type, str(order_problem.get("detail", ""))
+
+    def finalize(self, order: OrderStatus, csr_pem: bytes) -> OrderStatus:
+        from cryptography import x509
+
+        def post() -> OrderStatus:
+            request = messages.CertificateRequest(csr=x509.load_pem_x509_csr(csr_pem))
+            response = self.client._post(order.finalize_url, request)
+            return _order_status(order.url, response.json())
+
+        return self._call("finalizing the order", post)
+
+    def download(self, certificate_url: str, preferred_chain: str | None) -> str:
+        """The full chain PEM; an alternate chain whose top issuer CN is `preferred_chain` when offered."""
+
+        def fetch() -> str:
+            response = self._post_as_get(certificate_url)
+            default = str(response.text)
+            if not preferred_chain:
+                return default
+            for url in self.client._get_links(response, "alternate"):
+                alternative = str(self._post_as_get(url).text)
+                if _top_issuer_cn(alternative) == preferred_chain:
+                    return alternative
+            return default
+
+        return self._call("downloading the certificate", fetch)
+
+    def revoke(self, certificate_pem: str, reason: int) -> None:
+        from cryptography import x509
+
+        certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+        self._call("revoking the certificate", lambda: self.client.revoke(certificate, reason))
+
+    def _post_as_get(self, url: str) -> requests.Response:
+        response: requests.Response = self.client._post_as_get(url)
+        return response
+
+    # --- error classification: the one place ------------------------------------------------------------------
+    def _call(self, doing: str, operation: Callable[[], T]) -> T:
+        with classified_errors(doing, self._net):
+            return operation()
+
+
+@contextmanager
+def classified_errors(doing: str, net: acme_client_module.ClientNetwork | None = None) -> Iterator[None]:
+    """Turn whatever the library or the network raised into TransientError, AcmeRateLimited or AcmeProblem."""
+    try:
+        yield
+    except messages.Error as problem:
+        last = getattr(net, "last_response", None)
+        status = last.status_code if last is not None else 0
+        problem_type = _problem_type(problem)
+        detail = str(problem.detail or problem.description or "")
+        if problem_type == RATE_LIMITED:
+            raise AcmeRateLimited(detail, _retry_after_seconds(last)) from problem
+        if problem_type in TRANSIENT_PROBLEMS or problem_type == BAD_NONCE or status >= 500:
+            raise TransientError(f"{doing}: the CA answered {status} {problem_type}: {detail}") from problem
+        raise AcmeProblem(problem_type, detail, context=doing) from problem
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise TransientError(f"{doing}: network error talking to the CA: {type(exc).__name__}") from exc
+    except errors.ClientError as exc:
+        response = exc.args[0] if exc.args and isinstance(exc.args[0], requests.Response) else None
+        if response is None and exc.args and isinstance(exc.args[0], tuple):
+            response = exc.args[0][0]
+        status = response.status_code if isinstance(response, requests.Response) else 0
+        if status >= 500 or status == 0:
+            raise TransientError(f"{doing}: the CA answered HTTP {status} without a problem document") from exc
+        raise AcmeProblem("malformed", f"unexpected answer from the CA (HTTP {status})", context=doing) from exc
+    except (errors.BadNonce, errors.MissingNonce) as exc:
+        raise TransientError(f"{doing}: {type(exc).__name__} from the CA") from exc
+
+
+def _problem_type(problem: messages.Error) -> str:
+    code = problem.code
+    if code:
+        return str(code)
+    return str(problem.typ or "about:blank").rsplit(":", 1)[-1]
+
+
+def _retry_after_seconds(response: requests.Response | None) -> int | None:
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return int(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0, int((when - dt.datetime.now(dt.UTC)).total_seconds()))
+
+
+def _order_status(url: str, body: dict[str, Any]) -> OrderStatus:
+    return OrderStatus(
+        url=url,
+        status=str(body.get("status", "")),
+        finalize_url=str(body.get("finalize", "")),
+        certificate_url=body.get("certificate"),
+        authorization_urls=list(body.get("authorizations", [])),
+        error=body.get("error"),
+    )
+
+
+def _top_issuer_cn(fullchain_pem: str) -> str | None:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    certificates = x509.load_pem_x509_certificates(fullchain_pem.encode())
+    attributes = certificates[-1].issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(attributes[0].value) if attributes else None
+
+
+def order_from_dict(data: dict[str, Any]) -> OrderStatus:
+    return OrderStatus(
+        url=data["url"],
+        status=data["status"],
+        finalize_url=data["finalize_url"],
+        certificate_url=data.get("certificate_url"),
+        authorization_urls=list(data["authorization_urls"]),
+        error=None,
+    )

@@ -1,0 +1,183 @@
+"""The DynamoDB inventory: one item per certificate, and the per-certificate lock.
+
+Item fields: name (key), domains, account, key_type, regions, status, certificate_arns {region: arn},
+secret_arn, serial, not_before, not_after, issued_at, last_error {step, error, message, at, execution},
+lock_owner, lock_expires_at (epoch seconds), order_url + order_execution (the order in flight), history
+(the last HISTORY_LENGTH events), created_at, updated_at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from certlib.adapters.aws_errors import raise_classified
+from certlib.exceptions import CertificateLocked
+from certlib.resources import INVENTORY_PARTITION_KEY
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+HISTORY_LENGTH = 20
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class Inventory:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        try:
+            item = self._table.get_item(Key={INVENTORY_PARTITION_KEY: name}, ConsistentRead=True).get("Item")
+        except ClientError as exc:
+            raise_classified(exc, f"reading inventory item {name!r}")
+        return dict(item) if item else None
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every item; for `certctl status` (the sweep queries an index instead)."""
+        items: list[dict[str, Any]] = []
+        arguments: dict[str, Any] = {}
+        try:
+            while True:
+                page = self._table.scan(**arguments)
+                items.extend(dict(item) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return items
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise_classified(exc, "reading the inventory")
+
+    # --- the lock -------------------------------------------------------------------------------------------
+    def take_lock(self, name: str, owner: str, ttl_seconds: int, request: dict[str, Any]) -> dict[str, Any]:
+        """Take the certificate's lock for `owner` (again, when it holds it already) and record the request.
+
+        Returns the item as it was before. Raises CertificateLocked naming the execution that holds the lock.
+        """
+        now = int(time.time())
+        try:
+            response = self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: name},
+                UpdateExpression=(
+                    "SET lock_owner = :owner, lock_expires_at = :expires, domains = :domains, account = :account, "
+                    "key_type = :key_type, regions = :regions, #status = :status, updated_at = :now_iso, "
+                    "created_at = if_not_exists(created_at, :now_iso), certificate_arns = "
+                    "if_not_exists(certificate_arns, :empty_map)"
+                ),
+                ConditionExpression="attribute_not_exists(lock_owner) OR lock_owner = :owner OR lock_expires_at < :now",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":owner": owner,
+                    ":expires": now + ttl_seconds,
+                    ":now": now,
+                    ":now_iso": utc_now(),
+                    ":domains": request["domains"],
+                    ":account": request["account"],
+                    ":key_type": request["key_type"],
+                    ":regions": request["regions"],
+                    ":status": request["status"],
+                    ":empty_map": {},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                holder = (self.get(name) or {}).get("lock_owner", "another execution")
+                raise CertificateLocked(
+                    f"certificate {name!r} is being worked on by {holder}; this execution leaves it to that one"
+                ) from None
+            raise_classified(exc, f"taking the lock of {name!r}")
+        return dict(response.get("Attributes", {}))
+
+    def release_lock(self, name: str, owner: str) -> bool:
+        """Release the lock if `owner` holds it; False when it does not (released already, or someone else's)."""
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: name},
+                UpdateExpression="REMOVE lock_owner, lock_expires_at",
+                ConditionExpression="lock_owner = :owner",
+                ExpressionAttributeValues={":owner": owner},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise_classified(exc, f"releasing the lock of {name!r}")
+        return True
+
+    # --- recording ------------------------------------------------------------------------------------------
+    def update(
+        self,
+        name: str,
+        owner: str | None,
+        values: dict[str, Any],
+        event: dict[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+    ) -> None:
+        """SET `values` (and REMOVE `remove`) on an existing item, appending `event` to its history.
+
+        With an `owner`, the write happens only while that execution holds the lock (a lost lock is CertificateLocked).
+        """
+        names = {f"#f{i}": field for i, field in enumerate(values)}
+        expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(values.values())}
+        sets = [f"#f{i} = :v{i}" for i in range(len(values))]
+        sets.append("updated_at = :updated_at")
+        expression_values[":updated_at"] = utc_now()
+        if event is not None:
+            sets.append("history = list_append(if_not_exists(history, :no_history), :event)")
+            expression_values[":no_history"] = []
+            expression_values[":event"] = [{"at": utc_now(), **event}]
+        expression = "SET " + ", ".join(sets)
+        if remove:
+            for j, field in enumerate(remove):
+                names[f"#r{j}"] = field
+            expression += " REMOVE " + ", ".join(f"#r{j}" for j in range(len(remove)))
+        condition = f"attribute_exists({INVENTORY_PARTITION_KEY})"
+        if owner is not None:
+            condition += " AND lock_owner = :owner"
+            expression_values[":owner"] = owner
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: name},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=expression_values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise CertificateLocked(f"execution {owner} no longer holds the lock of {name!r}") from None
+            raise_classified(exc, f"updating inventory item {name!r}")
+        if event is not None:
+            self._trim_history(name)
+
+    def set_certificate_arn(self, name: str, owner: str, region: str, arn: str) -> None:
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: name},
+                UpdateExpression="SET certificate_arns.#region = :arn, updated_at = :now",
+                ConditionExpression="lock_owner = :owner",
+                ExpressionAttributeNames={"#region": region},
+                ExpressionAttributeValues={":arn": arn, ":owner": owner, ":now": utc_now()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise CertificateLocked(f"execution {owner} no longer holds the lock of {name!r}") from None
+            raise_classified(exc, f"recording the ACM ARN of {name!r} in {region}")
+
+    def _trim_history(self, name: str) -> None:
+        item = self.get(name) or {}
+        excess = len(item.get("history", [])) - HISTORY_LENGTH
+        if excess <= 0:
+            return
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: name},
+                UpdateExpression="REMOVE " + ", ".join(f"history[{i}]" for i in range(excess)),
+            )
+        except ClientError as exc:
+            raise_classified(exc, f"trimming the history of {name!r}")

@@ -1,0 +1,38 @@
+"""Step: make sure the request's ACME account is registered (with EAB when configured), once per alias."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certlib.adapters.acme_client import account_key_from_json, account_key_to_json, generate_account_key
+from certlib.lifecycle.request import Request
+from certlib.runtime import Services
+
+
+def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
+    """Reuse the registered account; else register it, keeping the key in Secrets Manager before the CA sees it.
+
+    Safe to repeat: a crash after registration leaves the key stored, and registering the same key again only
+    returns the existing account. Raises AccountSecretMissing, AcmeProblem, AcmeRateLimited, TransientError.
+    """
+    request = Request.from_state(state)
+    account = services.config().account(request.account)
+    stored = services.secrets.account(account.alias)
+    value = stored.value if stored is not None else {}
+    if value.get("url") and value.get("directory") == account.directory_url:
+        return {"alias": account.alias, "url": value["url"], "registered": False}
+    if value.get("key") and value.get("directory") == account.directory_url:
+        key = account_key_from_json(value["key"])
+    else:
+        key = generate_account_key()
+        services.secrets.put_account(
+            account.alias, {"key": account_key_to_json(key), "directory": account.directory_url}
+        )
+    hmac_key = services.secrets.eab_hmac_key(account.alias) if account.uses_eab else None
+    session = services.new_acme_session(account, key, None)
+    url = session.register(account.email, account.eab_key_id, hmac_key)
+    services.secrets.put_account(
+        account.alias, {"key": account_key_to_json(key), "directory": account.directory_url, "url": url}
+    )
+    services.forget_acme(account.alias)
+    return {"alias": account.alias, "url": url, "registered": True}

@@ -1,0 +1,110 @@
+"""Steps after finalization: fetch and store the certificate, import it into ACM, record the result."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from certlib.exceptions import CertificateCheckFailed, CertificatePending, OrderInvalid
+from certlib.keys import check_bundle, facts_of, load_private_key, names_of, split_pem_chain, to_pem
+from certlib.lifecycle.ordering import session_for
+from certlib.lifecycle.request import Request
+from certlib.runtime import Services
+
+LOCK_FIELDS = ("lock_owner", "lock_expires_at")
+ORDER_FIELDS = ("order_url", "order_execution")
+
+
+def store_certificate(state: dict[str, Any], services: Services) -> dict[str, Any]:
+    """Download the issued certificate, check it against its key, names and chain, and store the bundle.
+
+    Raises CertificatePending while the CA is issuing, OrderInvalid, CertificateCheckFailed. Safe to repeat: a
+    bundle already stored for this order's certificate is checked and kept.
+    """
+    request = Request.from_state(state)
+    session = session_for(request, services)
+    order = session.order(state["order"]["url"])
+    if order.status == "processing":
+        raise CertificatePending("the CA is issuing the certificate")
+    if order.status != "valid" or not order.certificate_url:
+        raise OrderInvalid("orderInvalid", f"the order is {order.status} instead of valid: {order.error}")
+    account = services.config().account(request.account)
+    certificate, *chain = split_pem_chain(session.download(order.certificate_url, account.preferred_chain))
+    facts = facts_of(certificate)
+    stored = services.secrets.certificate(request.name)
+    bundle = dict(stored.value) if stored is not None else {}
+    if bundle.get("pending_order_url") == order.url and bundle.get("pending_private_key"):
+        key_pem = str(bundle["pending_private_key"])
+    elif bundle.get("serial") == facts.serial and bundle.get("private_key"):
+        key_pem = str(bundle["private_key"])  # stored by an earlier try of this step
+    else:
+        raise CertificateCheckFailed(f"no private key is kept for order {order.url}: finalize it again")
+    check_bundle(certificate, chain, load_private_key(key_pem))
+    if sorted(names_of(certificate)) != sorted(request.domains):
+        raise CertificateCheckFailed(
+            f"the certificate names {sorted(names_of(certificate))} differ from the requested {sorted(request.domains)}"
+        )
+    secret_arn = services.secrets.put_certificate(
+        request.name,
+        {
+            "certificate": to_pem([certificate]),
+            "chain": to_pem(chain),
+            "private_key": key_pem,
+            "serial": facts.serial,
+            "order_url": order.url,
+        },
+    )
+    return {**asdict(facts), "secret_arn": secret_arn}
+
+
+def import_certificate(item: dict[str, Any], services: Services) -> dict[str, str]:
+    """Map item {region, request, certificate}: import into one region's ACM (same ARN on renewal)."""
+    request = Request(**item["request"])
+    region = str(item["region"])
+    stored = services.secrets.certificate(request.name)
+    if stored is None or stored.value.get("serial") != item["certificate"]["serial"]:
+        raise CertificateCheckFailed(f"the stored bundle of {request.name!r} is not the certificate just issued")
+    current = (services.inventory.get(request.name) or {}).get("certificate_arns") or {}
+    arn = services.acm(region).import_certificate(
+        request.name,
+        stored.value["certificate"],
+        stored.value["chain"],
+        stored.value["private_key"],
+        current.get(region),
+    )
+    services.inventory.set_certificate_arn(request.name, request.execution_id, region, arn)
+    return {"region": region, "certificate_arn": arn}
+
+
+def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
+    """Record the new certificate, release the lock, and return the execution's result."""
+    request = Request.from_state(state)
+    certificate = state["certificate"]
+    arns = {entry["region"]: entry["certificate_arn"] for entry in state["imports"]}
+    event = "renewed" if request.renewal else "issued"
+    services.inventory.update(
+        request.name,
+        request.execution_id,
+        {
+            "status": "issued",
+            "serial": certificate["serial"],
+            "not_before": certificate["not_before"],
+            "not_after": certificate["not_after"],
+            "issuer": certificate["issuer"],
+            "secret_arn": certificate["secret_arn"],
+            "issued_at": certificate["not_before"],
+        },
+        event={"event": event, "execution": request.execution_id, "serial": certificate["serial"]},
+        remove=(*LOCK_FIELDS, *ORDER_FIELDS, "last_error"),
+    )
+    return {
+        "name": request.name,
+        "domains": request.domains,
+        "status": event,
+        "serial": certificate["serial"],
+        "not_before": certificate["not_before"],
+        "not_after": certificate["not_after"],
+        "key_type": request.key_type,
+        "certificate_arns": arns,
+        "certificate_arn": arns.get(request.regions[0]),
+    }

@@ -1,0 +1,75 @@
+"""Step on every failure path: remove our TXT values, drop an unused pending key, record the error, release the lock."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from certlib.adapters.inventory import utc_now
+from certlib.adapters.route53 import group_by_zone
+from certlib.exceptions import CertificateError, CertificateLocked, TransientError
+from certlib.lifecycle.certificate import LOCK_FIELDS, ORDER_FIELDS
+from certlib.observability import logger
+from certlib.resources import LIFECYCLE_STEPS
+from certlib.runtime import Services
+
+
+def describe_error(error: dict[str, Any] | None) -> dict[str, str]:
+    """{error, message, step} from a Step Functions error object {Error, Cause}."""
+    error = error or {}
+    name = str(error.get("Error", "Unknown"))
+    cause = str(error.get("Cause", ""))
+    try:
+        message = str(json.loads(cause).get("errorMessage", cause))
+    except (ValueError, AttributeError):
+        message = cause
+    step = next((s for s in LIFECYCLE_STEPS if message.startswith(f"{s}: ")), "")
+    return {"error": name, "message": message, "step": step}
+
+
+def clean_up_failure(event: dict[str, Any], services: Services) -> dict[str, Any]:
+    """Safe to repeat. Raises TransientError (after doing the rest) when a TXT value could not be removed yet."""
+    state = event.get("state") or {}
+    execution_id = str(event.get("execution_id", ""))
+    request = state.get("request") or {}
+    name = request.get("name") or state.get("name")
+    failure = describe_error(state.get("error"))
+    unremoved: list[str] = []
+    challenges = (state.get("order") or {}).get("challenges") or []
+    for zone_id, values_by_name in group_by_zone(challenges).items():
+        try:
+            services.route53.remove_txt_values(zone_id, values_by_name)
+        except CertificateError as exc:
+            logger.warning("could not remove challenge records", extra={"zone_id": zone_id, "reason": str(exc)})
+            unremoved.append(zone_id)
+    recorded = False
+    if isinstance(name, str) and name:
+        _drop_pending_key(services, name, (state.get("order") or {}).get("url"))
+        status = "renewal_failed" if request.get("renewal") else "failed"
+        recorded = _record_failure(services, name, execution_id, failure, status)
+    if unremoved:
+        raise TransientError(f"challenge records not removed yet in zone(s) {', '.join(unremoved)}")
+    return {"challenges_removed": len(challenges), "failure_recorded": recorded, **failure}
+
+
+def _drop_pending_key(services: Services, name: str, order_url: str | None) -> None:
+    stored = services.secrets.certificate(name)
+    if stored is None or not order_url or stored.value.get("pending_order_url") != order_url:
+        return
+    bundle = {k: v for k, v in stored.value.items() if k not in ("pending_private_key", "pending_order_url")}
+    services.secrets.put_certificate(name, bundle)
+
+
+def _record_failure(services: Services, name: str, execution_id: str, failure: dict[str, str], status: str) -> bool:
+    """Record the error and release the lock, only while this execution holds it (never touch another's)."""
+    try:
+        services.inventory.update(
+            name,
+            execution_id,
+            {"status": status, "last_error": {**failure, "at": utc_now(), "execution": execution_id}},
+            event={"event": "failed", "execution": execution_id, "error": failure["error"]},
+            remove=(*LOCK_FIELDS, *ORDER_FIELDS),
+        )
+    except CertificateLocked:
+        return False
+    return True

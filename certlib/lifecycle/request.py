@@ -1,0 +1,164 @@
+"""Check an execution's input before anything is written or asked of the CA, then take the certificate's lock.
+
+Input: {"name": ..., "domains": [...], "account"?: alias, "key_type"?: ec256|ec384|rsa2048|rsa3072|rsa4096,
+"regions"?: [...]}. Names are normalized (lowercase, no trailing dot, internationalized names to their
+A-label form); every problem is one InvalidRequest message saying what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import idna
+
+from certlib.config import Config
+from certlib.exceptions import ConfigError, InvalidRequest, ZoneNotFound
+from certlib.keys import KEY_TYPES
+from certlib.runtime import Services
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}")
+LABEL_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+MAX_DOMAINS = 100  # Let's Encrypt and most public CAs
+ALLOWED_KEYS = ("name", "domains", "account", "key_type", "regions")
+
+
+@dataclass(frozen=True)
+class Request:
+    name: str
+    domains: list[str]
+    account: str
+    key_type: str
+    regions: list[str]
+    execution_id: str
+    zones: dict[str, str] = field(default_factory=dict)
+    renewal: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Request:
+        return cls(**state["request"])
+
+
+def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, Any]:
+    """The normalized request fields; raises InvalidRequest with one clear message."""
+    if not isinstance(raw, dict):
+        raise InvalidRequest(f"the input must be a JSON object with {', '.join(ALLOWED_KEYS)}")
+    unknown = sorted(set(raw) - set(ALLOWED_KEYS))
+    if unknown:
+        raise InvalidRequest(f"unknown input field(s) {', '.join(unknown)}; allowed: {', '.join(ALLOWED_KEYS)}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise InvalidRequest(
+            f"'name' must be 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit, got {name!r}"
+        )
+    try:
+        account = config.account(_optional_text(raw, "account"))
+    except ConfigError as exc:
+        raise InvalidRequest(str(exc)) from None
+    key_type = _optional_text(raw, "key_type") or account.key_type
+    if key_type not in KEY_TYPES:
+        raise InvalidRequest(f"'key_type' {key_type!r} is not supported; use one of {', '.join(KEY_TYPES)}")
+    return {
+        "name": name,
+        "domains": normalize_domains(raw.get("domains")),
+        "account": account.alias,
+        "key_type": key_type,
+        "regions": _regions(raw.get("regions"), default_region),
+    }
+
+
+def normalize_domains(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise InvalidRequest("'domains' must be a non-empty list of DNS names, e.g. [\"www.example.com\"]")
+    if len(value) > MAX_DOMAINS:
+        raise InvalidRequest(f"'domains' has {len(value)} names; a certificate can hold at most {MAX_DOMAINS}")
+    return list(dict.fromkeys(normalize_domain(item) for item in value))
+
+
+def normalize_domain(value: Any) -> str:
+    """A DNS name in lowercase A-label form, or a wildcard '*.' followed by one; raises InvalidRequest."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"each domain must be a non-empty string, got {value!r}")
+    text = value.strip().rstrip(".")
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    else:
+        raise InvalidRequest(f"{value!r} is an IP address: DNS-01 validates DNS names only")
+    wildcard = text.startswith("*.")
+    body = text[2:] if wildcard else text
+    if "*" in body:
+        raise InvalidRequest(f"{value!r}: a wildcard may only be the whole leftmost label, as in '*.example.com'")
+    try:
+        ascii_name = idna.encode(body, uts46=True).decode() if body else ""
+    except idna.IDNAError as exc:
+        raise InvalidRequest(f"{value!r} is not a valid domain name: {exc}") from None
+    ascii_name = ascii_name.lower()
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or len(ascii_name) > 253:
+        raise InvalidRequest(f"{value!r} must be a fully qualified name (at least two labels, at most 253 characters)")
+    for label in labels:
+        if not LABEL_PATTERN.fullmatch(label):
+            raise InvalidRequest(
+                f"{value!r}: label {label!r} must be 1-63 letters, digits or '-', not starting or ending with '-'"
+            )
+    if labels[-1].isdigit():
+        raise InvalidRequest(f"{value!r}: the top-level label cannot be all digits")
+    return f"*.{ascii_name}" if wildcard else ascii_name
+
+
+def _optional_text(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"{key!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _regions(value: Any, default_region: str) -> list[str]:
+    if value is None:
+        return [default_region]
+    if not isinstance(value, list) or not value or not all(isinstance(r, str) for r in value):
+        raise InvalidRequest("'regions' must be a non-empty list of AWS region names, e.g. [\"us-east-1\"]")
+    for region in value:
+        if not REGION_PATTERN.fullmatch(region):
+            raise InvalidRequest(f"{region!r} is not an AWS region name (like 'eu-west-1')")
+    return list(dict.fromkeys(value))
+
+
+def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any]:
+    """Step 1. Raises InvalidRequest (nothing written), CertificateLocked (someone else works on it)."""
+    execution_id = str(event.get("execution_id", ""))
+    config = services.config()
+    fields = parse_request(event.get("input"), config, services.region)
+    account = config.account(fields["account"])
+    zones: dict[str, str] = {}
+    for domain in fields["domains"]:
+        try:
+            zones[domain] = services.route53.zone_for(domain, account.hosted_zones)
+        except ZoneNotFound as exc:
+            raise InvalidRequest(str(exc)) from None
+    current = services.inventory.get(fields["name"]) or {}
+    arns = current.get("certificate_arns") or {}
+    if arns and current.get("key_type") not in (None, fields["key_type"]):
+        raise InvalidRequest(
+            f"certificate {fields['name']!r} is in ACM with key type {current['key_type']}; ACM cannot change the key "
+            f"type on re-import. Ask for key_type {current['key_type']!r}, or use a new name"
+        )
+    renewal = bool(arns)
+    services.inventory.take_lock(
+        fields["name"],
+        execution_id,
+        services.settings.lock_ttl_seconds,
+        {**fields, "status": "renewing" if renewal else "issuing"},
+    )
+    request = Request(**fields, execution_id=execution_id, zones=zones, renewal=renewal)
+    return {"request": request.to_dict()}

@@ -1,0 +1,106 @@
+"""The adapters a lifecycle step works with, built once per Lambda container and handed to the logic."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
+from josepy.jwk import JWK
+
+from certlib.adapters.acm import Acm
+from certlib.adapters.acme_client import AcmeSession, account_key_from_json, ca_bundle_path
+from certlib.adapters.aws_errors import raise_classified
+from certlib.adapters.inventory import Inventory
+from certlib.adapters.route53 import Route53
+from certlib.adapters.secrets import SecretStore
+from certlib.config import AccountConfig, Config
+from certlib.exceptions import AccountSecretMissing, ConfigError
+from certlib.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
+CONFIG_CACHE_SECONDS = 60
+# botocore retries a few times itself; what still fails is classified and the state machine retries the step.
+BOTO_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
+
+
+class Services:
+    def __init__(self, settings: Settings, session: boto3.Session | None = None) -> None:
+        self.settings = settings
+        self._session = session or boto3.Session()
+        self._config: tuple[float, Config] | None = None
+        self._acme: dict[str, AcmeSession] = {}
+
+    @property
+    def region(self) -> str:
+        region = self._session.region_name
+        if not region:
+            raise ConfigError("no AWS region is set: set AWS_REGION")
+        return region
+
+    @cached_property
+    def inventory(self) -> Inventory:
+        table = self._session.resource("dynamodb", config=BOTO_CONFIG).Table(self.settings.inventory_table)
+        return Inventory(table)
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        client = self._session.client("secretsmanager", config=BOTO_CONFIG)
+        return SecretStore(client, self.settings.secret_prefix, self.settings.kms_key_id)
+
+    @cached_property
+    def route53(self) -> Route53:
+        return Route53(self._session.client("route53", config=BOTO_CONFIG))
+
+    def acm(self, region: str) -> Acm:
+        return Acm(self._session.client("acm", region_name=region, config=BOTO_CONFIG))
+
+    def config(self) -> Config:
+        """The deployed account configuration, re-read at most every CONFIG_CACHE_SECONDS."""
+        now = time.monotonic()
+        if self._config is None or now - self._config[0] > CONFIG_CACHE_SECONDS:
+            ssm: SSMClient = self._session.client("ssm", config=BOTO_CONFIG)
+            try:
+                value = ssm.get_parameter(Name=self.settings.config_parameter)["Parameter"]["Value"]
+            except ClientError as exc:
+                raise_classified(exc, f"reading the configuration parameter {self.settings.config_parameter}")
+            self._config = (now, Config.from_json(value))
+        return self._config[1]
+
+    def acme(self, account: AccountConfig) -> AcmeSession:
+        """The registered ACME account of an alias (kept warm); raises AccountSecretMissing if never registered."""
+        session = self._acme.get(account.alias)
+        if session is not None and session.directory_url == account.directory_url:
+            return session
+        stored = self.secrets.account(account.alias)
+        if stored is None or not stored.value.get("url") or stored.value.get("directory") != account.directory_url:
+            raise AccountSecretMissing(
+                f"ACME account {account.alias!r} is not registered at {account.directory_url} yet (ensure_account "
+                f"registers it first)"
+            )
+        session = self.new_acme_session(account, account_key_from_json(stored.value["key"]), stored.value["url"])
+        self._acme[account.alias] = session
+        return session
+
+    @staticmethod
+    def new_acme_session(account: AccountConfig, key: JWK, url: str | None) -> AcmeSession:
+        return AcmeSession(account.directory_url, key, account_url=url, verify=ca_bundle_path(account.ca_bundle))
+
+    def forget_acme(self, alias: str) -> None:
+        self._acme.pop(alias, None)
+
+
+_services: Services | None = None
+
+
+def services() -> Services:
+    """The container's Services, built on first use (cold start) from the environment."""
+    global _services
+    if _services is None:
+        _services = Services(Settings.from_env())
+    return _services

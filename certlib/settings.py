@@ -1,0 +1,37 @@
+"""The functions' settings, read from the environment once at cold start and checked there."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from certlib.exceptions import ConfigError
+from certlib.resources import Env
+
+
+@dataclass(frozen=True)
+class Settings:
+    inventory_table: str
+    config_parameter: str
+    secret_prefix: str
+    kms_key_id: str
+    lock_ttl_seconds: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Raises ConfigError naming every variable that is missing or wrong."""
+        required = (Env.INVENTORY_TABLE, Env.CONFIG_PARAMETER, Env.SECRET_PREFIX, Env.KMS_KEY_ID, Env.LOCK_TTL_SECONDS)
+        missing = [name for name in required if not environ.get(name)]
+        if missing:
+            raise ConfigError(f"environment variables not set: {', '.join(missing)} (the stack sets them)")
+        ttl = environ[Env.LOCK_TTL_SECONDS]
+        if not ttl.isdigit() or int(ttl) < 60:
+            raise ConfigError(f"{Env.LOCK_TTL_SECONDS} must be a whole number of seconds >= 60, got {ttl!r}")
+        return cls(
+            inventory_table=environ[Env.INVENTORY_TABLE],
+            config_parameter=environ[Env.CONFIG_PARAMETER],
+            secret_prefix=environ[Env.SECRET_PREFIX],
+            kms_key_id=environ[Env.KMS_KEY_ID],
+            lock_ttl_seconds=int(ttl),
+        )

@@ -1,0 +1,14 @@
+"""Publish the order's DNS-01 TXT values in Route 53, one change per zone."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from certlib.lifecycle.dns import publish_challenges
+from certlib.observability import lambda_step
+from certlib.runtime import services
+
+
+@lambda_step("publish_challenges")
+def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    return publish_challenges(event, services())

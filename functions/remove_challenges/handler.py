@@ -1,0 +1,14 @@
+"""Remove exactly our DNS-01 TXT values once validation is over."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from certlib.lifecycle.dns import remove_challenges
+from certlib.observability import lambda_step
+from certlib.runtime import services
+
+
+@lambda_step("remove_challenges")
+def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    return remove_challenges(event, services())
