@@ -1,0 +1,93 @@
+"""How certctl reaches AWS or the sandbox: one boto3 session, the endpoint from --endpoint-url or AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import boto3
+from botocore.exceptions import ClientError
+
+from certlib.adapters.inventory import Inventory
+from certlib.config import Config
+from certlib.resources import ResourceNames
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+SANDBOX_REGION = "us-east-1"
+
+
+class CliError(Exception):
+    """A problem to report on one line of stderr, with a non-zero exit."""
+
+
+@dataclass
+class Target:
+    """The deployment certctl talks to: AWS, or the sandbox when the endpoint is local."""
+
+    endpoint_url: str | None
+    region: str | None
+    prefix: str
+
+    @cached_property
+    def is_local(self) -> bool:
+        return bool(self.endpoint_url) and urlparse(self.endpoint_url or "").hostname in LOCAL_HOSTS
+
+    @cached_property
+    def session(self) -> boto3.Session:
+        region = self.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if self.is_local:
+            # The sandbox accepts any credentials; a newcomer without an AWS profile must not be stopped by that.
+            has_credentials = boto3.Session().get_credentials() is not None
+            credentials = (
+                {} if has_credentials else {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+            )
+            return boto3.Session(region_name=region or SANDBOX_REGION, **credentials)  # type: ignore[arg-type]
+        if not region:
+            raise CliError("no AWS region: pass --region or set AWS_REGION")
+        return boto3.Session(region_name=region)
+
+    @property
+    def names(self) -> ResourceNames:
+        return ResourceNames(self.prefix)
+
+    def client(self, service: str, region: str | None = None):  # type: ignore[no-untyped-def]
+        return self.session.client(service, endpoint_url=self.endpoint_url, region_name=region)  # type: ignore[call-overload]
+
+    @cached_property
+    def stepfunctions(self) -> SFNClient:
+        client: SFNClient = self.client("stepfunctions")
+        return client
+
+    @cached_property
+    def account_id(self) -> str:
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+    @property
+    def lifecycle_arn(self) -> str:
+        partition = self.session.get_partition_for_region(self.session.region_name or SANDBOX_REGION)
+        return (
+            f"arn:{partition}:states:{self.session.region_name}:{self.account_id}:stateMachine:"
+            f"{self.names.lifecycle_state_machine}"
+        )
+
+    @cached_property
+    def inventory(self) -> Inventory:
+        resource = self.session.resource("dynamodb", endpoint_url=self.endpoint_url)
+        return Inventory(resource.Table(self.names.inventory_table))
+
+    def config(self) -> Config:
+        try:
+            parameter = self.client("ssm").get_parameter(Name=self.names.config_parameter)
+        except ClientError as exc:
+            raise CliError(
+                f"cannot read the deployed configuration {self.names.config_parameter}: "
+                f"{exc.response['Error']['Code']}; is the stack deployed in {self.session.region_name} "
+                f"(or the sandbox up, with --endpoint-url)?"
+            ) from None
+        return Config.from_json(parameter["Parameter"]["Value"])

@@ -1,0 +1,152 @@
+"""`python -m certctl`: the operator CLI, for a deployed stack and for the sandbox alike.
+
+Exit codes: 0 done; 1 the operation failed (the error is on stderr, or in the --json object); 2 bad usage;
+3 another execution is already working on that certificate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from certctl import executions
+from certctl.aws import CliError, Target
+from certctl.output import print_json, print_result, print_status_table
+from certlib.config import load_accounts_file
+from certlib.exceptions import CertificateError
+from certlib.keys import KEY_TYPES
+from certlib.lifecycle.request import parse_request
+from certlib.resources import DEFAULT_PREFIX
+
+EXIT_FAILED = 1
+EXIT_IN_PROGRESS = 3
+DEFAULT_WAIT_SECONDS = 1800
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="certctl", description="ACME certificates for AWS: issue, renew, inspect.")
+    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"), help="AWS endpoint (sandbox)")
+    parser.add_argument("--region", default=None, help="AWS region (default: AWS_REGION)")
+    parser.add_argument("--prefix", default=os.environ.get("CERTCTL_PREFIX", DEFAULT_PREFIX), help="resource prefix")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    issue = commands.add_parser("issue", help="issue (or renew) a certificate")
+    issue.add_argument("--name", required=True, help="the certificate's name in the inventory")
+    issue.add_argument("--domains", required=True, help="comma-separated DNS names, wildcards as *.example.com")
+    issue.add_argument("--account", help="ACME account alias (default: the configured default)")
+    issue.add_argument("--key-type", choices=KEY_TYPES, help="key type (default: the account's)")
+    issue.add_argument("--region", dest="regions", action="append", help="ACM region to import into (repeatable)")
+    _add_wait_flags(issue)
+
+    status = commands.add_parser("status", help="show the inventory")
+    status.add_argument("--name", help="only this certificate")
+    status.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    accounts = commands.add_parser("accounts", help="ACME account configuration")
+    accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    push = accounts_commands.add_parser("push", help="store the EAB HMAC keys of acme-accounts.yaml in Secrets Manager")
+    push.add_argument("--file", required=True, type=Path, help="the acme-accounts.yaml to read")
+    push.add_argument("--json", action="store_true")
+
+    sandbox = commands.add_parser("sandbox", help="the local sandbox (Pebble + moto + DNS)")
+    sandbox.add_argument("action", choices=("up", "down", "demo"))
+    sandbox.add_argument("--state-dir", type=Path, default=None, help="where the sandbox keeps its files")
+    return parser
+
+
+def _add_wait_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", action="store_true", help="wait for the execution to end")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_WAIT_SECONDS, help="seconds to wait at most")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "sandbox":
+            return run_sandbox(args)
+        target = Target(endpoint_url=args.endpoint_url, region=args.region, prefix=args.prefix)
+        if args.command == "issue":
+            return run_issue(target, args)
+        if args.command == "status":
+            return run_status(target, args)
+        if args.command == "accounts":
+            return run_accounts_push(target, args)
+    except (CliError, CertificateError) as exc:
+        print(f"certctl: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("certctl: interrupted", file=sys.stderr)
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def run_issue(target: Target, args: argparse.Namespace) -> int:
+    raw: dict[str, Any] = {"name": args.name, "domains": [d for d in args.domains.split(",") if d.strip()]}
+    if args.account:
+        raw["account"] = args.account
+    if args.key_type:
+        raw["key_type"] = args.key_type
+    if args.regions:
+        raw["regions"] = args.regions
+    # The state machine checks it again; checking here first saves starting an execution that must fail.
+    execution_input = parse_request(raw, target.config(), target.session.region_name or "")
+    return start_and_report(target, execution_input, args)
+
+
+def start_and_report(target: Target, execution_input: dict[str, Any], args: argparse.Namespace) -> int:
+    execution_arn = executions.start(target, execution_input)
+    if not args.wait:
+        started = {"name": execution_input["name"], "status": "started", "execution_arn": execution_arn}
+        print_json(started) if args.json else print(f"started {execution_arn}")
+        return 0
+    progress = None if args.json else executions.print_progress
+    result = executions.result_of(executions.wait(target, execution_arn, args.timeout, progress))
+    print_json(result) if args.json else print_result(result)
+    if result.get("status") == "already_in_progress":
+        return EXIT_IN_PROGRESS
+    return 0 if result.get("status") in ("issued", "renewed") else EXIT_FAILED
+
+
+def run_status(target: Target, args: argparse.Namespace) -> int:
+    items = target.inventory.all()
+    if args.name:
+        items = [item for item in items if item.get("name") == args.name]
+        if not items:
+            raise CliError(f"no certificate named {args.name!r} in the inventory")
+    if args.json:
+        print_json({"certificates": items})
+    else:
+        print_status_table(items)
+    return 0
+
+
+def run_accounts_push(target: Target, args: argparse.Namespace) -> int:
+    from certlib.adapters.secrets import SecretStore
+
+    loaded = load_accounts_file(args.file)
+    names = target.names
+    store = SecretStore(target.client("secretsmanager"), names.secret_prefix, names.kms_alias)
+    pushed = {alias: store.put_eab_hmac_key(alias, hmac_key) for alias, hmac_key in loaded.eab_hmac_keys.items()}
+    summary = {"pushed": sorted(pushed), "secret_arns": pushed}
+    print_json(summary) if args.json else print(f"stored the EAB HMAC key of: {', '.join(sorted(pushed)) or 'none'}")
+    return 0
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    from certctl import sandbox_commands
+
+    if args.action == "up":
+        print(json.dumps(sandbox_commands.up(args.state_dir, dict(os.environ)), indent=2))
+        return 0
+    if args.action == "down":
+        sandbox_commands.down(args.state_dir)
+        return 0
+    from certctl.demo import run_demo
+
+    return run_demo(args.state_dir)

@@ -1,0 +1,94 @@
+"""`certctl sandbox demo` (= `make demo`): start the sandbox, issue a certificate end to end, show it, stop."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from cryptography import x509
+
+from certctl import executions
+from certctl.aws import Target
+from certctl.output import days_left
+from certlib.keys import facts_of, split_pem_chain, verify_signed_by
+
+DEMO_NAME = "demo"
+DEMO_DOMAINS = ["demo.example.test", "*.demo.example.test"]
+
+
+def pebble_root(info: dict[str, Any]) -> x509.Certificate:
+    """The sandbox CA's root, from Pebble's management API."""
+    response = requests.get(f"{info['pebble_management_url']}/roots/0", verify=info["ca_bundle"], timeout=10)
+    response.raise_for_status()
+    return x509.load_pem_x509_certificate(response.content)
+
+
+def verify_acm_certificate(target: Target, certificate_arn: str, root: x509.Certificate) -> x509.Certificate:
+    """Fetch what ACM holds and check that its chain ends at `root`; returns the leaf."""
+    exported = target.client("acm").get_certificate(CertificateArn=certificate_arn)
+    leaf, *rest = split_pem_chain(exported["Certificate"] + exported.get("CertificateChain", ""))
+    links = [leaf, *rest]
+    for child, parent in itertools.pairwise(links):
+        verify_signed_by(child, parent)
+    verify_signed_by(links[-1], root)
+    return leaf
+
+
+def remaining_challenge_records(target: Target) -> list[str]:
+    route53 = target.client("route53")
+    found = []
+    for zone in route53.list_hosted_zones()["HostedZones"]:
+        for record in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]:
+            if record["Name"].startswith("_acme-challenge."):
+                found.append(record["Name"])
+    return found
+
+
+def run_demo(state_dir: Path | None) -> int:
+    from certctl import sandbox_commands
+
+    started = time.monotonic()
+    print("starting the sandbox: Pebble (ACME, EAB required), moto (AWS), a DNS server reading Route 53 ...")
+    info = sandbox_commands.up(state_dir, dict(os.environ))
+    try:
+        print(f"  ready in {time.monotonic() - started:.1f}s; ACME directory {info['acme_directory_url']}")
+        target = Target(endpoint_url=info["aws_endpoint_url"], region=info["region"], prefix=info["resource_prefix"])
+        print(f"issuing {', '.join(DEMO_DOMAINS)} through the certificate lifecycle state machine:")
+        issue_started = time.monotonic()
+        execution_arn = executions.start(target, {"name": DEMO_NAME, "domains": DEMO_DOMAINS})
+        description = executions.wait(target, execution_arn, 300, executions.print_progress)
+        result = executions.result_of(description)
+        if result.get("status") != "issued":
+            print(f"the demo failed in step {result.get('step')}: {result.get('error')}: {result.get('message')}")
+            print(f"sandbox log: {info.get('log_file')}")
+            return 1
+        leaf = verify_acm_certificate(target, result["certificate_arn"], pebble_root(info))
+        facts = facts_of(leaf)
+        leftovers = remaining_challenge_records(target)
+        print(_summary(result, facts.issuer, time.monotonic() - issue_started, leftovers))
+        return 0 if not leftovers and facts.serial == result["serial"] else 1
+    finally:
+        sandbox_commands.down(state_dir)
+        print(f"sandbox stopped; demo took {time.monotonic() - started:.1f}s in all")
+
+
+def _summary(result: dict[str, Any], issuer: str, seconds: float, leftovers: list[str]) -> str:
+    lines = [
+        "",
+        f"issued in {seconds:.1f}s: certificate {result['name']!r}",
+        f"  names           {', '.join(result['domains'])}",
+        f"  key type        {result['key_type']}",
+        f"  serial          {result['serial']}",
+        f"  valid until     {result['not_after']} ({days_left(result['not_after'])} days)",
+        f"  issuer          {issuer}",
+        f"  ACM ARN         {result['certificate_arn']}",
+        "  chain           verified up to Pebble's root (management API /roots/0)",
+        f"  DNS-01 records  {'all removed from Route 53' if not leftovers else 'LEFT BEHIND: ' + ', '.join(leftovers)}",
+        f"  execution       {result['execution_arn']}",
+        "",
+    ]
+    return "\n".join(lines)
