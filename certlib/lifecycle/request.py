@@ -96,11 +96,13 @@ def normalize_domain(value: Any) -> str:
     body = text[2:] if wildcard else text
     if "*" in body:
         raise InvalidRequest(f"{value!r}: a wildcard may only be the whole leftmost label, as in '*.example.com'")
-    try:
-        ascii_name = idna.encode(body, uts46=True).decode() if body else ""
-    except idna.IDNAError as exc:
-        raise InvalidRequest(f"{value!r} is not a valid domain name: {exc}") from None
-    ascii_name = ascii_name.lower()
+    if body.isascii():
+        ascii_name = body.lower()
+    else:  # an internationalized name: its A-label form (IDNA 2008 with UTS 46 mapping)
+        try:
+            ascii_name = idna.encode(body, uts46=True).decode().lower()
+        except idna.IDNAError as exc:
+            raise InvalidRequest(f"{value!r} is not a valid internationalized domain name: {exc}") from None
     labels = ascii_name.split(".")
     if len(labels) < 2 or len(ascii_name) > 253:
         raise InvalidRequest(f"{value!r} must be a fully qualified name (at least two labels, at most 253 characters)")
