@@ -41,7 +41,7 @@ def test_longest_public_zone_wins_and_private_zones_are_skipped(route53: tuple[R
     adapter, _, zones = route53
     assert adapter.zone_for("a.sub.example.test", {}) == zones["sub.example.test"]
     assert adapter.zone_for("*.example.test", {}) == zones["example.test"]
-    with pytest.raises(ZoneNotFound, match="no public Route 53 hosted zone holds 'db.internal.test'"):
+    with pytest.raises(ZoneNotFound, match=r"no public Route 53 hosted zone holds 'db\.internal\.test'"):
         adapter.zone_for("db.internal.test", {})
 
 
