@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 from pathlib import Path
@@ -28,13 +27,19 @@ def pebble_root(info: dict[str, Any]) -> x509.Certificate:
 
 
 def verify_acm_certificate(target: Target, certificate_arn: str, root: x509.Certificate) -> x509.Certificate:
-    """Fetch what ACM holds and check that its chain ends at `root`; returns the leaf."""
+    """Fetch what ACM holds and check that its chain leads up to `root`; returns the leaf.
+
+    Whatever ACM appends after the certificate that `root` signed (AWS adds its own root) is not looked at.
+    """
     exported = target.client("acm").get_certificate(CertificateArn=certificate_arn)
     leaf, *rest = split_pem_chain(exported["Certificate"] + exported.get("CertificateChain", ""))
-    links = [leaf, *rest]
-    for child, parent in itertools.pairwise(links):
+    child = leaf
+    for parent in rest:
+        if child.issuer == root.subject:
+            break
         verify_signed_by(child, parent)
-    verify_signed_by(links[-1], root)
+        child = parent
+    verify_signed_by(child, root)
     return leaf
 
 

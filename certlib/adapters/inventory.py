@@ -136,7 +136,8 @@ class Inventory:
             for j, field in enumerate(remove):
                 names[f"#r{j}"] = field
             expression += " REMOVE " + ", ".join(f"#r{j}" for j in range(len(remove)))
-        condition = f"attribute_exists({INVENTORY_PARTITION_KEY})"
+        names["#key"] = INVENTORY_PARTITION_KEY
+        condition = "attribute_exists(#key)"
         if owner is not None:
             condition += " AND lock_owner = :owner"
             expression_values[":owner"] = owner
