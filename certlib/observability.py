@@ -7,6 +7,7 @@ only, but a log is not the place to find out if that ever stops being true.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,8 +40,9 @@ def lambda_step(step: str) -> Callable[[Handler], Handler]:
         @functools.wraps(function)
         def run(event: Event, context: LambdaContext) -> Any:
             logger.append_keys(step=step)
+            started = time.monotonic()
             try:
-                return function(event, context)
+                result = function(event, context)
             except CertificateError as error:
                 error.step = step
                 kind = type(error).__name__
@@ -51,6 +53,8 @@ def lambda_step(step: str) -> Callable[[Handler], Handler]:
                     metrics.add_dimension(name="step", value=step)
                     metrics.add_metric(name="StepFailed", unit=MetricUnit.Count, value=1)
                 raise
+            logger.info("step done", extra={"duration_ms": round((time.monotonic() - started) * 1000)})
+            return result
 
         traced = tracer.capture_lambda_handler(run, capture_response=False)
         with_metrics = metrics.log_metrics(traced, raise_on_empty_metrics=False)
