@@ -42,3 +42,23 @@ def test_bad_input_fails_in_the_first_state_and_writes_nothing(sandbox: dict[str
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
     assert entered == ["ValidateRequest", "RequestRejected"]
     assert target.inventory.get("misplaced-wildcard") is None
+
+
+def test_two_executions_for_one_certificate_do_not_overlap(sandbox: dict[str, Any]) -> None:
+    # Given two executions started together for the same certificate
+    from certctl import executions
+
+    target = target_of(sandbox)
+    request = {"name": "twins", "domains": ["twins.example.test"]}
+    arns = [executions.start(target, request), executions.start(target, request)]
+    # When both end
+    results = [executions.result_of(executions.wait(target, arn, 120, None)) for arn in arns]
+    # Then one issued the certificate and the other stood aside, saying who works on it
+    statuses = sorted(result["status"] for result in results)
+    assert statuses == ["already_in_progress", "issued"], results
+    stood_aside = next(result for result in results if result["status"] == "already_in_progress")
+    assert "is being worked on by" in stood_aside["detail"]
+    item = target.inventory.get("twins")
+    assert item is not None
+    assert item["status"] == "issued"
+    assert "lock_owner" not in item
