@@ -1,0 +1,84 @@
+"""One account and region: the key, inventory, configuration, the lifecycle functions and their state machine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from certlib.resources import LIFECYCLE_STEPS, Timings, function_environment
+from stacks.constructs.account_configuration import AccountConfiguration
+from stacks.constructs.dependencies_layer import DependenciesLayer
+from stacks.constructs.encryption import EncryptionKey
+from stacks.constructs.inventory import InventoryTable
+from stacks.constructs.lifecycle_function import LifecycleFunction
+from stacks.constructs.lifecycle_state_machine import LifecycleStateMachine
+from stacks.permissions import AccessTargets, grants_for
+from stacks.settings import StackSettings
+
+
+def construct_id_of(step: str) -> str:
+    return "".join(part.capitalize() for part in step.split("_"))
+
+
+class CertificateStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="ACME certificates: issue and renew with DNS-01 in Route 53, import into ACM",
+            **kwargs,
+        )
+        names = settings.names
+        timings = Timings()
+        key = EncryptionKey(self, "Encryption", names=names).key
+        table = InventoryTable(self, "Inventory", names=names, key=key).table
+        configuration = AccountConfiguration(self, "Configuration", names=names, config=settings.config, key=key)
+        layer = DependenciesLayer(self, "Dependencies", directory=settings.layer_directory).layer
+        targets = AccessTargets.build(
+            self,
+            names,
+            table_arn=table.table_arn,
+            config_parameter_arn=configuration.parameter.parameter_arn,
+            key_arn=key.key_arn,
+            eab_secret_arns=configuration.eab_secret_arns(),
+            hosted_zone_ids=settings.hosted_zone_ids,
+        )
+        environment = function_environment(names, key.key_arn, timings.lock_ttl_seconds)
+        self.functions = {
+            step: LifecycleFunction(
+                self,
+                construct_id_of(step),
+                step=step,
+                names=names,
+                layer=layer,
+                key=key,
+                environment=environment,
+                grants=grants_for(step, targets),
+            )
+            for step in LIFECYCLE_STEPS
+        }
+        lifecycle = LifecycleStateMachine(
+            self,
+            "Lifecycle",
+            names=names,
+            functions={step: part.function for step, part in self.functions.items()},
+            key=key,
+            timings=timings,
+        )
+        self.state_machine = lifecycle.state_machine
+        CfnOutput(
+            self,
+            "StateMachineArn",
+            value=lifecycle.state_machine.state_machine_arn,
+            description="Start a certificate lifecycle execution here",
+        )
+        CfnOutput(self, "InventoryTableName", value=table.table_name, description="One item per certificate")
+        CfnOutput(
+            self,
+            "ConfigParameterName",
+            value=configuration.parameter.parameter_name,
+            description="The deployed ACME account configuration",
+        )
+        CfnOutput(self, "KmsKeyArn", value=key.key_arn, description="Encrypts the secrets, the inventory and the logs")

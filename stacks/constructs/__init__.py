@@ -1,0 +1,1 @@
+"""The parts of the certificate stack, one construct per concern."""

@@ -1,0 +1,47 @@
+"""The stack's KMS key: the inventory table, the secrets and the log groups are encrypted with it."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from certlib.resources import ResourceNames
+
+# What CloudWatch Logs needs to encrypt and read a log group with a customer managed key.
+LOGS_KEY_ACTIONS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+]
+
+
+class EncryptionKey(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, names: ResourceNames) -> None:
+        super().__init__(scope, construct_id)
+        # RETAIN: the table and the secrets stay after a stack deletion, and they are unreadable without it.
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=names.kms_alias,
+            description=f"{names.prefix}: ACME account keys, certificate keys, inventory and logs",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        log_groups = Stack.of(self).format_arn(
+            service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                actions=LOGS_KEY_ACTIONS,
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            )
+        )

@@ -1,0 +1,82 @@
+"""One step of the certificate lifecycle: its Lambda function, its own role and its own encrypted log group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from certlib.resources import LAMBDA_PYTHON_VERSION, REPO_ROOT, ResourceNames
+from stacks.nag import acknowledge, acknowledge_wildcard_resources, wildcard_resources
+from stacks.permissions import NO_RESOURCE_LEVEL, Grant
+from stacks.runtime import LOG_RETENTION, lambda_architecture, lambda_runtime, sizing
+
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+HANDLER = "handler.handler"
+XRAY_REASON = NO_RESOURCE_LEVEL.format(actions="xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing)")
+RUNTIME_REASON = (
+    f"The runtime is pinned to python{LAMBDA_PYTHON_VERSION} (certlib.resources.LAMBDA_PYTHON_VERSION), the version "
+    "`make layer` builds the layer's compiled wheels for; moving to a newer runtime means rebuilding the layer for it, "
+    "done as one deliberate change."
+)
+
+
+class LifecycleFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        step: str,
+        names: ResourceNames,
+        layer: lambda_.ILayerVersion,
+        key: kms.IKey,
+        environment: Mapping[str, str],
+        grants: Sequence[Grant],
+    ) -> None:
+        """Raises ValueError when a grant has a wildcard resource but no reason for it."""
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Lifecycle step {step} of {names.prefix}: only what this step does",
+        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, encryption_key=key)
+        self.log_group.grant_write(self.role)
+        for grant in grants:
+            self.role.add_to_policy(grant.statement)
+        size = sizing(step)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=names.function(step),
+            description=f"Certificate lifecycle step: {step}",
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / step), exclude=["__pycache__", "*.pyc"]),
+            handler=HANDLER,
+            runtime=lambda_runtime(),
+            architecture=lambda_architecture(),
+            layers=[layer],
+            environment=dict(environment),
+            memory_size=size.memory_mb,
+            timeout=size.timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+        )
+        self._acknowledge(grants)
+
+    def _acknowledge(self, grants: Sequence[Grant]) -> None:
+        reasons = [("*", XRAY_REASON)]
+        for grant in grants:
+            for resource in wildcard_resources(self, grant.statement):
+                if grant.wildcard_reason is None:
+                    raise ValueError(f"{self.node.path}: {resource} holds a wildcard and its grant gives no reason")
+                reasons.append((resource, grant.wildcard_reason))
+        acknowledge_wildcard_resources(self.role, reasons)
+        acknowledge(self.function, "AwsSolutions-L1", RUNTIME_REASON)

@@ -1,0 +1,66 @@
+"""The certificate lifecycle state machine, loaded from its ASL file with the function ARNs and timings filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from certlib.resources import LIFECYCLE_ASL, LIFECYCLE_STEPS, ResourceNames, Timings, lifecycle_substitutions
+from stacks.nag import acknowledge, acknowledge_wildcard_resources
+from stacks.permissions import NO_RESOURCE_LEVEL
+from stacks.runtime import LOG_RETENTION
+
+LOG_DELIVERY_REASON = NO_RESOURCE_LEVEL.format(
+    actions="The CloudWatch Logs delivery actions Step Functions needs for execution logging (logs:CreateLogDelivery, "
+    "logs:GetLogDelivery, logs:UpdateLogDelivery, logs:DeleteLogDelivery, logs:ListLogDeliveries, "
+    "logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups)"
+)
+XRAY_REASON = NO_RESOURCE_LEVEL.format(
+    actions="xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSamplingRules and xray:GetSamplingTargets"
+)
+ERROR_LOGS_REASON = (
+    "The execution history already records every state of a Standard workflow; the log group gets ERROR events "
+    "without execution data, so state payloads are not copied to logs and logging costs stay flat."
+)
+
+
+class LifecycleStateMachine(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: ResourceNames,
+        functions: Mapping[str, lambda_.IFunction],
+        key: kms.IKey,
+        timings: Timings,
+    ) -> None:
+        """Raises ValueError when a lifecycle step has no function."""
+        super().__init__(scope, construct_id)
+        arns = {step: functions[step].function_arn for step in LIFECYCLE_STEPS if step in functions}
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, encryption_key=key)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=names.lifecycle_state_machine,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_file(str(LIFECYCLE_ASL)),
+            definition_substitutions=lifecycle_substitutions(arns, timings),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ERROR, include_execution_data=False),
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="InvokeLifecycleFunctions",
+                actions=["lambda:InvokeFunction"],
+                resources=[arns[step] for step in LIFECYCLE_STEPS],
+            )
+        )
+        acknowledge_wildcard_resources(self.state_machine.role, [("*", LOG_DELIVERY_REASON), ("*", XRAY_REASON)])
+        acknowledge(self.state_machine, "AwsSolutions-SF1", ERROR_LOGS_REASON)

@@ -1,0 +1,255 @@
+"""Least privilege: what each function's role may do, and where a wildcard is allowed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from aws_cdk import App, Stack
+
+from certlib.resources import LIFECYCLE_STEPS, ResourceNames
+from stacks.nag import flatten_cfn_reference as flat
+from stacks.permissions import STEP_GRANTS, AccessTargets, grants_for
+
+if TYPE_CHECKING:
+    from tests.stack.conftest import Synthesized
+
+NAMES = ResourceNames()
+TABLE = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+ENCRYPT = {"kms:Encrypt", "kms:GenerateDataKey"}
+ACCOUNT_READ = {"secretsmanager:GetSecretValue"}
+SECRET_WRITE = {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"}
+CHALLENGE_RECORDS = {"route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"}
+# What each step may do beyond the basics every function has (logs, X-Ray, the config parameter, kms:Decrypt).
+EXPECTED_ACTIONS = {
+    "validate_request": TABLE
+    | ENCRYPT
+    | {"route53:ListHostedZones", "route53:ListHostedZonesByName", "route53:GetHostedZone"},
+    "ensure_account": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
+    "create_order": TABLE | ACCOUNT_READ,
+    "publish_challenges": CHALLENGE_RECORDS,
+    "check_dns_change": {"route53:GetChange"},
+    "answer_challenges": TABLE | ACCOUNT_READ,
+    "check_order": TABLE | ACCOUNT_READ,
+    "remove_challenges": CHALLENGE_RECORDS,
+    "finalize_order": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
+    "store_certificate": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
+    "import_certificate": TABLE
+    | {"secretsmanager:GetSecretValue", "acm:ImportCertificate", "acm:DescribeCertificate", "acm:AddTagsToCertificate"},
+    "record_result": TABLE,
+    "clean_up_failure": TABLE | CHALLENGE_RECORDS | {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"},
+}
+BASICS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+BASICS |= {"ssm:GetParameter", "kms:Decrypt"}
+# The only actions granted on "*": APIs without resource-level permissions, and ImportCertificate of a new certificate.
+ACTIONS_ALLOWED_ON_ANY_RESOURCE = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "route53:ListHostedZones",
+    "route53:ListHostedZonesByName",
+    "acm:ImportCertificate",
+}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("step", LIFECYCLE_STEPS)
+def test_each_step_may_do_exactly_its_job(synthesized: Synthesized, step: str) -> None:
+    # Given the statements of the step's role
+    statements = synthesized.statements_by_step()[step]
+
+    # When its actions are collected
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
+
+    # Then they are the basics plus what the step needs, nothing more
+    assert actions - BASICS == EXPECTED_ACTIONS[step]
+    assert actions >= BASICS
+
+
+def test_every_function_reads_the_config_and_decrypts_only_through_the_services(synthesized: Synthesized) -> None:
+    # Given the stack key and the config parameter
+    key_arn = {"Fn::GetAtt": [synthesized.only_id("AWS::KMS::Key"), "Arn"]}
+    parameter = synthesized.only_id("AWS::SSM::Parameter")
+
+    for step, statements in synthesized.statements_by_step().items():
+        # When the parameter and key statements of a step are picked out
+        by_sid = {statement.get("Sid"): statement for statement in statements}
+
+        # Then the parameter is the deployed one, and KMS is usable only via Secrets Manager and DynamoDB
+        assert f"<{parameter}>" in flat(by_sid["ReadConfiguration"]["Resource"]), step
+        for sid in ("DecryptWithStackKey", "EncryptWithStackKey"):
+            if sid in by_sid:
+                assert by_sid[sid]["Resource"] == key_arn, step
+                services = [flat(s) for s in by_sid[sid]["Condition"]["StringEquals"]["kms:ViaService"]]
+                assert services == [f"{name}.<AWS::Region>.amazonaws.com" for name in ("secretsmanager", "dynamodb")]
+
+
+def test_route53_changes_are_limited_to_acme_challenge_txt_records(synthesized: Synthesized) -> None:
+    # Given every statement that allows changing Route 53 records
+    changing = {
+        step: statement
+        for step, statements in synthesized.statements_by_step().items()
+        for statement in statements
+        if "route53:ChangeResourceRecordSets" in as_list(statement["Action"])
+    }
+
+    # When / Then only the three DNS steps have one, and each carries the three conditions
+    assert set(changing) == {"publish_challenges", "remove_challenges", "clean_up_failure"}
+    for statement in changing.values():
+        assert as_list(statement["Action"]) == ["route53:ChangeResourceRecordSets"]
+        assert statement["Condition"] == {
+            "ForAllValues:StringLike": {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.*"]},
+            "ForAllValues:StringEquals": {
+                "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+                "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+            },
+        }
+        # without hostedZoneIds in the context: any zone of this account's partition
+        assert [flat(r) for r in as_list(statement["Resource"])] == ["arn:<AWS::Partition>:route53:::hostedzone/*"]
+
+
+def test_no_identity_policy_has_a_wildcard_action(synthesized: Synthesized) -> None:
+    # Given every statement of every role
+    statements = synthesized.identity_statements()
+
+    # When the actions with a "*" are collected
+    wildcards = [action for statement in statements for action in as_list(statement["Action"]) if "*" in action]
+
+    # Then there are none
+    assert statements
+    assert wildcards == []
+
+
+def test_key_policy_gives_wildcard_actions_only_to_the_account(synthesized: Synthesized) -> None:
+    # Given the key policy (its default statement lets IAM policies of the account decide)
+    (key,) = synthesized.resources("AWS::KMS::Key").values()
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+
+    # When the statements with a wildcard action are picked out
+    wildcard = [s for s in statements if any("*" in action for action in as_list(s["Action"]))]
+
+    # Then the only one is the account root's, and CloudWatch Logs gets named actions for this account's log groups
+    assert [flat(s["Principal"]["AWS"]) for s in wildcard] == ["arn:<AWS::Partition>:iam::<AWS::AccountId>:root"]
+    logs = next(s for s in statements if s.get("Sid") == "AllowCloudWatchLogsOfThisAccount")
+    assert flat(logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]).endswith(":log-group:*")
+
+
+def test_resource_star_only_where_iam_has_no_resource_level_permissions(synthesized: Synthesized) -> None:
+    # Given every statement of every role
+    statements = synthesized.identity_statements()
+
+    # When the actions granted on "*" are collected
+    on_any_resource = {
+        action
+        for statement in statements
+        if "*" in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+
+    # Then they are all in the allowed list
+    assert on_any_resource <= ACTIONS_ALLOWED_ON_ANY_RESOURCE
+    assert "acm:ImportCertificate" in on_any_resource
+
+
+def test_secrets_are_reached_by_name_prefix_and_eab_keys_by_arn(synthesized: Synthesized) -> None:
+    # Given the secret statements of every step, and the stack's EAB secrets
+    eab_secrets = {f"<{logical_id}>" for logical_id in synthesized.resources("AWS::SecretsManager::Secret")}
+    secret_prefix = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+    allowed = {f"{secret_prefix}acme-certs/acme-account/*-??????", f"{secret_prefix}acme-certs/certificate/*-??????"}
+
+    for step, statements in synthesized.statements_by_step().items():
+        # When the resources of its Secrets Manager statements are collected
+        resources = {
+            flat(resource)
+            for statement in statements
+            if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
+            for resource in as_list(statement["Resource"])
+        }
+
+        # Then they are the account-key and certificate prefixes, and the EAB secrets only for ensure_account
+        assert resources <= allowed | (eab_secrets if step == "ensure_account" else set()), step
+    assert eab_secrets <= {
+        flat(resource)
+        for statement in synthesized.statements_by_step()["ensure_account"]
+        if statement.get("Sid") == "ReadEabHmacKeys"
+        for resource in as_list(statement["Resource"])
+    }
+
+
+def test_acm_grants_cover_this_account_only(synthesized: Synthesized) -> None:
+    # Given the import step's ACM statements
+    statements = synthesized.statements_by_step()["import_certificate"]
+    described = next(s for s in statements if "acm:DescribeCertificate" in as_list(s["Action"]))
+
+    # When / Then describing and tagging is on this account's certificates (any region: imports go to several)
+    assert flat(described["Resource"]) == "arn:<AWS::Partition>:acm:*:<AWS::AccountId>:certificate/*"
+
+
+def test_named_hosted_zones_replace_the_any_zone_grant() -> None:
+    # Given access targets built with two hosted zone IDs (a bare stack: no synthesis needed)
+    stack = Stack(App(), "Probe")
+    targets = AccessTargets.build(
+        stack,
+        NAMES,
+        table_arn="arn:aws:dynamodb:eu-west-1:111122223333:table/t",
+        config_parameter_arn="arn:aws:ssm:eu-west-1:111122223333:parameter/p",
+        key_arn="arn:aws:kms:eu-west-1:111122223333:key/k",
+        eab_secret_arns=[],
+        hosted_zone_ids=["Z1EXAMPLE", "Z2EXAMPLE"],
+    )
+
+    # When the DNS steps' grants are made
+    zone_grants = [
+        grant
+        for step in ("publish_challenges", "remove_challenges", "clean_up_failure", "validate_request")
+        for grant in grants_for(step, targets)
+        if any(action.startswith("route53:") and "HostedZones" not in action for action in grant.statement.actions)
+    ]
+
+    # Then they name exactly those zones, and need no wildcard reason any more
+    assert zone_grants
+    for grant in zone_grants:
+        resources = [flat(stack.resolve(resource)) for resource in grant.statement.resources]
+        assert resources == [
+            "arn:<AWS::Partition>:route53:::hostedzone/Z1EXAMPLE",
+            "arn:<AWS::Partition>:route53:::hostedzone/Z2EXAMPLE",
+        ]
+        assert grant.wildcard_reason is None
+
+
+def test_every_lifecycle_step_has_grants() -> None:
+    # Given / When / Then the grant table covers exactly the lifecycle steps
+    assert sorted(STEP_GRANTS) == sorted(LIFECYCLE_STEPS)
+
+
+def test_ensure_account_has_no_eab_grant_without_eab_accounts() -> None:
+    # Given access targets without any EAB secret (e.g. Let's Encrypt only)
+    stack = Stack(App(), "Probe")
+    targets = AccessTargets.build(
+        stack,
+        NAMES,
+        table_arn="arn:t",
+        config_parameter_arn="arn:p",
+        key_arn="arn:k",
+        eab_secret_arns=[],
+        hosted_zone_ids=[],
+    )
+
+    # When the ensure_account grants are made
+    sids = [grant.statement.sid for grant in grants_for("ensure_account", targets)]
+
+    # Then there is no statement for EAB keys (an empty Resource list would be invalid IAM)
+    assert "ReadEabHmacKeys" not in sids
+    assert "StoreAccountKeys" in sids

@@ -1,0 +1,83 @@
+"""The context values of a deployment, checked before anything is built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from certlib.exceptions import ConfigError
+from stacks.settings import SettingsError, StackSettings
+
+ACCOUNTS_WITH_ZONE = """
+accounts:
+  internal:
+    - acme-endpoint: https://ca.internal.example/acme/directory
+      hosted-zones: {internal.example: Z0INTERNAL}
+"""
+
+
+@pytest.fixture
+def accounts_file(tmp_path: Path) -> Path:
+    path = tmp_path / "acme-accounts.yaml"
+    path.write_text(ACCOUNTS_WITH_ZONE)
+    return path
+
+
+def test_defaults_come_from_cdk_json_values(accounts_file: Path) -> None:
+    # Given only an accounts file
+    # When the settings are read
+    settings = StackSettings.from_context({"accountsFile": str(accounts_file)})
+
+    # Then the default prefix applies, any zone may be changed, and the stack is named per region
+    assert settings.names.prefix == "acme-certs"
+    assert settings.hosted_zone_ids == ()
+    assert settings.stack_name_for("eu-west-1") == "AcmeCertificates-eu-west-1"
+    assert settings.stack_name_for(None) == "AcmeCertificates"
+
+
+def test_hosted_zone_ids_from_a_list_or_a_comma_separated_string(accounts_file: Path) -> None:
+    # Given the zones as a cdk.json list and as a `-c hostedZoneIds=...` string
+    as_list = {"accountsFile": str(accounts_file), "hostedZoneIds": ["Z0INTERNAL", "/hostedzone/Z2OTHER"]}
+    as_text = {"accountsFile": str(accounts_file), "hostedZoneIds": "Z0INTERNAL, Z2OTHER"}
+
+    # When / Then both give the same zone IDs
+    assert StackSettings.from_context(as_list).hosted_zone_ids == ("Z0INTERNAL", "Z2OTHER")
+    assert StackSettings.from_context(as_text).hosted_zone_ids == ("Z0INTERNAL", "Z2OTHER")
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"hostedZoneIds": "not-a-zone"}, "hostedZoneIds: 'not-a-zone' is not a Route 53 hosted zone ID"),
+        ({"hostedZoneIds": ["Z2OTHER"]}, r"uses hosted zone Z0INTERNAL for 'internal\.example'"),
+        ({"resourcePrefix": "Bad_Prefix"}, "context resourcePrefix"),
+        ({"stackName": "1-starts-with-a-digit"}, "not a valid CloudFormation stack name"),
+    ],
+)
+def test_bad_context_values_are_named(accounts_file: Path, context: dict[str, object], message: str) -> None:
+    # Given a context with one bad value
+    context = {"accountsFile": str(accounts_file), **context}
+
+    # When / Then reading it fails with a message that names the value
+    with pytest.raises(SettingsError, match=message):
+        StackSettings.from_context(context)
+
+
+def test_a_missing_accounts_file_is_named(tmp_path: Path) -> None:
+    # Given an accounts file that does not exist
+    missing = tmp_path / "nope.yaml"
+
+    # When / Then reading the settings fails naming it
+    with pytest.raises(ConfigError, match=r"nope\.yaml"):
+        StackSettings.from_context({"accountsFile": str(missing)})
+
+
+def test_the_settings_keep_no_hmac_key() -> None:
+    # Given the example accounts file, which has an EAB HMAC key
+    settings = StackSettings.from_context({})
+
+    # When / Then the settings hold the secret-free config only
+    assert "eab-hmac-key" not in repr(settings)
+    assert not hasattr(settings, "eab_hmac_keys")
+    assert settings.config.accounts["sectigo-ov"].uses_eab
