@@ -18,7 +18,7 @@ from certlib.adapters.inventory import Inventory
 from certlib.adapters.route53 import Route53
 from certlib.adapters.secrets import SecretStore
 from certlib.config import AccountConfig, Config
-from certlib.exceptions import AccountSecretMissing, ConfigError
+from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
 from certlib.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,7 +73,11 @@ class Services:
         return self._config[1]
 
     def acme(self, account: AccountConfig) -> AcmeSession:
-        """The registered ACME account of an alias (kept warm); raises AccountSecretMissing if never registered."""
+        """The registered ACME account of an alias (kept warm).
+
+        Raises AccountSecretMissing if never registered, AcmeRateLimited while the CA's Retry-After runs.
+        """
+        self.check_acme_pause(account.alias)
         session = self._acme.get(account.alias)
         if session is not None and session.directory_url == account.directory_url:
             return session
@@ -87,9 +91,20 @@ class Services:
         self._acme[account.alias] = session
         return session
 
-    @staticmethod
-    def new_acme_session(account: AccountConfig, key: JWK, url: str | None) -> AcmeSession:
-        return AcmeSession(account.directory_url, key, account_url=url, verify=ca_bundle_path(account.ca_bundle))
+    def new_acme_session(self, account: AccountConfig, key: JWK, url: str | None) -> AcmeSession:
+        return AcmeSession(
+            account.directory_url,
+            key,
+            account_url=url,
+            verify=ca_bundle_path(account.ca_bundle),
+            on_rate_limited=lambda seconds: self.inventory.pause_acme(account.alias, int(time.time()) + seconds),
+        )
+
+    def check_acme_pause(self, alias: str) -> None:
+        """Honour the CA's Retry-After across retries and containers: raise AcmeRateLimited until it has passed."""
+        remaining = self.inventory.acme_pause_until(alias) - int(time.time())
+        if remaining > 0:
+            raise AcmeRateLimited("the CA asked this account to wait (Retry-After)", remaining)
 
     def forget_acme(self, alias: str) -> None:
         self._acme.pop(alias, None)

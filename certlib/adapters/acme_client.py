@@ -143,7 +143,10 @@ class AcmeSession:
         account_url: str | None = None,
         verify: str | bool = True,
         network_factory: Callable[..., acme_client_module.ClientNetwork] = _Network,
+        on_rate_limited: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_rate_limited(seconds)` hears every Retry-After the CA sends with `rateLimited`."""
+        self._on_rate_limited = on_rate_limited
         self.directory_url = directory_url
         self.account_key = account_key
         account = messages.RegistrationResource(body=messages.Registration(), uri=account_url) if account_url else None
@@ -314,8 +317,13 @@ class AcmeSession:
 
     # --- error classification: the one place ------------------------------------------------------------------
     def _call(self, doing: str, operation: Callable[[], T]) -> T:
-        with classified_errors(doing, self._net):
-            return operation()
+        try:
+            with classified_errors(doing, self._net):
+                return operation()
+        except AcmeRateLimited as limited:
+            if self._on_rate_limited is not None and limited.retry_after_seconds:
+                self._on_rate_limited(limited.retry_after_seconds)
+            raise
 
 
 @contextmanager

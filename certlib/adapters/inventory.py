@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 HISTORY_LENGTH = 20
+# Items that are not certificates (an ACME account's rate-limit pause) have names starting with this.
+INTERNAL_PREFIX = "#"
 
 
 def utc_now() -> str:
@@ -46,7 +48,11 @@ class Inventory:
         try:
             while True:
                 page = self._table.scan(**arguments)
-                items.extend(dict(item) for item in page.get("Items", []))
+                items.extend(
+                    dict(item)
+                    for item in page.get("Items", [])
+                    if not str(item.get("name", "")).startswith(INTERNAL_PREFIX)
+                )
                 if "LastEvaluatedKey" not in page:
                     return items
                 arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -169,6 +175,25 @@ class Inventory:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise CertificateLocked(f"execution {owner} no longer holds the lock of {name!r}") from None
             raise_classified(exc, f"recording the ACM ARN of {name!r} in {region}")
+
+    # --- an ACME account's pause after `rateLimited` --------------------------------------------------------------
+    def acme_pause_until(self, alias: str) -> int:
+        """Epoch seconds before which no request may go to the CA for this account (0: none)."""
+        item = self.get(f"{INTERNAL_PREFIX}acme-account/{alias}") or {}
+        return int(item.get("paused_until", 0))
+
+    def pause_acme(self, alias: str, until: int) -> None:
+        """Remember the CA's Retry-After for every container; only ever moves the pause later."""
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}acme-account/{alias}"},
+                UpdateExpression="SET paused_until = :until, updated_at = :now",
+                ConditionExpression="attribute_not_exists(paused_until) OR paused_until < :until",
+                ExpressionAttributeValues={":until": until, ":now": utc_now()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise_classified(exc, f"recording the CA's Retry-After for account {alias!r}")
 
     def _trim_history(self, name: str) -> None:
         item = self.get(name) or {}

@@ -29,6 +29,7 @@ def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
             account.alias, {"key": account_key_to_json(key), "directory": account.directory_url}
         )
     hmac_key = services.secrets.eab_hmac_key(account.alias) if account.uses_eab else None
+    services.check_acme_pause(account.alias)
     session = services.new_acme_session(account, key, None)
     url = session.register(account.email, account.eab_key_id, hmac_key)
     services.secrets.put_account(

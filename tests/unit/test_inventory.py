@@ -1,0 +1,67 @@
+"""The inventory adapter against moto's DynamoDB: the lock, recording, and the CA's Retry-After pause."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from certlib.adapters.inventory import HISTORY_LENGTH, Inventory
+from certlib.exceptions import CertificateLocked
+from certlib.resources import INVENTORY_PARTITION_KEY
+
+REQUEST = {"domains": ["a.example.test"], "account": "sandbox", "key_type": "ec256", "regions": ["us-east-1"]}
+
+
+@pytest.fixture
+def inventory() -> Iterator[Inventory]:
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+        table = dynamodb.create_table(
+            TableName="inventory",
+            KeySchema=[{"AttributeName": INVENTORY_PARTITION_KEY, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": INVENTORY_PARTITION_KEY, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield Inventory(table)
+
+
+def test_lock_is_exclusive_reentrant_and_released_only_by_its_owner(inventory: Inventory) -> None:
+    # Given execution A holds the lock
+    inventory.take_lock("web", "A", 600, {**REQUEST, "status": "issuing"})
+    # Then B cannot take it, A can take it again, B cannot release it, A can
+    with pytest.raises(CertificateLocked, match="being worked on by A"):
+        inventory.take_lock("web", "B", 600, {**REQUEST, "status": "issuing"})
+    inventory.take_lock("web", "A", 600, {**REQUEST, "status": "issuing"})
+    assert inventory.release_lock("web", "B") is False
+    assert inventory.release_lock("web", "A") is True
+    inventory.take_lock("web", "B", 600, {**REQUEST, "status": "issuing"})
+
+
+def test_an_expired_lock_can_be_taken_over(inventory: Inventory) -> None:
+    inventory.take_lock("web", "crashed", 1, {**REQUEST, "status": "issuing"})
+    time.sleep(2.1)
+    inventory.take_lock("web", "next", 600, {**REQUEST, "status": "issuing"})
+    assert (inventory.get("web") or {})["lock_owner"] == "next"
+
+
+def test_writes_need_the_lock_and_history_is_bounded(inventory: Inventory) -> None:
+    inventory.take_lock("web", "A", 600, {**REQUEST, "status": "issuing"})
+    for i in range(HISTORY_LENGTH + 5):
+        inventory.update("web", "A", {"serial": f"{i:x}"}, event={"event": "issued", "n": i})
+    item = inventory.get("web") or {}
+    assert len(item["history"]) == HISTORY_LENGTH
+    assert item["history"][-1]["n"] == HISTORY_LENGTH + 4
+    with pytest.raises(CertificateLocked, match="no longer holds the lock"):
+        inventory.update("web", "B", {"serial": "ff"})
+
+
+def test_acme_pause_moves_only_later_and_is_not_a_certificate(inventory: Inventory) -> None:
+    inventory.pause_acme("sandbox", 2_000)
+    inventory.pause_acme("sandbox", 1_000)
+    assert inventory.acme_pause_until("sandbox") == 2_000
+    assert inventory.acme_pause_until("other") == 0
+    assert inventory.all() == []
