@@ -82,7 +82,7 @@ def down(state_dir: Path | None = None, pid: int | None = None) -> None:
     state_dir = (state_dir or DEFAULT_STATE_DIR).resolve()
     info = _read_info(state_dir) or {}
     sandbox_pid = pid or info.get("pid")
-    if isinstance(sandbox_pid, int) and _is_sandbox_of(sandbox_pid, state_dir):
+    if isinstance(sandbox_pid, int) and _is_sandbox_of(sandbox_pid):
         stop_process(sandbox_pid, STOP_TIMEOUT_SECONDS)
     if isinstance(sandbox_pid, int) and sandbox_pid in _started:
         _started.pop(sandbox_pid).wait()
@@ -98,13 +98,13 @@ def _running_info(state_dir: Path) -> dict[str, Any] | None:
     if info is None:
         return None
     pid = info.get("pid")
-    return info if isinstance(pid, int) and _is_sandbox_of(pid, state_dir) else None
+    return info if isinstance(pid, int) and _is_sandbox_of(pid) else None
 
 
-def _is_sandbox_of(pid: int, state_dir: Path) -> bool:
-    """Whether pid is a running `python -m sandbox serve` of this state directory (not a recycled pid)."""
+def _is_sandbox_of(pid: int) -> bool:
+    """Whether pid is a running `python -m sandbox serve` (and not a recycled pid)."""
     arguments = command_line(pid)
-    return is_running(pid) and "sandbox" in arguments and str(state_dir) in arguments
+    return is_running(pid) and "sandbox" in arguments and "serve" in arguments
 
 
 def _read_info(state_dir: Path) -> dict[str, Any] | None:

@@ -1,0 +1,69 @@
+"""moto in server mode, with its Step Functions interpreter on and Lambda without Docker.
+
+Both switches are internal moto behaviour (pinned in requirements-dev.txt): the interpreter calls Lambda through
+`http://localhost:$MOTO_PORT`, so MOTO_PORT must name this server's port in this process.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+REGION = "us-east-1"
+FAKE_ACCESS_KEY_ID = "testing"
+FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105 (moto accepts any credentials; these are not secret)
+MOTO_CONFIG = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+
+
+class MotoServer:
+    """A moto server on a free port of 127.0.0.1, configured to run state machines for real."""
+
+    def __init__(self) -> None:
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.port = 0
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start serving, point moto's interpreter at this server and switch its execution on."""
+        self._server.start()
+        self.port = self._server.get_host_and_port()[1]
+        os.environ["MOTO_PORT"] = str(self.port)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request(
+                "POST", "/moto-api/config", body=json.dumps(MOTO_CONFIG), headers={"Content-Type": "application/json"}
+            )
+            response = connection.getresponse()
+            if response.status not in (200, 201):
+                raise RuntimeError(f"moto refused its configuration: HTTP {response.status}: {response.read()[:200]!r}")
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        if self.port:
+            self._server.stop()
+            self.port = 0
+
+    def session(self) -> boto3.Session:
+        """A boto3 session with moto's fake credentials and the sandbox region (pass endpoint_url to clients)."""
+        return boto3.Session(
+            aws_access_key_id=FAKE_ACCESS_KEY_ID, aws_secret_access_key=FAKE_SECRET_ACCESS_KEY, region_name=REGION
+        )
+
+
+def aws_environment(endpoint_url: str) -> dict[str, str]:
+    """What any boto3 client in this process needs to talk to moto (the Lambda handlers included)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }

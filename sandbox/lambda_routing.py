@@ -1,0 +1,130 @@
+"""Route moto's Lambda invocations to the real handlers, in this process.
+
+moto's Docker-less Lambda backend (`LambdaSimpleBackend`, an internal name: moto is pinned) only echoes its
+input. `route_lambda_invocations` replaces its `invoke` so that the function named `names.function(step)` runs
+`functions/<step>/handler.py`'s `handler(event, context)`. A raised exception becomes what Lambda returns for an
+unhandled error (the `x-amz-function-error` header and `{"errorType", "errorMessage", "stackTrace"}`), so Step
+Functions' Retry and Catch match the exception's class name, as on AWS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from certlib.resources import REPO_ROOT, ResourceNames
+
+LOG = logging.getLogger(__name__)
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda runtime's context object that handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    identity: None = None
+    client_context: None = None
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"{datetime.now(UTC):%Y/%m/%d}/[{self.function_version}]{self.aws_request_id.replace('-', '')}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self._started
+        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+
+
+class HandlerRegistry:
+    """Imports `functions.<step>.handler` once per step, on first use."""
+
+    def __init__(self, names: ResourceNames) -> None:
+        self.names = names
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+        if str(REPO_ROOT) not in sys.path:
+            sys.path.insert(0, str(REPO_ROOT))
+
+    def handler_for(self, function_name: str) -> Handler:
+        """Raises KeyError for a function that is not a lifecycle step; ImportError when its code is missing."""
+        step = self.names.step_of_function(function_name)
+        with self._lock:
+            if step not in self._handlers:
+                module = importlib.import_module(f"functions.{step}.handler")
+                self._handlers[step] = module.handler
+            return self._handlers[step]
+
+
+def route_lambda_invocations(registry: HandlerRegistry) -> None:
+    """Replace moto's Docker-less Lambda invoke with one that runs our handlers (for the whole process)."""
+
+    def invoke(
+        backend: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
+        function = backend.get_function(function_name, qualifier)  # moto's ResourceNotFound when it does not exist
+        context = LambdaContext(
+            function_name=function.function_name,
+            invoked_function_arn=function.function_arn,
+            memory_limit_in_mb=int(function.memory_size),
+            timeout_seconds=int(function.timeout),
+        )
+        try:
+            handler = registry.handler_for(function.function_name)
+        except KeyError:
+            return _function_error(
+                response_headers,
+                "Sandbox.UnknownFunction",
+                f"the sandbox runs only the lifecycle functions of prefix {registry.names.prefix!r}; "
+                f"{function.function_name!r} is not one of them",
+            )
+        LOG.info("lambda: %s invoked (request %s)", context.function_name, context.aws_request_id)
+        try:
+            event = json.loads(body) if body else {}
+            result = handler(event, context)
+            return json.dumps(result).encode()
+        except Exception as exc:
+            LOG.warning(
+                "lambda: %s (request %s) raised %s",
+                context.function_name,
+                context.aws_request_id,
+                type(exc).__name__,
+                exc_info=True,
+            )
+            stack = traceback.format_tb(exc.__traceback__)
+            return _function_error(response_headers, type(exc).__name__, str(exc), stack)
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+
+
+def _function_error(
+    response_headers: dict[str, str], error_type: str, message: str, stack: list[str] | None = None
+) -> bytes:
+    response_headers["x-amz-function-error"] = "Unhandled"
+    return json.dumps({"errorType": error_type, "errorMessage": message, "stackTrace": stack or []}).encode()

@@ -1,0 +1,168 @@
+"""Create in moto what the CDK stack creates on AWS, with the same names (certlib.resources) and environment."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+import boto3
+
+from certlib.adapters.secrets import SecretStore
+from certlib.config import parse_accounts
+from certlib.resources import (
+    INVENTORY_PARTITION_KEY,
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_PYTHON_VERSION,
+    LIFECYCLE_ASL,
+    LIFECYCLE_STEPS,
+    ResourceNames,
+    Timings,
+    function_environment,
+    lifecycle_substitutions,
+    render_definition,
+)
+from sandbox.pebble import ExternalAccountKey
+
+SANDBOX_ACCOUNT_ALIAS = "sandbox"
+SANDBOX_ACCOUNT_EMAIL = "admin@example.test"
+HOSTED_ZONES = ("example.test", "example.org")
+FUNCTION_MEMORY_MB = 512
+FUNCTION_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class AcmeAccount:
+    """The ACME account the sandbox configures: Pebble's directory and EAB key, and the CA of Pebble's HTTPS."""
+
+    directory_url: str
+    external_account_key: ExternalAccountKey
+    ca_bundle_pem: str
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    account_id: str
+    kms_key_arn: str
+    state_machine_arn: str
+    hosted_zone_ids: dict[str, str]
+    function_environment: dict[str, str] = field(repr=False)
+
+
+def provision(session: boto3.Session, endpoint_url: str, names: ResourceNames, account: AcmeAccount) -> Provisioned:
+    """Create the KMS key, inventory table, hosted zones, configuration, EAB secret, functions and state machine."""
+    clients = _Clients(session, endpoint_url)
+    timings = Timings.sandbox()
+    kms_key_arn = clients.kms.create_key(Description=f"{names.prefix}: secrets of the ACME sandbox")["KeyMetadata"][
+        "Arn"
+    ]
+    clients.kms.create_alias(AliasName=names.kms_alias, TargetKeyId=kms_key_arn)
+    _create_inventory_table(clients, names)
+    zone_ids = _create_hosted_zones(clients, names)
+    _configure_account(clients, names, account, kms_key_arn)
+    environment = function_environment(names, kms_key_arn, timings.lock_ttl_seconds)
+    return Provisioned(
+        account_id=clients.sts.get_caller_identity()["Account"],
+        kms_key_arn=kms_key_arn,
+        state_machine_arn=_create_lifecycle(clients, names, environment, timings),
+        hosted_zone_ids=zone_ids,
+        function_environment=environment,
+    )
+
+
+class _Clients:
+    """Every client provisioning needs, against moto."""
+
+    def __init__(self, session: boto3.Session, endpoint_url: str) -> None:
+        self.sts = session.client("sts", endpoint_url=endpoint_url)
+        self.kms = session.client("kms", endpoint_url=endpoint_url)
+        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+        self.route53 = session.client("route53", endpoint_url=endpoint_url)
+        self.ssm = session.client("ssm", endpoint_url=endpoint_url)
+        self.secretsmanager = session.client("secretsmanager", endpoint_url=endpoint_url)
+        self.iam = session.client("iam", endpoint_url=endpoint_url)
+        self.lambda_ = session.client("lambda", endpoint_url=endpoint_url)
+        self.stepfunctions = session.client("stepfunctions", endpoint_url=endpoint_url)
+
+
+def _create_inventory_table(clients: _Clients, names: ResourceNames) -> None:
+    clients.dynamodb.create_table(
+        TableName=names.inventory_table,
+        KeySchema=[{"AttributeName": INVENTORY_PARTITION_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": INVENTORY_PARTITION_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _create_hosted_zones(clients: _Clients, names: ResourceNames) -> dict[str, str]:
+    """The public zones; returns their ids (without `/hostedzone/`) by zone name."""
+    zone_ids = {}
+    for zone in HOSTED_ZONES:
+        created = clients.route53.create_hosted_zone(Name=zone, CallerReference=f"{names.prefix}-{zone}")
+        zone_ids[zone] = created["HostedZone"]["Id"].removeprefix("/hostedzone/")
+    return zone_ids
+
+
+def _configure_account(clients: _Clients, names: ResourceNames, account: AcmeAccount, kms_key_arn: str) -> None:
+    """The config parameter and the EAB secret, through the same parser and store operators use."""
+    loaded = parse_accounts(
+        {
+            "accounts": {
+                SANDBOX_ACCOUNT_ALIAS: {
+                    "acme-endpoint": account.directory_url,
+                    "eab-key": account.external_account_key.key_id,
+                    "eab-hmac-key": account.external_account_key.hmac_key,
+                    "email": SANDBOX_ACCOUNT_EMAIL,
+                    "ca-bundle": account.ca_bundle_pem,
+                }
+            },
+            "default-account": SANDBOX_ACCOUNT_ALIAS,
+        },
+        source="the sandbox's account document",
+    )
+    clients.ssm.put_parameter(Name=names.config_parameter, Value=loaded.config.to_json(), Type="String", Overwrite=True)
+    secrets = SecretStore(clients.secretsmanager, names.secret_prefix, kms_key_arn)
+    for alias, hmac_key in loaded.eab_hmac_keys.items():
+        secrets.put_eab_hmac_key(alias, hmac_key)
+
+
+def _create_lifecycle(clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings) -> str:
+    """One function per lifecycle step, as the stack declares them, and the state machine; returns its ARN."""
+    role_arn = _role(clients, f"{names.prefix}-sandbox-functions", "lambda.amazonaws.com")
+    function_arns = {
+        step: clients.lambda_.create_function(
+            FunctionName=names.function(step),
+            Runtime=f"python{LAMBDA_PYTHON_VERSION}",  # type: ignore[arg-type]  # a literal type in the stubs
+            Architectures=[LAMBDA_ARCHITECTURE],  # type: ignore[list-item]
+            Role=role_arn,
+            Handler="handler.handler",
+            Code={"ZipFile": _placeholder_code(step)},
+            MemorySize=FUNCTION_MEMORY_MB,
+            Timeout=FUNCTION_TIMEOUT_SECONDS,
+            Environment={"Variables": environment},
+        )["FunctionArn"]
+        for step in LIFECYCLE_STEPS
+    }
+    return clients.stepfunctions.create_state_machine(
+        name=names.lifecycle_state_machine,
+        definition=render_definition(LIFECYCLE_ASL, lifecycle_substitutions(function_arns, timings)),
+        roleArn=_role(clients, f"{names.prefix}-sandbox-lifecycle", "states.amazonaws.com"),
+        type="STANDARD",
+    )["stateMachineArn"]
+
+
+def _role(clients: _Clients, name: str, service_principal: str) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service_principal}, "Action": "sts:AssumeRole"}],
+    }
+    return str(clients.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+
+
+def _placeholder_code(step: str) -> bytes:
+    """A zip for moto to hold: the sandbox runs functions/<step>/handler.py in its own process instead."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", f"The sandbox routes this function to functions/{step}/handler.py.\n")
+    return buffer.getvalue()

@@ -1,0 +1,155 @@
+"""Run the sandbox in the foreground until SIGTERM or SIGINT; write `sandbox.json` once every part answers."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from certlib.resources import ResourceNames
+from sandbox import INFO_FILE_NAME
+from sandbox.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION, MotoServer, aws_environment
+from sandbox.dns_server import DnsServer, Route53Resolver
+from sandbox.lambda_routing import HandlerRegistry, route_lambda_invocations
+from sandbox.moto_fixes import apply_moto_fixes
+from sandbox.pebble import ExternalAccountKey, find_pebble, start_pebble
+from sandbox.provision import SANDBOX_ACCOUNT_ALIAS, AcmeAccount, provision
+from sandbox.tls import write_tls_files
+from sandbox.zone_records import Route53Records
+
+LOG = logging.getLogger("sandbox")
+# Variables of the caller's shell that would send the handlers' boto3 clients somewhere else than moto.
+FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE", "AWS_ROLE_ARN")
+HANDLER_RUNTIME_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
+
+
+class StopRequested(BaseException):
+    """SIGTERM or SIGINT arrived: unwind and stop every part (BaseException so no `except Exception` eats it)."""
+
+
+def serve(state_dir: Path, prefix: str, log_file: Path | None) -> int:
+    """Start everything, write the info file, wait for a signal, stop everything. Returns the exit code."""
+    started = time.monotonic()
+    state_dir = state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (state_dir / ".gitignore").write_text("# keys and logs of a local sandbox: never commit them\n*\n")
+    info_path = state_dir / INFO_FILE_NAME
+    info_path.unlink(missing_ok=True)
+    if log_file is not None:
+        log_file = log_file.resolve()
+        _redirect_output(log_file)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for chatty in ("werkzeug", "botocore"):  # a line per moto request or per client drowns the handlers' lines
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    wake_up = _signal_wake_up_pipe()
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
+    for name in FOREIGN_AWS_VARIABLES:
+        os.environ.pop(name, None)
+    try:
+        with contextlib.ExitStack() as running:
+            info = _start(state_dir, ResourceNames(prefix), log_file, running)
+            info["startup_seconds"] = round(time.monotonic() - started, 2)
+            _write_json(info_path, info)
+            running.callback(info_path.unlink, missing_ok=True)
+            LOG.info("sandbox ready in %.2f s: %s", info["startup_seconds"], info_path)
+            while True:
+                os.read(wake_up, 1)  # returns once a signal arrived; its handler then raises StopRequested
+    except StopRequested:
+        LOG.info("sandbox stopped")
+        return 0
+    except Exception as exc:
+        LOG.error("the sandbox could not start", exc_info=True)
+        LOG.error("the sandbox could not start: %s: %s", type(exc).__name__, exc)
+        return 1
+
+
+def _start(
+    state_dir: Path, names: ResourceNames, log_file: Path | None, running: contextlib.ExitStack
+) -> dict[str, Any]:
+    """Start moto, the DNS server and Pebble (each stopped by `running`), and provision the resources."""
+    pebble_executable = find_pebble()
+    tls = write_tls_files(state_dir)
+    moto = MotoServer()
+    running.callback(moto.stop)
+    moto.start()
+    os.environ.update(aws_environment(moto.endpoint_url))
+    route_lambda_invocations(HandlerRegistry(names))
+    apply_moto_fixes()
+    session = moto.session()
+    dns = DnsServer(Route53Resolver(Route53Records(session.client("route53", endpoint_url=moto.endpoint_url))))
+    running.callback(dns.stop)
+    dns.start()
+    account_key = ExternalAccountKey.generate()
+    pebble = start_pebble(pebble_executable, state_dir, tls, dns.port, account_key, os.environ)
+    running.callback(pebble.stop)
+    account = AcmeAccount(pebble.directory_url, account_key, tls.ca_bundle.read_text())
+    provisioned = provision(session, moto.endpoint_url, names, account)
+    # The handlers run in this process: give it the environment each Lambda gets (read when they are imported).
+    os.environ.update({**provisioned.function_environment, **HANDLER_RUNTIME_ENVIRONMENT})
+    return {
+        "aws_endpoint_url": moto.endpoint_url,
+        "region": REGION,
+        "account_id": provisioned.account_id,
+        "aws_access_key_id": FAKE_ACCESS_KEY_ID,
+        "aws_secret_access_key": FAKE_SECRET_ACCESS_KEY,
+        "acme_directory_url": pebble.directory_url,
+        "pebble_management_url": pebble.management_url,
+        "dns_server": dns.address,
+        "ca_bundle": str(tls.ca_bundle),
+        "acme_account_alias": SANDBOX_ACCOUNT_ALIAS,
+        "hosted_zones": provisioned.hosted_zone_ids,
+        "state_machine_arn": provisioned.state_machine_arn,
+        "resource_prefix": names.prefix,
+        "pid": os.getpid(),
+        "pebble_pid": pebble.process.pid,
+        "state_dir": str(state_dir),
+        "log_file": str(log_file) if log_file is not None else None,
+        "pebble_log_file": str(pebble.log_path),
+        "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _signal_wake_up_pipe() -> int:
+    """A pipe the C-level signal handler writes to, whichever thread the signal lands on; returns its read end.
+
+    `signal.pause()` in the main thread misses a signal the kernel hands to one of moto's threads: reading this
+    pipe instead wakes the main thread, which then runs the Python handler.
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end)
+    return read_end
+
+
+def _request_stop(signal_number: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not interrupt the cleanup
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    LOG.info("sandbox stopping (%s)", signal.Signals(signal_number).name)
+    raise StopRequested
+
+
+def _redirect_output(log_file: Path) -> None:
+    """Send this process's stdout and stderr (handlers' prints, logging, Powertools) to the log file, line by line."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        os.dup2(log.fileno(), sys.stdout.fileno())
+        os.dup2(log.fileno(), sys.stderr.fileno())
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(line_buffering=True)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically: a reader sees no file or the whole file."""
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    partial.replace(path)

@@ -1,0 +1,62 @@
+"""Fixtures shared by the test suites: one sandbox for the whole session, and boto3 clients for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from certctl import sandbox_commands
+
+
+class SandboxAws:
+    """boto3 clients for a sandbox's moto server (endpoint, region and fake credentials from its sandbox.json)."""
+
+    def __init__(self, info: Mapping[str, Any]) -> None:
+        self.info = info
+        self.session = boto3.Session(
+            aws_access_key_id=info["aws_access_key_id"],
+            aws_secret_access_key=info["aws_secret_access_key"],
+            region_name=info["region"],
+        )
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.info["aws_endpoint_url"])  # type: ignore[call-overload]
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One running sandbox for the session: its sandbox.json as a dict. Stopped when the session ends."""
+    state_dir = tmp_path_factory.mktemp("sandbox")
+    info = sandbox_commands.up(state_dir, dict(os.environ))
+    try:
+        yield info
+    finally:
+        sandbox_commands.down(state_dir)
+
+
+@pytest.fixture(scope="session")
+def aws(sandbox: dict[str, Any]) -> SandboxAws:
+    """`aws.client("route53")` and so on, against the session's sandbox."""
+    return SandboxAws(sandbox)
+
+
+@pytest.fixture(scope="session")
+def start_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Start an extra sandbox, e.g. `start_sandbox(PEBBLE_WFE_NONCEREJECT="30")`; all are stopped at the end."""
+    state_dirs: list[Path] = []
+
+    def start(**environment: str) -> dict[str, Any]:
+        state_dir = tmp_path_factory.mktemp("extra-sandbox")
+        state_dirs.append(state_dir)
+        return sandbox_commands.up(state_dir, {**os.environ, **environment})
+
+    try:
+        yield start
+    finally:
+        for state_dir in state_dirs:
+            sandbox_commands.down(state_dir)
