@@ -15,6 +15,7 @@ from typing import Any
 from dnslib import QTYPE, RCODE, RR, TXT, DNSLabel, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
+from sandbox.dns_overrides import DnsOverrides
 from sandbox.zone_records import RecordSet, Route53Records, normalize_name, txt_strings
 
 LOG = logging.getLogger(__name__)
@@ -23,8 +24,9 @@ BIND_ATTEMPTS = 20
 
 
 class Route53Resolver(BaseResolver):  # type: ignore[misc]
-    def __init__(self, records: Route53Records) -> None:
+    def __init__(self, records: Route53Records, overrides: DnsOverrides | None = None) -> None:
         self._records = records
+        self._overrides = overrides
 
     def resolve(self, request: DNSRecord, handler: Any) -> DNSRecord:
         reply = request.reply()
@@ -42,6 +44,10 @@ class Route53Resolver(BaseResolver):  # type: ignore[misc]
     def _answer(self, reply: DNSRecord, qname: DNSLabel, qtype: str) -> None:
         owner = qname
         name = normalize_name(str(qname))
+        overridden = self._overrides.answers(name, qtype) if self._overrides is not None else None
+        if overridden is not None:
+            reply.add_answer(*resource_records(owner, RecordSet(name, qtype, 1, tuple(overridden))))
+            return
         visited = {name}
         for _ in range(MAX_CNAME_HOPS):
             zone = self._records.zone_for(name)

@@ -17,6 +17,7 @@ from typing import Any
 from certlib.resources import ResourceNames
 from sandbox import INFO_FILE_NAME
 from sandbox.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION, MotoServer, aws_environment
+from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver
 from sandbox.lambda_routing import HandlerRegistry, route_lambda_invocations
 from sandbox.moto_fixes import apply_moto_fixes
@@ -85,7 +86,9 @@ def _start(
     route_lambda_invocations(HandlerRegistry(names))
     apply_moto_fixes()
     session = moto.session()
-    dns = DnsServer(Route53Resolver(Route53Records(session.client("route53", endpoint_url=moto.endpoint_url))))
+    route53_records = Route53Records(session.client("route53", endpoint_url=moto.endpoint_url))
+    overrides = DnsOverrides(state_dir / OVERRIDES_FILE_NAME)
+    dns = DnsServer(Route53Resolver(route53_records, overrides))
     running.callback(dns.stop)
     dns.start()
     account_key = ExternalAccountKey.generate()
@@ -104,6 +107,7 @@ def _start(
         "acme_directory_url": pebble.directory_url,
         "pebble_management_url": pebble.management_url,
         "dns_server": dns.address,
+        "dns_overrides_file": str(overrides.path),
         "ca_bundle": str(tls.ca_bundle),
         "acme_account_alias": SANDBOX_ACCOUNT_ALIAS,
         "hosted_zones": provisioned.hosted_zone_ids,

@@ -102,3 +102,16 @@ def test_certctl_refuses_bad_input_before_starting_anything(sandbox: dict[str, A
     assert completed.stderr.strip().startswith("certctl: ")
     assert "a wildcard may only be the whole leftmost label" in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_a_key_type_change_on_renewal_is_refused_before_anything_happens(sandbox: dict[str, Any]) -> None:
+    # Given a certificate in ACM with an EC P-256 key
+    first = issue(sandbox, name="keeps-its-key-type", domains=["keeps.example.test"], key_type="ec256")
+    assert first["status"] == "issued", first
+    # When it is asked again with an RSA key
+    second = issue(sandbox, name="keeps-its-key-type", domains=["keeps.example.test"], key_type="rsa2048")
+    # Then the request is refused in the first state: ACM could not re-import it to the same ARN
+    assert second["status"] == "failed"
+    assert second["error"] == "InvalidRequest"
+    assert "ACM cannot change the key type on re-import" in second["message"]
+    assert inventory_item(sandbox, "keeps-its-key-type")["serial"] == first["serial"]
