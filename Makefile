@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 LAMBDA_PYTHON := $(shell $(PYTHON) -c "import sys; sys.path.insert(0, '.'); from certlib.resources import LAMBDA_PYTHON_VERSION as v; print(v)")
 LAMBDA_PLATFORM := manylinux2014_aarch64
 LAYER_DIR := build/layer
+# The Lambda Python runtime has these; the layer would only carry a second copy (30 MB of botocore).
+RUNTIME_PROVIDED := boto3 botocore s3transfer jmespath
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -31,6 +33,7 @@ $(LAYER_DIR)/.built: requirements-lambda.txt $(wildcard certlib/*.py certlib/*/*
 	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)/python
 	$(PY) -m pip install --quiet --no-compile --platform $(LAMBDA_PLATFORM) --implementation cp \
 	  --python-version $(LAMBDA_PYTHON) --only-binary=:all: --target $(LAYER_DIR)/python -r requirements-lambda.txt
+	cd $(LAYER_DIR)/python && for package in $(RUNTIME_PROVIDED); do rm -rf $$package $$package-*.dist-info; done
 	cp -r certlib $(LAYER_DIR)/python/certlib
 	find $(LAYER_DIR) -name __pycache__ -type d -prune -exec rm -rf {} +
 	touch $@

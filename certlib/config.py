@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
-
 from certlib.exceptions import ConfigError
 from certlib.keys import KEY_TYPES
 
@@ -107,6 +105,8 @@ class LoadedFile:
 
 def load_accounts_file(path: str | Path) -> LoadedFile:
     """Read and validate an acme-accounts.yaml. Raises ConfigError naming the file, alias and field."""
+    import yaml  # only the CDK app and the CLI read YAML; the Lambda layer does not carry it
+
     path = Path(path)
     try:
         text = path.read_text()

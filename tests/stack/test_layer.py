@@ -64,3 +64,10 @@ def test_every_platform_wheel_in_the_layer_has_the_runtime_tags() -> None:
     # Then every one carries cp313 (or abi3) and aarch64
     assert tags_by_wheel
     assert wrong == {}
+
+
+def test_the_layer_leaves_out_what_the_runtime_provides() -> None:
+    # Given the layer's top-level packages / Then none of the runtime's own SDK is duplicated, and ours is there
+    top_level = {path.name for path in LAYER.iterdir()}
+    assert not {"boto3", "botocore", "s3transfer", "jmespath", "yaml"} & top_level
+    assert {"certlib", "acme", "josepy", "cryptography", "aws_lambda_powertools"} <= top_level
