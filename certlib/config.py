@@ -37,7 +37,8 @@ from certlib.keys import KEY_TYPES
 ALIAS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ZONE_ID_PATTERN = re.compile(r"[A-Z0-9]{1,32}")
 SECTIGO_FIELDS = ("acme-endpoint", "eab-key", "eab-hmac-key", "email", "RenewBeforeDays", "KeyType", "KeySize")
-OUR_FIELDS = ("preferred-chain", "hosted-zones", "ca-bundle")
+OUR_FIELDS = ("preferred-chain", "hosted-zones", "ca-bundle", "new-orders-per-3-hours")
+DEFAULT_NEW_ORDERS_PER_3_HOURS = 300  # Let's Encrypt's limit per account
 DEFAULT_KEY_TYPE = "ec256"
 
 
@@ -54,6 +55,7 @@ class AccountConfig:
     preferred_chain: str | None = None
     hosted_zones: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
+    new_orders_per_3_hours: int = DEFAULT_NEW_ORDERS_PER_3_HOURS
 
     @property
     def uses_eab(self) -> bool:
@@ -183,6 +185,7 @@ def _parse_account(
         preferred_chain=_optional_text(values.get("preferred-chain"), "preferred-chain", where),
         hosted_zones=_hosted_zones(values.get("hosted-zones"), where),
         ca_bundle=_ca_bundle(values.get("ca-bundle"), where, base_dir),
+        new_orders_per_3_hours=_order_budget(values.get("new-orders-per-3-hours"), where),
     )
     return account, hmac_key
 
@@ -244,6 +247,14 @@ def _renew_before_days(value: Any, where: str) -> int | None:
     if not 1 <= days <= 365:
         raise ConfigError(f"{where}: field 'RenewBeforeDays' must be between 1 and 365, got {days}")
     return days
+
+
+def _order_budget(value: Any, where: str) -> int:
+    if value in (None, ""):
+        return DEFAULT_NEW_ORDERS_PER_3_HOURS
+    if isinstance(value, bool) or not str(value).strip().isdigit() or int(str(value)) < 1:
+        raise ConfigError(f"{where}: field 'new-orders-per-3-hours' must be a whole number >= 1, got {value!r}")
+    return int(str(value))
 
 
 _RSA_NAMES = {"rsa"}

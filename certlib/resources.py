@@ -14,6 +14,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STATEMACHINE_DIR = REPO_ROOT / "statemachine"
 LIFECYCLE_ASL = STATEMACHINE_DIR / "certificate_lifecycle.asl.json"
+RENEWAL_SWEEP_ASL = STATEMACHINE_DIR / "renewal_sweep.asl.json"
 
 DEFAULT_PREFIX = "acme-certs"
 SERVICE_NAME = "acme-certificates"
@@ -23,6 +24,12 @@ LAMBDA_ARCHITECTURE = "arm64"
 
 # The inventory table: one item per certificate, keyed by its name.
 INVENTORY_PARTITION_KEY = "name"
+# The sparse index the renewal sweep queries: every managed certificate has renewal_bucket = RENEWAL_BUCKET and
+# its renew_after (ISO 8601, UTC) as the sort key, so "due now" is one Query, never a Scan.
+RENEWAL_INDEX = "renewal-due"
+RENEWAL_BUCKET_ATTRIBUTE = "renewal_bucket"
+RENEWAL_BUCKET = "managed"
+RENEW_AFTER_ATTRIBUTE = "renew_after"
 # Tags on everything we import into ACM, so an operator can tell our certificates apart.
 MANAGED_BY_TAG = ("managed-by", "acme-certificates")
 CERTIFICATE_NAME_TAG = "certificate-name"
@@ -44,6 +51,17 @@ LIFECYCLE_STEPS: tuple[str, ...] = (
     "clean_up_failure",
 )
 
+# Lambdas outside the lifecycle: the renewal sweep's steps, the ACM expiry event, the revocation check and
+# `certctl revoke`. They start lifecycle executions, so they get its ARN (RENEWAL_ENVIRONMENT) on top.
+RENEWAL_FUNCTIONS: tuple[str, ...] = (
+    "find_due_certificates",
+    "start_renewal",
+    "handle_expiry_event",
+    "check_revocations",
+    "revoke_certificate",
+)
+ALL_FUNCTIONS: tuple[str, ...] = LIFECYCLE_STEPS + RENEWAL_FUNCTIONS
+
 
 class Env:
     """Environment variables the functions read (validated at cold start by certlib.settings)."""
@@ -53,6 +71,7 @@ class Env:
     SECRET_PREFIX = "SECRET_PREFIX"  # noqa: S105 - the variable's name, not a secret
     KMS_KEY_ID = "KMS_KEY_ID"
     LOCK_TTL_SECONDS = "LOCK_TTL_SECONDS"
+    LIFECYCLE_STATE_MACHINE_ARN = "LIFECYCLE_STATE_MACHINE_ARN"
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,10 @@ class ResourceNames:
         return f"{self.prefix}-certificate-lifecycle"
 
     @property
+    def renewal_sweep_state_machine(self) -> str:
+        return f"{self.prefix}-renewal-sweep"
+
+    @property
     def config_parameter(self) -> str:
         return f"/{self.prefix}/config"
 
@@ -91,9 +114,9 @@ class ResourceNames:
         return f"{self.prefix}-{step.replace('_', '-')}"
 
     def step_of_function(self, function_name: str) -> str:
-        """The lifecycle step a function name (or ARN) belongs to; raises KeyError for a foreign name."""
+        """The step (lifecycle or renewal) a function name (or ARN) belongs to; raises KeyError for a foreign name."""
         short = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
-        for step in LIFECYCLE_STEPS:
+        for step in ALL_FUNCTIONS:
             if self.function(step) == short:
                 return step
         raise KeyError(function_name)
@@ -125,6 +148,11 @@ def function_environment(names: ResourceNames, kms_key_id: str, lock_ttl_seconds
     }
 
 
+def renewal_environment(base: dict[str, str], lifecycle_state_machine_arn: str) -> dict[str, str]:
+    """The environment of the RENEWAL_FUNCTIONS: the lifecycle functions' plus the lifecycle's ARN."""
+    return {**base, Env.LIFECYCLE_STATE_MACHINE_ARN: lifecycle_state_machine_arn}
+
+
 @dataclass(frozen=True)
 class Timings:
     """How long the state machine waits and retries. The sandbox shortens them without changing the flow.
@@ -143,6 +171,8 @@ class Timings:
     rate_limit_retry_interval_seconds: int = 60
     rate_limit_retry_max_attempts: int = 8
     execution_timeout_seconds: int = 3 * 3600
+    sweep_concurrency: int = 10
+    sweep_batch_size: int = 2000
 
     @classmethod
     def sandbox(cls) -> Timings:
@@ -158,6 +188,8 @@ class Timings:
             rate_limit_retry_interval_seconds=1,
             rate_limit_retry_max_attempts=3,
             execution_timeout_seconds=900,
+            sweep_concurrency=10,
+            sweep_batch_size=2000,
         )
 
     @property
@@ -172,10 +204,22 @@ def _camel(step: str) -> str:
 
 def lifecycle_substitutions(function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
     """Values for every ${Name} in the lifecycle ASL: one ARN per step, and the timings."""
-    missing = set(LIFECYCLE_STEPS) - set(function_arns)
+    return _substitutions(LIFECYCLE_STEPS, function_arns, timings)
+
+
+SWEEP_STEPS: tuple[str, ...] = ("find_due_certificates", "start_renewal")
+
+
+def sweep_substitutions(function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
+    """Values for every ${Name} in the renewal sweep's ASL."""
+    return _substitutions(SWEEP_STEPS, function_arns, timings)
+
+
+def _substitutions(steps: tuple[str, ...], function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
+    missing = set(steps) - set(function_arns)
     if missing:
         raise ValueError(f"no function ARN for steps: {', '.join(sorted(missing))}")
-    substitutions = {f"{_camel(step)}FunctionArn": function_arns[step] for step in LIFECYCLE_STEPS}
+    substitutions = {f"{_camel(step)}FunctionArn": function_arns[step] for step in steps}
     for field, value in asdict(timings).items():
         substitutions[_camel(field)] = str(value)
     return substitutions

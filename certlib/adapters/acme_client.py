@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import hashlib
+import random
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,8 +22,10 @@ from typing import Any, TypeVar
 import requests
 from acme import challenges, errors, messages
 from acme import client as acme_client_module
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from josepy import b64
+from josepy.json_util import field as jose_field
 from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC
 
@@ -37,6 +40,37 @@ RATE_LIMITED = "rateLimited"
 BAD_NONCE = "badNonce"
 
 T = TypeVar("T")
+DEFAULT_ARI_RETRY_AFTER_SECONDS = 6 * 3600  # RFC 9773 4.3.3: when the CA gives no Retry-After
+
+
+class _NewOrder(messages.NewOrder):
+    """newOrder with RFC 9773's `replaces`: the ARI certificate ID of the certificate this order renews."""
+
+    replaces: str | None = jose_field("replaces", omitempty=True)
+
+
+@dataclass(frozen=True)
+class RenewalInfo:
+    """The CA's ARI answer for one certificate (RFC 9773)."""
+
+    window_start: dt.datetime
+    window_end: dt.datetime
+    suggested_time: dt.datetime  # a random point inside the window
+    retry_after_seconds: int
+    explanation_url: str | None
+
+
+def ari_certificate_id(certificate: x509.Certificate) -> str | None:
+    """RFC 9773 4.1: base64url(AKI keyIdentifier) "." base64url(DER serial); None without an AKI."""
+    try:
+        aki = certificate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return None
+    if aki.key_identifier is None:
+        return None
+    serial = certificate.serial_number
+    serial_bytes = serial.to_bytes((serial.bit_length() + 8) // 8, "big", signed=True)
+    return f"{b64.b64encode(aki.key_identifier).decode()}.{b64.b64encode(serial_bytes).decode()}"
 
 
 class _Network(acme_client_module.ClientNetwork):
@@ -202,15 +236,50 @@ class AcmeSession:
 
     # --- orders ---------------------------------------------------------------------------------------------
     def new_order(self, domains: list[str], replaces: str | None = None) -> OrderStatus:
+        """A new order; `replaces` (an ARI certificate ID) is sent only when the CA offers ARI."""
         identifiers = [messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=d) for d in domains]
-        extra: dict[str, Any] = {"replaces": replaces} if replaces else {}
-        order = messages.NewOrder(identifiers=identifiers, **extra)
+        if replaces and not self.offers_ari():
+            replaces = None
+        order = _NewOrder(identifiers=identifiers, replaces=replaces)
 
         def post() -> OrderStatus:
             response = self.client._post(self.client.directory["newOrder"], order)
             return _order_status(response.headers.get("Location", ""), response.json())
 
         return self._call("creating the order", post)
+
+    def offers_ari(self) -> bool:
+        return "renewalInfo" in self.client.directory.to_partial_json()
+
+    def renewal_info(self, certificate: x509.Certificate) -> RenewalInfo | None:
+        """The CA's suggested renewal window (RFC 9773), or None when the CA has no ARI.
+
+        Raises TransientError / AcmeProblem like every call (the caller decides whether that may fail a step).
+        """
+        if not self.offers_ari():
+            return None
+        certificate_id = ari_certificate_id(certificate)
+        if certificate_id is None:
+            return None
+        url = f"{str(self.client.directory['renewalInfo']).rstrip('/')}/{certificate_id}"
+
+        def fetch() -> RenewalInfo:
+            response = self._net.get(url, content_type="application/json")
+            body = messages.RenewalInfo.from_json(response.json())
+            start, end = body.suggested_window.start, body.suggested_window.end
+            if start is None or end is None or end < start:
+                raise AcmeProblem("malformed", f"the CA's renewal window is not a window: {response.text[:200]}")
+            suggested = start + (end - start) * random.random()  # noqa: S311 - RFC 9773 4.2: uniform in window
+            retry_after = _retry_after_seconds(response)
+            return RenewalInfo(
+                window_start=start,
+                window_end=end,
+                suggested_time=suggested,
+                retry_after_seconds=DEFAULT_ARI_RETRY_AFTER_SECONDS if retry_after is None else retry_after,
+                explanation_url=response.json().get("explanationURL"),
+            )
+
+        return self._call("reading the CA's renewal information (ARI)", fetch)
 
     def order(self, order_url: str) -> OrderStatus:
         return self._call("reading the order", lambda: _order_status(order_url, self._post_as_get(order_url).json()))
@@ -280,7 +349,6 @@ class AcmeSession:
         return "", problem_type, str(order_problem.get("detail", ""))
 
     def finalize(self, order: OrderStatus, csr_pem: bytes) -> OrderStatus:
-        from cryptography import x509
 
         def post() -> OrderStatus:
             request = messages.CertificateRequest(csr=x509.load_pem_x509_csr(csr_pem))
@@ -306,7 +374,6 @@ class AcmeSession:
         return self._call("downloading the certificate", fetch)
 
     def revoke(self, certificate_pem: str, reason: int) -> None:
-        from cryptography import x509
 
         certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
         self._call("revoking the certificate", lambda: self.client.revoke(certificate, reason))
@@ -389,7 +456,6 @@ def _order_status(url: str, body: dict[str, Any]) -> OrderStatus:
 
 
 def _top_issuer_cn(fullchain_pem: str) -> str | None:
-    from cryptography import x509
     from cryptography.x509.oid import NameOID
 
     certificates = x509.load_pem_x509_certificates(fullchain_pem.encode())

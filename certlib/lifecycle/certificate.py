@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from certlib.exceptions import CertificateCheckFailed, CertificatePending, OrderInvalid
+from cryptography import x509
+
+from certlib.adapters.acme_client import AcmeSession, ari_certificate_id
+from certlib.exceptions import AcmeProblem, CertificateCheckFailed, CertificatePending, OrderInvalid, TransientError
 from certlib.keys import check_bundle, facts_of, load_private_key, names_of, split_pem_chain, to_pem
 from certlib.lifecycle.ordering import session_for
 from certlib.lifecycle.request import Request
+from certlib.observability import logger
+from certlib.renewal.revocation_sources import REVOCATION_FIELDS, revocation_sources
+from certlib.renewal.timing import RenewalPlan, plan_renewal
+from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
 from certlib.runtime import Services
 
 LOCK_FIELDS = ("lock_owner", "lock_expires_at")
@@ -44,6 +51,7 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
         raise CertificateCheckFailed(
             f"the certificate names {sorted(names_of(certificate))} differ from the requested {sorted(request.domains)}"
         )
+    plan = _renewal_plan(certificate, account.renew_before_days, session)
     secret_arn = services.secrets.put_certificate(
         request.name,
         {
@@ -54,7 +62,28 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
             "order_url": order.url,
         },
     )
-    return {**asdict(facts), "secret_arn": secret_arn}
+    return {
+        **asdict(facts),
+        "secret_arn": secret_arn,
+        **plan.to_item(),
+        "ari_certificate_id": ari_certificate_id(certificate),
+        **revocation_sources(certificate, chain[0]),
+    }
+
+
+def _renewal_plan(certificate: x509.Certificate, renew_before_days: int | None, session: AcmeSession) -> RenewalPlan:
+    """ARI when the CA offers it; a CA that fails to answer ARI does not fail the issuance (the fallback applies)."""
+    try:
+        info = session.renewal_info(certificate)
+    except (TransientError, AcmeProblem) as exc:
+        logger.warning("no renewal information from the CA; using the fallback", extra={"reason": str(exc)})
+        info = None
+    return plan_renewal(
+        certificate.not_valid_before_utc,
+        certificate.not_valid_after_utc,
+        renew_before_days,
+        info.suggested_time if info is not None else None,
+    )
 
 
 def import_certificate(item: dict[str, Any], services: Services) -> dict[str, str]:
@@ -93,6 +122,13 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
             "issuer": certificate["issuer"],
             "secret_arn": certificate["secret_arn"],
             "issued_at": certificate["not_before"],
+            "issued_account": request.account,
+            RENEWAL_BUCKET_ATTRIBUTE: RENEWAL_BUCKET,
+            RENEW_AFTER_ATTRIBUTE: certificate["renew_after"],
+            "renew_reason": certificate["renew_reason"],
+            "renew_detail": certificate["renew_detail"],
+            "ari_certificate_id": certificate["ari_certificate_id"],
+            "revocation": {key: certificate[key] for key in REVOCATION_FIELDS},
         },
         event={"event": event, "execution": request.execution_id, "serial": certificate["serial"]},
         remove=(*LOCK_FIELDS, *ORDER_FIELDS, "last_error"),
@@ -107,4 +143,6 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
         "key_type": request.key_type,
         "certificate_arns": arns,
         "certificate_arn": arns.get(request.regions[0]),
+        "renew_after": certificate["renew_after"],
+        "renew_reason": certificate["renew_reason"],
     }

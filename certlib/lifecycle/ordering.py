@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from certlib.adapters.acme_client import AcmeSession, OrderStatus, order_from_dict
-from certlib.exceptions import ChallengeInvalid, OrderInvalid, OrderPending
+from certlib.exceptions import AcmeProblem, ChallengeInvalid, OrderInvalid, OrderPending
 from certlib.keys import csr_pem, generate_private_key, load_private_key, private_key_to_pem
 from certlib.lifecycle.request import Request
+from certlib.observability import logger
 from certlib.runtime import Services
 
 LIVE_ORDER_STATES = frozenset({"pending", "ready", "processing", "valid"})
@@ -30,7 +31,7 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
     session = session_for(request, services)
     order = _order_of_this_execution(request, services, session)
     if order is None:
-        order = session.new_order(request.domains)
+        order = _new_order(request, services, session)
         services.inventory.update(
             request.name, request.execution_id, {"order_url": order.url, "order_execution": request.execution_id}
         )
@@ -41,6 +42,21 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
         **order.to_dict(),
         "challenges": [{**c.to_dict(), "zone_id": request.zones[c.domain]} for c in challenges],
     }
+
+
+def _new_order(request: Request, services: Services, session: AcmeSession) -> OrderStatus:
+    """A renewal names the certificate it replaces (RFC 9773), which exempts it from the CA's rate limits."""
+    item = services.inventory.get(request.name) or {}
+    replaces = (
+        item.get("ari_certificate_id") if request.renewal and item.get("issued_account") == request.account else None
+    )
+    if not replaces:
+        return session.new_order(request.domains)
+    try:
+        return session.new_order(request.domains, replaces=str(replaces))
+    except AcmeProblem as problem:  # e.g. alreadyReplaced: order without it rather than not at all
+        logger.warning("the CA refused 'replaces'; ordering without it", extra={"problem": problem.problem_type})
+        return session.new_order(request.domains)
 
 
 def _order_of_this_execution(request: Request, services: Services, session: AcmeSession) -> OrderStatus | None:
