@@ -70,11 +70,15 @@ class Target:
 
     @property
     def lifecycle_arn(self) -> str:
+        return self.state_machine_arn(self.names.lifecycle_state_machine)
+
+    @property
+    def sweep_arn(self) -> str:
+        return self.state_machine_arn(self.names.renewal_sweep_state_machine)
+
+    def state_machine_arn(self, name: str) -> str:
         partition = self.session.get_partition_for_region(self.session.region_name or SANDBOX_REGION)
-        return (
-            f"arn:{partition}:states:{self.session.region_name}:{self.account_id}:stateMachine:"
-            f"{self.names.lifecycle_state_machine}"
-        )
+        return f"arn:{partition}:states:{self.session.region_name}:{self.account_id}:stateMachine:{name}"
 
     @cached_property
     def inventory(self) -> Inventory:

@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 the operation failed (the error is on stderr, or in the --
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -17,10 +18,12 @@ from typing import Any
 from certctl import executions
 from certctl.aws import CliError, Target
 from certctl.output import print_json, print_result, print_status_table
+from certlib.adapters.stepfunctions import lifecycle_input
 from certlib.config import load_accounts_file
 from certlib.exceptions import CertificateError
 from certlib.keys import KEY_TYPES
 from certlib.lifecycle.request import parse_request
+from certlib.renewal.timing import iso, parse_iso
 from certlib.resources import DEFAULT_PREFIX
 
 EXIT_FAILED = 1
@@ -42,6 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--key-type", choices=KEY_TYPES, help="key type (default: the account's)")
     issue.add_argument("--region", dest="regions", action="append", help="ACM region to import into (repeatable)")
     _add_wait_flags(issue)
+
+    renew = commands.add_parser("renew", help="renew a certificate of the inventory now")
+    renew.add_argument("--name", required=True, help="the certificate's name in the inventory")
+    renew.add_argument("--force", action="store_true", help="renew even when it is not due yet")
+    _add_wait_flags(renew)
+
+    sweep = commands.add_parser("sweep", help="run the renewal sweep: renew every certificate that is due")
+    sweep.add_argument("--now", help="ISO 8601 time to sweep as of (default: now), to try what would renew when")
+    sweep.add_argument("--dry-run", action="store_true", help="only list what is due; start nothing")
+    sweep.add_argument("--timeout", type=float, default=DEFAULT_WAIT_SECONDS, help="seconds to wait at most")
+    sweep.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     status = commands.add_parser("status", help="show the inventory")
     status.add_argument("--name", help="only this certificate")
@@ -75,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_issue(target, args)
         if args.command == "status":
             return run_status(target, args)
+        if args.command == "renew":
+            return run_renew(target, args)
+        if args.command == "sweep":
+            return run_sweep(target, args)
         if args.command == "accounts":
             return run_accounts_push(target, args)
     except (CliError, CertificateError) as exc:
@@ -111,6 +129,45 @@ def start_and_report(target: Target, execution_input: dict[str, Any], args: argp
     if result.get("status") == "already_in_progress":
         return EXIT_IN_PROGRESS
     return 0 if result.get("status") in ("issued", "renewed") else EXIT_FAILED
+
+
+def run_renew(target: Target, args: argparse.Namespace) -> int:
+    item = target.inventory.get(args.name)
+    if item is None:
+        raise CliError(f"no certificate named {args.name!r} in the inventory; issue it with `certctl issue`")
+    renew_after = str(item.get("renew_after") or "")
+    now = iso(dt.datetime.now(dt.UTC))
+    if renew_after > now and not args.force:
+        reason = item.get("renew_detail") or item.get("renew_reason") or ""
+        raise CliError(f"{args.name!r} is not due until {renew_after} ({reason}); renew it anyway with --force")
+    return start_and_report(target, lifecycle_input(item), args)
+
+
+def run_sweep(target: Target, args: argparse.Namespace) -> int:
+    sweep_input: dict[str, Any] = {"dry_run": bool(args.dry_run)}
+    if args.now:
+        try:
+            sweep_input["now"] = iso(parse_iso(args.now))
+        except ValueError:
+            raise CliError(f"--now {args.now!r} is not an ISO 8601 time, e.g. 2027-03-01T00:00:00Z") from None
+    execution_arn = executions.start(target, sweep_input, target.sweep_arn)
+    description = executions.wait(target, execution_arn, args.timeout, None)
+    if description["status"] != "SUCCEEDED":
+        result = executions.result_of(description)
+        raise CliError(f"the sweep {description['status'].lower()}: {result['error']}: {result['message']}")
+    output = json.loads(description.get("output") or "{}")
+    outcomes: dict[str, int] = {}
+    for entry in output.get("results", []):
+        outcome = str(entry.get("outcome", "due" if output.get("dry_run") else "unknown"))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    summary = {**output, "outcomes": outcomes, "execution_arn": execution_arn}
+    if args.json:
+        print_json(summary)
+    else:
+        counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())) or "nothing due"
+        more = " (more are due: the next sweep continues)" if output.get("more") else ""
+        print(f"sweep as of {output.get('now')}: {output.get('due', 0)} due; {counts}{more}")
+    return 0
 
 
 def run_status(target: Target, args: argparse.Namespace) -> int:

@@ -25,11 +25,12 @@ def execution_name(certificate_name: str) -> str:
     return f"{safe}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
 
 
-def start(target: Target, execution_input: dict[str, Any]) -> str:
+def start(target: Target, execution_input: dict[str, Any], state_machine_arn: str | None = None) -> str:
+    """Start the lifecycle (or another of our state machines) with this input; returns the execution ARN."""
     try:
         response = target.stepfunctions.start_execution(
-            stateMachineArn=target.lifecycle_arn,
-            name=execution_name(str(execution_input["name"])),
+            stateMachineArn=state_machine_arn or target.lifecycle_arn,
+            name=execution_name(str(execution_input.get("name", "sweep"))),
             input=json.dumps(execution_input),
         )
     except ClientError as exc:

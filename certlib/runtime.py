@@ -17,6 +17,7 @@ from certlib.adapters.aws_errors import raise_classified
 from certlib.adapters.inventory import Inventory
 from certlib.adapters.route53 import Route53
 from certlib.adapters.secrets import SecretStore
+from certlib.adapters.stepfunctions import LifecycleStarter
 from certlib.config import AccountConfig, Config
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
 from certlib.settings import Settings
@@ -56,6 +57,13 @@ class Services:
     @cached_property
     def route53(self) -> Route53:
         return Route53(self._session.client("route53", config=BOTO_CONFIG))
+
+    @cached_property
+    def lifecycle(self) -> LifecycleStarter:
+        arn = self.settings.lifecycle_state_machine_arn
+        if not arn:
+            raise ConfigError("LIFECYCLE_STATE_MACHINE_ARN is not set: this function cannot start lifecycle executions")
+        return LifecycleStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
 
     def acm(self, region: str) -> Acm:
         return Acm(self._session.client("acm", region_name=region, config=BOTO_CONFIG))

@@ -17,6 +17,7 @@ class Settings:
     secret_prefix: str
     kms_key_id: str
     lock_ttl_seconds: int
+    lifecycle_state_machine_arn: str | None = None  # only the functions that start lifecycle executions have it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -34,4 +35,5 @@ class Settings:
             secret_prefix=environ[Env.SECRET_PREFIX],
             kms_key_id=environ[Env.KMS_KEY_ID],
             lock_ttl_seconds=int(ttl),
+            lifecycle_state_machine_arn=environ.get(Env.LIFECYCLE_STATE_MACHINE_ARN) or None,
         )

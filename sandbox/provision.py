@@ -17,11 +17,18 @@ from certlib.resources import (
     LAMBDA_PYTHON_VERSION,
     LIFECYCLE_ASL,
     LIFECYCLE_STEPS,
+    RENEW_AFTER_ATTRIBUTE,
+    RENEWAL_BUCKET_ATTRIBUTE,
+    RENEWAL_FUNCTIONS,
+    RENEWAL_INDEX,
+    RENEWAL_SWEEP_ASL,
     ResourceNames,
     Timings,
     function_environment,
     lifecycle_substitutions,
     render_definition,
+    renewal_environment,
+    sweep_substitutions,
 )
 from sandbox.pebble import ExternalAccountKey
 
@@ -46,6 +53,7 @@ class Provisioned:
     account_id: str
     kms_key_arn: str
     state_machine_arn: str
+    sweep_state_machine_arn: str
     hosted_zone_ids: dict[str, str]
     function_environment: dict[str, str] = field(repr=False)
 
@@ -62,12 +70,16 @@ def provision(session: boto3.Session, endpoint_url: str, names: ResourceNames, a
     zone_ids = _create_hosted_zones(clients, names)
     _configure_account(clients, names, account, kms_key_arn)
     environment = function_environment(names, kms_key_arn, timings.lock_ttl_seconds)
+    lifecycle_arn = _create_lifecycle(clients, names, environment, timings)
+    renewal_env = renewal_environment(environment, lifecycle_arn)
     return Provisioned(
         account_id=clients.sts.get_caller_identity()["Account"],
         kms_key_arn=kms_key_arn,
-        state_machine_arn=_create_lifecycle(clients, names, environment, timings),
+        state_machine_arn=lifecycle_arn,
+        sweep_state_machine_arn=_create_renewal(clients, names, renewal_env, timings),
         hosted_zone_ids=zone_ids,
-        function_environment=environment,
+        # The handlers all run in the sandbox's process: it gets the renewal functions' superset.
+        function_environment=renewal_env,
     )
 
 
@@ -87,10 +99,24 @@ class _Clients:
 
 
 def _create_inventory_table(clients: _Clients, names: ResourceNames) -> None:
+    """The table and its sparse renewal index, as stacks/constructs/inventory.py declares them."""
     clients.dynamodb.create_table(
         TableName=names.inventory_table,
         KeySchema=[{"AttributeName": INVENTORY_PARTITION_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": INVENTORY_PARTITION_KEY, "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in (INVENTORY_PARTITION_KEY, RENEWAL_BUCKET_ATTRIBUTE, RENEW_AFTER_ATTRIBUTE)
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": RENEWAL_INDEX,
+                "KeySchema": [
+                    {"AttributeName": RENEWAL_BUCKET_ATTRIBUTE, "KeyType": "HASH"},
+                    {"AttributeName": RENEW_AFTER_ATTRIBUTE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
 
@@ -130,7 +156,31 @@ def _configure_account(clients: _Clients, names: ResourceNames, account: AcmeAcc
 def _create_lifecycle(clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings) -> str:
     """One function per lifecycle step, as the stack declares them, and the state machine; returns its ARN."""
     role_arn = _role(clients, f"{names.prefix}-sandbox-functions", "lambda.amazonaws.com")
-    function_arns = {
+    function_arns = _create_functions(clients, names, LIFECYCLE_STEPS, environment, role_arn)
+    return clients.stepfunctions.create_state_machine(
+        name=names.lifecycle_state_machine,
+        definition=render_definition(LIFECYCLE_ASL, lifecycle_substitutions(function_arns, timings)),
+        roleArn=_role(clients, f"{names.prefix}-sandbox-lifecycle", "states.amazonaws.com"),
+        type="STANDARD",
+    )["stateMachineArn"]
+
+
+def _create_renewal(clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings) -> str:
+    """The renewal functions and the sweep state machine; returns the sweep's ARN."""
+    role_arn = _role(clients, f"{names.prefix}-sandbox-renewal-functions", "lambda.amazonaws.com")
+    function_arns = _create_functions(clients, names, RENEWAL_FUNCTIONS, environment, role_arn)
+    return clients.stepfunctions.create_state_machine(
+        name=names.renewal_sweep_state_machine,
+        definition=render_definition(RENEWAL_SWEEP_ASL, sweep_substitutions(function_arns, timings)),
+        roleArn=_role(clients, f"{names.prefix}-sandbox-sweep", "states.amazonaws.com"),
+        type="STANDARD",
+    )["stateMachineArn"]
+
+
+def _create_functions(
+    clients: _Clients, names: ResourceNames, steps: tuple[str, ...], environment: dict[str, str], role_arn: str
+) -> dict[str, str]:
+    return {
         step: clients.lambda_.create_function(
             FunctionName=names.function(step),
             Runtime=f"python{LAMBDA_PYTHON_VERSION}",  # type: ignore[arg-type]  # a literal type in the stubs
@@ -142,14 +192,8 @@ def _create_lifecycle(clients: _Clients, names: ResourceNames, environment: dict
             Timeout=FUNCTION_TIMEOUT_SECONDS,
             Environment={"Variables": environment},
         )["FunctionArn"]
-        for step in LIFECYCLE_STEPS
+        for step in steps
     }
-    return clients.stepfunctions.create_state_machine(
-        name=names.lifecycle_state_machine,
-        definition=render_definition(LIFECYCLE_ASL, lifecycle_substitutions(function_arns, timings)),
-        roleArn=_role(clients, f"{names.prefix}-sandbox-lifecycle", "states.amazonaws.com"),
-        type="STANDARD",
-    )["stateMachineArn"]
 
 
 def _role(clients: _Clients, name: str, service_principal: str) -> str:

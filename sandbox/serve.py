@@ -112,6 +112,7 @@ def _start(
         "acme_account_alias": SANDBOX_ACCOUNT_ALIAS,
         "hosted_zones": provisioned.hosted_zone_ids,
         "state_machine_arn": provisioned.state_machine_arn,
+        "sweep_state_machine_arn": provisioned.sweep_state_machine_arn,
         "resource_prefix": names.prefix,
         "pid": os.getpid(),
         "pebble_pid": pebble.process.pid,

@@ -16,7 +16,13 @@ from botocore.exceptions import ClientError
 
 from certlib.adapters.aws_errors import raise_classified
 from certlib.exceptions import CertificateLocked
-from certlib.resources import INVENTORY_PARTITION_KEY
+from certlib.resources import (
+    INVENTORY_PARTITION_KEY,
+    RENEW_AFTER_ATTRIBUTE,
+    RENEWAL_BUCKET,
+    RENEWAL_BUCKET_ATTRIBUTE,
+    RENEWAL_INDEX,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -175,6 +181,68 @@ class Inventory:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise CertificateLocked(f"execution {owner} no longer holds the lock of {name!r}") from None
             raise_classified(exc, f"recording the ACM ARN of {name!r} in {region}")
+
+    # --- renewals -------------------------------------------------------------------------------------------
+    def due_for_renewal(self, now_iso: str, limit: int) -> tuple[list[str], bool]:
+        """Names whose renew_after has passed (oldest first, at most `limit`), and whether more are due.
+
+        One Query on the sparse renewal index: the read cost follows the number of due certificates, not the
+        size of the inventory.
+        """
+        names: list[str] = []
+        arguments: dict[str, Any] = {
+            "IndexName": RENEWAL_INDEX,
+            "KeyConditionExpression": "#bucket = :bucket AND #after <= :now",
+            "ExpressionAttributeNames": {"#bucket": RENEWAL_BUCKET_ATTRIBUTE, "#after": RENEW_AFTER_ATTRIBUTE},
+            "ExpressionAttributeValues": {":bucket": RENEWAL_BUCKET, ":now": now_iso},
+        }
+        try:
+            while len(names) <= limit:
+                arguments["Limit"] = limit + 1 - len(names)
+                page = self._table.query(**arguments)
+                names.extend(str(item[INVENTORY_PARTITION_KEY]) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise_classified(exc, "querying the certificates due for renewal")
+        return names[:limit], len(names) > limit
+
+    def queue_renewal(self, name: str, execution: str, stale_before: int) -> bool:
+        """Mark a renewal as started unless one is queued (since `stale_before`) or running; False when it is."""
+        now = int(time.time())
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: name},
+                UpdateExpression="SET queued_execution = :execution, queued_at = :now",
+                ConditionExpression=(
+                    "attribute_exists(#key) AND (attribute_not_exists(queued_at) OR queued_at < :stale) "
+                    "AND (attribute_not_exists(lock_owner) OR lock_expires_at < :now)"
+                ),
+                ExpressionAttributeNames={"#key": INVENTORY_PARTITION_KEY},
+                ExpressionAttributeValues={":execution": execution, ":now": now, ":stale": stale_before},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise_classified(exc, f"queueing the renewal of {name!r}")
+        return True
+
+    def take_order_slot(self, alias: str, budget: int, window_seconds: int = 3 * 3600) -> bool:
+        """Count one new order against the account's budget for the current window; False when it is spent."""
+        window = int(time.time()) // window_seconds
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}acme-orders/{alias}/{window}"},
+                UpdateExpression="ADD orders :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(orders) OR orders < :budget",
+                ExpressionAttributeValues={":one": 1, ":budget": budget, ":expires": (window + 2) * window_seconds},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise_classified(exc, f"counting a new order of account {alias!r}")
+        return True
 
     # --- an ACME account's pause after `rateLimited` --------------------------------------------------------------
     def acme_pause_until(self, alias: str) -> int:

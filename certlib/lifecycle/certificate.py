@@ -19,7 +19,7 @@ from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUC
 from certlib.runtime import Services
 
 LOCK_FIELDS = ("lock_owner", "lock_expires_at")
-ORDER_FIELDS = ("order_url", "order_execution")
+ORDER_FIELDS = ("order_url", "order_execution", "queued_execution", "queued_at")
 
 
 def store_certificate(state: dict[str, Any], services: Services) -> dict[str, Any]:
