@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from certlib.renewal.sweep import find_due_certificates
 from certlib.observability import lambda_step
+from certlib.renewal.sweep import find_due_certificates
 from certlib.runtime import services
 
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from certlib.renewal.sweep import start_renewal
 from certlib.observability import lambda_step
+from certlib.renewal.sweep import start_renewal
 from certlib.runtime import services
 
 
