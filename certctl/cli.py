@@ -23,9 +23,11 @@ from certlib.config import load_accounts_file
 from certlib.exceptions import CertificateError
 from certlib.keys import KEY_TYPES
 from certlib.lifecycle.request import parse_request
+from certlib.renewal.revocation import REASON_CODES
 from certlib.renewal.timing import iso, parse_iso
 from certlib.resources import DEFAULT_PREFIX
 
+REVOCATION_REASONS = tuple(REASON_CODES)
 EXIT_FAILED = 1
 EXIT_IN_PROGRESS = 3
 DEFAULT_WAIT_SECONDS = 1800
@@ -56,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--dry-run", action="store_true", help="only list what is due; start nothing")
     sweep.add_argument("--timeout", type=float, default=DEFAULT_WAIT_SECONDS, help="seconds to wait at most")
     sweep.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    revoke = commands.add_parser("revoke", help="revoke a certificate through ACME and issue its replacement")
+    revoke.add_argument("--name", required=True, help="the certificate's name in the inventory")
+    revoke.add_argument("--reason", required=True, choices=REVOCATION_REASONS, help="RFC 5280 reason")
+    revoke.add_argument("--no-replace", action="store_true", help="do not issue a replacement")
+    _add_wait_flags(revoke)
 
     status = commands.add_parser("status", help="show the inventory")
     status.add_argument("--name", help="only this certificate")
@@ -93,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_renew(target, args)
         if args.command == "sweep":
             return run_sweep(target, args)
+        if args.command == "revoke":
+            return run_revoke(target, args)
         if args.command == "accounts":
             return run_accounts_push(target, args)
     except (CliError, CertificateError) as exc:
@@ -168,6 +178,32 @@ def run_sweep(target: Target, args: argparse.Namespace) -> int:
         more = " (more are due: the next sweep continues)" if output.get("more") else ""
         print(f"sweep as of {output.get('now')}: {output.get('due', 0)} due; {counts}{more}")
     return 0
+
+
+def run_revoke(target: Target, args: argparse.Namespace) -> int:
+    """Revocation runs in the stack's revoke_certificate function: it holds the keys, the operator does not."""
+    payload = {"name": args.name, "reason": args.reason, "replace": not args.no_replace}
+    result = invoke_function(target, target.names.function("revoke_certificate"), payload)
+    replacement = result.get("replacement") or {}
+    if args.wait and replacement.get("execution_arn"):
+        description = executions.wait(target, replacement["execution_arn"], args.timeout, None)
+        result["replacement"] = {**replacement, **executions.result_of(description)}
+    if args.json:
+        print_json(result)
+    else:
+        print(f"revoked {args.name} (serial {result.get('revoked_serial')}, reason {args.reason})")
+        if replacement:
+            print(f"  replacement: {result['replacement'].get('status') or replacement.get('outcome')}")
+    return 0
+
+
+def invoke_function(target: Target, function_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Invoke one of the stack's functions; its error (type and message) becomes a CliError."""
+    response = target.client("lambda").invoke(FunctionName=function_name, Payload=json.dumps(payload).encode())
+    body = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):
+        raise CliError(f"{body.get('errorType', 'Error')}: {body.get('errorMessage', 'the function failed')}")
+    return dict(body)
 
 
 def run_status(target: Target, args: argparse.Namespace) -> int:

@@ -138,18 +138,32 @@ def _same_public_key(public_key: object, key: PrivateKey) -> bool:
 
 def verify_signed_by(child: x509.Certificate, parent: x509.Certificate) -> None:
     """Raises CertificateCheckFailed unless `parent`'s key signed `child`."""
-    public_key = parent.public_key()
-    hash_algorithm = child.signature_hash_algorithm
+    verify_signature(
+        parent,
+        child.signature,
+        child.tbs_certificate_bytes,
+        child.signature_hash_algorithm,
+        what=child.subject.rfc4514_string(),
+    )
+
+
+def verify_signature(
+    signer: x509.Certificate,
+    signature: bytes,
+    signed_bytes: bytes,
+    hash_algorithm: hashes.HashAlgorithm | None,
+    what: str,
+) -> None:
+    """Raises CertificateCheckFailed (naming `what` and the signer) unless `signer`'s key made `signature`."""
+    public_key = signer.public_key()
     if hash_algorithm is None:
-        raise CertificateCheckFailed(f"{child.subject.rfc4514_string()} has an unsupported signature algorithm")
+        raise CertificateCheckFailed(f"{what} has an unsupported signature algorithm")
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), hash_algorithm)
+            public_key.verify(signature, signed_bytes, padding.PKCS1v15(), hash_algorithm)
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(hash_algorithm))
+            public_key.verify(signature, signed_bytes, ec.ECDSA(hash_algorithm))
         else:
-            raise CertificateCheckFailed(f"{parent.subject.rfc4514_string()} has an unsupported key algorithm")
+            raise CertificateCheckFailed(f"{signer.subject.rfc4514_string()} has an unsupported key algorithm")
     except InvalidSignature:
-        raise CertificateCheckFailed(
-            f"{child.subject.rfc4514_string()} is not signed by {parent.subject.rfc4514_string()}"
-        ) from None
+        raise CertificateCheckFailed(f"{what} is not signed by {signer.subject.rfc4514_string()}") from None

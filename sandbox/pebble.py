@@ -110,6 +110,7 @@ def start_pebble(
     dns_server_port: int,
     account_key: ExternalAccountKey,
     environ: Mapping[str, str],
+    ocsp_responder_url: str = "",
 ) -> Pebble:
     """Start Pebble on free ports and wait until its directory answers; its output goes to state_dir/pebble.log.
 
@@ -118,7 +119,7 @@ def start_pebble(
     """
     attempt = 1
     while True:
-        pebble = _spawn(executable, state_dir, tls, dns_server_port, account_key, environ)
+        pebble = _spawn(executable, state_dir, tls, dns_server_port, account_key, environ, ocsp_responder_url)
         try:
             pebble.wait_until_ready(tls.ca_bundle)
             return pebble
@@ -137,10 +138,11 @@ def _spawn(
     dns_server_port: int,
     account_key: ExternalAccountKey,
     environ: Mapping[str, str],
+    ocsp_responder_url: str,
 ) -> Pebble:
     listen_port, management_port = free_port(), free_port()
     config_path = state_dir / "pebble-config.json"
-    _write_config(config_path, tls, listen_port, management_port, account_key)
+    _write_config(config_path, tls, listen_port, management_port, account_key, ocsp_responder_url)
     log_path = state_dir / PEBBLE_LOG_FILE_NAME
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -162,7 +164,12 @@ def pebble_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def _write_config(
-    path: Path, tls: TlsFiles, listen_port: int, management_port: int, account_key: ExternalAccountKey
+    path: Path,
+    tls: TlsFiles,
+    listen_port: int,
+    management_port: int,
+    account_key: ExternalAccountKey,
+    ocsp_responder_url: str,
 ) -> None:
     config = {
         "pebble": {
@@ -172,7 +179,7 @@ def _write_config(
             "privateKey": str(tls.private_key),
             "httpPort": VA_HTTP_PORT,
             "tlsPort": VA_TLS_PORT,
-            "ocspResponderURL": "",
+            "ocspResponderURL": ocsp_responder_url,
             "externalAccountBindingRequired": True,
             "externalAccountMACKeys": {account_key.key_id: account_key.hmac_key},
         }

@@ -21,6 +21,7 @@ from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver
 from sandbox.lambda_routing import HandlerRegistry, route_lambda_invocations
 from sandbox.moto_fixes import apply_moto_fixes
+from sandbox.ocsp_responder import OcspResponder
 from sandbox.pebble import ExternalAccountKey, find_pebble, start_pebble
 from sandbox.provision import SANDBOX_ACCOUNT_ALIAS, AcmeAccount, provision
 from sandbox.tls import write_tls_files
@@ -92,8 +93,12 @@ def _start(
     running.callback(dns.stop)
     dns.start()
     account_key = ExternalAccountKey.generate()
-    pebble = start_pebble(pebble_executable, state_dir, tls, dns.port, account_key, os.environ)
+    ocsp = OcspResponder()
+    pebble = start_pebble(pebble_executable, state_dir, tls, dns.port, account_key, os.environ, ocsp.url)
     running.callback(pebble.stop)
+    ocsp.attach(pebble.management_url, str(tls.ca_bundle))
+    ocsp.start()
+    running.callback(ocsp.stop)
     account = AcmeAccount(pebble.directory_url, account_key, tls.ca_bundle.read_text())
     provisioned = provision(session, moto.endpoint_url, names, account)
     # The handlers run in this process: give it the environment each Lambda gets (read when they are imported).
@@ -107,6 +112,7 @@ def _start(
         "acme_directory_url": pebble.directory_url,
         "pebble_management_url": pebble.management_url,
         "dns_server": dns.address,
+        "ocsp_responder_url": ocsp.url,
         "dns_overrides_file": str(overrides.path),
         "ca_bundle": str(tls.ca_bundle),
         "acme_account_alias": SANDBOX_ACCOUNT_ALIAS,

@@ -168,7 +168,19 @@ class Inventory:
         if event is not None:
             self._trim_history(name)
 
+    def name_for_arn(self, arn: str) -> str | None:
+        """The certificate an ACM ARN belongs to, when it is one of ours."""
+        item = self.get(f"{INTERNAL_PREFIX}arn/{arn}") or {}
+        return str(item["certificate_name"]) if item.get("certificate_name") else None
+
     def set_certificate_arn(self, name: str, owner: str, region: str, arn: str) -> None:
+        """Record the region's ARN on the item, and ARN -> name for ACM's events (safe to repeat)."""
+        try:
+            self._table.put_item(
+                Item={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}arn/{arn}", "certificate_name": name}
+            )
+        except ClientError as exc:
+            raise_classified(exc, f"recording the owner of {arn}")
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},

@@ -9,10 +9,9 @@ waits for the next sweep.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
-from certlib.adapters.stepfunctions import execution_name
+from certlib.renewal.start import begin_renewal
 from certlib.renewal.timing import iso, parse_iso
 from certlib.runtime import Services
 
@@ -40,13 +39,4 @@ def start_renewal(event: dict[str, Any], services: Services) -> dict[str, Any]:
         return {"name": name, "outcome": "gone"}
     if str(item.get("renew_after", "")) > str(event["now"]):
         return {"name": name, "outcome": "not_due"}
-    account = services.config().account(str(item.get("account")) if item.get("account") else None)
-    execution = execution_name("renew", name)
-    stale_before = int(time.time()) - services.settings.lock_ttl_seconds
-    if not services.inventory.queue_renewal(name, execution, stale_before):
-        return {"name": name, "outcome": "in_progress"}
-    if not services.inventory.take_order_slot(account.alias, account.new_orders_per_3_hours):
-        services.inventory.update(name, None, {}, remove=("queued_execution", "queued_at"))
-        return {"name": name, "outcome": "deferred"}
-    arn = services.lifecycle.start("renew", item, name=execution)
-    return {"name": name, "outcome": "started", "execution_arn": arn}
+    return begin_renewal(services, item, "renew")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,10 +18,9 @@ DUE = 150
 FIRST_RENEW_AFTER = dt.datetime(2090, 1, 1, tzinfo=dt.UTC)  # after any real certificate's window
 
 
-@pytest.fixture(scope="module")
-def sweep_sandbox(start_sandbox: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    """A sandbox of its own: sweeps renew every due certificate, which must not touch other tests' ones."""
-    return start_sandbox()
+@pytest.fixture
+def sweep_sandbox(renewal_sandbox: dict[str, Any]) -> dict[str, Any]:
+    return renewal_sandbox
 
 
 def load_inventory(target: Target) -> None:
