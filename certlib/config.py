@@ -14,6 +14,9 @@
           hosted-zones: {example.com: Z0123456789ABC}   # explicit zone per domain suffix
           ca-bundle: /path/to/ca.pem          # or inline PEM: trust roots for a private ACME CA's HTTPS
     default-account: sectigo-ov             # ours, optional; the only account is the default otherwise
+    notifications:                          # ours, optional; deploy time only (certlib.notifications)
+      emails: [pki-team@example.com]        # e-mail subscriptions of the SNS topic (failures, revocations, alarms)
+      expiry-alarm-days: 14                 # the expiry alarm fires for a certificate under this many days
 
 The whole file is validated at load; every error names the alias and the field. The EAB HMAC key never leaves
 this module except through `eab_hmac_keys()` (which the CLI writes to Secrets Manager): `AccountConfig` and
@@ -31,8 +34,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from certlib.dns_zones import DnsZone, parse_dns_zones
 from certlib.exceptions import ConfigError
 from certlib.keys import KEY_TYPES
+from certlib.notifications import NotificationSettings, parse_notifications
 
 ALIAS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ZONE_ID_PATTERN = re.compile(r"[A-Z0-9]{1,32}")
@@ -66,6 +71,7 @@ class AccountConfig:
 class Config:
     accounts: dict[str, AccountConfig]
     default_account: str
+    dns_zones: dict[str, DnsZone] = field(default_factory=dict)
 
     def account(self, alias: str | None) -> AccountConfig:
         """The account for an alias (the default one for None); raises ConfigError for an unknown alias."""
@@ -79,7 +85,11 @@ class Config:
     def to_json(self) -> str:
         """The deployable form: no secret in it."""
         return json.dumps(
-            {"default_account": self.default_account, "accounts": {a: asdict(c) for a, c in self.accounts.items()}},
+            {
+                "default_account": self.default_account,
+                "accounts": {a: asdict(c) for a, c in self.accounts.items()},
+                "dns_zones": {s: asdict(z) for s, z in self.dns_zones.items()},
+            },
             sort_keys=True,
             separators=(",", ":"),
         )
@@ -90,7 +100,8 @@ class Config:
         try:
             data = json.loads(text)
             accounts = {alias: AccountConfig(**values) for alias, values in data["accounts"].items()}
-            config = cls(accounts=accounts, default_account=data["default_account"])
+            zones = {suffix: DnsZone(**values) for suffix, values in data.get("dns_zones", {}).items()}
+            config = cls(accounts=accounts, default_account=data["default_account"], dns_zones=zones)
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"the deployed configuration is not valid: {exc}") from exc
         config.account(None)
@@ -103,6 +114,7 @@ class LoadedFile:
 
     config: Config
     eab_hmac_keys: dict[str, str] = field(repr=False)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)  # deploy time only
 
 
 def load_accounts_file(path: str | Path) -> LoadedFile:
@@ -127,7 +139,7 @@ def parse_accounts(document: Any, source: str = "acme-accounts.yaml", base_dir: 
     """Validate the parsed YAML document. Raises ConfigError with one clear message."""
     if not isinstance(document, dict) or not isinstance(document.get("accounts"), dict) or not document["accounts"]:
         raise ConfigError(f"{source}: expected a top-level 'accounts:' mapping of alias to account settings")
-    unknown_top = sorted(set(document) - {"accounts", "default-account"})
+    unknown_top = sorted(set(document) - {"accounts", "default-account", "dns-zones", "notifications"})
     if unknown_top:
         raise ConfigError(f"{source}: unknown top-level key(s) {', '.join(map(repr, unknown_top))}")
     accounts: dict[str, AccountConfig] = {}
@@ -149,7 +161,11 @@ def parse_accounts(document: Any, source: str = "acme-accounts.yaml", base_dir: 
         default = next(iter(accounts))
     if default not in accounts:
         raise ConfigError(f"{source}: default-account {default!r} is not one of the configured aliases")
-    return LoadedFile(config=Config(accounts=accounts, default_account=str(default)), eab_hmac_keys=hmac_keys)
+    config = Config(
+        accounts=accounts, default_account=str(default), dns_zones=parse_dns_zones(document.get("dns-zones"), source)
+    )
+    notifications = parse_notifications(document.get("notifications"), source)
+    return LoadedFile(config=config, eab_hmac_keys=hmac_keys, notifications=notifications)
 
 
 def _merge_entries(raw: Any, where: str) -> dict[str, Any]:

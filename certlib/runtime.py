@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -14,18 +14,22 @@ from josepy.jwk import JWK
 from certlib.adapters.acm import Acm
 from certlib.adapters.acme_client import AcmeSession, account_key_from_json, ca_bundle_path
 from certlib.adapters.aws_errors import raise_classified
+from certlib.adapters.events import EventBus
 from certlib.adapters.inventory import Inventory
 from certlib.adapters.route53 import Route53
 from certlib.adapters.secrets import SecretStore
+from certlib.adapters.sns import NotificationTopic
 from certlib.adapters.stepfunctions import LifecycleStarter
 from certlib.config import AccountConfig, Config
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
+from certlib.notifications import CertificateEvents
 from certlib.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 CONFIG_CACHE_SECONDS = 60
+ASSUMED_ROLE_MARGIN_SECONDS = 300
 # botocore retries a few times itself; what still fails is classified and the state machine retries the step.
 BOTO_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
 
@@ -36,6 +40,7 @@ class Services:
         self._session = session or boto3.Session()
         self._config: tuple[float, Config] | None = None
         self._acme: dict[str, AcmeSession] = {}
+        self._assumed: dict[tuple[str, str | None], tuple[float, Route53]] = {}
 
     @property
     def region(self) -> str:
@@ -64,6 +69,44 @@ class Services:
         if not arn:
             raise ConfigError("LIFECYCLE_STATE_MACHINE_ARN is not set: this function cannot start lifecycle executions")
         return LifecycleStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+
+    @cached_property
+    def events(self) -> CertificateEvents:
+        """Our events on EventBridge, and the failures and revocations on the SNS topic too."""
+        bus = EventBus(self._session.client("events", config=BOTO_CONFIG), self.settings.event_bus_name)
+        return CertificateEvents(bus, lambda: self.notification_topic, self.settings.resource_prefix)
+
+    @cached_property
+    def notification_topic(self) -> NotificationTopic:
+        arn = self.settings.notification_topic_arn
+        if not arn:
+            raise ConfigError("NOTIFICATION_TOPIC_ARN is not set: this function cannot publish notifications")
+        return NotificationTopic(self._session.client("sns", config=BOTO_CONFIG), arn)
+
+    def route53_for(self, role_arn: str | None, external_id: str | None = None) -> Route53:
+        """Route 53 in our account (no role), or in a DNS account through its role (credentials kept warm)."""
+        if role_arn is None:
+            return self.route53
+        key = (role_arn, external_id)
+        cached = self._assumed.get(key)
+        if cached is not None and cached[0] > time.time() + ASSUMED_ROLE_MARGIN_SECONDS:
+            return cached[1]
+        arguments: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "acme-dns-01"}
+        if external_id:
+            arguments["ExternalId"] = external_id
+        try:
+            credentials = self._session.client("sts", config=BOTO_CONFIG).assume_role(**arguments)["Credentials"]
+        except ClientError as exc:
+            raise_classified(exc, f"assuming {role_arn} for DNS-01 records")
+        session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self._session.region_name,
+        )
+        route53 = Route53(session.client("route53", config=BOTO_CONFIG))
+        self._assumed[key] = (credentials["Expiration"].timestamp(), route53)
+        return route53
 
     def acm(self, region: str) -> Acm:
         return Acm(self._session.client("acm", region_name=region, config=BOTO_CONFIG))

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from certlib.adapters.aws_errors import raise_classified
-from certlib.exceptions import ZoneNotFound
 
 if TYPE_CHECKING:
     from mypy_boto3_route53 import Route53Client
@@ -28,6 +27,7 @@ TXT_CHUNK = 255
 class HostedZone:
     zone_id: str
     name: str  # without the trailing dot, lowercase
+    private: bool = False
 
 
 def normalize(name: str) -> str:
@@ -68,39 +68,37 @@ class Route53:
         self._zones: list[HostedZone] | None = None
 
     # --- zones ---------------------------------------------------------------------------------------------
-    def public_zones(self) -> list[HostedZone]:
-        """Every public hosted zone of the account (private zones are skipped), read once per instance."""
+    def hosted_zones(self) -> list[HostedZone]:
+        """Every hosted zone of the account (public and private), read once per instance."""
         if self._zones is None:
             zones: list[HostedZone] = []
             try:
                 for page in self._client.get_paginator("list_hosted_zones").paginate():
                     for zone in page["HostedZones"]:
-                        if zone.get("Config", {}).get("PrivateZone", False):
-                            continue
-                        zones.append(HostedZone(zone["Id"].rsplit("/", 1)[-1], normalize(zone["Name"])))
+                        private = bool(zone.get("Config", {}).get("PrivateZone", False))
+                        zones.append(HostedZone(zone["Id"].rsplit("/", 1)[-1], normalize(zone["Name"]), private))
             except ClientError as exc:
                 raise_classified(exc, "listing hosted zones")
             self._zones = zones
         return self._zones
 
-    def zone_for(self, domain: str, overrides: Mapping[str, str]) -> str:
-        """The zone ID for a name: an explicit override by longest suffix, else the longest matching public zone.
+    def public_zones(self) -> list[HostedZone]:
+        return [zone for zone in self.hosted_zones() if not zone.private]
 
-        Raises ZoneNotFound saying which zones were considered.
-        """
-        name = normalize(domain.removeprefix("*."))
-        override = _longest_suffix(name, overrides.keys())
-        if override is not None:
-            return overrides[override]
-        zones = {zone.name: zone.zone_id for zone in self.public_zones()}
-        best = _longest_suffix(name, zones.keys())
-        if best is None:
-            known = ", ".join(sorted(zones)) or "none"
-            raise ZoneNotFound(
-                f"no public Route 53 hosted zone holds {domain!r} (public zones: {known}); create the zone or map "
-                f"the name to a zone ID with 'hosted-zones' in the account configuration"
+    def cname_at(self, zone_id: str, record_name: str) -> str | None:
+        """The CNAME target at a name (without the trailing dot), or None when the name has no CNAME."""
+        wanted = normalize(record_name)
+        try:
+            response = self._client.list_resource_record_sets(
+                HostedZoneId=zone_id, StartRecordName=wanted, StartRecordType="CNAME", MaxItems="1"
             )
-        return zones[best]
+        except ClientError as exc:
+            raise_classified(exc, f"reading the CNAME of {wanted}")
+        for record_set in response["ResourceRecordSets"]:
+            if normalize(record_set["Name"]) == wanted and record_set["Type"] == "CNAME":
+                values = record_set.get("ResourceRecords", [])
+                return normalize(values[0]["Value"]) if values else None
+        return None
 
     # --- TXT records ---------------------------------------------------------------------------------------
     def txt_values(self, zone_id: str, record_name: str) -> tuple[list[str], int | None]:
@@ -174,14 +172,30 @@ def _change(action: str, name: str, values: list[str], ttl: int) -> dict[str, An
     }
 
 
-def _longest_suffix(name: str, suffixes: Iterable[str]) -> str | None:
+def longest_suffix(name: str, suffixes: Iterable[str]) -> str | None:
     matches = [s for s in suffixes if name == s or name.endswith("." + s)]
     return max(matches, key=len) if matches else None
 
 
-def group_by_zone(challenges: Iterable[Mapping[str, str]]) -> dict[str, dict[str, list[str]]]:
-    """{zone_id: {record_name: [values]}} from challenge dicts carrying zone_id, record_name and value."""
-    grouped: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+@dataclass(frozen=True)
+class ZoneAccess:
+    """A hosted zone and how to reach it: our own account (no role), or a role to assume in the DNS account."""
+
+    zone_id: str
+    role_arn: str | None = None
+    external_id: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"zone_id": self.zone_id, "role_arn": self.role_arn, "external_id": self.external_id}
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> ZoneAccess:
+        return cls(str(values["zone_id"]), values.get("role_arn"), values.get("external_id"))
+
+
+def group_by_zone(challenges: Iterable[Mapping[str, Any]]) -> dict[ZoneAccess, dict[str, list[str]]]:
+    """{zone: {record_name: [values]}} from challenge dicts carrying zone_id (+ role_arn), record_name and value."""
+    grouped: dict[ZoneAccess, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for challenge in challenges:
-        grouped[challenge["zone_id"]][normalize(challenge["record_name"])].append(challenge["value"])
+        grouped[ZoneAccess.of(challenge)][normalize(challenge["record_name"])].append(challenge["value"])
     return {zone: dict(names) for zone, names in grouped.items()}

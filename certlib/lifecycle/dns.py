@@ -1,28 +1,33 @@
-"""Steps that write DNS-01 TXT values in Route 53, wait for them, and take them out again."""
+"""Steps that write DNS-01 TXT values in Route 53, wait for them, and take them out again.
+
+Each value goes to its challenge's zone, in our account or through the DNS account's role (`zone_id`,
+`role_arn`, `external_id` on the challenge), at the record name after any CNAME delegation.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from certlib.adapters.route53 import group_by_zone
+from certlib.adapters.route53 import ZoneAccess, group_by_zone
 from certlib.exceptions import DnsChangePending
 from certlib.runtime import Services
 
 
-def publish_challenges(state: dict[str, Any], services: Services) -> list[dict[str, str]]:
+def publish_challenges(state: dict[str, Any], services: Services) -> list[dict[str, Any]]:
     """Every TXT value of the order, one change per zone, merged with what is there; returns the changes."""
-    changes = []
-    for zone_id, values_by_name in group_by_zone(state["order"]["challenges"]).items():
-        change_id = services.route53.add_txt_values(zone_id, values_by_name)
+    changes: list[dict[str, Any]] = []
+    for zone, values_by_name in group_by_zone(state["order"]["challenges"]).items():
+        change_id = route53_of(services, zone).add_txt_values(zone.zone_id, values_by_name)
         if change_id is not None:
-            changes.append({"zone_id": zone_id, "change_id": change_id})
+            changes.append({**zone.to_dict(), "change_id": change_id})
     return changes
 
 
 def check_dns_change(state: dict[str, Any], services: Services) -> None:
-    """Raises DnsChangePending until every change is INSYNC."""
+    """Raises DnsChangePending until every change is INSYNC (asked in the account that made it)."""
+    changes = state.get("dns_changes") or []
     waiting = [
-        c["change_id"] for c in state.get("dns_changes") or [] if not services.route53.change_in_sync(c["change_id"])
+        c["change_id"] for c in changes if not route53_of(services, ZoneAccess.of(c)).change_in_sync(c["change_id"])
     ]
     if waiting:
         raise DnsChangePending(f"Route 53 change(s) {', '.join(waiting)} not INSYNC yet")
@@ -30,5 +35,9 @@ def check_dns_change(state: dict[str, Any], services: Services) -> None:
 
 def remove_challenges(state: dict[str, Any], services: Services) -> None:
     """Take exactly our TXT values out (values already gone are fine)."""
-    for zone_id, values_by_name in group_by_zone(state["order"]["challenges"]).items():
-        services.route53.remove_txt_values(zone_id, values_by_name)
+    for zone, values_by_name in group_by_zone(state["order"]["challenges"]).items():
+        route53_of(services, zone).remove_txt_values(zone.zone_id, values_by_name)
+
+
+def route53_of(services: Services, zone: ZoneAccess) -> Any:
+    return services.route53_for(zone.role_arn, zone.external_id)

@@ -40,7 +40,8 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
     challenges = session.pending_challenges(order) if order.status == "pending" else []
     return {
         **order.to_dict(),
-        "challenges": [{**c.to_dict(), "zone_id": request.zones[c.domain]} for c in challenges],
+        # Each value goes where the domain's DNS-01 record lives: its zone, after any CNAME delegation.
+        "challenges": [{**c.to_dict(), **request.zones[c.domain]} for c in challenges],
     }
 
 

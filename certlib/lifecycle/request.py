@@ -17,6 +17,7 @@ import idna
 from certlib.config import Config
 from certlib.exceptions import ConfigError, InvalidRequest, ZoneNotFound
 from certlib.keys import KEY_TYPES
+from certlib.lifecycle.zones import ZoneDirectory
 from certlib.runtime import Services
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -34,7 +35,7 @@ class Request:
     key_type: str
     regions: list[str]
     execution_id: str
-    zones: dict[str, str] = field(default_factory=dict)
+    zones: dict[str, dict[str, str | None]] = field(default_factory=dict)  # domain -> its DNS-01 record's place
     renewal: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -141,11 +142,11 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     execution_id = str(event.get("execution_id", ""))
     config = services.config()
     fields = parse_request(event.get("input"), config, services.region)
-    account = config.account(fields["account"])
-    zones: dict[str, str] = {}
+    directory = ZoneDirectory(services, config, config.account(fields["account"]))
+    zones: dict[str, dict[str, str | None]] = {}
     for domain in fields["domains"]:
         try:
-            zones[domain] = services.route53.zone_for(domain, account.hosted_zones)
+            zones[domain] = directory.challenge_target(domain)
         except ZoneNotFound as exc:
             raise InvalidRequest(str(exc)) from None
     current = services.inventory.get(fields["name"]) or {}

@@ -10,7 +10,11 @@ import pytest
 from moto import mock_aws
 
 from certlib.adapters.route53 import Route53, quote_txt, unquote_txt
+from certlib.config import parse_accounts
 from certlib.exceptions import ZoneNotFound
+from certlib.lifecycle.zones import ZoneDirectory
+from certlib.runtime import Services
+from certlib.settings import Settings
 
 
 @pytest.fixture
@@ -37,17 +41,65 @@ def txt_at(client: Any, zone_id: str, name: str) -> list[str]:
     ]
 
 
+def directory(account_zones: dict[str, str] | None = None, dns_zones: dict[str, Any] | None = None) -> ZoneDirectory:
+    """The zone directory of a deployment whose Route 53 is moto's (inside the fixture's mock_aws)."""
+    document = {
+        "accounts": {"a": [{"acme-endpoint": "https://ca.example/dir", "hosted-zones": account_zones or {}}]},
+        "dns-zones": dns_zones or {},
+    }
+    config = parse_accounts(document).config
+    settings = Settings("inventory", "/p/config", "p/", "key", 600)
+    return ZoneDirectory(Services(settings, boto3.Session(region_name="us-east-1")), config, config.account(None))
+
+
 def test_longest_public_zone_wins_and_private_zones_are_skipped(route53: tuple[Route53, Any, dict[str, str]]) -> None:
-    adapter, _, zones = route53
-    assert adapter.zone_for("a.sub.example.test", {}) == zones["sub.example.test"]
-    assert adapter.zone_for("*.example.test", {}) == zones["example.test"]
-    with pytest.raises(ZoneNotFound, match=r"no public Route 53 hosted zone holds 'db\.internal\.test'"):
-        adapter.zone_for("db.internal.test", {})
+    _, _, zones = route53
+    zone_directory = directory()
+    assert zone_directory.challenge_target("a.sub.example.test")["zone_id"] == zones["sub.example.test"]
+    assert zone_directory.challenge_target("*.example.test")["zone_id"] == zones["example.test"]
+    with pytest.raises(ZoneNotFound, match=r"no Route 53 hosted zone we may use holds 'db\.internal\.test'"):
+        zone_directory.challenge_target("db.internal.test")
+
+
+def test_private_zones_are_used_when_asked_for(route53: tuple[Route53, Any, dict[str, str]]) -> None:
+    _, _, zones = route53
+    target = directory(dns_zones={"internal.test": {"private": True}}).challenge_target("db.internal.test")
+    assert target["zone_id"] == zones["internal.test"]
 
 
 def test_explicit_zone_overrides_win(route53: tuple[Route53, Any, dict[str, str]]) -> None:
-    adapter, _, _ = route53
-    assert adapter.zone_for("www.example.test", {"example.test": "ZOVERRIDE"}) == "ZOVERRIDE"
+    _, _, zones = route53
+    overridden = directory({"example.test": zones["sub.example.test"]}).challenge_target("www.example.test")
+    assert overridden["zone_id"] == zones["sub.example.test"]
+
+
+def test_cname_delegation_is_followed_and_loops_are_refused(route53: tuple[Route53, Any, dict[str, str]]) -> None:
+    # Given _acme-challenge of one name delegated into another zone, and two names pointing at each other
+    _, client, zones = route53
+
+    def cname(name: str, target: str) -> None:
+        change = {
+            "Action": "UPSERT",
+            "ResourceRecordSet": {"Name": name, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": target}]},
+        }
+        client.change_resource_record_sets(HostedZoneId=zones["example.test"], ChangeBatch={"Changes": [change]})
+
+    cname("_acme-challenge.app.example.test", "app.sub.example.test")
+    cname("_acme-challenge.loop.example.test", "_acme-challenge.loop2.example.test")
+    cname("_acme-challenge.loop2.example.test", "_acme-challenge.loop.example.test")
+    cname("_acme-challenge.away.example.test", "elsewhere.invalid")
+    zone_directory = directory()
+    # Then the record goes to the target's zone, and a loop or a target in no zone is a clear error
+    assert zone_directory.challenge_target("app.example.test") == {
+        "record_name": "app.sub.example.test",
+        "zone_id": zones["sub.example.test"],
+        "role_arn": None,
+        "external_id": None,
+    }
+    with pytest.raises(ZoneNotFound, match="delegated in a CNAME loop"):
+        zone_directory.challenge_target("loop.example.test")
+    with pytest.raises(ZoneNotFound, match=r"delegated by CNAME to 'elsewhere\.invalid', which is in no hosted zone"):
+        zone_directory.challenge_target("away.example.test")
 
 
 def test_apex_and_wildcard_values_share_one_name_and_merge(route53: tuple[Route53, Any, dict[str, str]]) -> None:

@@ -1,0 +1,78 @@
+"""The `dns-zones:` section of acme-accounts.yaml: where DNS-01 records may be written beyond our own account.
+
+    dns-zones:
+      example.com:                      # a domain suffix
+        role-arn: arn:aws:iam::111111111111:role/acme-dns-01   # assume this role for its zones (DNS account)
+        external-id: acme-certificates  # optional, when the role's trust policy asks for one
+        hosted-zone-id: Z0123456789ABC  # optional: this exact zone, no lookup
+      corp.internal:
+        private: true                   # private zones are skipped unless a suffix asks for them
+
+Zones are found by the longest matching suffix across every zone we may use: our own account's, and those
+each role can list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from certlib.exceptions import ConfigError
+
+ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+ZONE_ID_PATTERN = re.compile(r"[A-Z0-9]{1,32}")
+FIELDS = ("role-arn", "external-id", "hosted-zone-id", "private")
+
+
+@dataclass(frozen=True)
+class DnsZone:
+    suffix: str
+    role_arn: str | None = None
+    external_id: str | None = None
+    hosted_zone_id: str | None = None
+    private: bool = False
+
+    @property
+    def access(self) -> tuple[str | None, str | None]:
+        """How the zone is reached: (role ARN, external ID); (None, None) is our own account."""
+        return self.role_arn, self.external_id
+
+
+def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
+    """Raises ConfigError naming the suffix and field."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: 'dns-zones' must map a domain suffix to its settings")
+    zones: dict[str, DnsZone] = {}
+    for raw_suffix, settings in value.items():
+        suffix = str(raw_suffix).strip().lower().rstrip(".")
+        where = f"{source}: dns-zones {suffix!r}"
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{where}: expected role-arn, external-id, hosted-zone-id or private")
+        unknown = sorted(set(settings) - set(FIELDS))
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(FIELDS)}")
+        role_arn = settings.get("role-arn")
+        if role_arn is not None and not ROLE_ARN_PATTERN.fullmatch(str(role_arn)):
+            raise ConfigError(f"{where}: field 'role-arn' {role_arn!r} is not an IAM role ARN")
+        zone_id = settings.get("hosted-zone-id")
+        if zone_id is not None:
+            zone_id = str(zone_id).removeprefix("/hostedzone/")
+            if not ZONE_ID_PATTERN.fullmatch(zone_id):
+                raise ConfigError(f"{where}: field 'hosted-zone-id' {zone_id!r} is not a hosted zone ID")
+        external_id = settings.get("external-id")
+        if external_id is not None and role_arn is None:
+            raise ConfigError(f"{where}: field 'external-id' needs 'role-arn'")
+        private = settings.get("private", False)
+        if not isinstance(private, bool):
+            raise ConfigError(f"{where}: field 'private' must be true or false")
+        zones[suffix] = DnsZone(
+            suffix=suffix,
+            role_arn=str(role_arn) if role_arn else None,
+            external_id=str(external_id) if external_id is not None else None,
+            hosted_zone_id=zone_id,
+            private=private,
+        )
+    return zones
