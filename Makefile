@@ -54,8 +54,9 @@ test: setup layer lint
 synth: $(VENV)/.installed layer
 	$(PY) app.py $(CONTEXT)
 
-bench: setup
-	$(PY) -m bench
+# Benchmarks on the sandbox (bench/README.md); not part of `make test`. certbot goes into its own venv, build/bench-venv.
+bench: setup layer
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,8 @@
 """CDK entry point. `cdk synth` / `cdk deploy` run it through cdk.json; `make synth` runs it directly:
 
     python app.py [-c accountsFile=config/acme-accounts.yaml] [-c hostedZoneIds=Z1,Z2] [-c resourcePrefix=acme-certs]
+    python app.py -c 'deployments=[{"account": "111111111111", "region": "us-east-1"}]' \
+                  -c 'dnsAccounts=[{"account": "333333333333", "zoneIds": ["Z1"]}]'
 
 Run directly, it writes the cloud assembly to cdk.out (the CDK CLI chooses the directory itself). Synthesis makes
 no AWS call and needs no Docker; it fails when cdk-nag reports an unacknowledged finding.
@@ -28,7 +30,9 @@ def _context_pair(text: str) -> tuple[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Synthesize the ACME certificate stack.")
+    parser = argparse.ArgumentParser(
+        description="Synthesize the ACME certificate stacks (and the DNS accounts' role stacks)."
+    )
     parser.add_argument(
         "-c",
         "--context",
@@ -40,20 +44,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault(*NODE_VERSION_ACKNOWLEDGED)
-    from stacks.application import build_app  # after the environment is set: importing aws_cdk starts jsii
+    from stacks.application import build_deployment  # after the environment is set: importing aws_cdk starts jsii
 
     outdir = None if os.environ.get("CDK_OUTDIR") else DEFAULT_OUTDIR
     try:
-        app, stack = build_app(dict(args.context), outdir=outdir)
+        deployed = build_deployment(dict(args.context), outdir=outdir)
     except (ConfigError, SettingsError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        assembly = app.synth()
+        assembly = deployed.app.synth()
     except RuntimeError as exc:  # cdk-nag findings: the report above says which and where
         print(f"error: synthesis failed: {exc}", file=sys.stderr)
         return 1
-    print(f"{stack.stack_name}: {assembly.directory}/{stack.template_file}", file=sys.stderr)
+    for stack in deployed.stacks:
+        print(f"{stack.stack_name}: {assembly.directory}/{stack.template_file}", file=sys.stderr)
     return 0
 
 

@@ -17,7 +17,17 @@ from typing import Any
 
 from certctl import executions
 from certctl.aws import CliError, Target
-from certctl.output import print_json, print_result, print_status_table
+from certctl.export import add_export_parser, run_export
+from certctl.output import (
+    plain,
+    print_json,
+    print_result,
+    render_certificate_detail,
+    render_status_table,
+    status_document,
+    status_rows,
+    use_colour,
+)
 from certlib.adapters.stepfunctions import lifecycle_input
 from certlib.config import load_accounts_file
 from certlib.exceptions import CertificateError
@@ -65,15 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--no-replace", action="store_true", help="do not issue a replacement")
     _add_wait_flags(revoke)
 
-    status = commands.add_parser("status", help="show the inventory")
-    status.add_argument("--name", help="only this certificate")
+    status = commands.add_parser("status", help="every certificate, the most urgent first")
+    status.add_argument("--name", help="only this certificate, with its history and what to do when it failed")
     status.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    status.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the urgency (auto: on a terminal, unless NO_COLOR is set)",
+    )
 
     accounts = commands.add_parser("accounts", help="ACME account configuration")
     accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
     push = accounts_commands.add_parser("push", help="store the EAB HMAC keys of acme-accounts.yaml in Secrets Manager")
     push.add_argument("--file", required=True, type=Path, help="the acme-accounts.yaml to read")
     push.add_argument("--json", action="store_true")
+
+    add_export_parser(commands, DEFAULT_WAIT_SECONDS)
 
     sandbox = commands.add_parser("sandbox", help="the local sandbox (Pebble + moto + DNS)")
     sandbox.add_argument("action", choices=("up", "down", "demo"))
@@ -103,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_sweep(target, args)
         if args.command == "revoke":
             return run_revoke(target, args)
+        if args.command == "export":
+            return run_export(target, args)
         if args.command == "accounts":
             return run_accounts_push(target, args)
     except (CliError, CertificateError) as exc:
@@ -134,8 +154,10 @@ def start_and_report(target: Target, execution_input: dict[str, Any], args: argp
         print_json(started) if args.json else print(f"started {execution_arn}")
         return 0
     progress = None if args.json else executions.print_progress
+    if progress is not None:
+        print(f"{execution_input['name']}: execution {execution_arn}", file=sys.stderr, flush=True)
     result = executions.result_of(executions.wait(target, execution_arn, args.timeout, progress))
-    print_json(result) if args.json else print_result(result)
+    print_json(result) if args.json else print_result(result, use_colour(sys.stdout))
     if result.get("status") == "already_in_progress":
         return EXIT_IN_PROGRESS
     return 0 if result.get("status") in ("issued", "renewed") else EXIT_FAILED
@@ -207,15 +229,25 @@ def invoke_function(target: Target, function_name: str, payload: dict[str, Any])
 
 
 def run_status(target: Target, args: argparse.Namespace) -> int:
+    """The fleet, most urgent first (certctl.output says how urgency is ranked); one certificate in full with --name."""
+    now = dt.datetime.now(dt.UTC)
     items = target.inventory.all()
     if args.name:
         items = [item for item in items if item.get("name") == args.name]
         if not items:
             raise CliError(f"no certificate named {args.name!r} in the inventory")
+    rows = status_rows(items, now)
     if args.json:
-        print_json({"certificates": items})
-    else:
-        print_status_table(items)
+        document = status_document(rows, now)
+        if args.name:
+            document["certificates"][0]["history"] = plain(items[0].get("history") or [])
+        print_json(document)
+        return 0
+    colour = use_colour(sys.stdout, args.color)
+    print(render_status_table(rows, colour), end="")
+    if args.name:
+        print()
+        print(render_certificate_detail(rows[0], items[0], colour), end="")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import secrets
@@ -14,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from certctl.aws import CliError, Target
 from certlib.lifecycle.failure import describe_error
+from certlib.notifications import remedy_for
 
 POLL_SECONDS = 0.5
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -40,20 +42,27 @@ def start(target: Target, execution_input: dict[str, Any], state_machine_arn: st
 
 
 Progress = Callable[[str, float], None]
+# Errors a step raises while it waits for something (the state machine retries them): shown as waiting, not failing.
+WAITING = frozenset({"DnsChangePending", "OrderPending", "CertificatePending", "AcmeRateLimited"})
+RETRIED = WAITING | {"TransientError"}
+# A retry of the same kind in the same state is shown again only after this many seconds, so a long DNS or order
+# wait prints a line now and then instead of one per poll.
+REPEAT_EVERY_SECONDS = 30.0
 
 
-def print_progress(state: str, elapsed: float) -> None:
-    print(f"  {elapsed:6.1f}s  {state}", file=sys.stderr, flush=True)
+def print_progress(line: str, elapsed: float) -> None:
+    """Progress goes to stderr: stdout keeps the result (and `--json` output) clean."""
+    print(f"  {elapsed:6.1f}s  {line}", file=sys.stderr, flush=True)
 
 
 def wait(target: Target, execution_arn: str, timeout_seconds: float, progress: Progress | None) -> dict[str, Any]:
-    """Poll until the execution ends; report each state entered. Raises CliError on timeout."""
+    """Poll until the execution ends; report each state entered and each retry. Raises CliError on timeout."""
     started = time.monotonic()
-    seen_events = 0
+    follower = ProgressFollower(progress) if progress is not None else None
     while True:
         description = target.stepfunctions.describe_execution(executionArn=execution_arn)
-        if progress is not None:
-            seen_events = _report_new_states(target, execution_arn, seen_events, started, progress)
+        if follower is not None:
+            follower.feed(_history(target, execution_arn, follower.seen))
         if description["status"] in TERMINAL:
             return dict(description)
         if time.monotonic() - started > timeout_seconds:
@@ -64,7 +73,8 @@ def wait(target: Target, execution_arn: str, timeout_seconds: float, progress: P
         time.sleep(POLL_SECONDS)
 
 
-def _report_new_states(target: Target, execution_arn: str, seen: int, started: float, progress: Progress) -> int:
+def _history(target: Target, execution_arn: str, seen: int) -> list[dict[str, Any]]:
+    """The events after the first `seen` ones."""
     events: list[dict[str, Any]] = []
     arguments: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
     while True:
@@ -73,24 +83,94 @@ def _report_new_states(target: Target, execution_arn: str, seen: int, started: f
         if not page.get("nextToken"):
             break
         arguments["nextToken"] = page["nextToken"]
-    for event in events[seen:]:
-        if event["type"].endswith("StateEntered"):
-            progress(event["stateEnteredEventDetails"]["name"], time.monotonic() - started)
-    return len(events)
+    return events[seen:]
+
+
+class ProgressFollower:
+    """Turns execution history events into progress lines: "CheckOrder", "CheckOrder: waiting (OrderPending)" ...
+
+    Elapsed times come from the events' own timestamps, counted from the execution's start.
+    """
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self.seen = 0
+        self._started_at: float | None = None
+        self._state = ""
+        self._retries: dict[tuple[str, str], tuple[int, float]] = {}  # (state, error) -> (count, last shown)
+
+    def feed(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.seen += 1
+            elapsed = self._elapsed(event)
+            kind = str(event["type"])
+            if kind == "ExecutionStarted":
+                continue
+            if kind.endswith("StateEntered"):
+                self._state = str(event["stateEnteredEventDetails"]["name"])
+                self._progress(self._state, elapsed)
+            elif kind in ("LambdaFunctionFailed", "TaskFailed", "LambdaFunctionTimedOut"):
+                details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+                self._report_retry(str(details.get("error", kind)), elapsed)
+
+    def _report_retry(self, error: str, elapsed: float) -> None:
+        if error not in RETRIED:
+            return  # a terminal error: the next state entered is CleanUpFailure, and the result explains it
+        count, shown = self._retries.get((self._state, error), (0, -REPEAT_EVERY_SECONDS))
+        count += 1
+        if count == 1 or elapsed - shown >= REPEAT_EVERY_SECONDS:
+            what = "waiting" if error in WAITING else "retrying"
+            attempt = f", attempt {count + 1}" if count > 1 else ""
+            self._progress(f"{self._state}: {what} ({error}{attempt})", elapsed)
+            shown = elapsed
+        self._retries[(self._state, error)] = (count, shown)
+
+    def _elapsed(self, event: dict[str, Any]) -> float:
+        timestamp = event.get("timestamp")
+        moment = timestamp.timestamp() if isinstance(timestamp, dt.datetime) else time.time()
+        if self._started_at is None:
+            self._started_at = moment
+        return max(0.0, moment - self._started_at)
 
 
 def result_of(description: dict[str, Any]) -> dict[str, Any]:
-    """One object for the CLI: the lifecycle's output when it succeeded, the error and its step when it failed."""
+    """One object for the CLI: the lifecycle's output when it succeeded; when it failed, the error, the step that
+    failed, the CA's problem type and what to do about it."""
     execution_arn = description["executionArn"]
     status = description["status"]
+    duration = _duration(description)
     if status == "SUCCEEDED":
         output = json.loads(description.get("output") or "{}")
-        return {**output, "execution_arn": execution_arn}
+        return {**output, "execution_arn": execution_arn, "duration_seconds": duration}
     failure = describe_error({"Error": description.get("error", status), "Cause": description.get("cause", "")})
+    request = _input_of(description)
+    name = request.get("name") if isinstance(request.get("name"), str) else None
+    domains = [str(domain) for domain in request.get("domains") or [] if isinstance(domain, str)]
+    error = failure["error"]  # "States.Timeout" for a timed-out execution; the status itself when AWS gives none
     return {
         "status": "failed" if status == "FAILED" else status.lower(),
-        "error": failure["error"],
+        "name": name,
+        "domains": domains,
+        "error": error,
         "step": failure["step"],
+        "problem": failure["problem"] or None,
         "message": failure["message"],
+        "remedy": remedy_for(error, failure["problem"] or None, name, domains),
         "execution_arn": execution_arn,
+        "duration_seconds": duration,
     }
+
+
+def _input_of(description: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = json.loads(description.get("input") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _duration(description: dict[str, Any]) -> float | None:
+    started, stopped = description.get("startDate"), description.get("stopDate")
+    if not isinstance(started, dt.datetime) or not isinstance(stopped, dt.datetime):
+        return None
+    return round((stopped - started).total_seconds(), 1)

@@ -1,11 +1,46 @@
-"""What certctl prints: one JSON object for scripts, or short readable text for people."""
+"""What certctl prints: one JSON object for scripts, or short readable text for people.
+
+`certctl status` is the fleet at a glance: one row per certificate, the most urgent first, coloured when stdout is a
+terminal (and NO_COLOR is not set). Its urgency levels, most urgent first:
+
+    expired   the certificate in ACM has expired, or was revoked and nothing replaces it yet
+    expiring  fewer than EXPIRY_WARNING_DAYS left (the expiry alarm's default threshold) and not renewed
+    failed    the last execution failed (a first issuance, or a renewal while the old certificate still serves),
+              or the certificate is in ACM but its distribution to servers (SSM) failed
+    overdue   renew_after has passed and no renewal is running (the next sweep starts one)
+    working   an execution holds the certificate's lock (issuing or renewing now)
+    ok        valid, with its renewal planned
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
+
+from certlib.notifications import days_until, remedy_for
+from certlib.resources import DEFAULT_EXPIRY_ALARM_DAYS
+
+EXPIRY_WARNING_DAYS = DEFAULT_EXPIRY_ALARM_DAYS
+LEVELS = ("expired", "expiring", "failed", "overdue", "working", "ok")
+FAILED_STATUSES = ("failed", "renewal_failed")
+WORKING_STATUSES = ("issuing", "renewing")
+HISTORY_SHOWN = 5
+
+# ANSI SGR colours by level; `dim` for what matters less.
+_RED, _YELLOW, _CYAN, _GREEN, _DIM, _BOLD, _RESET = "31", "33", "36", "32", "2", "1", "0"
+LEVEL_COLOURS = {
+    "expired": _RED,
+    "expiring": _RED,
+    "failed": _RED,
+    "overdue": _YELLOW,
+    "working": _CYAN,
+    "ok": _GREEN,
+}
 
 
 def _plain(value: Any) -> Any:
@@ -20,53 +55,352 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, default=_plain, sort_keys=True))
 
 
+def plain(value: Any) -> Any:
+    """An inventory value (Decimals, sets) as plain JSON-able Python."""
+    return json.loads(json.dumps(value, default=_plain))
+
+
 def days_left(not_after: str | None, now: dt.datetime | None = None) -> int | None:
-    if not not_after:
+    """Whole days left (rounded down, negative once expired); None without a date."""
+    days = days_until(not_after, now)
+    return None if days is None else int(days // 1)
+
+
+def use_colour(stream: IO[str], mode: str = "auto", environ: Mapping[str, str] = os.environ) -> bool:
+    """`always`, `never`, or `auto`: a terminal that is not `dumb`, and no NO_COLOR (https://no-color.org)."""
+    if mode != "auto":
+        return mode == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)()) and environ.get("TERM") != "dumb"
+
+
+def _paint(text: str, code: str | None, colour: bool) -> str:
+    return f"\033[{code}m{text}\033[{_RESET}m" if colour and code else text
+
+
+# --- status: one row per certificate ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CertificateStatus:
+    """What `certctl status` shows of one inventory item, and what `--json` prints for it."""
+
+    name: str
+    level: str
+    reason: str
+    domains: list[str]
+    account: str | None
+    key_type: str | None
+    regions: list[str]
+    status: str | None
+    serial: str | None
+    not_before: str | None
+    not_after: str | None
+    days_left: int | None
+    renew_after: str | None
+    renew_reason: str | None
+    renew_detail: str | None
+    last_result: dict[str, Any] | None
+    last_error: dict[str, Any] | None
+    remedy: str | None
+    certificate_arns: dict[str, str]
+    distribution: Any
+    in_progress_by: str | None
+    updated_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def rank(self) -> tuple[int, float, str]:
+        """Level first; then fewest days left (no certificate in ACM counts as none left); then the name."""
+        return (LEVELS.index(self.level), self.days_left if self.days_left is not None else 0, self.name)
+
+
+def certificate_status(
+    item: Mapping[str, Any], now: dt.datetime | None = None, warning_days: int = EXPIRY_WARNING_DAYS
+) -> CertificateStatus:
+    """One inventory item as a status row: its urgency level and why, and what to show of it."""
+    item = plain(dict(item))
+    now = now or dt.datetime.now(dt.UTC)
+    days = days_left(item.get("not_after"), now)
+    renew_after = item.get("renew_after")
+    error = item.get("last_error") or None
+    status = item.get("status")
+    lock_owner = item.get("lock_owner") if _lock_held(item, now) else None
+    distribution = _distribution_of(item)
+    level, reason = _urgency(status, days, renew_after, error, lock_owner, now, warning_days)
+    if level == "ok" and distribution and distribution.get("status") == "distribution_failed":
+        level, reason = "failed", "in ACM, but distribution to servers failed"
+    name = str(item.get("name", ""))
+    domains = [str(domain) for domain in item.get("domains") or []]
+    remedy = None
+    if error and status in FAILED_STATUSES:
+        remedy = remedy_for(str(error.get("error", "")), error.get("problem") or None, name, domains)
+    return CertificateStatus(
+        name=name,
+        level=level,
+        reason=reason,
+        domains=domains,
+        account=item.get("account"),
+        key_type=item.get("key_type"),
+        regions=[str(region) for region in item.get("regions") or []],
+        status=status,
+        serial=item.get("serial"),
+        not_before=item.get("not_before"),
+        not_after=item.get("not_after"),
+        days_left=days,
+        renew_after=renew_after,
+        renew_reason=item.get("renew_reason"),
+        renew_detail=item.get("renew_detail"),
+        last_result=_last_result(item),
+        last_error=error,
+        remedy=remedy,
+        certificate_arns={str(k): str(v) for k, v in (item.get("certificate_arns") or {}).items()},
+        distribution=distribution,
+        in_progress_by=lock_owner,
+        updated_at=item.get("updated_at"),
+    )
+
+
+def _distribution_of(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """SSM distribution, when the certificate has one: its status and the nodes that failed."""
+    spec = item.get("distribution")
+    status = item.get("distribution_status")
+    if not spec and not status:
         return None
-    moment = dt.datetime.fromisoformat(not_after.replace("Z", "+00:00"))
-    return (moment - (now or dt.datetime.now(dt.UTC))).days
+    last = item.get("last_distribution") or {}
+    return {
+        "status": status or "pending",
+        "failed": list(last.get("failed") or []),
+        "succeeded": list(last.get("succeeded") or []),
+        "checked_at": last.get("checked_at"),
+        "targets": spec.get("targets") if isinstance(spec, Mapping) else spec,
+    }
 
 
-def print_result(result: dict[str, Any]) -> None:
+def _lock_held(item: Mapping[str, Any], now: dt.datetime) -> bool:
+    expires = item.get("lock_expires_at")
+    return bool(item.get("lock_owner")) and expires is not None and int(expires) > now.timestamp()
+
+
+def _urgency(
+    status: str | None,
+    days: int | None,
+    renew_after: str | None,
+    error: Mapping[str, Any] | None,
+    lock_owner: str | None,
+    now: dt.datetime,
+    warning_days: int,
+) -> tuple[str, str]:
+    if status == "revoked":
+        return "expired", "revoked, and no replacement running"
+    if days is not None and days < 0:
+        return "expired", f"expired {-days} days ago"
+    if days is not None and days < warning_days:
+        return "expiring", f"{days} days left, under the {warning_days}-day alarm"
+    if status in FAILED_STATUSES:
+        what = "renewal" if status == "renewal_failed" or days is not None else "issuance"
+        where = f" in {error.get('step')}" if error and error.get("step") else ""
+        return "failed", f"{what} failed{where}"
+    if lock_owner:
+        return "working", f"{status or 'working'} now"
+    if renew_after and str(renew_after) <= now.isoformat(timespec="seconds").replace("+00:00", "Z"):
+        return "overdue", "renewal due, none running"
+    if status in WORKING_STATUSES and days is None:
+        return "working", f"{status} (no lock: the execution ended without a result)"
+    return "ok", "valid, renewal planned" if renew_after else "valid"
+
+
+def _last_result(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    history = item.get("history") or []
+    return dict(history[-1]) if history else None
+
+
+def status_rows(
+    items: Sequence[Mapping[str, Any]], now: dt.datetime | None = None, warning_days: int = EXPIRY_WARNING_DAYS
+) -> list[CertificateStatus]:
+    """Every certificate, most urgent first (by level, then fewest days left, then name)."""
+    now = now or dt.datetime.now(dt.UTC)
+    return sorted((certificate_status(item, now, warning_days) for item in items), key=lambda row: row.rank)
+
+
+def status_document(rows: Sequence[CertificateStatus], now: dt.datetime | None = None) -> dict[str, Any]:
+    """`certctl status --json`: the rows (most urgent first) and how many there are of each level."""
+    counts = {level: sum(1 for row in rows if row.level == level) for level in LEVELS}
+    return {
+        "generated_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "summary": {"certificates": len(rows), **counts},
+        "certificates": [row.to_dict() for row in rows],
+    }
+
+
+COLUMNS = ("state", "name", "names", "account", "key", "regions", "not after", "days", "renew after", "last result")
+DISTRIBUTION_COLUMN = "distribution"
+MAX_NAMES_WIDTH = 40
+
+
+def render_status_table(rows: Sequence[CertificateStatus], colour: bool = False) -> str:
+    """The table `certctl status` prints, and a summary line."""
+    if not rows:
+        return "no certificates in the inventory yet: issue one with `certctl issue --name N --domains D --wait`\n"
+    show_distribution = any(row.distribution for row in rows)
+    columns = COLUMNS + ((DISTRIBUTION_COLUMN,) if show_distribution else ())
+    cells = [_cells(row, show_distribution) for row in rows]
+    widths = [max(len(title), *(len(row_cells[i]) for row_cells in cells)) for i, title in enumerate(columns)]
+    header = "  ".join(title.upper().ljust(width) for title, width in zip(columns, widths, strict=True)).rstrip()
+    lines = [_paint(header, _BOLD, colour)]
+    for row, row_cells in zip(rows, cells, strict=True):
+        padded = [cell.ljust(width) for cell, width in zip(row_cells, widths, strict=True)]
+        level_colour = LEVEL_COLOURS[row.level]
+        padded[0] = _paint(padded[0], level_colour, colour)
+        padded[7] = _paint(padded[7], level_colour if row.level in ("expired", "expiring") else None, colour)
+        if row.level in ("failed", "expired", "expiring"):
+            padded[9] = _paint(padded[9], level_colour, colour)
+        lines.append("  ".join(padded).rstrip())
+    counts = [f"{sum(1 for row in rows if row.level == level)} {level}" for level in LEVELS]
+    lines.append("")
+    noun = "certificate" if len(rows) == 1 else "certificates"
+    lines.append(f"{len(rows)} {noun}: " + ", ".join(c for c in counts if not c.startswith("0 ")))
+    if any(row.level == "failed" for row in rows):
+        lines.append("what to do about a failure: certctl status --name NAME")
+    return "\n".join(lines) + "\n"
+
+
+def _cells(row: CertificateStatus, show_distribution: bool) -> list[str]:
+    cells = [
+        row.level,
+        row.name,
+        _names(row.domains),
+        row.account or "-",
+        row.key_type or "-",
+        ",".join(row.regions) or "-",
+        (row.not_after or "-")[:10],
+        "-" if row.days_left is None else str(row.days_left),
+        _renew_after(row),
+        _last_result_text(row),
+    ]
+    if show_distribution:
+        cells.append(_distribution(row.distribution))
+    return cells
+
+
+def _names(domains: Sequence[str]) -> str:
+    """The names, cut to about MAX_NAMES_WIDTH characters with a count of the rest (the first one always shown)."""
+    text = ",".join(domains) or "-"
+    if len(text) <= MAX_NAMES_WIDTH:
+        return text
+    shown = [domains[0]]
+    for domain in domains[1:]:
+        if len(",".join([*shown, domain])) + len(f" +{len(domains)} more") > MAX_NAMES_WIDTH:
+            break
+        shown.append(domain)
+    rest = len(domains) - len(shown)
+    return ",".join(shown) + (f" +{rest} more" if rest else "")
+
+
+def _renew_after(row: CertificateStatus) -> str:
+    if not row.renew_after:
+        return "-"
+    reason = {"ari": "ARI", "renew_before_days": "RenewBeforeDays", "lifetime_fraction": "lifetime"}.get(
+        row.renew_reason or "", row.renew_reason or ""
+    )
+    return f"{row.renew_after[:10]} ({reason})" if reason else row.renew_after[:10]
+
+
+def _last_result_text(row: CertificateStatus) -> str:
+    if row.level == "working" and row.in_progress_by:
+        return f"{row.status or 'working'}: {row.in_progress_by.rsplit(':', 1)[-1]}"
+    if row.status in FAILED_STATUSES and row.last_error:
+        error = row.last_error
+        problem = f" ({error['problem']})" if error.get("problem") else ""
+        step = f" in {error['step']}" if error.get("step") else ""
+        return f"failed {str(error.get('at', ''))[:10]}{step}: {error.get('error')}{problem}".replace("  ", " ")
+    result = row.last_result or {}
+    if result.get("event"):
+        return f"{result['event']} {str(result.get('at', ''))[:10]}".rstrip()
+    return row.status or "-"
+
+
+def _distribution(value: Any) -> str:
+    if not value:
+        return "-"
+    if isinstance(value, Mapping):
+        status = str(value.get("status") or "?").replace("distribution_failed", "failed")
+        failed = value.get("failed") or []
+        return f"{status} ({len(failed)} node{'s' if len(failed) != 1 else ''})" if failed else status
+    return str(value)
+
+
+def render_certificate_detail(row: CertificateStatus, item: Mapping[str, Any], colour: bool = False) -> str:
+    """`certctl status --name N`: everything about one certificate, and what to do when it failed."""
+    item = plain(dict(item))
+    lines = [f"{_paint(row.name, _BOLD, colour)}  {_paint(row.level, LEVEL_COLOURS[row.level], colour)}: {row.reason}"]
+
+    def field(label: str, value: Any) -> None:
+        if value not in (None, "", [], {}):
+            lines.append(f"  {label:<13} {value}")
+
+    field("names", ", ".join(row.domains))
+    field("account", row.account)
+    field("key type", row.key_type)
+    field("serial", row.serial)
+    if row.not_after:
+        field("valid", f"{row.not_before or '?'} to {row.not_after} ({row.days_left} days left)")
+    if row.renew_after:
+        field("renew after", f"{row.renew_after} ({row.renew_detail or row.renew_reason or '-'})")
+    for region, arn in sorted(row.certificate_arns.items()):
+        field(f"ACM {region}", arn)
+    field("distribution", _distribution(row.distribution) if row.distribution else None)
+    field("running", row.in_progress_by)
+    if row.last_error and row.status in FAILED_STATUSES:
+        error = row.last_error
+        field("failed", f"{error.get('error')} in step {error.get('step') or '?'} at {error.get('at', '?')}")
+        field("ACME problem", error.get("problem"))
+        field("message", error.get("message"))
+        field("what to do", _paint(row.remedy or "", _YELLOW, colour))
+        field("execution", error.get("execution"))
+    history = item.get("history") or []
+    if history:
+        lines.append("  history")
+        for event in history[-HISTORY_SHOWN:]:
+            extra = event.get("error") or event.get("serial") or ""
+            lines.append(f"    {event.get('at', '?')}  {event.get('event', '?'):<9} {extra}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+# --- the end of `issue --wait` / `renew --wait` ------------------------------------------------------------------
+def render_result(result: Mapping[str, Any], colour: bool = False) -> str:
+    """The outcome of an execution: the certificate, or the failure with its step, the CA's problem and the remedy."""
     status = result.get("status")
+    took = f" in {result['duration_seconds']:.1f}s" if result.get("duration_seconds") is not None else ""
+    lines: list[str] = []
     if status in ("issued", "renewed"):
-        print(f"{status}: {result['name']} ({', '.join(result['domains'])})")
-        print(f"  serial      {result['serial']}")
-        print(f"  not after   {result['not_after']} ({days_left(result['not_after'])} days)")
-        for region, arn in sorted(result.get("certificate_arns", {}).items()):
-            print(f"  ACM {region:<9}{arn}")
+        lines.append(_paint(f"{status}{took}: {result['name']} ({', '.join(result['domains'])})", _GREEN, colour))
+        lines.append(f"  serial        {result['serial']}")
+        lines.append(f"  not after     {result['not_after']} ({days_left(result['not_after'])} days)")
+        if result.get("renew_after"):
+            lines.append(f"  renew after   {result['renew_after']} ({result.get('renew_reason') or '-'})")
+        for region, arn in sorted((result.get("certificate_arns") or {}).items()):
+            lines.append(f"  {'ACM ' + region:<13} {arn}")
+        for region, error in sorted((result.get("failed_regions") or {}).items()):
+            lines.append(_paint(f"  {'not in ' + region:<13} {error}", _RED, colour))
     elif status == "already_in_progress":
-        print(f"nothing done: {result.get('detail', 'another execution is working on this certificate')}")
+        lines.append(f"nothing done: {result.get('detail', 'another execution is working on this certificate')}")
     else:
         where = f" in step {result['step']}" if result.get("step") else ""
-        print(f"{status}{where}: {result.get('error')}: {result.get('message')}")
-    print(f"  execution   {result.get('execution_arn')}")
+        lines.append(_paint(f"{status}{where}{took}: {result.get('error')}", _RED, colour))
+        if result.get("problem"):
+            lines.append(f"  ACME problem  {result['problem']}")
+        lines.append(f"  message       {result.get('message')}")
+        if result.get("remedy"):
+            lines.append(f"  what to do    {_paint(str(result['remedy']), _YELLOW, colour)}")
+    lines.append(f"  execution     {result.get('execution_arn')}")
+    return "\n".join(lines) + "\n"
 
 
-COLUMNS = ("name", "status", "domains", "key type", "not after", "days", "regions", "last error")
+def print_result(result: Mapping[str, Any], colour: bool = False) -> None:
+    print(render_result(result, colour), end="")
 
 
-def print_status_table(items: list[dict[str, Any]]) -> None:
-    if not items:
-        print("no certificates in the inventory yet: issue one with `certctl issue --name N --domains D`")
-        return
-    rows = []
-    for item in sorted(items, key=lambda i: (days_left(i.get("not_after")) or 10**6, i.get("name", ""))):
-        error = item.get("last_error") or {}
-        days = days_left(item.get("not_after"))
-        rows.append(
-            (
-                str(item.get("name", "")),
-                str(item.get("status", "")),
-                ", ".join(item.get("domains", [])),
-                str(item.get("key_type", "")),
-                str(item.get("not_after", "-")),
-                "-" if days is None else str(days),
-                ", ".join(sorted((item.get("certificate_arns") or {}).keys())) or "-",
-                f"{error.get('error')}: {error.get('message', '')}"[:80] if error else "-",
-            )
-        )
-    widths = [max(len(COLUMNS[i]), *(len(row[i]) for row in rows)) for i in range(len(COLUMNS))]
-    print("  ".join(title.upper().ljust(width) for title, width in zip(COLUMNS, widths, strict=True)))
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+def print_status_table(items: Sequence[Mapping[str, Any]], colour: bool = False) -> None:
+    print(render_status_table(status_rows(items), colour), end="")

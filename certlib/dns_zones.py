@@ -7,9 +7,17 @@
         hosted-zone-id: Z0123456789ABC  # optional: this exact zone, no lookup
       corp.internal:
         private: true                   # private zones are skipped unless a suffix asks for them
+      validation.example.net:
+        hosted-zone-id: Z0VALIDATION    # required with validation-only
+        validation-only: true           # holds only CNAME-delegated DNS-01 records (_acme-challenge.x CNAME
+                                        # x.validation.example.net): TXT records at any name may be written here
 
 Zones are found by the longest matching suffix across every zone we may use: our own account's, and those
 each role can list.
+
+A `validation-only` zone of our own account (no role-arn) must also be in the stack's context `validationZoneIds`:
+that is what lets the functions write TXT records at names other than `_acme-challenge.*` there. One in a DNS
+account must be among that account's `validationZoneIds` (the role's policy, certlib.dns_access).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from certlib.exceptions import ConfigError
 
 ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 ZONE_ID_PATTERN = re.compile(r"[A-Z0-9]{1,32}")
-FIELDS = ("role-arn", "external-id", "hosted-zone-id", "private")
+FIELDS = ("role-arn", "external-id", "hosted-zone-id", "private", "validation-only")
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class DnsZone:
     external_id: str | None = None
     hosted_zone_id: str | None = None
     private: bool = False
+    validation_only: bool = False  # a delegation target: only CNAME'd `_acme-challenge` records point here
 
     @property
     def access(self) -> tuple[str | None, str | None]:
@@ -50,7 +59,7 @@ def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
         suffix = str(raw_suffix).strip().lower().rstrip(".")
         where = f"{source}: dns-zones {suffix!r}"
         if not isinstance(settings, dict):
-            raise ConfigError(f"{where}: expected role-arn, external-id, hosted-zone-id or private")
+            raise ConfigError(f"{where}: expected {', '.join(FIELDS)}")
         unknown = sorted(set(settings) - set(FIELDS))
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(FIELDS)}")
@@ -68,11 +77,29 @@ def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
         private = settings.get("private", False)
         if not isinstance(private, bool):
             raise ConfigError(f"{where}: field 'private' must be true or false")
+        validation_only = settings.get("validation-only", False)
+        if not isinstance(validation_only, bool):
+            raise ConfigError(f"{where}: field 'validation-only' must be true or false")
+        if validation_only and zone_id is None:
+            raise ConfigError(f"{where}: field 'validation-only' needs 'hosted-zone-id' (the zone the grants name)")
         zones[suffix] = DnsZone(
             suffix=suffix,
             role_arn=str(role_arn) if role_arn else None,
             external_id=str(external_id) if external_id is not None else None,
             hosted_zone_id=zone_id,
             private=private,
+            validation_only=validation_only,
         )
     return zones
+
+
+def dns_role_arns(zones: dict[str, DnsZone]) -> tuple[str, ...]:
+    """Every role the functions may assume for DNS-01 records (sorted, once each); none without role-arn entries."""
+    return tuple(sorted({zone.role_arn for zone in zones.values() if zone.role_arn}))
+
+
+def own_validation_zone_ids(zones: dict[str, DnsZone]) -> tuple[str, ...]:
+    """The hosted zone IDs of our own account's validation-only zones (entries without role-arn)."""
+    return tuple(
+        sorted({z.hosted_zone_id for z in zones.values() if z.validation_only and not z.role_arn and z.hosted_zone_id})
+    )

@@ -38,6 +38,10 @@ class CertificatePending(CertificateError):
     """The order is finalized but the CA has not issued the certificate yet."""
 
 
+class DistributionPending(CertificateError):
+    """The distribution command is still running on some of the certificate's nodes."""
+
+
 # --- "try again later": retried with backoff ---------------------------------------------------------------
 class TransientError(CertificateError):
     """A network error, timeout, throttling or 5xx from the CA or AWS; safe to retry."""
@@ -96,5 +100,13 @@ class CertificateCheckFailed(CertificateError):
     """The issued certificate does not match its key, its names, or its chain does not link up."""
 
 
+class ImportFailed(CertificateError):
+    """The certificate could not be imported into any of its regions."""
+
+
 class ImportRefused(CertificateError):
     """ACM would refuse the import (for example a key type change on re-import)."""
+
+
+class ExportRefused(CertificateError):
+    """ACM will not export the certificate (imported, or requested without export enabled)."""

@@ -52,10 +52,12 @@ def key_type_of(public_key: object) -> str:
 
 
 def csr_pem(key: PrivateKey, domains: list[str]) -> bytes:
-    """A CSR for the names, the first one as the subject CN when it fits (64 characters)."""
+    """A CSR for the names, the first one that fits a CN (64 characters) as the subject CN; an empty subject when
+    none fits (RFC 8555 7.4: the names are in the subjectAltName)."""
     builder = x509.CertificateSigningRequestBuilder()
-    if len(domains[0]) <= 64:
-        builder = builder.subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])]))
+    common_name = next((domain for domain in domains if len(domain) <= 64), None)
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)] if common_name else []
+    builder = builder.subject_name(x509.Name(attributes))
     builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), critical=False)
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 

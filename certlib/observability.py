@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certlib.exceptions import CertificateError
+from certlib.resources import METRICS_NAMESPACE, SERVICE_NAME, Metric
 
 logger = Logger()
 metrics = Metrics()
@@ -26,7 +27,9 @@ Handler = Callable[[Event, LambdaContext], Any]
 F = TypeVar("F", bound=Handler)
 
 # Errors that only mean "not yet" or "later": expected, logged quietly.
-WAITING_ERRORS = frozenset({"DnsChangePending", "OrderPending", "CertificatePending", "AcmeRateLimited"})
+WAITING_ERRORS = frozenset(
+    {"DnsChangePending", "OrderPending", "CertificatePending", "DistributionPending", "AcmeRateLimited"}
+)
 
 
 def lambda_step(step: str) -> Callable[[Handler], Handler]:
@@ -61,3 +64,55 @@ def lambda_step(step: str) -> Callable[[Handler], Handler]:
         return logger.inject_lambda_context(with_metrics, log_event=False, clear_state=True)
 
     return decorate
+
+
+# --- the fleet's metrics (one EMF record each, with its own dimensions) --------------------------------------------
+def _put_metric(name: str, unit: MetricUnit, value: float, deployment: str, **dimensions: str) -> None:
+    """One EMF record. A metric is best effort: one that cannot be written is logged, and never fails a step (unlike
+    an event or a notification, which the step retries)."""
+    try:
+        with single_metric(
+            name=name,
+            unit=unit,
+            value=value,
+            namespace=METRICS_NAMESPACE,
+            default_dimensions={
+                Metric.SERVICE_DIMENSION: SERVICE_NAME,
+                Metric.DEPLOYMENT_DIMENSION: deployment,
+                **dimensions,
+            },
+        ):
+            pass
+    except Exception as exc:  # Powertools' schema and value errors: a lost data point is acceptable
+        logger.warning("metric not written", extra={"metric": name, "reason": f"{type(exc).__name__}: {exc}"})
+
+
+def record_days_to_expiry(deployment: str, certificate_name: str, days: float) -> None:
+    """Days left before a certificate expires (negative once it has), per certificate."""
+    _put_metric(Metric.DAYS_TO_EXPIRY, MetricUnit.Count, days, deployment, CertificateName=certificate_name)
+
+
+def record_fleet_expiry(deployment: str, certificates: int, expiring_soon: int, min_days: float | None) -> None:
+    """What the expiry alarm and the dashboard watch: how many certificates expire soon (0 included), the lowest."""
+    _put_metric(Metric.CERTIFICATES, MetricUnit.Count, certificates, deployment)
+    _put_metric(Metric.CERTIFICATES_EXPIRING_SOON, MetricUnit.Count, expiring_soon, deployment)
+    if min_days is not None:
+        _put_metric(Metric.MIN_DAYS_TO_EXPIRY, MetricUnit.Count, min_days, deployment)
+
+
+def record_issuance_duration(deployment: str, operation: str, seconds: float) -> None:
+    """From the request (the lock taken by validate_request) to the recorded result."""
+    _put_metric(Metric.ISSUANCE_DURATION, MetricUnit.Seconds, seconds, deployment, Operation=operation)
+
+
+def record_lifecycle_failure(deployment: str, step: str, error: str, problem_type: str | None) -> None:
+    """One failed execution, by the step that failed, our error name and the CA's problem type."""
+    _put_metric(
+        Metric.LIFECYCLE_FAILURES,
+        MetricUnit.Count,
+        1,
+        deployment,
+        Step=step or "unknown",
+        Error=error,
+        ProblemType=problem_type or "none",
+    )

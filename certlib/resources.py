@@ -15,6 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STATEMACHINE_DIR = REPO_ROOT / "statemachine"
 LIFECYCLE_ASL = STATEMACHINE_DIR / "certificate_lifecycle.asl.json"
 RENEWAL_SWEEP_ASL = STATEMACHINE_DIR / "renewal_sweep.asl.json"
+DISTRIBUTION_ASL = STATEMACHINE_DIR / "certificate_distribution.asl.json"
+# The SSM Command document that installs a certificate on a node (deployed as ResourceNames.distribution_document).
+DISTRIBUTION_DOCUMENT = REPO_ROOT / "ssm" / "distribute-certificate.yaml"
 
 DEFAULT_PREFIX = "acme-certs"
 SERVICE_NAME = "acme-certificates"
@@ -33,6 +36,9 @@ RENEW_AFTER_ATTRIBUTE = "renew_after"
 # Tags on everything we import into ACM, so an operator can tell our certificates apart.
 MANAGED_BY_TAG = ("managed-by", "acme-certificates")
 CERTIFICATE_NAME_TAG = "certificate-name"
+# On a certificate bundle's secret when it is distributed: a node may read it only when its role has the same value in
+# this principal tag (the stack's certificate-nodes managed policy; docs/distribution.md).
+ACCESS_GROUP_TAG = "certificate-access-group"
 
 # One Lambda per step of the certificate lifecycle; each lives in functions/<step>/handler.py.
 LIFECYCLE_STEPS: tuple[str, ...] = (
@@ -47,6 +53,8 @@ LIFECYCLE_STEPS: tuple[str, ...] = (
     "finalize_order",
     "store_certificate",
     "import_certificate",
+    "send_distribution",
+    "check_distribution",
     "record_result",
     "clean_up_failure",
 )
@@ -60,7 +68,43 @@ RENEWAL_FUNCTIONS: tuple[str, ...] = (
     "check_revocations",
     "revoke_certificate",
 )
-ALL_FUNCTIONS: tuple[str, ...] = LIFECYCLE_STEPS + RENEWAL_FUNCTIONS
+# Lambdas that watch the fleet: report_expiry publishes every certificate's days to expiry (hourly, on a schedule)
+# for the expiry alarm and the dashboard.
+MONITORING_FUNCTIONS: tuple[str, ...] = ("report_expiry",)
+# Lambdas of ACM's exportable certificates: the distribution machine's first and last steps (its middle steps are the
+# lifecycle's send_distribution and check_distribution), and the handler of ACM's "Certificate Available" event.
+DISTRIBUTION_FUNCTIONS: tuple[str, ...] = ("export_certificate", "record_distribution", "handle_certificate_available")
+DISTRIBUTION_STEPS: tuple[str, ...] = (
+    "export_certificate",
+    "send_distribution",
+    "check_distribution",
+    "record_distribution",
+)
+ALL_FUNCTIONS: tuple[str, ...] = LIFECYCLE_STEPS + RENEWAL_FUNCTIONS + MONITORING_FUNCTIONS + DISTRIBUTION_FUNCTIONS
+
+# What we put on EventBridge: our own events, with this source, on this bus ("default": the account's default bus,
+# where rules for AWS's own events live too). certlib.notifications builds them; docs/events.md documents them.
+EVENT_SOURCE = "acme.certificates"
+DEFAULT_EVENT_BUS = "default"
+# A certificate under this many days to expiry counts in the CertificatesExpiringSoon metric the expiry alarm watches
+# (acme-accounts.yaml `notifications: {expiry-alarm-days: N}` changes it).
+DEFAULT_EXPIRY_ALARM_DAYS = 14
+
+
+class Metric:
+    """Our CloudWatch metrics (namespace METRICS_NAMESPACE, written as EMF logs by certlib.observability).
+
+    Every one has the dimensions `service` (SERVICE_NAME) and `Deployment` (the resource prefix), plus its own.
+    """
+
+    DAYS_TO_EXPIRY = "DaysToExpiry"  # + CertificateName; by report_expiry (hourly) and record_result
+    MIN_DAYS_TO_EXPIRY = "MinDaysToExpiry"  # the fleet's lowest, by report_expiry
+    CERTIFICATES_EXPIRING_SOON = "CertificatesExpiringSoon"  # under EXPIRY_ALARM_DAYS, by report_expiry (0 too)
+    CERTIFICATES = "Certificates"  # how many report_expiry saw
+    ISSUANCE_DURATION = "IssuanceDuration"  # seconds from request to result; + Operation (issue | renew)
+    LIFECYCLE_FAILURES = "LifecycleFailures"  # + Step, Error, ProblemType (the CA's, or "none")
+    DEPLOYMENT_DIMENSION = "Deployment"
+    SERVICE_DIMENSION = "service"
 
 
 class Env:
@@ -72,6 +116,11 @@ class Env:
     KMS_KEY_ID = "KMS_KEY_ID"
     LOCK_TTL_SECONDS = "LOCK_TTL_SECONDS"
     LIFECYCLE_STATE_MACHINE_ARN = "LIFECYCLE_STATE_MACHINE_ARN"
+    DISTRIBUTION_STATE_MACHINE_ARN = "DISTRIBUTION_STATE_MACHINE_ARN"  # handle_certificate_available starts it
+    EVENT_BUS_NAME = "EVENT_BUS_NAME"
+    NOTIFICATION_TOPIC_ARN = "NOTIFICATION_TOPIC_ARN"
+    EXPIRY_ALARM_DAYS = "EXPIRY_ALARM_DAYS"
+    RESOURCE_PREFIX = "RESOURCE_PREFIX"  # names the deployment in our events and metrics
 
 
 @dataclass(frozen=True)
@@ -110,6 +159,34 @@ class ResourceNames:
     def kms_alias(self) -> str:
         return f"alias/{self.prefix}"
 
+    @property
+    def event_bus(self) -> str:
+        return DEFAULT_EVENT_BUS
+
+    @property
+    def notification_topic(self) -> str:
+        return f"{self.prefix}-notifications"
+
+    @property
+    def notification_kms_alias(self) -> str:
+        return f"alias/{self.prefix}-notifications"
+
+    @property
+    def dashboard(self) -> str:
+        return f"{self.prefix}-certificates"
+
+    @property
+    def distribution_state_machine(self) -> str:
+        return f"{self.prefix}-certificate-distribution"
+
+    @property
+    def distribution_document(self) -> str:
+        return f"{self.prefix}-distribute-certificate"
+
+    @property
+    def certificate_nodes_policy(self) -> str:
+        return f"{self.prefix}-certificate-nodes"
+
     def function(self, step: str) -> str:
         return f"{self.prefix}-{step.replace('_', '-')}"
 
@@ -134,14 +211,29 @@ def certificate_secret_name(secret_prefix: str, name: str) -> str:
     return f"{secret_prefix}certificate/{name}"
 
 
-def function_environment(names: ResourceNames, kms_key_id: str, lock_ttl_seconds: int) -> dict[str, str]:
-    """The environment every lifecycle function gets, on AWS and on the sandbox."""
+def export_passphrase_secret_name(secret_prefix: str, name: str) -> str:
+    """The passphrase ACM encrypts an exported key with, kept apart from the bundle."""
+    return f"{secret_prefix}export-passphrase/{name}"
+
+
+def function_environment(
+    names: ResourceNames, kms_key_id: str, lock_ttl_seconds: int, notification_topic_arn: str | None = None
+) -> dict[str, str]:
+    """The environment every lifecycle function gets, on AWS and on the sandbox.
+
+    `notification_topic_arn` is the SNS topic failures and revocations are published to (the stack's and the
+    sandbox's always pass it; without it, a step that must notify fails with ConfigError).
+    """
+    topic = {Env.NOTIFICATION_TOPIC_ARN: notification_topic_arn} if notification_topic_arn else {}
     return {
         Env.INVENTORY_TABLE: names.inventory_table,
         Env.CONFIG_PARAMETER: names.config_parameter,
         Env.SECRET_PREFIX: names.secret_prefix,
         Env.KMS_KEY_ID: kms_key_id,
         Env.LOCK_TTL_SECONDS: str(lock_ttl_seconds),
+        Env.EVENT_BUS_NAME: names.event_bus,
+        Env.RESOURCE_PREFIX: names.prefix,
+        **topic,
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -171,6 +263,8 @@ class Timings:
     rate_limit_retry_interval_seconds: int = 60
     rate_limit_retry_max_attempts: int = 8
     execution_timeout_seconds: int = 3 * 3600
+    distribution_poll_interval_seconds: int = 10
+    distribution_poll_max_attempts: int = 90
     sweep_concurrency: int = 10
     sweep_batch_size: int = 2000
 
@@ -188,6 +282,8 @@ class Timings:
             rate_limit_retry_interval_seconds=1,
             rate_limit_retry_max_attempts=3,
             execution_timeout_seconds=900,
+            distribution_poll_interval_seconds=1,
+            distribution_poll_max_attempts=60,
             sweep_concurrency=10,
             sweep_batch_size=2000,
         )
@@ -213,6 +309,11 @@ SWEEP_STEPS: tuple[str, ...] = ("find_due_certificates", "start_renewal")
 def sweep_substitutions(function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
     """Values for every ${Name} in the renewal sweep's ASL."""
     return _substitutions(SWEEP_STEPS, function_arns, timings)
+
+
+def distribution_substitutions(function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
+    """Values for every ${Name} in the distribution machine's ASL (ACM's exportable certificates)."""
+    return _substitutions(DISTRIBUTION_STEPS, function_arns, timings)
 
 
 def _substitutions(steps: tuple[str, ...], function_arns: dict[str, str], timings: Timings) -> dict[str, str]:

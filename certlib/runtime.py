@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from certlib.adapters.inventory import Inventory
 from certlib.adapters.route53 import Route53
 from certlib.adapters.secrets import SecretStore
 from certlib.adapters.sns import NotificationTopic
+from certlib.adapters.ssm import SsmCommands
 from certlib.adapters.stepfunctions import LifecycleStarter
 from certlib.config import AccountConfig, Config
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
@@ -69,6 +71,18 @@ class Services:
         if not arn:
             raise ConfigError("LIFECYCLE_STATE_MACHINE_ARN is not set: this function cannot start lifecycle executions")
         return LifecycleStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+
+    @cached_property
+    def distribution(self) -> LifecycleStarter:
+        """Starts the distribution machine (ACM's exportable certificates)."""
+        arn = self.settings.distribution_state_machine_arn
+        if not arn:
+            raise ConfigError("DISTRIBUTION_STATE_MACHINE_ARN is not set: this function cannot start distributions")
+        return LifecycleStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+
+    @cached_property
+    def ssm_commands(self) -> SsmCommands:
+        return SsmCommands(self._session.client("ssm", config=BOTO_CONFIG))
 
     @cached_property
     def events(self) -> CertificateEvents:
@@ -148,7 +162,8 @@ class Services:
             key,
             account_url=url,
             verify=ca_bundle_path(account.ca_bundle),
-            on_rate_limited=lambda seconds: self.inventory.pause_acme(account.alias, int(time.time()) + seconds),
+            # rounded up: the pause must not end before the CA's Retry-After has passed
+            on_rate_limited=lambda seconds: self.inventory.pause_acme(account.alias, math.ceil(time.time()) + seconds),
         )
 
     def check_acme_pause(self, alias: str) -> None:

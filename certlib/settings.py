@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from certlib.exceptions import ConfigError
-from certlib.resources import Env
+from certlib.resources import DEFAULT_EVENT_BUS, DEFAULT_EXPIRY_ALARM_DAYS, DEFAULT_PREFIX, Env
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,11 @@ class Settings:
     kms_key_id: str
     lock_ttl_seconds: int
     lifecycle_state_machine_arn: str | None = None  # only the functions that start lifecycle executions have it
+    distribution_state_machine_arn: str | None = None  # only handle_certificate_available has it
+    event_bus_name: str = DEFAULT_EVENT_BUS
+    notification_topic_arn: str | None = None  # the steps that notify (failures, revocations) fail without it
+    expiry_alarm_days: int = DEFAULT_EXPIRY_ALARM_DAYS
+    resource_prefix: str = DEFAULT_PREFIX  # the deployment, in our events and metrics
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -29,6 +34,9 @@ class Settings:
         ttl = environ[Env.LOCK_TTL_SECONDS]
         if not ttl.isdigit() or int(ttl) < 60:
             raise ConfigError(f"{Env.LOCK_TTL_SECONDS} must be a whole number of seconds >= 60, got {ttl!r}")
+        alarm_days = environ.get(Env.EXPIRY_ALARM_DAYS) or str(DEFAULT_EXPIRY_ALARM_DAYS)
+        if not alarm_days.isdigit() or int(alarm_days) < 1:
+            raise ConfigError(f"{Env.EXPIRY_ALARM_DAYS} must be a whole number of days >= 1, got {alarm_days!r}")
         return cls(
             inventory_table=environ[Env.INVENTORY_TABLE],
             config_parameter=environ[Env.CONFIG_PARAMETER],
@@ -36,4 +44,9 @@ class Settings:
             kms_key_id=environ[Env.KMS_KEY_ID],
             lock_ttl_seconds=int(ttl),
             lifecycle_state_machine_arn=environ.get(Env.LIFECYCLE_STATE_MACHINE_ARN) or None,
+            distribution_state_machine_arn=environ.get(Env.DISTRIBUTION_STATE_MACHINE_ARN) or None,
+            event_bus_name=environ.get(Env.EVENT_BUS_NAME) or DEFAULT_EVENT_BUS,
+            notification_topic_arn=environ.get(Env.NOTIFICATION_TOPIC_ARN) or None,
+            expiry_alarm_days=int(alarm_days),
+            resource_prefix=environ.get(Env.RESOURCE_PREFIX) or DEFAULT_PREFIX,
         )

@@ -2,21 +2,48 @@
 
 Both switches are internal moto behaviour (pinned in requirements-dev.txt): the interpreter calls Lambda through
 `http://localhost:$MOTO_PORT`, so MOTO_PORT must name this server's port in this process.
+
+moto serves requests on many threads and its DynamoDB checks a write's condition, then writes, with nothing in
+between to stop another request: two executions taking one certificate's lock at once could both get it, which
+DynamoDB never allows. `make_dynamodb_writes_atomic` makes each write one step, as in DynamoDB.
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import boto3
+from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
 FAKE_ACCESS_KEY_ID = "testing"
 FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105 (moto accepts any credentials; these are not secret)
 MOTO_CONFIG = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+_dynamodb_write_lock = threading.RLock()
+
+
+def make_dynamodb_writes_atomic() -> None:
+    """Each DynamoDB write (condition check and change) runs alone, for this whole process (idempotent)."""
+    for name in DYNAMODB_WRITES:
+        original: Callable[..., Any] = getattr(DynamoDBBackend, name)
+        if getattr(original, "atomic", False):
+            continue
+
+        @functools.wraps(original)
+        def atomic(backend: DynamoDBBackend, *args: Any, _write: Callable[..., Any] = original, **kwargs: Any) -> Any:
+            with _dynamodb_write_lock:
+                return _write(backend, *args, **kwargs)
+
+        atomic.atomic = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, atomic)
 
 
 class MotoServer:
@@ -32,6 +59,7 @@ class MotoServer:
 
     def start(self) -> None:
         """Start serving, point moto's interpreter at this server and switch its execution on."""
+        make_dynamodb_writes_atomic()
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
         os.environ["MOTO_PORT"] = str(self.port)

@@ -4,7 +4,9 @@ moto's Docker-less Lambda backend (`LambdaSimpleBackend`, an internal name: moto
 input. `route_lambda_invocations` replaces its `invoke` so that the function named `names.function(step)` runs
 `functions/<step>/handler.py`'s `handler(event, context)`. A raised exception becomes what Lambda returns for an
 unhandled error (the `x-amz-function-error` header and `{"errorType", "errorMessage", "stackTrace"}`), so Step
-Functions' Retry and Catch match the exception's class name, as on AWS.
+Functions' Retry and Catch match the exception's class name, as on AWS (or its `lambda_error_type`, e.g. the
+`Runtime.ExitError` of a runtime that died). `around`, when given, wraps each handler call (the fault injector
+uses it to know which step runs and to crash it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +31,8 @@ from certlib.resources import REPO_ROOT, ResourceNames
 
 LOG = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
+# (step, event) -> a context manager entered around the handler call
+AroundInvocation = Callable[[str, Any], AbstractContextManager[None]]
 
 
 @dataclass
@@ -77,7 +82,11 @@ class HandlerRegistry:
             return self._handlers[step]
 
 
-def route_lambda_invocations(registry: HandlerRegistry) -> None:
+def _no_wrapping(step: str, event: Any) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+def route_lambda_invocations(registry: HandlerRegistry, around: AroundInvocation = _no_wrapping) -> None:
     """Replace moto's Docker-less Lambda invoke with one that runs our handlers (for the whole process)."""
 
     def invoke(
@@ -107,7 +116,8 @@ def route_lambda_invocations(registry: HandlerRegistry) -> None:
         LOG.info("lambda: %s invoked (request %s)", context.function_name, context.aws_request_id)
         try:
             event = json.loads(body) if body else {}
-            result = handler(event, context)
+            with around(registry.names.step_of_function(function.function_name), event):
+                result = handler(event, context)
             return json.dumps(result).encode()
         except Exception as exc:
             LOG.warning(
@@ -118,7 +128,8 @@ def route_lambda_invocations(registry: HandlerRegistry) -> None:
                 exc_info=True,
             )
             stack = traceback.format_tb(exc.__traceback__)
-            return _function_error(response_headers, type(exc).__name__, str(exc), stack)
+            error_type = str(getattr(exc, "lambda_error_type", type(exc).__name__))
+            return _function_error(response_headers, error_type, str(exc), stack)
 
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
 

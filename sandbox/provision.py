@@ -12,16 +12,19 @@ import boto3
 from certlib.adapters.secrets import SecretStore
 from certlib.config import parse_accounts
 from certlib.resources import (
+    DEFAULT_EXPIRY_ALARM_DAYS,
     INVENTORY_PARTITION_KEY,
     LAMBDA_ARCHITECTURE,
     LAMBDA_PYTHON_VERSION,
     LIFECYCLE_ASL,
     LIFECYCLE_STEPS,
+    MONITORING_FUNCTIONS,
     RENEW_AFTER_ATTRIBUTE,
     RENEWAL_BUCKET_ATTRIBUTE,
     RENEWAL_FUNCTIONS,
     RENEWAL_INDEX,
     RENEWAL_SWEEP_ASL,
+    Env,
     ResourceNames,
     Timings,
     function_environment,
@@ -30,11 +33,15 @@ from certlib.resources import (
     renewal_environment,
     sweep_substitutions,
 )
+from sandbox.dns_account import DNS_ACCOUNT_ZONE, DnsAccount, create_dns_account
 from sandbox.pebble import ExternalAccountKey
+from sandbox.provision_distribution import provision_distribution
 
 SANDBOX_ACCOUNT_ALIAS = "sandbox"
 SANDBOX_ACCOUNT_EMAIL = "admin@example.test"
-HOSTED_ZONES = ("example.test", "example.org")
+# example.test and example.org take certificates; validation.example.net is a zone kept only for delegated
+# (CNAME'd) DNS-01 records.
+HOSTED_ZONES = ("example.test", "example.org", "validation.example.net")
 FUNCTION_MEMORY_MB = 512
 FUNCTION_TIMEOUT_SECONDS = 120
 
@@ -55,6 +62,8 @@ class Provisioned:
     state_machine_arn: str
     sweep_state_machine_arn: str
     hosted_zone_ids: dict[str, str]
+    dns_account: DnsAccount
+    notification_topic_arn: str
     function_environment: dict[str, str] = field(repr=False)
 
 
@@ -68,18 +77,35 @@ def provision(session: boto3.Session, endpoint_url: str, names: ResourceNames, a
     clients.kms.create_alias(AliasName=names.kms_alias, TargetKeyId=kms_key_arn)
     _create_inventory_table(clients, names)
     zone_ids = _create_hosted_zones(clients, names)
-    _configure_account(clients, names, account, kms_key_arn)
-    environment = function_environment(names, kms_key_arn, timings.lock_ttl_seconds)
+    dns_account = create_dns_account(session, endpoint_url, clients.sts.get_caller_identity()["Account"], names.prefix)
+    zone_ids[DNS_ACCOUNT_ZONE] = dns_account.zone_id
+    _configure_account(clients, names, account, kms_key_arn, dns_account)
+    topic_arn = _create_notification_topic(clients, names, kms_key_arn)
+    environment = function_environment(names, kms_key_arn, timings.lock_ttl_seconds, topic_arn)
     lifecycle_arn = _create_lifecycle(clients, names, environment, timings)
     renewal_env = renewal_environment(environment, lifecycle_arn)
+    monitoring_env = {**environment, Env.EXPIRY_ALARM_DAYS: str(DEFAULT_EXPIRY_ALARM_DAYS)}
+    _create_monitoring(clients, names, monitoring_env)
+    distribution_env = provision_distribution(
+        clients.ssm,
+        clients.stepfunctions,
+        clients.lambda_,
+        names,
+        environment,
+        timings,
+        lambda steps, env, role_arn: _create_functions(clients, names, steps, env, role_arn),
+        lambda role_name, principal: _role(clients, role_name, principal),
+    )
     return Provisioned(
         account_id=clients.sts.get_caller_identity()["Account"],
         kms_key_arn=kms_key_arn,
         state_machine_arn=lifecycle_arn,
         sweep_state_machine_arn=_create_renewal(clients, names, renewal_env, timings),
         hosted_zone_ids=zone_ids,
-        # The handlers all run in the sandbox's process: it gets the renewal functions' superset.
-        function_environment=renewal_env,
+        dns_account=dns_account,
+        notification_topic_arn=topic_arn,
+        # The handlers all run in the sandbox's process: it gets the superset of every function's environment.
+        function_environment={**renewal_env, **monitoring_env, **distribution_env},
     )
 
 
@@ -96,6 +122,7 @@ class _Clients:
         self.iam = session.client("iam", endpoint_url=endpoint_url)
         self.lambda_ = session.client("lambda", endpoint_url=endpoint_url)
         self.stepfunctions = session.client("stepfunctions", endpoint_url=endpoint_url)
+        self.sns = session.client("sns", endpoint_url=endpoint_url)
 
 
 def _create_inventory_table(clients: _Clients, names: ResourceNames) -> None:
@@ -130,7 +157,9 @@ def _create_hosted_zones(clients: _Clients, names: ResourceNames) -> dict[str, s
     return zone_ids
 
 
-def _configure_account(clients: _Clients, names: ResourceNames, account: AcmeAccount, kms_key_arn: str) -> None:
+def _configure_account(
+    clients: _Clients, names: ResourceNames, account: AcmeAccount, kms_key_arn: str, dns_account: DnsAccount
+) -> None:
     """The config parameter and the EAB secret, through the same parser and store operators use."""
     loaded = parse_accounts(
         {
@@ -144,6 +173,7 @@ def _configure_account(clients: _Clients, names: ResourceNames, account: AcmeAcc
                 }
             },
             "default-account": SANDBOX_ACCOUNT_ALIAS,
+            "dns-zones": {DNS_ACCOUNT_ZONE: {"role-arn": dns_account.role_arn}},
         },
         source="the sandbox's account document",
     )
@@ -175,6 +205,23 @@ def _create_renewal(clients: _Clients, names: ResourceNames, environment: dict[s
         roleArn=_role(clients, f"{names.prefix}-sandbox-sweep", "states.amazonaws.com"),
         type="STANDARD",
     )["stateMachineArn"]
+
+
+def _create_notification_topic(clients: _Clients, names: ResourceNames, kms_key_arn: str) -> str:
+    """The SNS topic failures and revocations are published to, KMS-encrypted as in the stack (the default bus of
+    EventBridge exists already). Subscribe an SQS queue to it to read what it sends."""
+    return str(
+        clients.sns.create_topic(
+            Name=names.notification_topic,
+            Attributes={"DisplayName": "ACME certificates", "KmsMasterKeyId": kms_key_arn},
+        )["TopicArn"]
+    )
+
+
+def _create_monitoring(clients: _Clients, names: ResourceNames, environment: dict[str, str]) -> None:
+    """The monitoring functions (report_expiry); nothing schedules them here: invoke them to see their metrics."""
+    role_arn = _role(clients, f"{names.prefix}-sandbox-monitoring-functions", "lambda.amazonaws.com")
+    _create_functions(clients, names, MONITORING_FUNCTIONS, environment, role_arn)
 
 
 def _create_functions(

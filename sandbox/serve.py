@@ -16,14 +16,18 @@ from typing import Any
 
 from certlib.resources import ResourceNames
 from sandbox import INFO_FILE_NAME
+from sandbox.acm_renewal import install as install_acm_renewal
 from sandbox.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION, MotoServer, aws_environment
 from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver
+from sandbox.faults import FAULTS_FILE_NAME, FAULTS_LOG_FILE_NAME
+from sandbox.faults import install as install_faults
 from sandbox.lambda_routing import HandlerRegistry, route_lambda_invocations
 from sandbox.moto_fixes import apply_moto_fixes
 from sandbox.ocsp_responder import OcspResponder
 from sandbox.pebble import ExternalAccountKey, find_pebble, start_pebble
 from sandbox.provision import SANDBOX_ACCOUNT_ALIAS, AcmeAccount, provision
+from sandbox.ssm_agent import install as install_ssm_agent
 from sandbox.tls import write_tls_files
 from sandbox.zone_records import Route53Records
 
@@ -84,8 +88,11 @@ def _start(
     running.callback(moto.stop)
     moto.start()
     os.environ.update(aws_environment(moto.endpoint_url))
-    route_lambda_invocations(HandlerRegistry(names))
+    faults = install_faults(state_dir)
+    route_lambda_invocations(HandlerRegistry(names), around=faults.invoking)
     apply_moto_fixes()
+    ssm_nodes = install_ssm_agent(state_dir, moto.endpoint_url)  # Run Command runs on simulated nodes
+    install_acm_renewal()  # RenewCertificate of exportable certificates
     session = moto.session()
     route53_records = Route53Records(session.client("route53", endpoint_url=moto.endpoint_url))
     overrides = DnsOverrides(state_dir / OVERRIDES_FILE_NAME)
@@ -101,6 +108,7 @@ def _start(
     running.callback(ocsp.stop)
     account = AcmeAccount(pebble.directory_url, account_key, tls.ca_bundle.read_text())
     provisioned = provision(session, moto.endpoint_url, names, account)
+    route53_records.add_account(provisioned.dns_account.session.client("route53", endpoint_url=moto.endpoint_url))
     # The handlers run in this process: give it the environment each Lambda gets (read when they are imported).
     os.environ.update({**provisioned.function_environment, **HANDLER_RUNTIME_ENVIRONMENT})
     return {
@@ -114,9 +122,13 @@ def _start(
         "dns_server": dns.address,
         "ocsp_responder_url": ocsp.url,
         "dns_overrides_file": str(overrides.path),
+        "faults_file": str(state_dir / FAULTS_FILE_NAME),
+        "faults_log_file": str(state_dir / FAULTS_LOG_FILE_NAME),
+        "ssm_nodes_dir": str(ssm_nodes.nodes_dir),
         "ca_bundle": str(tls.ca_bundle),
         "acme_account_alias": SANDBOX_ACCOUNT_ALIAS,
         "hosted_zones": provisioned.hosted_zone_ids,
+        "dns_account": {"role_arn": provisioned.dns_account.role_arn, "zone_id": provisioned.dns_account.zone_id},
         "state_machine_arn": provisioned.state_machine_arn,
         "sweep_state_machine_arn": provisioned.sweep_state_machine_arn,
         "resource_prefix": names.prefix,

@@ -17,6 +17,7 @@ _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 class Zone:
     zone_id: str
     name: str  # lowercase, with the trailing dot
+    account: int = 0  # which of the Route53Records' accounts holds it
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,17 @@ def normalize_name(name: str) -> str:
 
 
 class Route53Records:
-    """Public hosted zones and their record sets, read fresh on every call (tests change them at any time)."""
+    """Public hosted zones and their record sets, read fresh on every call (tests change them at any time).
+
+    The zones of every account added (the workload account, then e.g. a central DNS account) are one namespace,
+    as the public DNS makes them.
+    """
 
     def __init__(self, client: Route53Client) -> None:
-        self._client = client
+        self._clients = [client]
+
+    def add_account(self, client: Route53Client) -> None:
+        self._clients.append(client)
 
     def zone_for(self, name: str) -> Zone | None:
         """The public zone with the longest name that `name` is in or under; None when none is."""
@@ -47,17 +55,19 @@ class Route53Records:
 
     def public_zones(self) -> list[Zone]:
         zones = []
-        for page in self._client.get_paginator("list_hosted_zones").paginate():
-            for zone in page["HostedZones"]:
-                if not zone.get("Config", {}).get("PrivateZone", False):
-                    zone_id = zone["Id"].removeprefix("/hostedzone/")
-                    zones.append(Zone(zone_id=zone_id, name=normalize_name(zone["Name"])))
+        for account, client in enumerate(self._clients):
+            for page in client.get_paginator("list_hosted_zones").paginate():
+                for zone in page["HostedZones"]:
+                    if not zone.get("Config", {}).get("PrivateZone", False):
+                        zone_id = zone["Id"].removeprefix("/hostedzone/")
+                        zones.append(Zone(zone_id=zone_id, name=normalize_name(zone["Name"]), account=account))
         return zones
 
     def record_sets(self, zone: Zone) -> list[RecordSet]:
         """Every record set of the zone that has values (alias records have none and are left out)."""
         record_sets = []
-        for page in self._client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone.zone_id):
+        client = self._clients[zone.account]
+        for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone.zone_id):
             for record_set in page["ResourceRecordSets"]:
                 values = tuple(record["Value"] for record in record_set.get("ResourceRecords", []))
                 if values:

@@ -7,13 +7,16 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from certlib.resources import LIFECYCLE_STEPS, Timings, function_environment
+from certlib.resources import LIFECYCLE_STEPS, MONITORING_FUNCTIONS, Env, Timings, function_environment
 from stacks.constructs.account_configuration import AccountConfiguration
 from stacks.constructs.dependencies_layer import DependenciesLayer
+from stacks.constructs.distribution import Distribution
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.inventory import InventoryTable
 from stacks.constructs.lifecycle_function import LifecycleFunction
 from stacks.constructs.lifecycle_state_machine import LifecycleStateMachine
+from stacks.constructs.monitoring import Monitoring, Notifications
+from stacks.constructs.renewal import Renewal
 from stacks.permissions import AccessTargets, grants_for
 from stacks.settings import StackSettings
 
@@ -44,8 +47,13 @@ class CertificateStack(Stack):
             key_arn=key.key_arn,
             eab_secret_arns=configuration.eab_secret_arns(),
             hosted_zone_ids=settings.hosted_zone_ids,
+            dns_role_arns=settings.dns_role_arns,
+            validation_zone_ids=settings.validation_zone_ids,
         )
-        environment = function_environment(names, key.key_arn, timings.lock_ttl_seconds)
+        notifications = Notifications(self, "Notifications", names=names, key=key, settings=settings.notifications)
+        environment = function_environment(
+            names, key.key_arn, timings.lock_ttl_seconds, notification_topic_arn=notifications.topic.topic_arn
+        )
         self.functions = {
             step: LifecycleFunction(
                 self,
@@ -68,6 +76,53 @@ class CertificateStack(Stack):
             timings=timings,
         )
         self.state_machine = lifecycle.state_machine
+        self.distribution = Distribution(
+            self,
+            "Distribution",
+            names=names,
+            layer=layer,
+            key=key,
+            environment=environment,
+            targets=targets,
+            lifecycle_functions={step: part.function for step, part in self.functions.items()},
+            timings=timings,
+        )
+        self.renewal = Renewal(
+            self,
+            "Renewal",
+            names=names,
+            layer=layer,
+            key=key,
+            environment=environment,
+            targets=targets,
+            lifecycle=lifecycle.state_machine,
+            timings=timings,
+            sweep_schedule=settings.renewal_sweep_schedule,
+            revocation_check_schedule=settings.revocation_check_schedule,
+        )
+        alarm_days = settings.notifications.expiry_alarm_days
+        self.monitoring_functions = {
+            step: LifecycleFunction(
+                self,
+                construct_id_of(step),
+                step=step,
+                names=names,
+                layer=layer,
+                key=key,
+                environment={**environment, Env.EXPIRY_ALARM_DAYS: str(alarm_days)},
+                grants=grants_for(step, targets),
+            )
+            for step in MONITORING_FUNCTIONS
+        }
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            names=names,
+            topic=notifications.topic,
+            lifecycle=lifecycle.state_machine,
+            reporter=self.monitoring_functions["report_expiry"].function,
+            expiry_alarm_days=alarm_days,
+        )
         CfnOutput(
             self,
             "StateMachineArn",
@@ -82,3 +137,33 @@ class CertificateStack(Stack):
             description="The deployed ACME account configuration",
         )
         CfnOutput(self, "KmsKeyArn", value=key.key_arn, description="Encrypts the secrets, the inventory and the logs")
+        CfnOutput(
+            self,
+            "RenewalSweepStateMachineArn",
+            value=self.renewal.sweep.state_machine.state_machine_arn,
+            description='Start a renewal sweep here ({"dry_run": true} only lists what is due)',
+        )
+        CfnOutput(
+            self,
+            "NotificationTopicArn",
+            value=notifications.topic.topic_arn,
+            description="Failures, revocations and alarms; subscribe here (e-mails: notifications.emails)",
+        )
+        CfnOutput(
+            self,
+            "DashboardName",
+            value=self.monitoring.dashboard.dashboard_name,
+            description="CloudWatch dashboard of the certificates",
+        )
+        CfnOutput(
+            self,
+            "DistributionStateMachineArn",
+            value=self.distribution.state_machine.state_machine_arn,
+            description="ACM exportable certificates: certctl export starts executions here",
+        )
+        CfnOutput(
+            self,
+            "CertificateNodesPolicyArn",
+            value=self.distribution.node_policy.policy.managed_policy_arn,
+            description="Attach to the roles of nodes that receive certificates (with their access-group tag)",
+        )

@@ -1,4 +1,4 @@
-"""What each lifecycle function may do: one list of IAM statements per step, and nothing shared but the basics.
+"""What each function may do: one list of IAM statements per step, and nothing shared but the basics.
 
 Every statement names its actions in full (no `*` in an action). A resource holds a `*` only where the ARN cannot be
 known at deploy time or the API has no resource-level permissions; such a grant carries the reason, which becomes
@@ -13,11 +13,23 @@ from dataclasses import dataclass
 from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
 
-from certlib.resources import ResourceNames, account_key_secret_name, certificate_secret_name
+from certlib.adapters.inventory import INTERNAL_PREFIX
+from certlib.resources import (
+    ACCESS_GROUP_TAG,
+    EVENT_SOURCE,
+    RENEWAL_INDEX,
+    ResourceNames,
+    account_key_secret_name,
+    certificate_secret_name,
+    export_passphrase_secret_name,
+)
 
 # Secrets Manager appends "-" and six random characters to every secret's name in its ARN.
 RANDOM_NAME_SUFFIX = "-??????"
 CHALLENGE_RECORD_NAMES = ["_acme-challenge.*"]
+# import_certificate puts one `#arn/<ACM ARN>` -> name item per import (Inventory.set_certificate_arn): PutItem is
+# limited to those keys, so it can never overwrite a certificate's item.
+ARN_OWNER_KEYS = f"{INTERNAL_PREFIX}arn/*"
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,21 @@ class AccessTargets:
     dns_changes: str
     acm_certificates: str
     kms_via_services: tuple[str, ...]
+    event_bus: str = ""
+    notification_topic: str = ""
+    # Known once the lifecycle state machine exists: the renewal functions' targets are these with it filled in.
+    lifecycle_state_machine: str = ""
+    # Distribution (certlib.distribution): the SSM document, the nodes it may be sent to, ACM's certificates in this
+    # region (exports), the export passphrases; the distribution machine's ARN once it exists.
+    distribution_document: str = ""
+    command_targets: tuple[str, ...] = ()
+    regional_acm_certificates: str = ""
+    passphrase_secrets: str = ""
+    distribution_state_machine: str = ""
+    # DNS accounts (certlib.dns_zones, certlib.dns_access): the roles named in the accounts file's `dns-zones`, and
+    # our own account's zones kept only for CNAME-delegated DNS-01 records (TXT at any name there).
+    dns_roles: tuple[str, ...] = ()
+    validation_zones: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -52,6 +79,8 @@ class AccessTargets:
         key_arn: str,
         eab_secret_arns: Sequence[str],
         hosted_zone_ids: Sequence[str],
+        dns_role_arns: Sequence[str] = (),
+        validation_zone_ids: Sequence[str] = (),
     ) -> AccessTargets:
         """ARNs from the stack's resources and secret-name patterns from certlib.resources."""
 
@@ -75,6 +104,8 @@ class AccessTargets:
             account_secrets=secrets(account_key_secret_name(names.secret_prefix, "*")),
             certificate_secrets=secrets(certificate_secret_name(names.secret_prefix, "*")),
             hosted_zones=zones,
+            dns_roles=tuple(dns_role_arns),
+            validation_zones=tuple(route53(f"hostedzone/{zone_id}") for zone_id in validation_zone_ids),
             dns_changes=route53("change/*"),
             acm_certificates=stack.format_arn(
                 service="acm",
@@ -84,7 +115,22 @@ class AccessTargets:
                 arn_format=ArnFormat.SLASH_RESOURCE_NAME,
             ),
             kms_via_services=(f"secretsmanager.{Aws.REGION}.amazonaws.com", f"dynamodb.{Aws.REGION}.amazonaws.com"),
+            event_bus=stack.format_arn(service="events", resource="event-bus", resource_name=names.event_bus),
+            notification_topic=notification_topic_arn(stack, names),
+            distribution_document=stack.format_arn(
+                service="ssm", resource="document", resource_name=names.distribution_document
+            ),
+            command_targets=(
+                stack.format_arn(service="ec2", resource="instance", resource_name="*"),
+                stack.format_arn(service="ssm", resource="managed-instance", resource_name="*"),
+            ),
+            regional_acm_certificates=stack.format_arn(service="acm", resource="certificate", resource_name="*"),
+            passphrase_secrets=secrets(export_passphrase_secret_name(names.secret_prefix, "*")),
         )
+
+    @property
+    def renewal_index(self) -> str:
+        return f"{self.table_arn}/index/{RENEWAL_INDEX}"
 
     @property
     def any_hosted_zone(self) -> bool:
@@ -174,10 +220,40 @@ def _zone_reason(t: AccessTargets) -> str | None:
     return ANY_HOSTED_ZONE if t.any_hosted_zone else None
 
 
+def _read_records(t: AccessTargets) -> Grant:
+    """TXT values and `_acme-challenge` CNAMEs (delegation), in the zones and the validation zones."""
+    zones = t.hosted_zones if t.any_hosted_zone else (*t.hosted_zones, *t.validation_zones)
+    return Grant(_statement("ReadRecords", ["route53:ListResourceRecordSets"], zones), _zone_reason(t))
+
+
+def _assume_dns_roles(t: AccessTargets) -> list[Grant]:
+    """sts:AssumeRole on exactly the DNS accounts' roles of the accounts file (`dns-zones`); nothing without any."""
+    if not t.dns_roles:
+        return []
+    return [Grant(_statement("AssumeDnsAccountRoles", ["sts:AssumeRole"], t.dns_roles))]
+
+
+def _validation_zone_records(t: AccessTargets) -> list[Grant]:
+    """Delegation targets: TXT records at any name (that is what the zone is for), still only UPSERT and DELETE."""
+    if not t.validation_zones:
+        return []
+    conditions = {
+        "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+            "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+        }
+    }
+    statement = _statement(
+        "ChangeValidationZoneRecords", ["route53:ChangeResourceRecordSets"], t.validation_zones, conditions
+    )
+    return [Grant(statement)]
+
+
 def _challenge_records(t: AccessTargets) -> list[Grant]:
-    """Read TXT records and change only `_acme-challenge` TXT records, with UPSERT or DELETE."""
+    """Read TXT records and change only `_acme-challenge` TXT records, with UPSERT or DELETE (TXT records at any
+    name in the validation zones); in a DNS account through its role."""
     return [
-        Grant(_statement("ReadRecords", ["route53:ListResourceRecordSets"], t.hosted_zones), _zone_reason(t)),
+        _read_records(t),
         Grant(
             _statement(
                 "ChangeChallengeRecords",
@@ -195,6 +271,8 @@ def _challenge_records(t: AccessTargets) -> list[Grant]:
             ),
             _zone_reason(t),
         ),
+        *_validation_zone_records(t),
+        *_assume_dns_roles(t),
     ]
 
 
@@ -208,7 +286,17 @@ def _validate_request(t: AccessTargets) -> list[Grant]:
             _statement("FindHostedZones", find_zones, ["*"]), NO_RESOURCE_LEVEL.format(actions=" and ".join(find_zones))
         ),
         Grant(_statement("ReadHostedZones", ["route53:GetHostedZone"], t.hosted_zones), _zone_reason(t)),
+        _read_records(t),  # `_acme-challenge` CNAMEs: where each DNS-01 record is delegated to
+        *_assume_dns_roles(t),
+        *_read_eab_keys_early(t),
     ]
+
+
+def _read_eab_keys_early(t: AccessTargets) -> list[Grant]:
+    """An EAB account that is not registered yet is refused by validate_request when its HMAC key was never pushed."""
+    if not t.eab_secret_arns:
+        return []
+    return [Grant(_statement("ReadEabHmacKeys", ["secretsmanager:GetSecretValue"], t.eab_secret_arns))]
 
 
 def _ensure_account(t: AccessTargets) -> list[Grant]:
@@ -236,7 +324,10 @@ def _acme_session(t: AccessTargets) -> list[Grant]:
 
 
 def _check_dns_change(t: AccessTargets) -> list[Grant]:
-    return [Grant(_statement("ReadDnsChanges", ["route53:GetChange"], [t.dns_changes]), DNS_CHANGES)]
+    return [
+        Grant(_statement("ReadDnsChanges", ["route53:GetChange"], [t.dns_changes]), DNS_CHANGES),
+        *_assume_dns_roles(t),
+    ]
 
 
 def _certificate_keeper(t: AccessTargets) -> list[Grant]:
@@ -261,12 +352,25 @@ def _certificate_keeper(t: AccessTargets) -> list[Grant]:
 def _import_certificate(t: AccessTargets) -> list[Grant]:
     return [
         _inventory(t),
+        Grant(
+            _statement(
+                "RecordCertificateOwners",
+                ["dynamodb:PutItem"],
+                [t.table_arn],
+                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [ARN_OWNER_KEYS]}},
+            )
+        ),
         _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
         Grant(_statement("ImportCertificates", ["acm:ImportCertificate"], ["*"]), IMPORT_NEW_CERTIFICATE),
+        # an import whose ARN was never recorded is found again (ACM's import has no idempotency token)
+        Grant(
+            _statement("FindImportedCertificates", ["acm:ListCertificates"], ["*"]),
+            NO_RESOURCE_LEVEL.format(actions="acm:ListCertificates"),
+        ),
         Grant(
             _statement(
                 "DescribeAndTagCertificates",
-                ["acm:DescribeCertificate", "acm:AddTagsToCertificate"],
+                ["acm:DescribeCertificate", "acm:AddTagsToCertificate", "acm:ListTagsForCertificate"],
                 [t.acm_certificates],
             ),
             ACM_CERTIFICATES,
@@ -275,7 +379,7 @@ def _import_certificate(t: AccessTargets) -> list[Grant]:
 
 
 def _record_result(t: AccessTargets) -> list[Grant]:
-    return [_inventory(t)]
+    return [_inventory(t), emit_events(t)]
 
 
 def _clean_up_failure(t: AccessTargets) -> list[Grant]:
@@ -283,7 +387,105 @@ def _clean_up_failure(t: AccessTargets) -> list[Grant]:
         _inventory(t),
         *_challenge_records(t),
         _certificate_secrets(t, "DropPendingKeys", ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]),
+        *notification_grants(t),
     ]
+
+
+# --- events and notifications (certlib.notifications) --------------------------------------------------------------
+def notification_topic_arn(stack: Stack, names: ResourceNames) -> str:
+    """The topic's ARN from its name: known before the topic exists, so the key policy can name it without a cycle."""
+    return stack.format_arn(service="sns", resource=names.notification_topic, arn_format=ArnFormat.NO_RESOURCE_NAME)
+
+
+def emit_events(t: AccessTargets) -> Grant:
+    """Put our events (source acme.certificates, and only that) on the deployment's bus."""
+    return Grant(
+        _statement(
+            "PutCertificateEvents",
+            ["events:PutEvents"],
+            [t.event_bus],
+            {"StringEquals": {"events:source": [EVENT_SOURCE]}},
+        )
+    )
+
+
+def notification_grants(t: AccessTargets) -> list[Grant]:
+    """For every step that announces failures or revocations: the events, and the KMS-encrypted SNS topic.
+
+    Publishing to an encrypted topic needs a data key from the topic's KMS key, through SNS and for that topic only.
+    """
+    return [
+        emit_events(t),
+        Grant(_statement("PublishNotifications", ["sns:Publish"], [t.notification_topic])),
+        Grant(
+            _statement(
+                "EncryptNotifications",
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                [t.key_arn],
+                {
+                    "StringEquals": {
+                        "kms:ViaService": [f"sns.{Aws.REGION}.amazonaws.com"],
+                        "kms:EncryptionContext:aws:sns:topicArn": [t.notification_topic],
+                    }
+                },
+            )
+        ),
+    ]
+
+
+def _report_expiry(t: AccessTargets) -> list[Grant]:
+    """Read every inventory item (a Scan: the report covers the whole fleet, hourly)."""
+    return [Grant(_statement("ScanInventory", ["dynamodb:Scan"], [t.table_arn]))]
+
+
+# Functions outside the lifecycle that watch the fleet (certlib.resources.MONITORING_FUNCTIONS).
+MONITORING_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {"report_expiry": _report_expiry}
+
+
+# --- renewals (certlib.resources.RENEWAL_FUNCTIONS): each starts lifecycle executions -------------------------------
+def _start_lifecycle(t: AccessTargets) -> Grant:
+    if not t.lifecycle_state_machine:
+        raise ValueError("the renewal functions' grants need the lifecycle state machine's ARN")
+    return Grant(_statement("StartLifecycle", ["states:StartExecution"], [t.lifecycle_state_machine]))
+
+
+def _find_due_certificates(t: AccessTargets) -> list[Grant]:
+    """One Query on the renewal index; not the table itself."""
+    return [Grant(_statement("QueryRenewalIndex", ["dynamodb:Query"], [t.renewal_index]))]
+
+
+def _renewal_starter(t: AccessTargets) -> list[Grant]:
+    """start_renewal, handle_expiry_event: read the item, mark it queued, count the account's order, start."""
+    return [_inventory(t), _start_lifecycle(t)]
+
+
+def _check_revocations(t: AccessTargets) -> list[Grant]:
+    """Every active certificate (a Scan), its issuer from the bundle to verify a revocation answer, then replace it."""
+    return [
+        Grant(_statement("ScanInventory", ["dynamodb:Scan"], [t.table_arn])),
+        _inventory(t),
+        _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
+        _start_lifecycle(t),
+    ]
+
+
+def _revoke_certificate(t: AccessTargets) -> list[Grant]:
+    """Revoke through the ACME account that issued it, record it, and start the replacement."""
+    return [
+        _inventory(t),
+        _read_account_keys(t),
+        _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
+        _start_lifecycle(t),
+    ]
+
+
+RENEWAL_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {
+    "find_due_certificates": _find_due_certificates,
+    "start_renewal": _renewal_starter,
+    "handle_expiry_event": _renewal_starter,
+    "check_revocations": _check_revocations,
+    "revoke_certificate": _revoke_certificate,
+}
 
 
 STEP_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {
@@ -298,6 +500,8 @@ STEP_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {
     "finalize_order": _certificate_keeper,
     "store_certificate": _certificate_keeper,
     "import_certificate": _import_certificate,
+    "send_distribution": lambda t: _send_distribution(t),
+    "check_distribution": lambda t: _check_distribution(t),
     "record_result": _record_result,
     "clean_up_failure": _clean_up_failure,
 }
@@ -305,4 +509,96 @@ STEP_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {
 
 def grants_for(step: str, targets: AccessTargets) -> list[Grant]:
     """The step's statements, after the basics every function has; raises KeyError for an unknown step."""
-    return [*_basics(targets), *STEP_GRANTS[step](targets)]
+    grants = (
+        STEP_GRANTS.get(step) or RENEWAL_GRANTS.get(step) or DISTRIBUTION_GRANTS.get(step) or MONITORING_GRANTS[step]
+    )
+    return [*_basics(targets), *grants(targets)]
+
+
+# --- distribution (certlib.distribution): SSM Run Command, and ACM's exportable certificates ------------------------
+COMMAND_TARGETS = (
+    "ssm:SendCommand is authorized on each target node too; the nodes are chosen by tag at run time (SSM resolves the "
+    "tags), so the grant names this account's EC2 instances and managed instances in this region. The document is "
+    "named: only the distribution document can be sent."
+)
+EXPORT_PHRASE_SECRETS = (
+    "Export passphrases are created at run time, one secret per exported certificate, named "
+    "<prefix>/export-passphrase/<name>; the pattern is that name prefix plus Secrets Manager's random ARN suffix."
+)
+EXPORTABLE_CERTIFICATES = (
+    "Certificates to export are registered at run time (certctl export) by ARN; the grant covers this account's "
+    "certificates in this region, and only to describe and export them."
+)
+READ_COMMANDS = NO_RESOURCE_LEVEL.format(actions="ssm:ListCommands and ssm:ListCommandInvocations")
+
+
+def _send_distribution(t: AccessTargets) -> list[Grant]:
+    """Tag the bundle's secret with the nodes' access group (only that tag), and send only the distribution document."""
+    return [
+        _inventory(t),
+        Grant(
+            _statement(
+                "TagCertificatesForNodes",
+                ["secretsmanager:TagResource"],
+                [t.certificate_secrets],
+                {"ForAllValues:StringEquals": {"aws:TagKeys": [ACCESS_GROUP_TAG]}},
+            ),
+            CERTIFICATE_SECRETS,
+        ),
+        Grant(
+            _statement("SendDistributionDocument", ["ssm:SendCommand"], [t.distribution_document, *t.command_targets]),
+            COMMAND_TARGETS,
+        ),
+    ]
+
+
+def _check_distribution(t: AccessTargets) -> list[Grant]:
+    return [Grant(_statement("ReadCommands", ["ssm:ListCommands", "ssm:ListCommandInvocations"], ["*"]), READ_COMMANDS)]
+
+
+def _export_certificate(t: AccessTargets) -> list[Grant]:
+    """Register the certificate, export it with its passphrase, and store the decrypted bundle."""
+    secret_writes = [
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:TagResource",
+    ]
+    return [
+        _inventory(t),
+        Grant(
+            _statement(
+                "RecordCertificateOwners",
+                ["dynamodb:PutItem"],
+                [t.table_arn],
+                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [ARN_OWNER_KEYS]}},
+            )
+        ),
+        _encrypt(t),
+        _certificate_secrets(t, "StoreCertificates", secret_writes),
+        Grant(_statement("KeepExportPassphrases", secret_writes, [t.passphrase_secrets]), EXPORT_PHRASE_SECRETS),
+        Grant(
+            _statement("ExportCertificates", ["acm:ExportCertificate"], [t.regional_acm_certificates]),
+            EXPORTABLE_CERTIFICATES,
+        ),
+    ]
+
+
+def _record_distribution(t: AccessTargets) -> list[Grant]:
+    return [_inventory(t)]
+
+
+def _handle_certificate_available(t: AccessTargets) -> list[Grant]:
+    if not t.distribution_state_machine:
+        raise ValueError("handle_certificate_available's grants need the distribution state machine's ARN")
+    return [
+        _inventory(t),
+        Grant(_statement("StartDistribution", ["states:StartExecution"], [t.distribution_state_machine])),
+    ]
+
+
+DISTRIBUTION_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {
+    "export_certificate": _export_certificate,
+    "record_distribution": _record_distribution,
+    "handle_certificate_available": _handle_certificate_available,
+}

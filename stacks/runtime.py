@@ -1,4 +1,4 @@
-"""How every lifecycle Lambda runs: runtime, architecture and size, from the constants in certlib.resources."""
+"""How every Lambda of the stack runs: runtime, architecture and size, from the constants in certlib.resources."""
 
 from __future__ import annotations
 
@@ -38,10 +38,13 @@ class Sizing:
 
 
 # Steps that need more than the default: RSA 4096 key generation in finalize_order wants CPU (memory buys CPU),
-# and import_certificate imports into every configured region in turn.
+# import_certificate imports into every configured region in turn, check_revocations asks an OCSP responder (or
+# fetches a CRL) for every active certificate, and revoke_certificate waits on the CA and starts the replacement.
 _SIZING = {
     "finalize_order": Sizing(memory_mb=1024, timeout_seconds=120),
     "import_certificate": Sizing(timeout_seconds=120),
+    "check_revocations": Sizing(timeout_seconds=300),
+    "revoke_certificate": Sizing(timeout_seconds=300),
 }
 
 

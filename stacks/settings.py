@@ -7,6 +7,17 @@ Context keys:
                      Empty: any zone in the account, still only `_acme-challenge` TXT records.
     layerDirectory   the layer folder `make layer` builds (default build/layer)
     stackName        the CloudFormation stack name (default AcmeCertificates-<region>)
+    renewalSweepSchedule     when the renewal sweep runs: an EventBridge Scheduler rate() or cron()
+                             expression (default rate(1 day))
+    revocationCheckSchedule  when check_revocations runs (default rate(12 hours))
+    validationZoneIds  zones of this account kept only for CNAME-delegated DNS-01 records: the functions may
+                       UPSERT/DELETE TXT records at any name there (list or comma-separated string; default none).
+                       The accounts file's own-account `dns-zones` entries with `validation-only: true` must be here.
+    deployments      one certificate stack per account and region, e.g.
+                     [{"account": "111111111111", "region": "us-east-1"}] (a list, or that JSON as a string);
+                     default: one environment-agnostic stack (stacks.deployments)
+    dnsAccounts      one DNS-account role stack per account, trusting every account of `deployments`, e.g.
+                     [{"account": "333333333333", "zoneIds": ["Z1"], "validationZoneIds": ["Z2"]}]
 
 Relative paths are resolved against the repository root, where cdk.json lives.
 """
@@ -14,17 +25,34 @@ Relative paths are resolved against the repository root, where cdk.json lives.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from certlib.config import ZONE_ID_PATTERN, Config, load_accounts_file
+from certlib.dns_access import dns_function_role_pattern
+from certlib.dns_zones import dns_role_arns, own_validation_zone_ids
+from certlib.notifications import NotificationSettings
 from certlib.resources import DEFAULT_PREFIX, REPO_ROOT, ResourceNames
+from stacks.schedule_expressions import ScheduleExpressionError, check_schedule_expression
 
 DEFAULT_ACCOUNTS_FILE = "config/acme-accounts.example.yaml"
 DEFAULT_LAYER_DIRECTORY = "build/layer"
 STACK_NAME_BASE = "AcmeCertificates"
-CONTEXT_KEYS = ("accountsFile", "resourcePrefix", "hostedZoneIds", "layerDirectory", "stackName")
+DEFAULT_RENEWAL_SWEEP_SCHEDULE = "rate(1 day)"
+DEFAULT_REVOCATION_CHECK_SCHEDULE = "rate(12 hours)"
+CONTEXT_KEYS = (
+    "accountsFile",
+    "resourcePrefix",
+    "hostedZoneIds",
+    "layerDirectory",
+    "stackName",
+    "renewalSweepSchedule",
+    "revocationCheckSchedule",
+    "validationZoneIds",
+    "deployments",
+    "dnsAccounts",
+)
 _STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 
 
@@ -41,28 +69,46 @@ class StackSettings:
     hosted_zone_ids: tuple[str, ...]
     layer_directory: Path
     stack_name: str | None
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)  # e-mails, expiry alarm days
+    renewal_sweep_schedule: str = DEFAULT_RENEWAL_SWEEP_SCHEDULE
+    revocation_check_schedule: str = DEFAULT_REVOCATION_CHECK_SCHEDULE
+    validation_zone_ids: tuple[str, ...] = ()  # delegation targets in this account: TXT at any name
 
     @classmethod
     def from_context(cls, context: dict[str, Any]) -> StackSettings:
         """Validate the context values; raises SettingsError (or ConfigError for the accounts file)."""
-        config = load_accounts_file(_path(context.get("accountsFile") or DEFAULT_ACCOUNTS_FILE)).config
+        loaded = load_accounts_file(_path(context.get("accountsFile") or DEFAULT_ACCOUNTS_FILE))
+        config = loaded.config
         prefix = str(context.get("resourcePrefix") or DEFAULT_PREFIX)
         try:
             names = ResourceNames(prefix)
         except ValueError as exc:
             raise SettingsError(f"context resourcePrefix: {exc}") from None
         zone_ids = _zone_ids(context.get("hostedZoneIds"))
-        _check_configured_zones_allowed(config, zone_ids)
+        validation_zone_ids = zone_id_list(context.get("validationZoneIds"), "validationZoneIds")
+        _check_validation_zones(config, zone_ids, validation_zone_ids)
+        _check_configured_zones_allowed(config, (*zone_ids, *validation_zone_ids) if zone_ids else ())
+        _check_own_dns_zones_allowed(config, (*zone_ids, *validation_zone_ids) if zone_ids else ())
         stack_name = context.get("stackName") or None
         if stack_name is not None and not _STACK_NAME_PATTERN.fullmatch(str(stack_name)):
             raise SettingsError(f"context stackName {stack_name!r} is not a valid CloudFormation stack name")
+        _check_stack_name_is_not_trusted(stack_name, prefix)
         return cls(
             config=config,
             names=names,
             hosted_zone_ids=zone_ids,
             layer_directory=_path(context.get("layerDirectory") or DEFAULT_LAYER_DIRECTORY),
             stack_name=str(stack_name) if stack_name else None,
+            notifications=loaded.notifications,
+            renewal_sweep_schedule=_schedule(context, "renewalSweepSchedule", DEFAULT_RENEWAL_SWEEP_SCHEDULE),
+            revocation_check_schedule=_schedule(context, "revocationCheckSchedule", DEFAULT_REVOCATION_CHECK_SCHEDULE),
+            validation_zone_ids=validation_zone_ids,
         )
+
+    @property
+    def dns_role_arns(self) -> tuple[str, ...]:
+        """The DNS accounts' roles the accounts file names (`dns-zones`): the DNS steps may assume exactly these."""
+        return dns_role_arns(self.config.dns_zones)
 
     def stack_name_for(self, region: str | None) -> str:
         """The explicit stackName, else AcmeCertificates-<region> (AcmeCertificates for a region-agnostic stack)."""
@@ -71,24 +117,80 @@ class StackSettings:
         return f"{STACK_NAME_BASE}-{region}" if region else STACK_NAME_BASE
 
 
+def _schedule(context: dict[str, Any], key: str, default: str) -> str:
+    value = context.get(key) or default
+    if not isinstance(value, str):
+        raise SettingsError(f"context {key} must be a string such as {default!r}, got {value!r}")
+    try:
+        return check_schedule_expression(value)
+    except ScheduleExpressionError as exc:
+        raise SettingsError(f"context {key}: {exc}") from None
+
+
 def _path(value: Any) -> Path:
     path = Path(str(value))
     return path if path.is_absolute() else REPO_ROOT / path
 
 
 def _zone_ids(value: Any) -> tuple[str, ...]:
+    return zone_id_list(value, "hostedZoneIds")
+
+
+def zone_id_list(value: Any, key: str) -> tuple[str, ...]:
+    """Hosted zone IDs from a list or a comma-separated string (`/hostedzone/` stripped, once each); raises
+    SettingsError naming `key` (e.g. "hostedZoneIds", or "dnsAccounts[0].zoneIds")."""
     if value in (None, "", []):
         return ()
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise SettingsError("context hostedZoneIds must be a list of hosted zone IDs or a comma-separated string")
+        raise SettingsError(f"context {key} must be a list of hosted zone IDs or a comma-separated string")
     zone_ids = []
     for item in items:
         zone_id = str(item).strip().removeprefix("/hostedzone/")
         if not ZONE_ID_PATTERN.fullmatch(zone_id):
-            raise SettingsError(f"context hostedZoneIds: {item!r} is not a Route 53 hosted zone ID")
+            raise SettingsError(f"context {key}: {item!r} is not a Route 53 hosted zone ID")
         zone_ids.append(zone_id)
     return tuple(dict.fromkeys(zone_ids))
+
+
+def _check_validation_zones(config: Config, zone_ids: tuple[str, ...], validation_zone_ids: tuple[str, ...]) -> None:
+    """A zone is either a certificate zone or a delegation target; our own validation-only zones are granted here."""
+    both = sorted(set(zone_ids) & set(validation_zone_ids))
+    if both:
+        raise SettingsError(
+            f"context hostedZoneIds and validationZoneIds both name {', '.join(both)}: a validation zone takes TXT "
+            f"records at any name, a hosted zone only _acme-challenge ones; list each zone once"
+        )
+    for zone_id in own_validation_zone_ids(config.dns_zones):
+        if zone_id not in validation_zone_ids:
+            suffix = next(s for s, z in config.dns_zones.items() if z.hosted_zone_id == zone_id and z.validation_only)
+            raise SettingsError(
+                f"dns-zones {suffix!r} is validation-only in hosted zone {zone_id} of this account, which is not in "
+                f"the context validationZoneIds: add it there so the functions may write its TXT records"
+            )
+
+
+def _check_own_dns_zones_allowed(config: Config, zone_ids: tuple[str, ...]) -> None:
+    """`dns-zones` entries of our own account (no role-arn) with a hosted-zone-id: like `hosted-zones` above."""
+    if not zone_ids:
+        return
+    for suffix, zone in config.dns_zones.items():
+        if not zone.role_arn and zone.hosted_zone_id and zone.hosted_zone_id not in zone_ids:
+            raise SettingsError(
+                f"dns-zones {suffix!r} uses hosted zone {zone.hosted_zone_id} of this account, which is not in the "
+                f"context hostedZoneIds or validationZoneIds: add it there, or leave hostedZoneIds empty"
+            )
+
+
+def _check_stack_name_is_not_trusted(stack_name: Any, prefix: str) -> None:
+    """CloudFormation names a stack's unnamed roles `<stack name>-...`: such a name must not fall under the pattern
+    a DNS account's role trusts (only the DNS steps' roles may)."""
+    trusted = dns_function_role_pattern(prefix).removesuffix("*")
+    if stack_name is not None and str(stack_name).startswith(trusted):
+        raise SettingsError(
+            f"context stackName {stack_name!r} starts with {trusted!r}: every role of the stack would be trusted by "
+            f"the DNS accounts' roles (that name is kept for the DNS steps' roles); choose another stack name"
+        )
 
 
 def _check_configured_zones_allowed(config: Config, zone_ids: tuple[str, ...]) -> None:

@@ -3,7 +3,9 @@
 Item fields: name (key), domains, account, key_type, regions, status, certificate_arns {region: arn},
 secret_arn, serial, not_before, not_after, issued_at, last_error {step, error, message, at, execution},
 lock_owner, lock_expires_at (epoch seconds), order_url + order_execution (the order in flight), history
-(the last HISTORY_LENGTH events), created_at, updated_at.
+(the last HISTORY_LENGTH events), created_at, updated_at. Distributed certificates (certlib.distribution) add
+distribution (the targets), distribution_status, last_distribution (each node's outcome), distribution_command; ACM
+exports add source ("acm") and certificate_arn.
 """
 
 from __future__ import annotations
@@ -194,6 +196,38 @@ class Inventory:
                 raise CertificateLocked(f"execution {owner} no longer holds the lock of {name!r}") from None
             raise_classified(exc, f"recording the ACM ARN of {name!r} in {region}")
 
+    def register_export(self, name: str, arn: str, region: str, values: dict[str, Any]) -> None:
+        """Create or update the item of an ACM certificate exported for distribution, and ARN -> name for ACM's events.
+
+        Only an item that is new or registered for this ARN is written (certlib.distribution.export checks first and
+        says why; this condition holds when two registrations race). Raises CertificateLocked when it does not.
+        """
+        try:
+            self._table.put_item(
+                Item={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}arn/{arn}", "certificate_name": name}
+            )
+        except ClientError as exc:
+            raise_classified(exc, f"recording the owner of {arn}")
+        fields = {**values, "status": "exported", "regions": [region], "certificate_arns": {region: arn}}
+        names = {f"#f{i}": field for i, field in enumerate(fields)}
+        expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
+        expression_values.update({":arn": arn, ":now": utc_now()})
+        names.update({"#key": INVENTORY_PARTITION_KEY, "#arn": "certificate_arn"})
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: name},
+                UpdateExpression="SET "
+                + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+                + ", updated_at = :now, created_at = if_not_exists(created_at, :now)",
+                ConditionExpression="attribute_not_exists(#key) OR #arn = :arn",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=expression_values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise CertificateLocked(f"{name!r} is registered for another certificate") from None
+            raise_classified(exc, f"registering {name!r} for export")
+
     # --- renewals -------------------------------------------------------------------------------------------
     def due_for_renewal(self, now_iso: str, limit: int) -> tuple[list[str], bool]:
         """Names whose renew_after has passed (oldest first, at most `limit`), and whether more are due.
@@ -274,6 +308,22 @@ class Inventory:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise_classified(exc, f"recording the CA's Retry-After for account {alias!r}")
+
+    # --- an ACME account's registration (validate_request reads it; the account key stays in Secrets Manager) --------
+    def acme_registered_at(self, alias: str) -> str | None:
+        """The directory URL the account is registered at, as ensure_account recorded it (None: not yet)."""
+        item = self.get(f"{INTERNAL_PREFIX}acme-account/{alias}") or {}
+        return str(item["registered_directory"]) if item.get("registered_directory") else None
+
+    def record_acme_registration(self, alias: str, directory_url: str) -> None:
+        try:
+            self._table.update_item(
+                Key={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}acme-account/{alias}"},
+                UpdateExpression="SET registered_directory = :directory, updated_at = :now",
+                ExpressionAttributeValues={":directory": directory_url, ":now": utc_now()},
+            )
+        except ClientError as exc:
+            raise_classified(exc, f"recording the registration of ACME account {alias!r}")
 
     def _trim_history(self, name: str) -> None:
         item = self.get(name) or {}

@@ -7,6 +7,7 @@ carries a secret value.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,13 @@ from botocore.exceptions import ClientError
 
 from certlib.adapters.aws_errors import raise_classified
 from certlib.exceptions import AccountSecretMissing
-from certlib.resources import MANAGED_BY_TAG, account_key_secret_name, certificate_secret_name, eab_hmac_secret_name
+from certlib.resources import (
+    MANAGED_BY_TAG,
+    account_key_secret_name,
+    certificate_secret_name,
+    eab_hmac_secret_name,
+    export_passphrase_secret_name,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -64,6 +71,25 @@ class SecretStore:
 
     def put_certificate(self, name: str, value: dict[str, Any]) -> str:
         return self._put(certificate_secret_name(self._prefix, name), value)
+
+    def tag_certificate(self, name: str, tags: dict[str, str]) -> None:
+        """Set tags on a certificate's secret (the nodes' access group); safe to repeat."""
+        secret = certificate_secret_name(self._prefix, name)
+        try:
+            self._client.tag_resource(SecretId=secret, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        except ClientError as exc:
+            raise_classified(exc, f"tagging secret {secret}")
+
+    # --- passphrases of ACM exports -------------------------------------------------------------------------
+    def export_passphrase(self, name: str) -> str:
+        """The passphrase ACM encrypts this certificate's exported key with: made once, kept here, never logged."""
+        secret = export_passphrase_secret_name(self._prefix, name)
+        stored = self._get(secret)
+        if stored is not None and stored.value.get("passphrase"):
+            return str(stored.value["passphrase"])
+        passphrase = secrets.token_hex(32)  # ACM: 4-128 characters, none of #, $, %
+        self._put(secret, {"passphrase": passphrase})
+        return passphrase
 
     # --- plumbing ---------------------------------------------------------------------------------------------
     def _get(self, name: str) -> StoredSecret | None:

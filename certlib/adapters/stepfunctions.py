@@ -49,3 +49,12 @@ class LifecycleStarter:
             )["executionArn"]
         except ClientError as exc:
             raise_classified(exc, f"starting a lifecycle execution for {item['name']!r}")
+
+    def start_with(self, name: str, execution_input: dict[str, Any]) -> str:
+        """Start an execution with this input (names and ARNs only); returns its ARN."""
+        try:
+            return self._client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(execution_input)
+            )["executionArn"]
+        except ClientError as exc:
+            raise_classified(exc, f"starting {name}")

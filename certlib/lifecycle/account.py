@@ -20,6 +20,7 @@ def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
     stored = services.secrets.account(account.alias)
     value = stored.value if stored is not None else {}
     if value.get("url") and value.get("directory") == account.directory_url:
+        services.inventory.record_acme_registration(account.alias, account.directory_url)
         return {"alias": account.alias, "url": value["url"], "registered": False}
     if value.get("key") and value.get("directory") == account.directory_url:
         key = account_key_from_json(value["key"])
@@ -35,5 +36,6 @@ def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
     services.secrets.put_account(
         account.alias, {"key": account_key_to_json(key), "directory": account.directory_url, "url": url}
     )
+    services.inventory.record_acme_registration(account.alias, account.directory_url)
     services.forget_acme(account.alias)
     return {"alias": account.alias, "url": url, "registered": True}

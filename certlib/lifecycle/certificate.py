@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
 from cryptography import x509
 
 from certlib.adapters.acme_client import AcmeSession, ari_certificate_id
-from certlib.exceptions import AcmeProblem, CertificateCheckFailed, CertificatePending, OrderInvalid, TransientError
+from certlib.distribution.steps import distribution_record
+from certlib.exceptions import (
+    AcmeProblem,
+    CertificateCheckFailed,
+    CertificatePending,
+    ImportFailed,
+    OrderInvalid,
+    TransientError,
+)
 from certlib.keys import check_bundle, facts_of, load_private_key, names_of, split_pem_chain, to_pem
 from certlib.lifecycle.ordering import session_for
 from certlib.lifecycle.request import Request
-from certlib.observability import logger
+from certlib.monitoring import request_started_at
+from certlib.notifications import days_until, issued_event
+from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
 from certlib.renewal.revocation_sources import REVOCATION_FIELDS, revocation_sources
 from certlib.renewal.timing import RenewalPlan, plan_renewal
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
@@ -105,12 +116,49 @@ def import_certificate(item: dict[str, Any], services: Services) -> dict[str, st
     return {"region": region, "certificate_arn": arn}
 
 
+def split_imports(imports: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
+    """The Map's results: ({region: ARN} imported, {region: "Error: message"} that failed after retries)."""
+    from certlib.lifecycle.failure import describe_error  # failure.py imports this module
+
+    arns: dict[str, str] = {}
+    failures: dict[str, str] = {}
+    for entry in imports:
+        if entry.get("certificate_arn"):
+            arns[entry["region"]] = entry["certificate_arn"]
+        else:
+            described = describe_error({"Error": entry.get("error"), "Cause": entry.get("cause")})
+            failures[entry["region"]] = f"{described['error']}: {described['message']}"
+    return arns, failures
+
+
 def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
     """Record the new certificate, release the lock, and return the execution's result."""
     request = Request.from_state(state)
     certificate = state["certificate"]
-    arns = {entry["region"]: entry["certificate_arn"] for entry in state["imports"]}
+    arns, failures = split_imports(state["imports"])
+    if not arns:
+        raise ImportFailed(f"the certificate could not be imported into any region: {failures}")
     event = "renewed" if request.renewal else "issued"
+    result = {
+        "name": request.name,
+        "domains": request.domains,
+        "status": event,
+        "serial": certificate["serial"],
+        "not_before": certificate["not_before"],
+        "not_after": certificate["not_after"],
+        "key_type": request.key_type,
+        "certificate_arns": arns,
+        "certificate_arn": arns.get(request.regions[0]),
+        "renew_after": certificate["renew_after"],
+        "renew_reason": certificate["renew_reason"],
+        "failed_regions": failures,
+    }
+    _announce_result(services, request, {**result, "issuer": certificate["issuer"]})
+    # The nodes' outcome (certlib.distribution): on the result and the item; it never fails an issuance.
+    distributed, distribution_values, distribution_remove = distribution_record(
+        request.distribution, state.get("distribution"), request.execution_id
+    )
+    result.update(distributed)
     services.inventory.update(
         request.name,
         request.execution_id,
@@ -129,20 +177,28 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
             "renew_detail": certificate["renew_detail"],
             "ari_certificate_id": certificate["ari_certificate_id"],
             "revocation": {key: certificate[key] for key in REVOCATION_FIELDS},
+            "import_failures": failures,
+            **distribution_values,
         },
-        event={"event": event, "execution": request.execution_id, "serial": certificate["serial"]},
-        remove=(*LOCK_FIELDS, *ORDER_FIELDS, "last_error"),
+        event={"event": event, "execution": request.execution_id, "serial": certificate["serial"], "failed": failures},
+        remove=(*LOCK_FIELDS, *ORDER_FIELDS, "last_error", *distribution_remove),
     )
-    return {
-        "name": request.name,
-        "domains": request.domains,
-        "status": event,
-        "serial": certificate["serial"],
-        "not_before": certificate["not_before"],
-        "not_after": certificate["not_after"],
-        "key_type": request.key_type,
-        "certificate_arns": arns,
-        "certificate_arn": arns.get(request.regions[0]),
-        "renew_after": certificate["renew_after"],
-        "renew_reason": certificate["renew_reason"],
-    }
+    return result
+
+
+def _announce_result(services: Services, request: Request, result: dict[str, Any]) -> None:
+    """`Certificate Issued` / `Renewed` on EventBridge, and the issuance metrics.
+
+    Runs while the lock is still held and before the record: when the event cannot be put (TransientError), the
+    retried step records and emits again, instead of a recorded certificate whose event was lost.
+    """
+    item = services.inventory.get(request.name) or {}
+    started = request_started_at(item, services.settings.lock_ttl_seconds)
+    duration = (dt.datetime.now(dt.UTC) - started).total_seconds() if started is not None else None
+    deployment = services.settings.resource_prefix
+    services.events.emit(issued_event(deployment, request.to_dict(), result, duration))
+    if duration is not None:
+        record_issuance_duration(deployment, "renew" if request.renewal else "issue", duration)
+    days = days_until(result["not_after"])
+    if days is not None:
+        record_days_to_expiry(deployment, request.name, days)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -9,13 +10,18 @@ from certlib.adapters.inventory import utc_now
 from certlib.adapters.route53 import group_by_zone
 from certlib.exceptions import CertificateError, CertificateLocked, TransientError
 from certlib.lifecycle.certificate import LOCK_FIELDS, ORDER_FIELDS
-from certlib.observability import logger
+from certlib.lifecycle.dns import route53_of
+from certlib.notifications import failure_event, problem_type_of
+from certlib.observability import logger, record_lifecycle_failure
 from certlib.resources import LIFECYCLE_STEPS
 from certlib.runtime import Services
 
 
 def describe_error(error: dict[str, Any] | None) -> dict[str, str]:
-    """{error, message, step} from a Step Functions error object {Error, Cause}."""
+    """{error, message, step, problem} from a Step Functions error object {Error, Cause}.
+
+    `problem` is the CA's problem type (e.g. "unauthorized") when the error is the CA's, else "".
+    """
     error = error or {}
     name = str(error.get("Error", "Unknown"))
     cause = str(error.get("Cause", ""))
@@ -24,7 +30,7 @@ def describe_error(error: dict[str, Any] | None) -> dict[str, str]:
     except (ValueError, AttributeError):
         message = cause
     step = next((s for s in LIFECYCLE_STEPS if message.startswith(f"{s}: ")), "")
-    return {"error": name, "message": message, "step": step}
+    return {"error": name, "message": message, "step": step, "problem": problem_type_of(name, message) or ""}
 
 
 def clean_up_failure(event: dict[str, Any], services: Services) -> dict[str, Any]:
@@ -36,17 +42,18 @@ def clean_up_failure(event: dict[str, Any], services: Services) -> dict[str, Any
     failure = describe_error(state.get("error"))
     unremoved: list[str] = []
     challenges = (state.get("order") or {}).get("challenges") or []
-    for zone_id, values_by_name in group_by_zone(challenges).items():
+    for zone, values_by_name in group_by_zone(challenges).items():
         try:
-            services.route53.remove_txt_values(zone_id, values_by_name)
+            route53_of(services, zone).remove_txt_values(zone.zone_id, values_by_name)
         except CertificateError as exc:
-            logger.warning("could not remove challenge records", extra={"zone_id": zone_id, "reason": str(exc)})
-            unremoved.append(zone_id)
+            logger.warning("could not remove challenge records", extra={"zone_id": zone.zone_id, "reason": str(exc)})
+            unremoved.append(zone.zone_id)
     recorded = False
     if isinstance(name, str) and name:
         _drop_pending_key(services, name, (state.get("order") or {}).get("url"))
         status = "renewal_failed" if request.get("renewal") else "failed"
         recorded = _record_failure(services, name, execution_id, failure, status)
+        _announce_failure(services, name, request, execution_id, failure)
     if unremoved:
         raise TransientError(f"challenge records not removed yet in zone(s) {', '.join(unremoved)}")
     return {"challenges_removed": len(challenges), "failure_recorded": recorded, **failure}
@@ -58,6 +65,37 @@ def _drop_pending_key(services: Services, name: str, order_url: str | None) -> N
         return
     bundle = {k: v for k, v in stored.value.items() if k not in ("pending_private_key", "pending_order_url")}
     services.secrets.put_certificate(name, bundle)
+
+
+# On the inventory item: the execution whose failure was announced, so a retried cleanup does not announce it twice.
+FAILURE_NOTIFIED = "failure_notified"
+
+
+def _announce_failure(
+    services: Services, name: str, request: dict[str, Any], execution_id: str, failure: dict[str, str]
+) -> bool:
+    """`Certificate Renewal Failed` on EventBridge and the SNS topic, once per execution; False when done already.
+
+    Raises TransientError when EventBridge or SNS is briefly unavailable: the state machine retries this step.
+    """
+    item = services.inventory.get(name) or {}
+    if execution_id and item.get(FAILURE_NOTIFIED) == execution_id:
+        return False
+    certificate = {
+        "name": name,
+        "domains": request.get("domains") or item.get("domains") or [],
+        "account": request.get("account") or item.get("account"),
+        "key_type": request.get("key_type") or item.get("key_type"),
+    }
+    renewal = bool(request.get("renewal", bool(item.get("certificate_arns"))))
+    deployment = services.settings.resource_prefix
+    event = failure_event(deployment, certificate, failure, renewal, execution_id or None, current=item)
+    services.events.emit(event)
+    record_lifecycle_failure(deployment, failure["step"], failure["error"], event.detail["problem_type"])
+    if item and execution_id:
+        with contextlib.suppress(CertificateLocked):  # raised when the item is gone: nothing to mark then
+            services.inventory.update(name, None, {FAILURE_NOTIFIED: execution_id})
+    return True
 
 
 def _record_failure(services: Services, name: str, execution_id: str, failure: dict[str, str], status: str) -> bool:

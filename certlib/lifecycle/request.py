@@ -1,8 +1,9 @@
 """Check an execution's input before anything is written or asked of the CA, then take the certificate's lock.
 
 Input: {"name": ..., "domains": [...], "account"?: alias, "key_type"?: ec256|ec384|rsa2048|rsa3072|rsa4096,
-"regions"?: [...]}. Names are normalized (lowercase, no trailing dot, internationalized names to their
-A-label form); every problem is one InvalidRequest message saying what is wrong and what to do.
+"regions"?: [...], "distribution"?: {...} (certlib.distribution.spec: SSM targets and paths; left out, a renewal
+keeps the one the inventory has; {} stops it)}. Names are normalized (lowercase, no trailing dot, internationalized
+names to their A-label form); every problem is one InvalidRequest message saying what is wrong and what to do.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 
 import idna
 
-from certlib.config import Config
-from certlib.exceptions import ConfigError, InvalidRequest, ZoneNotFound
+from certlib.config import AccountConfig, Config
+from certlib.distribution.spec import parse_distribution
+from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, ZoneNotFound
 from certlib.keys import KEY_TYPES
 from certlib.lifecycle.zones import ZoneDirectory
 from certlib.runtime import Services
@@ -24,7 +26,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}")
 LABEL_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 MAX_DOMAINS = 100  # Let's Encrypt and most public CAs
-ALLOWED_KEYS = ("name", "domains", "account", "key_type", "regions")
+ALLOWED_KEYS = ("name", "domains", "account", "key_type", "regions", "distribution")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Request:
     execution_id: str
     zones: dict[str, dict[str, str | None]] = field(default_factory=dict)  # domain -> its DNS-01 record's place
     renewal: bool = False
+    distribution: dict[str, Any] | None = None  # certlib.distribution.spec.DistributionSpec.to_dict(); None: none
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,13 +68,17 @@ def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, An
     key_type = _optional_text(raw, "key_type") or account.key_type
     if key_type not in KEY_TYPES:
         raise InvalidRequest(f"'key_type' {key_type!r} is not supported; use one of {', '.join(KEY_TYPES)}")
-    return {
+    fields: dict[str, Any] = {
         "name": name,
         "domains": normalize_domains(raw.get("domains")),
         "account": account.alias,
         "key_type": key_type,
         "regions": _regions(raw.get("regions"), default_region),
     }
+    if "distribution" in raw:  # left out: the inventory's (validate_request); {}: none
+        spec = parse_distribution(raw["distribution"], name)
+        fields["distribution"] = spec.to_dict() if spec is not None else {}
+    return fields
 
 
 def normalize_domains(value: Any) -> list[str]:
@@ -112,9 +119,19 @@ def normalize_domain(value: Any) -> str:
             raise InvalidRequest(
                 f"{value!r}: label {label!r} must be 1-63 letters, digits or '-', not starting or ending with '-'"
             )
+        if label.startswith("xn--") and not _is_a_label(label):
+            raise InvalidRequest(f"{value!r}: label {label!r} is not a valid IDNA A-label (punycode)")
     if labels[-1].isdigit():
         raise InvalidRequest(f"{value!r}: the top-level label cannot be all digits")
     return f"*.{ascii_name}" if wildcard else ascii_name
+
+
+def _is_a_label(label: str) -> bool:
+    """Whether an 'xn--' label decodes to a valid IDNA 2008 U-label that encodes back to the same label."""
+    try:
+        return bool(idna.encode(idna.decode(label)).decode() == label)
+    except (idna.IDNAError, UnicodeError):
+        return False
 
 
 def _optional_text(raw: dict[str, Any], key: str) -> str | None:
@@ -149,6 +166,7 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
             zones[domain] = directory.challenge_target(domain)
         except ZoneNotFound as exc:
             raise InvalidRequest(str(exc)) from None
+    _check_eab_key_if_unregistered(config.account(fields["account"]), services)
     current = services.inventory.get(fields["name"]) or {}
     arns = current.get("certificate_arns") or {}
     if arns and current.get("key_type") not in (None, fields["key_type"]):
@@ -157,6 +175,9 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
             f"type on re-import. Ask for key_type {current['key_type']!r}, or use a new name"
         )
     renewal = bool(arns)
+    if "distribution" not in fields:
+        fields["distribution"] = current.get("distribution") or None
+    fields["distribution"] = fields["distribution"] or None
     services.inventory.take_lock(
         fields["name"],
         execution_id,
@@ -165,3 +186,16 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     )
     request = Request(**fields, execution_id=execution_id, zones=zones, renewal=renewal)
     return {"request": request.to_dict()}
+
+
+def _check_eab_key_if_unregistered(account: AccountConfig, services: Services) -> None:
+    """An EAB account that is not registered yet needs its HMAC key: without it, refuse before anything is written.
+
+    Raises InvalidRequest saying how to store the key.
+    """
+    if not account.uses_eab or services.inventory.acme_registered_at(account.alias) == account.directory_url:
+        return
+    try:
+        services.secrets.eab_hmac_key(account.alias)
+    except AccountSecretMissing as exc:
+        raise InvalidRequest(str(exc)) from None

@@ -1,7 +1,8 @@
 """ACM's "ACM Certificate Approaching Expiration" event: a safety net under the schedule and ARI.
 
 ACM sends it daily from 45 days before expiry. A certificate of ours (found by ARN) is renewed unless a renewal
-is already queued or running, or the inventory holds a certificate newer than the one the event is about;
+is already queued or running, or the inventory holds a certificate newer than the one the event is about (it
+expires later than the event says, or was issued after the event was sent);
 certificates that are not ours are left alone.
 """
 
@@ -30,7 +31,10 @@ def handle_expiry_event(event: dict[str, Any], services: Services) -> dict[str, 
         logger.info("expiry event for a certificate that is not ours", extra={"certificate_arn": arn})
         return {"outcome": "not_ours", "certificate_arn": arn}
     days = int((event.get("detail") or {}).get("DaysToExpiry", 0))
-    expiry_seen_by_acm = parse_iso(str(event.get("time"))) + dt.timedelta(days=days)
-    if item.get("not_after") and parse_iso(str(item["not_after"])) > expiry_seen_by_acm + SLACK:
+    sent_at = parse_iso(str(event.get("time")))
+    expiry_seen_by_acm = sent_at + dt.timedelta(days=days)
+    newer_expiry = item.get("not_after") and parse_iso(str(item["not_after"])) > expiry_seen_by_acm + SLACK
+    issued_since = item.get("not_before") and parse_iso(str(item["not_before"])) > sent_at
+    if newer_expiry or issued_since:
         return {"name": name, "outcome": "already_renewed", "not_after": item["not_after"]}
     return {**begin_renewal(services, item, "expiry", count_order=True), "certificate_arn": arn}

@@ -1,4 +1,4 @@
-"""The inventory table: one item per certificate, keyed by its name."""
+"""The inventory table: one item per certificate, keyed by its name, and the sparse index of renewal dates."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from certlib.resources import INVENTORY_PARTITION_KEY, ResourceNames
+from certlib.resources import (
+    INVENTORY_PARTITION_KEY,
+    RENEW_AFTER_ATTRIBUTE,
+    RENEWAL_BUCKET_ATTRIBUTE,
+    RENEWAL_INDEX,
+    ResourceNames,
+)
 
 
 class InventoryTable(Construct):
@@ -26,4 +32,12 @@ class InventoryTable(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=key,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Sparse: only certificate items carry the bucket, so the sweep's Query reads due certificates and nothing
+        # else; KEYS_ONLY because start_renewal reads each item itself (sandbox/provision.py builds the same).
+        self.table.add_global_secondary_index(
+            index_name=RENEWAL_INDEX,
+            partition_key=dynamodb.Attribute(name=RENEWAL_BUCKET_ATTRIBUTE, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=RENEW_AFTER_ATTRIBUTE, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )

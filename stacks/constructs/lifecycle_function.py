@@ -1,15 +1,18 @@
-"""One step of the certificate lifecycle: its Lambda function, its own role and its own encrypted log group."""
+"""One function of the stack (a lifecycle step, or a renewal or monitoring function): the Lambda, its own role and its
+own encrypted log group."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from certlib.dns_access import DNS_ROLE_INFIX, DNS_STEPS, dns_function_role_label, dns_function_role_name
 from certlib.resources import LAMBDA_PYTHON_VERSION, REPO_ROOT, ResourceNames
 from stacks.nag import acknowledge, acknowledge_wildcard_resources, wildcard_resources
 from stacks.permissions import NO_RESOURCE_LEVEL, Grant
@@ -25,6 +28,19 @@ RUNTIME_REASON = (
 )
 
 
+def construct_id_of(step: str) -> str:
+    return "".join(part.capitalize() for part in step.split("_"))
+
+
+def dns_step_role_name(scope: Construct, prefix: str, step: str) -> str:
+    """`<prefix>-dns-<region>-<step>` (certlib.dns_access.dns_function_role_name); in a stack whose region is known
+    only at deploy time, the region is `${AWS::Region}` and the rest is the same."""
+    region = Stack.of(scope).region
+    if Token.is_unresolved(region):
+        return f"{prefix}-{DNS_ROLE_INFIX}-{Aws.REGION}-{dns_function_role_label(prefix, step)}"
+    return dns_function_role_name(prefix, region, step)
+
+
 class LifecycleFunction(Construct):
     def __init__(
         self,
@@ -37,14 +53,25 @@ class LifecycleFunction(Construct):
         key: kms.IKey,
         environment: Mapping[str, str],
         grants: Sequence[Grant],
+        description: str | None = None,
     ) -> None:
-        """Raises ValueError when a grant has a wildcard resource but no reason for it."""
+        """`description` defaults to "Certificate lifecycle step: <step>".
+
+        Raises ValueError when a grant has a wildcard resource but no reason for it.
+        """
         super().__init__(scope, construct_id)
+        role_description = (
+            f"{description} ({names.prefix}): only what this function does"
+            if description
+            else f"Lifecycle step {step} of {names.prefix}: only what this step does"
+        )
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Lifecycle step {step} of {names.prefix}: only what this step does",
+            description=role_description,
+            # the DNS steps' roles are named, so that a DNS account's role can trust exactly them (certlib.dns_access)
+            role_name=dns_step_role_name(self, names.prefix, step) if step in DNS_STEPS else None,
         )
         self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, encryption_key=key)
         self.log_group.grant_write(self.role)
@@ -55,7 +82,7 @@ class LifecycleFunction(Construct):
             self,
             "Function",
             function_name=names.function(step),
-            description=f"Certificate lifecycle step: {step}",
+            description=description or f"Certificate lifecycle step: {step}",
             code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / step), exclude=["__pycache__", "*.pyc"]),
             handler=HANDLER,
             runtime=lambda_runtime(),

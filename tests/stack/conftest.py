@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,24 +49,33 @@ class Synthesized:
             if resource["Type"] == resource_type
         }
 
+    def state_machine(self, name: str) -> tuple[str, dict[str, Any]]:
+        """(logical ID, resource) of the state machine with that physical name."""
+        (found,) = (
+            (logical_id, resource)
+            for logical_id, resource in self.resources("AWS::StepFunctions::StateMachine").items()
+            if resource["Properties"]["StateMachineName"] == name
+        )
+        return found
+
     def only_id(self, resource_type: str) -> str:
         """The logical ID of the one resource of a type; fails when there are none or several."""
         (logical_id,) = self.resources(resource_type)
         return logical_id
 
-    def functions_by_step(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """{step: (logical ID, resource)} of the lifecycle functions, found by function name."""
+    def functions_by_step(self, steps: Sequence[str] = LIFECYCLE_STEPS) -> dict[str, tuple[str, dict[str, Any]]]:
+        """{step: (logical ID, resource)} of the functions of `steps` (the lifecycle's), found by function name."""
         by_name = {
             resource["Properties"]["FunctionName"]: (logical_id, resource)
             for logical_id, resource in self.resources("AWS::Lambda::Function").items()
         }
-        return {step: by_name[NAMES.function(step)] for step in LIFECYCLE_STEPS if NAMES.function(step) in by_name}
+        return {step: by_name[NAMES.function(step)] for step in steps if NAMES.function(step) in by_name}
 
-    def statements_by_step(self) -> dict[str, list[dict[str, Any]]]:
+    def statements_by_step(self, steps: Sequence[str] = LIFECYCLE_STEPS) -> dict[str, list[dict[str, Any]]]:
         """{step: the statements of every policy attached to the step's role}."""
         policies = self.resources("AWS::IAM::Policy").values()
         by_step = {}
-        for step, (_, function) in self.functions_by_step().items():
+        for step, (_, function) in self.functions_by_step(steps).items():
             role = {"Ref": function["Properties"]["Role"]["Fn::GetAtt"][0]}
             by_step[step] = [
                 statement

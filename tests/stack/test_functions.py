@@ -1,4 +1,5 @@
-"""The thirteen lifecycle functions: runtime, layer, environment, size, tracing, logs, and one role each."""
+"""Every function of the stack (lifecycle, renewal, monitoring): runtime, layer, environment, size, tracing, logs,
+and one role each."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from certlib.resources import (
+    ALL_FUNCTIONS,
     LAMBDA_ARCHITECTURE,
     LAMBDA_PYTHON_VERSION,
     LIFECYCLE_STEPS,
@@ -25,15 +27,15 @@ if TYPE_CHECKING:
 NAMES = ResourceNames()
 
 
-def test_one_function_per_lifecycle_step(synthesized: Synthesized) -> None:
+def test_one_function_per_lifecycle_step_and_other_function(synthesized: Synthesized) -> None:
     # Given the synthesized stack
     functions = synthesized.resources("AWS::Lambda::Function")
 
     # When the functions are listed by name
     names = sorted(resource["Properties"]["FunctionName"] for resource in functions.values())
 
-    # Then there is exactly one per lifecycle step, named by ResourceNames
-    assert names == sorted(NAMES.function(step) for step in LIFECYCLE_STEPS)
+    # Then there is exactly one per lifecycle step, renewal and monitoring function, named by ResourceNames
+    assert names == sorted(NAMES.function(step) for step in ALL_FUNCTIONS)
 
 
 def test_every_function_runs_python_on_arm_with_the_layer(synthesized: Synthesized) -> None:
@@ -61,8 +63,9 @@ def test_every_function_runs_python_on_arm_with_the_layer(synthesized: Synthesiz
 def test_every_function_gets_the_shared_environment(synthesized: Synthesized) -> None:
     # Given the environment certlib.resources prescribes, with the stack key's ARN as KMS key ID
     key_arn = {"Fn::GetAtt": [synthesized.only_id("AWS::KMS::Key"), "Arn"]}
-    expected: dict[str, Any] = dict(function_environment(NAMES, "KEY", Timings().lock_ttl_seconds))
+    expected: dict[str, Any] = dict(function_environment(NAMES, "KEY", Timings().lock_ttl_seconds, "TOPIC"))
     expected[Env.KMS_KEY_ID] = key_arn
+    expected[Env.NOTIFICATION_TOPIC_ARN] = {"Ref": synthesized.only_id("AWS::SNS::Topic")}
 
     # When each function's environment is read
     environments = {
@@ -74,23 +77,28 @@ def test_every_function_gets_the_shared_environment(synthesized: Synthesized) ->
     assert environments == dict.fromkeys(LIFECYCLE_STEPS, expected)
 
 
-LARGER = {"finalize_order": (1024, 120), "import_certificate": (512, 120)}
+LARGER = {
+    "finalize_order": (1024, 120),
+    "import_certificate": (512, 120),
+    "check_revocations": (512, 300),
+    "revoke_certificate": (512, 300),
+}
 
 
-@pytest.mark.parametrize("step", LIFECYCLE_STEPS)
+@pytest.mark.parametrize("step", ALL_FUNCTIONS)
 def test_function_size(synthesized: Synthesized, step: str) -> None:
     # Given the function of a step, and its expected memory (MB) and timeout (s)
-    _, resource = synthesized.functions_by_step()[step]
+    _, resource = synthesized.functions_by_step(ALL_FUNCTIONS)[step]
     memory, timeout = LARGER.get(step, (512, 60))
 
-    # When / Then RSA key generation gets more memory, and importing or finalizing more time
+    # When / Then RSA key generation gets more memory; importing, finalizing and revocation work more time
     assert (resource["Properties"]["MemorySize"], resource["Properties"]["Timeout"]) == (memory, timeout)
 
 
 def test_each_function_ships_its_own_folder(synthesized: Synthesized) -> None:
     # Given the staged code asset of each function (the S3 key is the asset hash)
     assembly = synthesized.template_path.parent
-    for step, (_, resource) in synthesized.functions_by_step().items():
+    for step, (_, resource) in synthesized.functions_by_step(ALL_FUNCTIONS).items():
         staged = assembly / f"asset.{resource['Properties']['Code']['S3Key'].removesuffix('.zip')}"
 
         # When it is compared with functions/<step>
@@ -104,12 +112,12 @@ def test_each_function_has_its_own_role_and_nothing_managed(synthesized: Synthes
     # Given the role of each function
     roles = {
         step: resource["Properties"]["Role"]["Fn::GetAtt"][0]
-        for step, (_, resource) in synthesized.functions_by_step().items()
+        for step, (_, resource) in synthesized.functions_by_step(ALL_FUNCTIONS).items()
     }
     all_roles = synthesized.resources("AWS::IAM::Role")
 
     # When / Then no two functions share a role, only Lambda assumes it, and no managed policy is attached
-    assert len(set(roles.values())) == len(LIFECYCLE_STEPS)
+    assert len(set(roles.values())) == len(roles) == len(ALL_FUNCTIONS)
     for step, role_id in roles.items():
         properties = all_roles[role_id]["Properties"]
         principals = [s["Principal"] for s in properties["AssumeRolePolicyDocument"]["Statement"]]
@@ -126,11 +134,11 @@ def test_each_function_logs_to_its_own_encrypted_log_group(synthesized: Synthesi
     log_groups = synthesized.resources("AWS::Logs::LogGroup")
 
     # When each function's log group is looked up
-    functions = synthesized.functions_by_step().values()
+    functions = synthesized.functions_by_step(ALL_FUNCTIONS).values()
     used = [resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for _, resource in functions]
 
     # Then each is distinct, kept for a limited time, and encrypted with the stack key
-    assert len(set(used)) == len(LIFECYCLE_STEPS)
+    assert len(set(used)) == len(ALL_FUNCTIONS)
     for log_group_id in used:
         properties = log_groups[log_group_id]["Properties"]
         assert properties["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}

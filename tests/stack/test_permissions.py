@@ -20,11 +20,16 @@ ENCRYPT = {"kms:Encrypt", "kms:GenerateDataKey"}
 ACCOUNT_READ = {"secretsmanager:GetSecretValue"}
 SECRET_WRITE = {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"}
 CHALLENGE_RECORDS = {"route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"}
+EVENTS = {"events:PutEvents"}
+# Publishing to the KMS-encrypted topic needs a data key (kms:Decrypt is among the basics).
+NOTIFICATIONS = EVENTS | {"sns:Publish", "kms:GenerateDataKey"}
 # What each step may do beyond the basics every function has (logs, X-Ray, the config parameter, kms:Decrypt).
 EXPECTED_ACTIONS = {
     "validate_request": TABLE
     | ENCRYPT
-    | {"route53:ListHostedZones", "route53:ListHostedZonesByName", "route53:GetHostedZone"},
+    | {"route53:ListHostedZones", "route53:ListHostedZonesByName", "route53:GetHostedZone"}
+    | {"route53:ListResourceRecordSets"}  # `_acme-challenge` CNAMEs (delegation)
+    | {"secretsmanager:GetSecretValue"},
     "ensure_account": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
     "create_order": TABLE | ACCOUNT_READ,
     "publish_challenges": CHALLENGE_RECORDS,
@@ -35,9 +40,16 @@ EXPECTED_ACTIONS = {
     "finalize_order": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
     "store_certificate": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
     "import_certificate": TABLE
-    | {"secretsmanager:GetSecretValue", "acm:ImportCertificate", "acm:DescribeCertificate", "acm:AddTagsToCertificate"},
-    "record_result": TABLE,
-    "clean_up_failure": TABLE | CHALLENGE_RECORDS | {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"},
+    | {"dynamodb:PutItem"}
+    | {"secretsmanager:GetSecretValue", "acm:ImportCertificate", "acm:DescribeCertificate", "acm:AddTagsToCertificate"}
+    | {"acm:ListCertificates", "acm:ListTagsForCertificate"},
+    "send_distribution": TABLE | {"secretsmanager:TagResource", "ssm:SendCommand"},
+    "check_distribution": {"ssm:ListCommands", "ssm:ListCommandInvocations"},
+    "record_result": TABLE | EVENTS,
+    "clean_up_failure": TABLE
+    | CHALLENGE_RECORDS
+    | {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}
+    | NOTIFICATIONS,
 }
 BASICS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 BASICS |= {"ssm:GetParameter", "kms:Decrypt"}
@@ -58,6 +70,9 @@ ACTIONS_ALLOWED_ON_ANY_RESOURCE = {
     "route53:ListHostedZones",
     "route53:ListHostedZonesByName",
     "acm:ImportCertificate",
+    "acm:ListCertificates",
+    "ssm:ListCommands",
+    "ssm:ListCommandInvocations",
 }
 
 
@@ -178,14 +193,17 @@ def test_secrets_are_reached_by_name_prefix_and_eab_keys_by_arn(synthesized: Syn
             for resource in as_list(statement["Resource"])
         }
 
-        # Then they are the account-key and certificate prefixes, and the EAB secrets only for ensure_account
-        assert resources <= allowed | (eab_secrets if step == "ensure_account" else set()), step
-    assert eab_secrets <= {
-        flat(resource)
-        for statement in synthesized.statements_by_step()["ensure_account"]
-        if statement.get("Sid") == "ReadEabHmacKeys"
-        for resource in as_list(statement["Resource"])
-    }
+        # Then they are the account-key and certificate prefixes, and the EAB secrets only for the two steps that
+        # need an HMAC key: registering, and refusing early an unregistered account whose key was never pushed
+        readers_of_eab_keys = ("ensure_account", "validate_request")
+        assert resources <= allowed | (eab_secrets if step in readers_of_eab_keys else set()), step
+    for step in ("ensure_account", "validate_request"):
+        assert eab_secrets <= {
+            flat(resource)
+            for statement in synthesized.statements_by_step()[step]
+            if statement.get("Sid") == "ReadEabHmacKeys"
+            for resource in as_list(statement["Resource"])
+        }, step
 
 
 def test_acm_grants_cover_this_account_only(synthesized: Synthesized) -> None:
@@ -195,6 +213,41 @@ def test_acm_grants_cover_this_account_only(synthesized: Synthesized) -> None:
 
     # When / Then describing and tagging is on this account's certificates (any region: imports go to several)
     assert flat(described["Resource"]) == "arn:<AWS::Partition>:acm:*:<AWS::AccountId>:certificate/*"
+
+
+def test_import_may_put_only_the_arn_owner_items(synthesized: Synthesized) -> None:
+    # Given the import step's statements
+    statements = synthesized.statements_by_step()["import_certificate"]
+
+    # When the one that allows PutItem is picked out
+    (put,) = (s for s in statements if "dynamodb:PutItem" in as_list(s["Action"]))
+
+    # Then it is PutItem alone, on the inventory, for `#arn/<ACM ARN>` keys only (never a certificate's own item)
+    assert as_list(put["Action"]) == ["dynamodb:PutItem"]
+    assert put["Resource"] == {"Fn::GetAtt": [synthesized.only_id("AWS::DynamoDB::Table"), "Arn"]}
+    assert put["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#arn/*"]}}
+
+
+# The steps that talk to the CA: each reads the account's Retry-After pause and records a new one.
+ACME_STEPS = (
+    "ensure_account",
+    "create_order",
+    "answer_challenges",
+    "check_order",
+    "finalize_order",
+    "store_certificate",
+)
+
+
+@pytest.mark.parametrize("step", ACME_STEPS)
+def test_every_acme_step_can_read_and_record_the_accounts_pause(synthesized: Synthesized, step: str) -> None:
+    # Given the statements of a step that talks to the CA (Inventory.acme_pause_until and pause_acme)
+    statements = synthesized.statements_by_step()[step]
+    table = {"Fn::GetAtt": [synthesized.only_id("AWS::DynamoDB::Table"), "Arn"]}
+
+    # When / Then it may read and update inventory items
+    on_table = {action for s in statements if s["Resource"] == table for action in as_list(s["Action"])}
+    assert on_table >= TABLE
 
 
 def test_named_hosted_zones_replace_the_any_zone_grant() -> None:

@@ -34,6 +34,33 @@ def test_defaults_come_from_cdk_json_values(accounts_file: Path) -> None:
     assert settings.hosted_zone_ids == ()
     assert settings.stack_name_for("eu-west-1") == "AcmeCertificates-eu-west-1"
     assert settings.stack_name_for(None) == "AcmeCertificates"
+    assert (settings.renewal_sweep_schedule, settings.revocation_check_schedule) == ("rate(1 day)", "rate(12 hours)")
+
+
+@pytest.mark.parametrize(
+    ("key", "expression"),
+    [
+        ("renewalSweepSchedule", "rate(6 hours)"),
+        ("renewalSweepSchedule", "cron(0 3 * * ? *)"),
+        ("revocationCheckSchedule", "rate(1 hour)"),
+        ("revocationCheckSchedule", " cron(15 */6 ? * MON-FRI *) "),
+    ],
+)
+def test_schedules_from_the_context(accounts_file: Path, key: str, expression: str) -> None:
+    # Given a rate or cron expression for one of the schedules
+    context = {"accountsFile": str(accounts_file), key: expression}
+
+    # When the settings are read
+    settings = StackSettings.from_context(context)
+
+    # Then that schedule uses it (stripped), and the other keeps its default
+    schedules = {
+        "renewalSweepSchedule": settings.renewal_sweep_schedule,
+        "revocationCheckSchedule": settings.revocation_check_schedule,
+    }
+    assert schedules[key] == expression.strip()
+    (other,) = set(schedules) - {key}
+    assert schedules[other] in ("rate(1 day)", "rate(12 hours)")
 
 
 def test_hosted_zone_ids_from_a_list_or_a_comma_separated_string(accounts_file: Path) -> None:
@@ -53,6 +80,14 @@ def test_hosted_zone_ids_from_a_list_or_a_comma_separated_string(accounts_file: 
         ({"hostedZoneIds": ["Z2OTHER"]}, r"uses hosted zone Z0INTERNAL for 'internal\.example'"),
         ({"resourcePrefix": "Bad_Prefix"}, "context resourcePrefix"),
         ({"stackName": "1-starts-with-a-digit"}, "not a valid CloudFormation stack name"),
+        ({"renewalSweepSchedule": "daily"}, r"context renewalSweepSchedule: 'daily' is not a recurring schedule"),
+        ({"renewalSweepSchedule": "rate(1 days)"}, r"renewalSweepSchedule: rate\(1 days\).*singular"),
+        ({"renewalSweepSchedule": "rate(0 hours)"}, r"renewalSweepSchedule: rate\(0 hours\).*>= 1"),
+        ({"renewalSweepSchedule": "at(2030-01-01T00:00:00)"}, "renewalSweepSchedule: .* not a recurring schedule"),
+        ({"revocationCheckSchedule": "rate(12 hour)"}, r"revocationCheckSchedule: rate\(12 hour\).*plural"),
+        ({"revocationCheckSchedule": "cron(0 3 * * *)"}, "revocationCheckSchedule: .* has 5 fields"),
+        ({"revocationCheckSchedule": "cron(0 3 * * MON *)"}, "revocationCheckSchedule: .*exactly one of day-of-month"),
+        ({"revocationCheckSchedule": ["rate(1 day)"]}, "revocationCheckSchedule must be a string"),
     ],
 )
 def test_bad_context_values_are_named(accounts_file: Path, context: dict[str, object], message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from certlib.resources import LIFECYCLE_ASL, LIFECYCLE_STEPS, placeholders, render_definition
+from certlib.resources import LIFECYCLE_ASL, LIFECYCLE_STEPS, ResourceNames, placeholders, render_definition
 
 if TYPE_CHECKING:
     from tests.stack.conftest import Synthesized
@@ -16,8 +16,7 @@ def camel(step: str) -> str:
 
 
 def state_machine(synthesized: Synthesized) -> dict[str, Any]:
-    (resource,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
-    return resource
+    return synthesized.state_machine(ResourceNames().lifecycle_state_machine)[1]
 
 
 def test_substitutions_reference_every_function(synthesized: Synthesized) -> None:

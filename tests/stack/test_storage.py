@@ -10,7 +10,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from certlib.config import AccountConfig, Config
-from certlib.resources import INVENTORY_PARTITION_KEY, ResourceNames, eab_hmac_secret_name
+from certlib.resources import (
+    INVENTORY_PARTITION_KEY,
+    RENEW_AFTER_ATTRIBUTE,
+    RENEWAL_BUCKET_ATTRIBUTE,
+    RENEWAL_INDEX,
+    ResourceNames,
+    eab_hmac_secret_name,
+)
 from stacks.constructs.account_configuration import AccountConfiguration
 
 if TYPE_CHECKING:
@@ -42,12 +49,33 @@ def test_inventory_table(synthesized: Synthesized) -> None:
     # Then it is keyed by name, on demand, recoverable to a point in time, encrypted with the key, and kept
     assert properties["TableName"] == NAMES.inventory_table
     assert properties["KeySchema"] == [{"AttributeName": INVENTORY_PARTITION_KEY, "KeyType": "HASH"}]
-    assert properties["AttributeDefinitions"] == [{"AttributeName": INVENTORY_PARTITION_KEY, "AttributeType": "S"}]
+    assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
+        {"AttributeName": name, "AttributeType": "S"}
+        for name in sorted((INVENTORY_PARTITION_KEY, RENEWAL_BUCKET_ATTRIBUTE, RENEW_AFTER_ATTRIBUTE))
+    ]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     encryption = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn(synthesized)}
     assert properties["SSESpecification"] == encryption
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_inventory_has_the_sparse_renewal_index(synthesized: Synthesized) -> None:
+    # Given / When the inventory table's secondary indexes
+    (table,) = synthesized.resources("AWS::DynamoDB::Table").values()
+    indexes = table["Properties"]["GlobalSecondaryIndexes"]
+
+    # Then the one index is the sweep's: bucket (hash) and renew_after (range), keys only, as the sandbox builds it
+    assert indexes == [
+        {
+            "IndexName": RENEWAL_INDEX,
+            "KeySchema": [
+                {"AttributeName": RENEWAL_BUCKET_ATTRIBUTE, "KeyType": "HASH"},
+                {"AttributeName": RENEW_AFTER_ATTRIBUTE, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    ]
 
 
 def test_config_parameter_holds_the_secret_free_config(synthesized: Synthesized, example_accounts: Any) -> None:
@@ -102,7 +130,10 @@ def test_outputs(synthesized: Synthesized) -> None:
     outputs = synthesized.template_json["Outputs"]
 
     # Then the state machine, table, config parameter and key can be found from them
-    assert outputs["StateMachineArn"]["Value"] == {"Ref": synthesized.only_id("AWS::StepFunctions::StateMachine")}
+    lifecycle_id, _ = synthesized.state_machine(NAMES.lifecycle_state_machine)
+    sweep_id, _ = synthesized.state_machine(NAMES.renewal_sweep_state_machine)
+    assert outputs["StateMachineArn"]["Value"] == {"Ref": lifecycle_id}
+    assert outputs["RenewalSweepStateMachineArn"]["Value"] == {"Ref": sweep_id}
     assert outputs["InventoryTableName"]["Value"] == {"Ref": synthesized.only_id("AWS::DynamoDB::Table")}
     assert outputs["ConfigParameterName"]["Value"] == {"Ref": synthesized.only_id("AWS::SSM::Parameter")}
     assert outputs["KmsKeyArn"]["Value"] == key_arn(synthesized)

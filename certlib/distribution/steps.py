@@ -1,0 +1,144 @@
+"""The distribution steps both state machines share: send the document, then check each node's result.
+
+Input of send_distribution (the ASL builds it): {"name", "distribution" (the spec), "serial", "secret_arn",
+"lock_owner"?}. The lifecycle passes its execution as lock_owner (its writes need the lock); the export machine holds
+no lock. Its output, {"command_id", "serial", "targets"}, is check_distribution's input with "name".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certlib.adapters.inventory import utc_now
+from certlib.adapters.ssm import CommandState
+from certlib.distribution.spec import DistributionSpec
+from certlib.exceptions import DistributionPending
+from certlib.observability import logger
+from certlib.resources import ACCESS_GROUP_TAG, ResourceNames
+from certlib.runtime import Services
+
+# How long SSM may take to deliver the command to a node (the document itself has its own timeoutSeconds).
+DELIVERY_TIMEOUT_SECONDS = 600
+# On the inventory item: the command sent for (execution, serial), so a retried send does not send twice.
+PENDING_COMMAND = "distribution_command"
+
+
+def send_distribution(event: dict[str, Any], services: Services) -> dict[str, Any]:
+    """Tag the bundle's secret for the nodes' access group, and send the document to the nodes.
+
+    Safe to repeat: a command already sent by this execution for this serial is returned, not sent again.
+    Raises TransientError, AwsError (no document, no permission), InvalidRequest (a parameter out of pattern).
+    """
+    name = str(event["name"])
+    owner = event.get("lock_owner")
+    serial = str(event["serial"])
+    spec = DistributionSpec.from_dict(event["distribution"])
+    item = services.inventory.get(name) or {}
+    pending = item.get(PENDING_COMMAND) or {}
+    if pending.get("serial") == serial and pending.get("execution") == (owner or event.get("execution_id")):
+        return {"command_id": pending["command_id"], "serial": serial, "targets": spec.describe_targets()}
+    services.secrets.tag_certificate(name, {ACCESS_GROUP_TAG: spec.access_group})
+    document = ResourceNames(services.settings.resource_prefix).distribution_document
+    command_id = services.ssm_commands.send(
+        document,
+        spec.document_parameters(str(event["secret_arn"]), services.region, serial),
+        spec.targets(),
+        spec.instance_ids,
+        comment=f"{name} serial {serial}",
+        timeout_seconds=DELIVERY_TIMEOUT_SECONDS,
+    )
+    services.inventory.update(
+        name,
+        owner,
+        {
+            PENDING_COMMAND: {
+                "command_id": command_id,
+                "serial": serial,
+                "execution": owner or event.get("execution_id"),
+                "at": utc_now(),
+            }
+        },
+    )
+    logger.info("distribution sent", extra={"command_id": command_id, "targets": spec.describe_targets()})
+    return {"command_id": command_id, "serial": serial, "targets": spec.describe_targets()}
+
+
+def check_distribution(event: dict[str, Any], services: Services) -> dict[str, Any]:
+    """{"command_id", "serial", "targets"}: raises DistributionPending while a node is still at it, then the outcome.
+
+    The outcome: {"status": succeeded | partial | failed, "command_id", "serial", "succeeded": [instance IDs],
+    "failed": [instance IDs], "nodes": [{"instance_id", "status", "detail"}], "checked_at"}. No node at all (the
+    targets matched nothing) is "failed": a certificate configured for distribution that reached no one.
+    """
+    state = services.ssm_commands.state(str(event["command_id"]))
+    if state.running:
+        done = sum(1 for node in state.nodes if node.status not in ("Pending", "InProgress", "Delayed"))
+        raise DistributionPending(f"command {event['command_id']}: {done} of {len(state.nodes)} nodes done")
+    return outcome_of(state, str(event["command_id"]), str(event.get("serial", "")), str(event.get("targets", "")))
+
+
+def outcome_of(state: CommandState, command_id: str, serial: str, targets: str) -> dict[str, Any]:
+    succeeded = sorted(node.instance_id for node in state.nodes if node.succeeded)
+    failed = sorted(node.instance_id for node in state.nodes if not node.succeeded)
+    if not state.nodes:
+        status = "failed"
+    elif not failed:
+        status = "succeeded"
+    else:
+        status = "partial" if succeeded else "failed"
+    outcome: dict[str, Any] = {
+        "status": status,
+        "command_id": command_id,
+        "command_status": state.status,
+        "serial": serial,
+        "targets": targets,
+        "succeeded": succeeded,
+        "failed": failed,
+        "nodes": [node.to_dict() for node in sorted(state.nodes, key=lambda node: node.instance_id)],
+        "checked_at": utc_now(),
+    }
+    if not state.nodes:
+        outcome["detail"] = f"no node matched the targets ({targets})"
+    return outcome
+
+
+def failed_outcome(error: dict[str, Any] | None) -> dict[str, Any]:
+    """The outcome when sending or checking itself failed (the certificate is in ACM all the same)."""
+    error = error or {}
+    return {
+        "status": "failed",
+        "error": str(error.get("Error", "Unknown")),
+        "detail": str(error.get("Cause", ""))[:1000],
+        "succeeded": [],
+        "failed": [],
+        "nodes": [],
+        "checked_at": utc_now(),
+    }
+
+
+def distribution_record(
+    spec: dict[str, Any] | None, outcome: dict[str, Any] | None, execution_id: str
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """What record steps add: (fields of the execution's result, inventory values to SET, inventory fields to REMOVE).
+
+    The certificate's own `status` is not touched: a certificate that is in ACM is issued, whatever its nodes did
+    (revocation checks and renewals go on). The distribution has its own status: `distribution_status`
+    ("distributed" or "distribution_failed") and `last_distribution` (each node's outcome) on the item.
+    """
+    if spec is None:
+        return {}, {}, ["distribution", "distribution_status", "last_distribution", PENDING_COMMAND]
+    if outcome is None:  # registered, but nothing was sent (cannot happen in the state machines; kept total)
+        return {}, {"distribution": spec}, []
+    summary: dict[str, Any] = {
+        key: outcome[key] for key in ("status", "command_id", "succeeded", "failed") if key in outcome
+    }
+    if "detail" in outcome:
+        summary["detail"] = outcome["detail"]
+    if "error" in outcome:
+        summary["error"] = outcome["error"]
+    values = {
+        "distribution": spec,
+        "distribution_status": "distributed" if outcome["status"] == "succeeded" else "distribution_failed",
+        "last_distribution": {**outcome, "execution": execution_id},
+    }
+    return {"distribution": summary}, values, [PENDING_COMMAND]

@@ -1,0 +1,113 @@
+"""Renewals: the five renewal functions, the sweep state machine, its schedule, the revocation check's schedule and
+the rule for ACM's expiry event.
+
+The renewal functions start lifecycle executions, so they get the lifecycle's ARN in their environment and
+states:StartExecution on it; the lifecycle itself depends on none of this, so there is no dependency cycle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from certlib.resources import (
+    RENEWAL_FUNCTIONS,
+    RENEWAL_SWEEP_ASL,
+    SWEEP_STEPS,
+    ResourceNames,
+    Timings,
+    renewal_environment,
+    sweep_substitutions,
+)
+from stacks.constructs.lifecycle_function import LifecycleFunction, construct_id_of
+from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
+from stacks.constructs.renewal_triggers import ExpiryEventRule, RecurringSchedule
+from stacks.permissions import AccessTargets, grants_for
+
+DESCRIPTIONS = {
+    "find_due_certificates": "Renewal sweep: the certificates whose renew_after has passed",
+    "start_renewal": "Renewal sweep: start one certificate's renewal unless running, not due or over budget",
+    "handle_expiry_event": "ACM Certificate Approaching Expiration: renew the certificate when it is ours",
+    "check_revocations": "Scheduled: find revoked certificates (OCSP, CRL) and replace them at once",
+    "revoke_certificate": "certctl revoke: revoke a certificate through ACME and start its replacement",
+}
+
+
+class Renewal(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: ResourceNames,
+        layer: lambda_.ILayerVersion,
+        key: kms.IKey,
+        environment: Mapping[str, str],
+        targets: AccessTargets,
+        lifecycle: sfn.IStateMachine,
+        timings: Timings,
+        sweep_schedule: str,
+        revocation_check_schedule: str,
+    ) -> None:
+        """`environment` is the lifecycle functions' environment; `targets` theirs, without the lifecycle's ARN."""
+        super().__init__(scope, construct_id)
+        lifecycle_arn = lifecycle.state_machine_arn
+        renewal_targets = dataclasses.replace(targets, lifecycle_state_machine=lifecycle_arn)
+        self.functions = {
+            step: LifecycleFunction(
+                self,
+                construct_id_of(step),
+                step=step,
+                names=names,
+                layer=layer,
+                key=key,
+                environment=renewal_environment(dict(environment), lifecycle_arn),
+                grants=grants_for(step, renewal_targets),
+                description=DESCRIPTIONS[step],
+            )
+            for step in RENEWAL_FUNCTIONS
+        }
+        arns = {step: self.functions[step].function.function_arn for step in SWEEP_STEPS}
+        self.sweep = FunctionsStateMachine(
+            self,
+            "Sweep",
+            state_machine_name=names.renewal_sweep_state_machine,
+            asl=RENEWAL_SWEEP_ASL,
+            substitutions=sweep_substitutions(arns, timings),
+            function_arns=[arns[step] for step in SWEEP_STEPS],
+            invoke_sid="InvokeSweepFunctions",
+            key=key,
+        )
+        self.sweep_schedule = RecurringSchedule(
+            self,
+            "SweepSchedule",
+            schedule_name=f"{names.prefix}-renewal-sweep",
+            description="Start the renewal sweep: one lifecycle execution per certificate that is due",
+            expression=sweep_schedule,
+            target_arn=self.sweep.state_machine.state_machine_arn,
+            action="states:StartExecution",
+            target_input={},
+        )
+        check_revocations = self.functions["check_revocations"].function
+        self.revocation_schedule = RecurringSchedule(
+            self,
+            "RevocationCheckSchedule",
+            schedule_name=f"{names.prefix}-revocation-check",
+            description="Ask OCSP (or the CRL) about every active certificate and replace the revoked ones",
+            expression=revocation_check_schedule,
+            target_arn=check_revocations.function_arn,
+            action="lambda:InvokeFunction",
+            target_input={},
+        )
+        self.expiry_rule = ExpiryEventRule(
+            self,
+            "AcmExpiry",
+            rule_name=f"{names.prefix}-acm-expiry",
+            function=self.functions["handle_expiry_event"].function,
+            key=key,
+        )

@@ -1,0 +1,144 @@
+"""Where the stacks go, from the CDK context: `deployments` and `dnsAccounts`, validated once.
+
+    deployments: [{"account": "111111111111", "region": "us-east-1"},
+                  {"account": "222222222222", "region": "eu-west-1"}]
+        One CertificateStack per entry, named AcmeCertificates-<account>-<region> (<stackName>-<account>-<region>
+        with the context stackName) and bound to that account and region. Without it: today's single stack,
+        environment-agnostic unless the CDK CLI sets CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION.
+    dnsAccounts: [{"account": "333333333333", "zoneIds": ["Z1..."], "validationZoneIds": ["Z2..."],
+                   "region": "us-east-1"}]
+        One DnsAccountStack per entry, named AcmeDnsAccess-<account>: the role certlib.dns_access.DNS_ROLE_NAME,
+        trusting the DNS steps' roles of every account of `deployments`. `region` is optional (IAM is global: it
+        only says where the stack is deployed).
+
+Both take a list, or the same JSON as a string (what `-c deployments='[...]'` passes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from certlib.dns_access import check_region
+from stacks.settings import STACK_NAME_BASE, SettingsError, zone_id_list
+
+DNS_STACK_NAME_BASE = "AcmeDnsAccess"
+ACCOUNT_PATTERN = re.compile(r"\d{12}")
+MAX_STACK_NAME_LENGTH = 128
+DEPLOYMENT_FIELDS = ("account", "region")
+DNS_ACCOUNT_FIELDS = ("account", "zoneIds", "validationZoneIds", "region")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One certificate stack: an account and a region."""
+
+    account: str
+    region: str
+
+    def stack_name(self, base: str | None = None) -> str:
+        return f"{base or STACK_NAME_BASE}-{self.account}-{self.region}"
+
+
+@dataclass(frozen=True)
+class DnsAccount:
+    """One DNS account's role stack: the zones its role may write to, and where the stack is deployed."""
+
+    account: str
+    zone_ids: tuple[str, ...]
+    validation_zone_ids: tuple[str, ...] = ()
+    region: str | None = None
+
+    @property
+    def stack_name(self) -> str:
+        return f"{DNS_STACK_NAME_BASE}-{self.account}"
+
+
+def parse_deployments(value: Any, stack_name: str | None = None) -> tuple[Deployment, ...]:
+    """The `deployments` context value; () without one. Raises SettingsError naming the entry and field."""
+    deployments: list[Deployment] = []
+    for index, entry in enumerate(_entries(value, "deployments", DEPLOYMENT_FIELDS)):
+        where = f"context deployments[{index}]"
+        account = _account(entry, where)
+        region = _region(entry.get("region"), where)
+        deployment = Deployment(account, region)
+        if deployment in deployments:
+            raise SettingsError(f"{where}: account {account} in {region} is listed twice")
+        if len(deployment.stack_name(stack_name)) > MAX_STACK_NAME_LENGTH:
+            raise SettingsError(
+                f"{where}: the stack name {deployment.stack_name(stack_name)!r} is longer than {MAX_STACK_NAME_LENGTH} "
+                f"characters: shorten the context stackName"
+            )
+        deployments.append(deployment)
+    return tuple(deployments)
+
+
+def parse_dns_accounts(value: Any, deployments: tuple[Deployment, ...]) -> tuple[DnsAccount, ...]:
+    """The `dnsAccounts` context value; () without one. Raises SettingsError naming the entry and field."""
+    accounts: list[DnsAccount] = []
+    for index, entry in enumerate(_entries(value, "dnsAccounts", DNS_ACCOUNT_FIELDS)):
+        where = f"context dnsAccounts[{index}]"
+        if not deployments:
+            raise SettingsError(
+                f"{where}: a DNS account trusts the workload accounts of the context deployments, and there are none: "
+                f"list the accounts and regions of the certificate stacks under deployments"
+            )
+        account = _account(entry, where)
+        if any(known.account == account for known in accounts):
+            raise SettingsError(f"{where}: DNS account {account} is listed twice (one role per account)")
+        zone_ids = zone_id_list(entry.get("zoneIds"), f"dnsAccounts[{index}].zoneIds")
+        validation_zone_ids = zone_id_list(entry.get("validationZoneIds"), f"dnsAccounts[{index}].validationZoneIds")
+        if not zone_ids and not validation_zone_ids:
+            raise SettingsError(f"{where}: name the zones the role may write to in zoneIds or validationZoneIds")
+        both = sorted(set(zone_ids) & set(validation_zone_ids))
+        if both:
+            raise SettingsError(f"{where}: zoneIds and validationZoneIds both name {', '.join(both)}; list each once")
+        region = _region(entry["region"], where) if entry.get("region") is not None else None
+        accounts.append(DnsAccount(account, zone_ids, validation_zone_ids, region))
+    return tuple(accounts)
+
+
+def workload_accounts(deployments: tuple[Deployment, ...]) -> list[str]:
+    """The accounts a DNS account's role trusts: every deployment's, once each, sorted."""
+    return sorted({deployment.account for deployment in deployments})
+
+
+def _entries(value: Any, key: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    if value in (None, "", []):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise SettingsError(f"context {key} is not valid JSON: {exc}") from None
+    if not isinstance(value, list):
+        raise SettingsError(f"context {key} must be a list of objects with {', '.join(fields)}, got {value!r}")
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise SettingsError(f"context {key}[{index}] must be an object with {', '.join(fields)}, got {entry!r}")
+        unknown = sorted(set(entry) - set(fields))
+        if unknown:
+            raise SettingsError(
+                f"context {key}[{index}]: unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(fields)}"
+            )
+    return value
+
+
+def _account(entry: dict[str, Any], where: str) -> str:
+    account = entry.get("account")
+    if account is None:
+        raise SettingsError(f"{where}: field 'account' is missing")
+    if isinstance(account, bool) or not ACCOUNT_PATTERN.fullmatch(str(account)):
+        raise SettingsError(f"{where}: account {account!r} is not a 12-digit AWS account ID (write it as a string)")
+    return str(account)
+
+
+def _region(region: Any, where: str) -> str:
+    if region is None:
+        raise SettingsError(f"{where}: field 'region' is missing")
+    try:
+        return check_region(region if isinstance(region, str) else repr(region))
+    except ValueError as exc:
+        raise SettingsError(f"{where}: {exc}") from None

@@ -1,0 +1,145 @@
+"""What the distribution tests share: simulated nodes (EC2 instances in moto + a root directory each) and reading
+back what landed on them."""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import stat
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tests.lifecycle.helpers import target_of
+
+FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")
+
+
+def local_owner() -> str:
+    """user:group of this process: what the nodes' files can be given to without being root."""
+    return f"{pwd.getpwuid(os.getuid()).pw_name}:{grp.getgrgid(os.getgid()).gr_name}"
+
+
+@dataclass(frozen=True)
+class Node:
+    instance_id: str
+    root: Path
+
+    def path(self, absolute: str) -> Path:
+        return self.root / absolute.lstrip("/")
+
+
+def start_nodes(info: dict[str, Any], count: int, **tags: str) -> list[Node]:
+    """`count` EC2 instances with these tags in the sandbox's moto: nodes the sandbox's agent runs commands on."""
+    ec2 = target_of(info).client("ec2")
+    reservation = ec2.run_instances(
+        ImageId="ami-12c6146b",
+        MinCount=count,
+        MaxCount=count,
+        InstanceType="t3.micro",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
+    )
+    nodes_dir = Path(info["ssm_nodes_dir"])
+    return [Node(instance["InstanceId"], nodes_dir / instance["InstanceId"]) for instance in reservation["Instances"]]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def distribution_input(directory: str, tag_key: str, tag_value: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "tags": {tag_key: [tag_value]},
+        "certificate_path": f"{directory}/cert.pem",
+        "chain_path": f"{directory}/chain.pem",
+        "fullchain_path": f"{directory}/fullchain.pem",
+        "key_path": f"{directory}/privkey.pem",
+        "owner": local_owner(),
+        **extra,
+    }
+
+
+def installed(node: Node, directory: str) -> dict[str, dict[str, Any]]:
+    """Each of the four files on a node: its text, mode and inode (a rewrite changes the inode: rename)."""
+    files = {}
+    for name in FILES:
+        path = node.path(f"{directory}/{name}")
+        status = path.stat()
+        files[name] = {
+            "text": path.read_text(),
+            "mode": stat.S_IMODE(status.st_mode),
+            "inode": status.st_ino,
+            "mtime": status.st_mtime_ns,
+        }
+    return files
+
+
+def bundle(info: dict[str, Any], name: str) -> dict[str, Any]:
+    target = target_of(info)
+    secret = target.client("secretsmanager").get_secret_value(
+        SecretId=f"{target.names.secret_prefix}certificate/{name}"
+    )
+    return dict(json.loads(secret["SecretString"]))
+
+
+def serial_of(pem: str) -> str:
+    return format(x509.load_pem_x509_certificate(pem.encode()).serial_number, "x")
+
+
+def key_matches(certificate_pem: str, key_pem: str) -> bool:
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    return bool(
+        certificate.public_key().public_bytes(serialization.Encoding.DER, spki)
+        == key.public_key().public_bytes(serialization.Encoding.DER, spki)
+    )
+
+
+def execution_history_text(info: dict[str, Any], execution_arn: str) -> str:
+    """Every event of an execution, as one JSON text (inputs, outputs, errors)."""
+    client = target_of(info).stepfunctions
+    events: list[dict[str, Any]] = []
+    arguments: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = client.get_execution_history(**arguments)
+        events.extend(page["events"])
+        if not page.get("nextToken"):
+            return json.dumps(events, default=str)
+        arguments["nextToken"] = page["nextToken"]
+
+
+def states_entered(info: dict[str, Any], execution_arn: str) -> list[str]:
+    events = json.loads(execution_history_text(info, execution_arn))
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
+def invoke(info: dict[str, Any], step: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Invoke one of the sandbox's functions as EventBridge would."""
+    target = target_of(info)
+    response = target.client("lambda").invoke(FunctionName=target.names.function(step), Payload=json.dumps(event))
+    body = json.loads(response["Payload"].read())
+    assert not response.get("FunctionError"), body
+    return dict(body)
+
+
+def wait_for_command(info: dict[str, Any], command_id: str, timeout: float = 60) -> dict[str, Any]:
+    ssm = target_of(info).client("ssm")
+    deadline = time.monotonic() + timeout
+    while True:
+        command = ssm.list_commands(CommandId=command_id)["Commands"][0]
+        if command["Status"] not in ("Pending", "InProgress") or time.monotonic() > deadline:
+            return dict(command)
+        time.sleep(0.2)
+
+
+def key_body_lines(key_pem: str) -> list[str]:
+    """The base64 lines of a PEM private key: any of them in a history would be a leak."""
+    return [line for line in key_pem.splitlines() if line and not line.startswith("-----")]

@@ -1,0 +1,180 @@
+"""ACM's exportable certificates: `certctl export` registers one and sends it to nodes; ACM's renewal of it (its
+"ACM Certificate Available" event, Action RENEWAL) sends the renewed one. The sandbox uses a private CA
+certificate (moto's ACM issues one for RequestCertificate with a CertificateAuthorityArn, and exports it) and plays
+ACM's renewal with RenewCertificate (sandbox/acm_renewal.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from certctl.executions import result_of, wait
+from certlib.renewal.timing import iso
+from tests.distribution.helpers import (
+    bundle,
+    installed,
+    invoke,
+    key_matches,
+    local_owner,
+    serial_of,
+    start_nodes,
+    unique,
+)
+from tests.lifecycle.helpers import certctl, inventory_item, issue, target_of
+
+
+def private_ca_certificate(info: dict[str, Any], domain: str) -> str:
+    """A certificate from a private CA (AWS Private CA + ACM): exportable, as on AWS."""
+    target = target_of(info)
+    authority = target.client("acm-pca").create_certificate_authority(
+        CertificateAuthorityConfiguration={
+            "KeyAlgorithm": "RSA_2048",
+            "SigningAlgorithm": "SHA256WITHRSA",
+            "Subject": {"CommonName": "Sandbox Private CA"},
+        },
+        CertificateAuthorityType="ROOT",
+    )["CertificateAuthorityArn"]
+    return str(
+        target.client("acm").request_certificate(DomainName=domain, CertificateAuthorityArn=authority)["CertificateArn"]
+    )
+
+
+def available_event(info: dict[str, Any], arn: str, action: str) -> dict[str, Any]:
+    """ACM's event (EventBridge envelope) after it issued, renewed or re-imported a certificate."""
+    return {
+        "version": "0",
+        "id": "5f2b0e1c-0a2f-4c39-9c7e-7f9b7e0e0c11",
+        "detail-type": "ACM Certificate Available",
+        "source": "aws.acm",
+        "account": info["account_id"],
+        "time": iso(dt.datetime.now(dt.UTC)),
+        "region": info["region"],
+        "resources": [arn],
+        "detail": {"Action": action, "CertificateType": "PRIVATE", "CommonName": "intranet.corp.test", "InUse": False},
+    }
+
+
+def test_export_then_acm_renewal_reaches_the_nodes(sandbox: dict[str, Any]) -> None:
+    # Given an exportable ACM certificate and two nodes tagged for it
+    name, tag = unique("intranet"), unique("intranet")
+    directory = f"/etc/pki/{name}"
+    arn = private_ca_certificate(sandbox, "intranet.corp.test")
+    nodes = start_nodes(sandbox, 2, app=tag)
+
+    # When it is registered for distribution with certctl export
+    completed = certctl(
+        sandbox,
+        "export",
+        "--certificate-arn",
+        arn,
+        "--name",
+        name,
+        "--tag",
+        f"app={tag}",
+        "--certificate-path",
+        f"{directory}/cert.pem",
+        "--chain-path",
+        f"{directory}/chain.pem",
+        "--fullchain-path",
+        f"{directory}/fullchain.pem",
+        "--key-path",
+        f"{directory}/privkey.pem",
+        "--owner",
+        local_owner(),
+        "--json",
+    )
+
+    # Then it is exported, stored and on both nodes, the key matching the certificate ACM holds
+    assert completed.returncode == 0, completed.stderr + completed.stdout
+    first = json.loads(completed.stdout)
+    assert (first["status"], first["distribution"]["status"]) == ("exported", "succeeded"), first
+    acm = target_of(sandbox).client("acm")
+    assert serial_of(acm.get_certificate(CertificateArn=arn)["Certificate"]) == first["serial"]
+    for node in nodes:
+        files = installed(node, directory)
+        assert serial_of(files["cert.pem"]["text"]) == first["serial"]
+        assert key_matches(files["cert.pem"]["text"], files["privkey.pem"]["text"])
+        assert files["privkey.pem"]["mode"] == 0o600
+    item = inventory_item(sandbox, name)
+    assert (item["source"], item["certificate_arn"], item["distribution_status"]) == ("acm", arn, "distributed")
+
+    # When ACM renews it and says so (other actions, and certificates not registered, are left alone)
+    acm.renew_certificate(CertificateArn=arn)
+    assert invoke(sandbox, "handle_certificate_available", available_event(sandbox, arn, "ISSUANCE"))["outcome"] == (
+        "ignored"
+    )
+    stranger = private_ca_certificate(sandbox, "stranger.corp.test")
+    assert invoke(sandbox, "handle_certificate_available", available_event(sandbox, stranger, "RENEWAL"))[
+        "outcome"
+    ] == ("not_registered")
+    answer = invoke(sandbox, "handle_certificate_available", available_event(sandbox, arn, "RENEWAL"))
+    assert answer["outcome"] == "started", answer
+    renewed = result_of(wait(target_of(sandbox), answer["execution_arn"], 120, None))
+
+    # Then the renewed certificate is exported again and reaches both nodes
+    assert (renewed["status"], renewed["distribution"]["status"]) == ("exported", "succeeded"), renewed
+    assert renewed["serial"] != first["serial"]
+    assert bundle(sandbox, name)["serial"] == renewed["serial"]
+    for node in nodes:
+        files = installed(node, directory)
+        assert serial_of(files["cert.pem"]["text"]) == renewed["serial"]
+        assert key_matches(files["cert.pem"]["text"], files["privkey.pem"]["text"])
+        assert serial_of(node.path(f"{directory}/cert.pem.previous").read_text()) == first["serial"]
+    assert [event["event"] for event in inventory_item(sandbox, name)["history"]] == ["exported", "exported"]
+
+
+def self_signed(domain: str) -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def test_export_refuses_imported_certificates_and_names_taken(sandbox: dict[str, Any]) -> None:
+    # Given a certificate imported into ACM (ACM cannot export those), and one of the pipeline's own
+    target = target_of(sandbox)
+    certificate, key = self_signed("imported.corp.test")
+    imported = target.client("acm").import_certificate(Certificate=certificate, PrivateKey=key)["CertificateArn"]
+    name = unique("imported")
+
+    # When certctl export is asked for the imported one
+    completed = certctl(sandbox, "export", "--certificate-arn", imported, "--name", name, "--json")
+
+    # Then ACM's refusal is the error, and nothing is registered
+    assert completed.returncode == 1
+    assert json.loads(completed.stdout)["error"] == "ExportRefused", completed.stdout
+    assert target.inventory.get(name) is None
+
+    # When a name the pipeline issues through ACME is given for an exportable certificate
+    acme_name = unique("acme")
+    issued = issue(sandbox, name=acme_name, domains=[f"{acme_name}.example.test"])
+    assert issued["status"] == "issued", issued
+    exportable = private_ca_certificate(sandbox, "other.corp.test")
+    completed = certctl(sandbox, "export", "--certificate-arn", exportable, "--name", acme_name, "--json")
+
+    # Then it is refused before anything is exported, and the ACME certificate is untouched
+    assert completed.returncode == 1
+    refused = json.loads(completed.stdout)
+    assert refused["error"] == "InvalidRequest"
+    assert "issues through ACME" in refused["message"]
+    assert bundle(sandbox, acme_name)["serial"] == issued["serial"]

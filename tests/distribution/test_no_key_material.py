@@ -1,0 +1,53 @@
+"""No key material in SSM's command history (parameters, comments) or in any execution's history. Runs after the
+other distribution tests of the session's sandbox (pytest runs files in name order: this one is last), and looks
+at everything they left."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.distribution.helpers import execution_history_text, key_body_lines
+from tests.lifecycle.helpers import target_of
+
+
+def secrets_of_the_sandbox(info: dict[str, Any]) -> list[str]:
+    """Every private key line and export passphrase the sandbox holds."""
+    target = target_of(info)
+    client = target.client("secretsmanager")
+    found: list[str] = []
+    for page in client.get_paginator("list_secrets").paginate():
+        for entry in page["SecretList"]:
+            value = json.loads(client.get_secret_value(SecretId=entry["ARN"])["SecretString"])
+            for field in ("private_key", "pending_private_key"):
+                if value.get(field):
+                    found.extend(key_body_lines(str(value[field])))
+            if value.get("passphrase"):
+                found.append(str(value["passphrase"]))
+    return found
+
+
+def test_command_and_execution_histories_hold_no_key_material(sandbox: dict[str, Any]) -> None:
+    # Given every key and passphrase in the sandbox, after the distribution tests
+    target = target_of(sandbox)
+    secrets = secrets_of_the_sandbox(sandbox)
+    assert any(len(line) > 40 for line in secrets), "the distribution tests stored keys"
+
+    # When every command SSM recorded and every execution's history are read
+    commands = target.client("ssm").list_commands()["Commands"]
+    command_text = json.dumps(commands, default=str)
+    histories = []
+    for machine in (target.names.lifecycle_state_machine, target.names.distribution_state_machine):
+        arn = target.state_machine_arn(machine)
+        for page in target.stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=arn):
+            histories.extend(execution_history_text(sandbox, e["executionArn"]) for e in page["executions"])
+
+    # Then the commands carry names and paths only, and no history holds a key line, a PEM key or a passphrase
+    assert commands
+    assert {command["DocumentName"] for command in commands} == {target.names.distribution_document}
+    assert all(set(command["Parameters"]) >= {"secretId", "keyPath"} for command in commands)
+    assert "PRIVATE KEY" not in command_text
+    assert histories
+    for text in [command_text, *histories]:
+        assert "PRIVATE KEY" not in text
+        assert not [secret for secret in secrets if secret in text]

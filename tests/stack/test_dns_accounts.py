@@ -1,0 +1,618 @@
+"""Several accounts and regions, and DNS accounts: one certificate stack per deployment, the DNS steps' named roles,
+the DNS-account role stack (the same documents as certlib.dns_access builds), and the context that selects them."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from certlib.dns_access import (
+    DNS_ROLE_NAME,
+    DNS_STEPS,
+    MAX_ROLE_NAME_LENGTH,
+    dns_function_role_label,
+    dns_function_role_name,
+    dns_function_role_pattern,
+    dns_role_policy,
+    dns_role_trust,
+)
+from certlib.exceptions import ConfigError
+from certlib.resources import ALL_FUNCTIONS, ResourceNames
+from stacks.deployments import Deployment, parse_deployments, parse_dns_accounts
+from stacks.nag import flatten_cfn_reference as flat
+from stacks.settings import SettingsError, StackSettings
+from tests.stack.test_cfn_lint import ALLOWED_RULES, CFN_LINT, CLEAN, WARNINGS_ONLY
+
+if TYPE_CHECKING:
+    from stacks.application import Deployed
+    from tests.stack.conftest import Synthesized
+
+NAMES = ResourceNames()
+PATTERN = dns_function_role_pattern(NAMES.prefix)
+DNS_ROLES = ("arn:aws:iam::333333333333:role/acme-dns-01", "arn:aws:iam::444444444444:role/acme-dns-01")
+ACCOUNTS_FILE = f"""
+accounts:
+  le:
+    - acme-endpoint: https://acme-staging-v02.api.letsencrypt.org/directory
+dns-zones:
+  partner.example:
+    role-arn: {DNS_ROLES[0]}
+  other.example:
+    role-arn: {DNS_ROLES[1]}
+    external-id: acme-certificates
+  again.partner.example:
+    role-arn: {DNS_ROLES[0]}
+  validation.example.net:
+    hosted-zone-id: Z0VALIDATION
+    validation-only: true
+"""
+DEPLOYMENTS = [{"account": "111111111111", "region": "us-east-1"}, {"account": "222222222222", "region": "eu-west-1"}]
+DNS_ACCOUNTS = [{"account": "333333333333", "zoneIds": ["Z1PARTNER"], "validationZoneIds": ["Z2DELEGATE"]}]
+TXT_UPSERT_DELETE = {
+    "ForAllValues:StringEquals": {
+        "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+        "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+    }
+}
+
+
+@dataclass
+class Multi:
+    deployed: Deployed
+    templates: dict[str, dict[str, Any]]  # by stack name
+    template_paths: dict[str, Path]
+    validation_report: dict[str, Any]
+    synth_error: str | None
+
+
+@pytest.fixture(scope="module")
+def multi(tmp_path_factory: pytest.TempPathFactory, layer_directory: Path) -> Multi:
+    """One synthesis (cdk-nag included) of two deployments and one DNS account, with DNS roles and a validation zone."""
+    from stacks.application import build_deployment
+
+    folder = tmp_path_factory.mktemp("multi")
+    accounts = folder / "acme-accounts.yaml"
+    accounts.write_text(ACCOUNTS_FILE)
+    outdir = folder / "cdk.out"
+    deployed = build_deployment(
+        {
+            "accountsFile": str(accounts),
+            "layerDirectory": str(layer_directory),
+            "hostedZoneIds": [],
+            "validationZoneIds": ["Z0VALIDATION"],
+            "deployments": DEPLOYMENTS,
+            "dnsAccounts": json.dumps(DNS_ACCOUNTS),  # as `-c dnsAccounts='[...]'` passes it
+        },
+        outdir=str(outdir),
+    )
+    synth_error = None
+    try:
+        deployed.app.synth()
+    except RuntimeError as exc:
+        synth_error = str(exc)
+    paths = {stack.stack_name: outdir / stack.template_file for stack in deployed.stacks}
+    report_path = outdir / "validation-report.json"
+    return Multi(
+        deployed=deployed,
+        templates={name: json.loads(path.read_text()) for name, path in paths.items()},
+        template_paths=paths,
+        validation_report=json.loads(report_path.read_text()) if report_path.exists() else {},
+        synth_error=synth_error,
+    )
+
+
+def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == resource_type}
+
+
+def role_of_function(template: dict[str, Any]) -> dict[str, str]:
+    """{function name: logical ID of its role}."""
+    return {
+        function["Properties"]["FunctionName"]: function["Properties"]["Role"]["Fn::GetAtt"][0]
+        for function in resources(template, "AWS::Lambda::Function").values()
+    }
+
+
+def statements_by_step(template: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    roles = role_of_function(template)
+    policies = resources(template, "AWS::IAM::Policy").values()
+    return {
+        step: [
+            statement
+            for policy in policies
+            if {"Ref": roles[NAMES.function(step)]} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        for step in ALL_FUNCTIONS
+        if NAMES.function(step) in roles
+    }
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def normalized(value: Any) -> Any:
+    """A policy document as IAM reads it: CloudFormation references flattened (`<AWS::Partition>`), one-item lists
+    as their item (CDK writes a single action or resource without the list)."""
+    if isinstance(value, dict):
+        if value and set(value) <= {"Fn::Join", "Ref", "Fn::Sub", "Fn::GetAtt"}:
+            return flat(value)
+        return {key: normalized(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = [normalized(item) for item in value]
+        return items[0] if len(items) == 1 else items
+    return value
+
+
+def certificate_templates(multi: Multi) -> dict[Deployment, dict[str, Any]]:
+    return {
+        Deployment(d["account"], d["region"]): multi.templates[f"AcmeCertificates-{d['account']}-{d['region']}"]
+        for d in DEPLOYMENTS
+    }
+
+
+# --- the stacks ---------------------------------------------------------------------------------------------------
+def test_one_certificate_stack_per_deployment_and_one_role_stack_per_dns_account(multi: Multi) -> None:
+    # Given / When the app built from two deployments and one DNS account
+    certificate = [(s.stack_name, s.account, s.region) for s in multi.deployed.certificate_stacks]
+    dns = [(s.stack_name, s.account) for s in multi.deployed.dns_stacks]
+
+    # Then each deployment has its stack, named after and bound to its account and region; the DNS account its own
+    assert certificate == [
+        ("AcmeCertificates-111111111111-us-east-1", "111111111111", "us-east-1"),
+        ("AcmeCertificates-222222222222-eu-west-1", "222222222222", "eu-west-1"),
+    ]
+    assert dns == [("AcmeDnsAccess-333333333333", "333333333333")]
+    assert [s.node.id for s in multi.deployed.stacks] == [name for name, *_ in certificate] + [
+        "AcmeDnsAccess-333333333333"
+    ]
+
+
+def test_without_deployments_there_is_the_one_default_stack(synthesized: Synthesized) -> None:
+    from aws_cdk import Stack
+
+    # Given / When the app built from cdk.json's context (no deployments)
+    stacks = [child for child in synthesized.app.node.children if isinstance(child, Stack)]
+
+    # Then it holds the one certificate stack, as before
+    assert [stack.node.id for stack in stacks] == ["CertificateStack"]
+    assert synthesized.stack.stack_name.startswith("AcmeCertificates")
+
+
+# --- the DNS steps' roles -----------------------------------------------------------------------------------------
+def test_the_dns_steps_roles_are_named_for_the_trust_pattern_and_no_other_role_is(multi: Multi) -> None:
+    for deployment, template in certificate_templates(multi).items():
+        # Given the roles of a certificate stack, and which function each belongs to
+        roles = resources(template, "AWS::IAM::Role")
+        step_of_role = {role: NAMES.step_of_function(name) for name, role in role_of_function(template).items()}
+
+        # When the explicit role names are collected
+        named = {
+            step_of_role.get(k, k): r["Properties"]["RoleName"]
+            for k, r in roles.items()
+            if "RoleName" in r["Properties"]
+        }
+
+        # Then exactly the five DNS steps have one: <prefix>-dns-<region>-<step>, within IAM's limit, under the pattern
+        assert named == {step: dns_function_role_name(NAMES.prefix, deployment.region, step) for step in DNS_STEPS}
+        assert named["publish_challenges"] == f"acme-certs-dns-{deployment.region}-publish-challenges"
+        for name in named.values():
+            assert len(name) <= MAX_ROLE_NAME_LENGTH
+            assert fnmatch.fnmatchcase(name, PATTERN), name
+        # and every other role is named by CloudFormation after the stack (<stack name>-<logical ID>-<random>)
+        stack_name = f"AcmeCertificates-{deployment.account}-{deployment.region}"
+        assert not fnmatch.fnmatchcase(f"{stack_name}-SomeRole-ABC123", PATTERN)
+        assert len(roles) > len(named)
+
+
+def test_an_environment_agnostic_stack_names_the_roles_with_its_deploy_time_region(synthesized: Synthesized) -> None:
+    # Given the default stack (its region is known only at deploy time)
+    roles = synthesized.resources("AWS::IAM::Role")
+
+    # When its explicit role names are flattened
+    named = sorted(flat(r["Properties"]["RoleName"]) for r in roles.values() if "RoleName" in r["Properties"])
+
+    # Then they are the DNS steps' names with ${AWS::Region}, the same as a stack bound to that region would have
+    assert named == sorted(
+        f"acme-certs-dns-<AWS::Region>-{dns_function_role_label(NAMES.prefix, s)}" for s in DNS_STEPS
+    )
+    for name in named:
+        assert name.replace("<AWS::Region>", "eu-west-1") in {
+            dns_function_role_name(NAMES.prefix, "eu-west-1", step) for step in DNS_STEPS
+        }
+
+
+def test_role_names_stay_within_64_characters_stably_and_distinct() -> None:
+    # Given the longest prefix and a long region name
+    prefix, region = "p" * 31, "us-isof-south-1"
+
+    # When every DNS step's role is named, twice
+    names = [dns_function_role_name(prefix, region, step) for step in DNS_STEPS]
+    again = [dns_function_role_name(prefix, region, step) for step in DNS_STEPS]
+
+    # Then each fits IAM's limit with a short hash suffix, is the same each time, differs per step, fits the pattern
+    assert names == again
+    assert len(set(names)) == len(DNS_STEPS)
+    for name in names:
+        assert len(name) <= MAX_ROLE_NAME_LENGTH
+        assert re.fullmatch(rf"{prefix}-dns-{region}-[a-z-]+-[0-9a-f]{{6}}", name), name
+        assert fnmatch.fnmatchcase(name, dns_function_role_pattern(prefix))
+    # and short names are left as they are; another region or prefix gives other names
+    assert (
+        dns_function_role_name("acme-certs", "eu-west-1", "check_dns_change")
+        == "acme-certs-dns-eu-west-1-check-dns-change"
+    )
+    assert dns_function_role_name("acme-certs", "eu-west-2", "check_dns_change") not in names
+    assert not fnmatch.fnmatchcase(
+        dns_function_role_name("acme-certs", "eu-west-1", "check_dns_change"), dns_function_role_pattern("acme")
+    )
+
+
+@pytest.mark.parametrize("region", ["moon-1", "US-EAST-1", "eu-west", "an-extremely-long-region-name-1"])
+def test_role_names_refuse_what_is_not_a_region(region: str) -> None:
+    with pytest.raises(ValueError, match="region"):
+        dns_function_role_name("acme-certs", region, "publish_challenges")
+
+
+# --- what the DNS steps may do -------------------------------------------------------------------------------------
+def test_only_the_dns_steps_may_assume_exactly_the_configured_dns_roles(multi: Multi) -> None:
+    for template in certificate_templates(multi).values():
+        # Given every role's statements
+        by_step = statements_by_step(template)
+
+        # When the statements that allow sts:AssumeRole are collected
+        assuming = {
+            step: sorted(
+                r for s in statements if "sts:AssumeRole" in as_list(s["Action"]) for r in as_list(s["Resource"])
+            )
+            for step, statements in by_step.items()
+        }
+
+        # Then the five DNS steps may assume the roles of the accounts file's dns-zones (each once), nothing else may
+        assert {step: roles for step, roles in assuming.items() if roles} == {
+            step: list(DNS_ROLES) for step in DNS_STEPS
+        }
+        every = [
+            s
+            for p in resources(template, "AWS::IAM::Policy").values()
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert sum("sts:AssumeRole" in as_list(s["Action"]) for s in every) == len(DNS_STEPS)
+
+
+def test_without_dns_roles_no_function_may_assume_a_role(synthesized: Synthesized) -> None:
+    # Given the default stack (the example accounts file names no dns-zones)
+    statements = synthesized.identity_statements()
+
+    # When / Then no function may assume any role
+    assert [s for s in statements if "sts:AssumeRole" in as_list(s["Action"])] == []
+
+
+def test_validation_zones_take_txt_records_at_any_name_from_the_record_writing_steps(multi: Multi) -> None:
+    for template in certificate_templates(multi).values():
+        # Given every step's statements
+        by_step = statements_by_step(template)
+
+        # When the validation-zone statements are picked out
+        validation = {
+            step: s
+            for step, statements in by_step.items()
+            for s in statements
+            if s.get("Sid") == "ChangeValidationZoneRecords"
+        }
+
+        # Then the three record-writing steps may UPSERT/DELETE TXT records there, with no record-name condition
+        assert set(validation) == {"publish_challenges", "remove_challenges", "clean_up_failure"}
+        for statement in validation.values():
+            assert statement["Action"] == "route53:ChangeResourceRecordSets"
+            assert flat(statement["Resource"]) == "arn:<AWS::Partition>:route53:::hostedzone/Z0VALIDATION"
+            assert statement["Condition"] == TXT_UPSERT_DELETE
+        # and validate_request may read records (the `_acme-challenge` CNAMEs), not change them
+        reads = [s for s in by_step["validate_request"] if "route53:ListResourceRecordSets" in as_list(s["Action"])]
+        assert [as_list(s["Action"]) for s in reads] == [["route53:ListResourceRecordSets"]]
+        assert not any("route53:ChangeResourceRecordSets" in as_list(s["Action"]) for s in by_step["validate_request"])
+
+
+def test_named_zones_and_validation_zones_are_read_and_changed_separately() -> None:
+    # Given access targets with named zones, one validation zone and a DNS role (a bare stack: no synthesis)
+    from aws_cdk import App, Stack
+
+    from stacks.permissions import AccessTargets, grants_for
+
+    stack = Stack(App(), "Probe")
+    targets = AccessTargets.build(
+        stack,
+        NAMES,
+        table_arn="arn:t",
+        config_parameter_arn="arn:p",
+        key_arn="arn:k",
+        eab_secret_arns=[],
+        hosted_zone_ids=["Z1EXAMPLE"],
+        dns_role_arns=[DNS_ROLES[0]],
+        validation_zone_ids=["Z9VALIDATION"],
+    )
+
+    # When publish_challenges' grants are made
+    by_sid = {g.statement.sid: g for g in grants_for("publish_challenges", targets)}
+
+    def zones(sid: str) -> list[str]:
+        return [flat(stack.resolve(r)).rsplit("/", 1)[-1] for r in by_sid[sid].statement.resources]
+
+    # Then records are read in both, `_acme-challenge` TXT changed in the named zone, any TXT in the validation zone
+    assert zones("ReadRecords") == ["Z1EXAMPLE", "Z9VALIDATION"]
+    assert zones("ChangeChallengeRecords") == ["Z1EXAMPLE"]
+    assert zones("ChangeValidationZoneRecords") == ["Z9VALIDATION"]
+    assert by_sid["AssumeDnsAccountRoles"].statement.resources == [DNS_ROLES[0]]
+    assert all(g.wildcard_reason is None for sid, g in by_sid.items() if sid != "ReadConfiguration")
+
+
+# --- the DNS account's role stack -----------------------------------------------------------------------------------
+def dns_role(multi: Multi) -> dict[str, Any]:
+    (role,) = resources(multi.templates["AcmeDnsAccess-333333333333"], "AWS::IAM::Role").values()
+    return dict(role["Properties"])
+
+
+def test_the_dns_role_trusts_only_the_dns_steps_roles_of_every_workload_account(multi: Multi) -> None:
+    # Given the DNS account's role
+    role = dns_role(multi)
+
+    # When its trust policy is read
+    (raw,) = role["AssumeRolePolicyDocument"]["Statement"]
+    statement = normalized(raw)
+
+    # Then the deployments' accounts may assume it, and only their roles named <prefix>-dns-*
+    assert role["RoleName"] == DNS_ROLE_NAME
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Principal"] == {
+        "AWS": [f"arn:<AWS::Partition>:iam::{a}:root" for a in ("111111111111", "222222222222")]
+    }
+    assert statement["Condition"] == {
+        "ArnLike": {
+            "aws:PrincipalArn": [
+                f"arn:<AWS::Partition>:iam::{a}:role/acme-certs-dns-*" for a in ("111111111111", "222222222222")
+            ]
+        }
+    }
+
+
+def test_the_dns_roles_documents_are_the_builders(multi: Multi) -> None:
+    # Given the DNS account's role, and what certlib.dns_access builds for the same accounts and zones
+    role = dns_role(multi)
+    trust = dns_role_trust(["111111111111", "222222222222"], PATTERN, partition="<AWS::Partition>")
+    policy = dns_role_policy(["Z1PARTNER"], ["Z2DELEGATE"], partition="<AWS::Partition>")
+
+    # When / Then the template holds exactly those documents (the sandbox's DNS account gets the same)
+    (inline,) = role["Policies"]
+    assert inline["PolicyName"] == DNS_ROLE_NAME
+    assert normalized(role["AssumeRolePolicyDocument"]) == normalized(trust)
+    assert normalized(inline["PolicyDocument"]) == normalized(policy)
+
+
+def test_the_dns_role_matches_the_roles_of_the_dns_steps(multi: Multi) -> None:
+    # Given the trust's principal ARN patterns, and the DNS steps' role ARNs of every certificate stack
+    (statement,) = dns_role(multi)["AssumeRolePolicyDocument"]["Statement"]
+    patterns = [
+        flat(p).replace("<AWS::Partition>", "aws") for p in statement["Condition"]["ArnLike"]["aws:PrincipalArn"]
+    ]
+    # (a role without RoleName is named by CloudFormation: <stack name>-<logical ID>-<random suffix>)
+    arns = {
+        (
+            deployment.account,
+            f"arn:aws:iam::{deployment.account}:role/"
+            + r["Properties"].get("RoleName", f"{deployment.stack_name()}-{logical_id}-1A2B3C4D5E6F"),
+        )
+        for deployment, template in certificate_templates(multi).items()
+        for logical_id, r in resources(template, "AWS::IAM::Role").items()
+    }
+
+    # When each role ARN is matched against the patterns (ArnLike is a case-sensitive glob)
+    trusted = {arn for _, arn in arns if any(fnmatch.fnmatchcase(arn, p) for p in patterns)}
+
+    # Then exactly the DNS steps' roles are trusted, five in each workload account
+    assert len(trusted) == 2 * len(DNS_STEPS)
+    assert all("-dns-" in arn for arn in trusted)
+
+
+def test_cdk_nag_passes_on_every_stack_with_reasons(multi: Multi) -> None:
+    # Given the validation report of the multi-account synthesis
+    reports = {r["pluginName"]: r for r in multi.validation_report.get("pluginReports", [])}
+    report = reports.get("AwsSolutions")
+
+    # When / Then it succeeded with no finding; the DNS role's two wildcards are acknowledged with reasons
+    findings = [
+        f"{v['ruleName']} at {c['constructPath']}"
+        for v in (report or {}).get("violations", [])
+        for c in v["violatingConstructs"]
+    ]
+    assert multi.synth_error is None, "\n".join(findings) or multi.synth_error
+    assert report is not None
+    assert (report["conclusion"], findings) == ("success", [])
+    dns_acknowledged = {
+        v["ruleName"]
+        for v in report.get("suppressedViolations", [])
+        if v["acknowledgedAt"].startswith("AcmeDnsAccess-")
+    }
+    assert dns_acknowledged == {
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]",
+    }
+    reasons = [v["reason"] for v in report["suppressedViolations"] if v["acknowledgedAt"].startswith("AcmeDnsAccess-")]
+    assert all(len(reason) >= 60 for reason in reasons)
+
+
+def test_cfn_lint_on_the_dns_stack_and_a_regional_stack(multi: Multi) -> None:
+    # Given the DNS account's template and a certificate stack bound to a region (named roles)
+    templates = [
+        multi.template_paths["AcmeDnsAccess-333333333333"],
+        multi.template_paths["AcmeCertificates-222222222222-eu-west-1"],
+    ]
+
+    # When cfn-lint checks them
+    command = [str(CFN_LINT), "--format", "parseable", *map(str, templates)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+
+    # Then there are only the allowed warnings
+    rules = set(re.findall(r":([EWI]\d{4}):", result.stdout))
+    assert result.returncode in (CLEAN, WARNINGS_ONLY), result.stdout + result.stderr
+    assert rules <= ALLOWED_RULES, result.stdout
+
+
+# --- the context ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            [{"account": "12345", "region": "us-east-1"}],
+            r"deployments\[0\]: account '12345' is not a 12-digit AWS account",
+        ),
+        ([{"account": 111111111111, "region": "moon-1"}], r"deployments\[0\]: 'moon-1' is not an AWS region name"),
+        ([{"account": "111111111111"}], r"deployments\[0\]: field 'region' is missing"),
+        ([{"region": "us-east-1"}], r"deployments\[0\]: field 'account' is missing"),
+        (
+            [{"account": "111111111111", "region": "us-east-1"}, {"account": "111111111111", "region": "us-east-1"}],
+            r"deployments\[1\]: account 111111111111 in us-east-1 is listed twice",
+        ),
+        (
+            [{"account": "111111111111", "region": "us-east-1", "stage": "prod"}],
+            r"deployments\[0\]: unknown field.*'stage'",
+        ),
+        ("[{not json", "context deployments is not valid JSON"),
+        ({"account": "111111111111"}, "context deployments must be a list"),
+        (["111111111111"], r"context deployments\[0\] must be an object"),
+    ],
+)
+def test_bad_deployments_are_named(value: Any, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        parse_deployments(value)
+
+
+def test_deployments_in_one_account_and_several_regions_are_fine() -> None:
+    # Given one account in two regions (as JSON text, the way `-c` passes it)
+    text = json.dumps(
+        [{"account": "111111111111", "region": "us-east-1"}, {"account": "111111111111", "region": "eu-west-1"}]
+    )
+
+    # When / Then both are deployments, with their own stack names
+    deployments = parse_deployments(text)
+    assert [d.stack_name() for d in deployments] == [
+        "AcmeCertificates-111111111111-us-east-1",
+        "AcmeCertificates-111111111111-eu-west-1",
+    ]
+    assert deployments[0].stack_name("Certs") == "Certs-111111111111-us-east-1"
+
+
+ONE_DEPLOYMENT = (Deployment("111111111111", "us-east-1"),)
+
+
+@pytest.mark.parametrize(
+    ("value", "deployments", "message"),
+    [
+        (DNS_ACCOUNTS, (), r"dnsAccounts\[0\]: a DNS account trusts the workload accounts of the context deployments"),
+        ([{"account": "333", "zoneIds": ["Z1"]}], ONE_DEPLOYMENT, r"dnsAccounts\[0\]: account '333' is not a 12-digit"),
+        ([{"account": "333333333333"}], ONE_DEPLOYMENT, r"dnsAccounts\[0\]: name the zones"),
+        (
+            [{"account": "333333333333", "zoneIds": ["bad zone"]}],
+            ONE_DEPLOYMENT,
+            r"dnsAccounts\[0\]\.zoneIds: 'bad zone'",
+        ),
+        (
+            [{"account": "333333333333", "zoneIds": ["Z1"], "validationZoneIds": ["Z1"]}],
+            ONE_DEPLOYMENT,
+            r"dnsAccounts\[0\]: zoneIds and validationZoneIds both name Z1",
+        ),
+        (
+            [{"account": "333333333333", "zoneIds": ["Z1"]}, {"account": "333333333333", "zoneIds": ["Z2"]}],
+            ONE_DEPLOYMENT,
+            r"dnsAccounts\[1\]: DNS account 333333333333 is listed twice",
+        ),
+        (
+            [{"account": "333333333333", "zoneIds": ["Z1"], "region": "nowhere"}],
+            ONE_DEPLOYMENT,
+            r"'nowhere' is not an AWS",
+        ),
+        ([{"account": "333333333333", "zones": ["Z1"]}], ONE_DEPLOYMENT, r"unknown field.*'zones'"),
+    ],
+)
+def test_bad_dns_accounts_are_named(value: Any, deployments: tuple[Deployment, ...], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        parse_dns_accounts(value, deployments)
+
+
+@pytest.mark.parametrize(
+    ("accounts_file", "context", "message"),
+    [
+        (
+            ACCOUNTS_FILE,
+            {},
+            r"dns-zones 'validation\.example\.net' is validation-only in hosted zone Z0VALIDATION .* validationZoneIds",
+        ),
+        (
+            ACCOUNTS_FILE,
+            {"validationZoneIds": "Z0VALIDATION", "hostedZoneIds": "Z0VALIDATION"},
+            "both name Z0VALIDATION",
+        ),
+        (
+            ACCOUNTS_FILE,
+            {"validationZoneIds": "Z0VALIDATION", "stackName": "acme-certs-dns-x"},
+            "starts with 'acme-certs-dns-'",
+        ),
+        (
+            ACCOUNTS_FILE.replace("validation-only: true", "validation-only: false"),
+            {"hostedZoneIds": "Z1OTHER"},
+            r"dns-zones 'validation\.example\.net' uses hosted zone Z0VALIDATION of this account",
+        ),
+        (ACCOUNTS_FILE, {"validationZoneIds": ["nope!"]}, r"context validationZoneIds: 'nope!' is not a Route 53"),
+    ],
+)
+def test_bad_zone_settings_are_named(tmp_path: Path, accounts_file: str, context: dict[str, Any], message: str) -> None:
+    path = tmp_path / "acme-accounts.yaml"
+    path.write_text(accounts_file)
+    with pytest.raises(SettingsError, match=message):
+        StackSettings.from_context({"accountsFile": str(path), **context})
+
+
+def test_zone_settings_from_the_context_and_the_accounts_file(tmp_path: Path) -> None:
+    # Given the accounts file with DNS roles and a validation-only zone, and that zone in the context
+    path = tmp_path / "acme-accounts.yaml"
+    path.write_text(ACCOUNTS_FILE)
+
+    # When the settings are read (named zones too: the validation zone need not be among them)
+    settings = StackSettings.from_context(
+        {"accountsFile": str(path), "validationZoneIds": "Z0VALIDATION", "hostedZoneIds": ["Z1OTHER"]}
+    )
+
+    # Then the DNS roles are each role once, and the validation zone is kept
+    assert settings.dns_role_arns == DNS_ROLES
+    assert settings.validation_zone_ids == ("Z0VALIDATION",)
+    assert settings.config.dns_zones["validation.example.net"].validation_only
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("validation-only: true", "field 'validation-only' needs 'hosted-zone-id'"),
+        ("validation-only: yes please", "field 'validation-only' must be true or false"),
+    ],
+)
+def test_validation_only_is_checked_in_the_accounts_file(tmp_path: Path, entry: str, message: str) -> None:
+    path = tmp_path / "acme-accounts.yaml"
+    path.write_text(ACCOUNTS_FILE + f"  delegated.example:\n    {entry}\n")
+    with pytest.raises(ConfigError, match=message):
+        StackSettings.from_context({"accountsFile": str(path)})
+
+
+def test_the_application_reports_bad_deployments_before_building(layer_directory: Path) -> None:
+    from stacks.application import build_deployment
+
+    with pytest.raises(SettingsError, match=r"deployments\[0\]: 'Mars' is not an AWS region name"):
+        build_deployment(
+            {"layerDirectory": str(layer_directory), "deployments": [{"account": "111111111111", "region": "Mars"}]}
+        )
