@@ -9,6 +9,7 @@ from typing import Any
 from cryptography import x509
 
 from certlib.adapters.acme_client import AcmeSession, ari_certificate_id
+from certlib.adapters.inventory import utc_now
 from certlib.distribution.steps import distribution_record
 from certlib.exceptions import (
     AcmeProblem,
@@ -169,7 +170,7 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
             "not_after": certificate["not_after"],
             "issuer": certificate["issuer"],
             "secret_arn": certificate["secret_arn"],
-            "issued_at": certificate["not_before"],
+            "issued_at": utc_now(),  # when we got it (a CA may backdate not_before)
             "issued_account": request.account,
             RENEWAL_BUCKET_ATTRIBUTE: RENEWAL_BUCKET,
             RENEW_AFTER_ATTRIBUTE: certificate["renew_after"],

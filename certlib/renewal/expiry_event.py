@@ -34,7 +34,7 @@ def handle_expiry_event(event: dict[str, Any], services: Services) -> dict[str, 
     sent_at = parse_iso(str(event.get("time")))
     expiry_seen_by_acm = sent_at + dt.timedelta(days=days)
     newer_expiry = item.get("not_after") and parse_iso(str(item["not_after"])) > expiry_seen_by_acm + SLACK
-    issued_since = item.get("not_before") and parse_iso(str(item["not_before"])) > sent_at
+    issued_since = item.get("issued_at") and parse_iso(str(item["issued_at"])) > sent_at
     if newer_expiry or issued_since:
         return {"name": name, "outcome": "already_renewed", "not_after": item["not_after"]}
     return {**begin_renewal(services, item, "expiry", count_order=True), "certificate_arn": arn}
