@@ -256,12 +256,12 @@ class Timings:
     dns_poll_max_attempts: int = 60
     order_poll_interval_seconds: int = 3
     order_poll_backoff_rate: float = 1.5
-    order_poll_max_attempts: int = 20
+    order_poll_max_attempts: int = 12  # 3 s x 1.5^n: about 13 minutes in all
     transient_retry_interval_seconds: int = 5
     transient_retry_backoff_rate: float = 2.0
     transient_retry_max_attempts: int = 6
     rate_limit_retry_interval_seconds: int = 60
-    rate_limit_retry_max_attempts: int = 8
+    rate_limit_retry_max_attempts: int = 6  # 60 s doubling: about 63 minutes in all
     execution_timeout_seconds: int = 3 * 3600
     distribution_poll_interval_seconds: int = 10
     distribution_poll_max_attempts: int = 90
