@@ -155,7 +155,7 @@ def result_of(description: dict[str, Any]) -> dict[str, Any]:
         "step": failure["step"],
         "problem": failure["problem"] or None,
         "message": failure["message"],
-        "remedy": remedy_for(error, failure["problem"] or None, name, domains),
+        "remedy": remedy_for(error, failure["problem"] or None, name, domains, failure["message"]),
         "execution_arn": execution_arn,
         "duration_seconds": duration,
     }

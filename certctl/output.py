@@ -135,7 +135,8 @@ def certificate_status(
     domains = [str(domain) for domain in item.get("domains") or []]
     remedy = None
     if error and status in FAILED_STATUSES:
-        remedy = remedy_for(str(error.get("error", "")), error.get("problem") or None, name, domains)
+        problem = error.get("problem") or None
+        remedy = remedy_for(str(error.get("error", "")), problem, name, domains, str(error.get("message", "")))
     return CertificateStatus(
         name=name,
         level=level,

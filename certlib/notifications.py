@@ -194,8 +194,17 @@ DEFAULT_REMEDY = (
 )
 
 
-def remedy_for(error: str, problem_type: str | None, name: str | None, domains: Sequence[str] = ()) -> str:
-    """One paragraph: what to do about this failure, with the certificate's own names in it."""
+_FAILED_DOMAIN = re.compile(r"could not validate (?P<domain>[^\s:]+):")
+
+
+def remedy_for(
+    error: str, problem_type: str | None, name: str | None, domains: Sequence[str] = (), message: str = ""
+) -> str:
+    """One paragraph: what to do about this failure, with the certificate's own names in it (the name the CA could
+    not validate first, when the message says which)."""
+    failed = _FAILED_DOMAIN.search(message)
+    if failed:
+        domains = [failed["domain"], *(domain for domain in domains if domain != failed["domain"])]
     template = (
         PROBLEM_REMEDIES.get(problem_type or "")
         if error in ACME_PROBLEM_ERRORS and problem_type in PROBLEM_REMEDIES
@@ -334,7 +343,7 @@ def failure_event(
         "error": error,
         "problem_type": problem,
         "message": safe_text(failure.get("message", "")),
-        "remedy": remedy_for(error, problem, name, domains),
+        "remedy": remedy_for(error, problem, name, domains, failure.get("message", "")),
         "current_serial": _text_or_none(current.get("serial")),
         "current_not_after": current_not_after,
         "days_left": days_until(current_not_after),

@@ -97,8 +97,13 @@ def states_entered(events: list[Event]) -> list[str]:
     return [event.state for event in events if event.type.endswith("StateEntered")]
 
 
+# "Not yet": the state machine polls again. Not a failure of anything.
+WAITING = frozenset({"DnsChangePending", "OrderPending", "CertificatePending", "DistributionPending"})
+
+
 def lambda_failures(events: list[Event]) -> list[Event]:
-    return [event for event in events if event.type == "LambdaFunctionFailed"]
+    """The Lambda invocations that failed, without the ones that only said "not yet"."""
+    return [event for event in events if event.type == "LambdaFunctionFailed" and event.error not in WAITING]
 
 
 def acm_certificates_for(info: dict[str, Any], domain: str, region: str) -> list[str]:

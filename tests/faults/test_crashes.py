@@ -34,7 +34,8 @@ GOES_ON_AFTER_A_CRASH = ("import_certificate", *DISTRIBUTION_STEPS)
 # A crash after step k's work leaves what k did and nothing after it: every step. A crash before its work is a
 # crash after the step before, except where no step is before (validate_request), where the sibling regions of the
 # Map go on (import_certificate), and for the cleanup itself (its own tests below).
-CASES = [(step, "after") for step in LIFECYCLE_STEPS if step != "clean_up_failure"]
+# The cleanup runs only after a failure: its case fails check_order first (a crash after check_order's work).
+CASES = [(step, "after") for step in LIFECYCLE_STEPS]
 CASES += [("validate_request", "before"), ("import_certificate", "before")]
 
 
@@ -64,7 +65,10 @@ def crash(name: str, step: str, when: str, suffix: str = "") -> dict[str, Any]:
 def crashed_then_retried(sandbox: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     """Every case side by side: an execution that crashes at its step, then a new execution for the same name."""
     switch = FaultSwitch(sandbox)
-    switch.inject(*(crash(case_name(*case), *case) for case in CASES))
+    plan = [crash(case_name(*case), *case) for case in CASES]
+    cleanup = case_name("clean_up_failure", "after")
+    plan.append(crash(cleanup, "check_order", "after", "-first"))
+    switch.inject(*plan)
     try:
         requests = {case: request_for(sandbox, case_name(*case), case[0]) for case in CASES}
         crashed = finish(sandbox, [start(sandbox, **requests[case]) for case in CASES])

@@ -224,3 +224,12 @@ def test_safe_text_keeps_short_text_and_cuts_long_text() -> None:
     cut = safe_text("x" * 5000)
     assert len(cut) == 2000
     assert cut.endswith("...")
+
+
+def test_the_remedy_names_the_record_the_ca_could_not_validate_first() -> None:
+    # Given a failure on the second name of a certificate
+    message = "check_order: the CA could not validate api.example.com: unauthorized: wrong value"
+
+    # When / Then the `dig` the remedy suggests is for that name
+    remedy = remedy_for("ChallengeInvalid", "unauthorized", "web", ["www.example.com", "api.example.com"], message)
+    assert "`dig TXT _acme-challenge.api.example.com`" in remedy

@@ -1,0 +1,70 @@
+"""The sandbox's fault switch on its own: which call a fault hits, how often, and when the file is read again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sandbox.faults import FaultPlan, Invocation, write_plan
+
+WEB = Invocation.of("create_order", {"request": {"name": "web", "execution_id": "arn:execution:1"}})
+API = Invocation.of("create_order", {"request": {"name": "api", "execution_id": "arn:execution:2"}})
+CHECK = Invocation.of("check_distribution", {"command_id": "c-1", "targets": "tag role=web"})
+
+
+def plan_at(tmp_path: Path) -> tuple[FaultPlan, list[str]]:
+    cold_starts: list[str] = []
+    return FaultPlan(tmp_path / "faults.json", lambda: cold_starts.append("cold")), cold_starts
+
+
+def test_a_fault_hits_only_matching_calls_as_often_as_told(tmp_path: Path) -> None:
+    # Given a reset of web's first two newOrder requests
+    plan, _ = plan_at(tmp_path)
+    write_plan(
+        plan.path,
+        [{"id": "r", "at": "acme", "request": "newOrder", "fault": "reset", "certificate": "web", "times": 2}],
+    )
+    # When calls come in
+    hits = [
+        plan.take("acme", API, request="newOrder"),  # another certificate
+        plan.take("acme", WEB, request="finalize"),  # another request
+        plan.take("aws", WEB, operation="route53.GetChange"),  # another place
+        plan.take("acme", WEB, request="newOrder"),
+        plan.take("acme", WEB, request="newOrder"),
+        plan.take("acme", WEB, request="newOrder"),  # used up
+    ]
+    # Then only web's first two newOrder requests were hit
+    assert [hit["id"] if hit else None for hit in hits] == [None, None, None, "r", "r", None]
+
+
+def test_kinds_and_event_text_narrow_a_fault(tmp_path: Path) -> None:
+    # Given a crash after ACM's import, and a crash of check_distribution for the nodes tagged web
+    plan, _ = plan_at(tmp_path)
+    write_plan(
+        plan.path,
+        [
+            {"id": "after-import", "at": "aws", "operation": "acm.ImportCertificate", "fault": "crash-after"},
+            {"id": "check", "at": "handler", "fault": "crash", "event_contains": "role=web", "times": 0},
+        ],
+    )
+    # When / Then a before-send hook does not take an after-call fault, and the event's text picks the invocation
+    assert plan.take("aws", WEB, frozenset({"error", "respond"}), operation="acm.ImportCertificate") is None
+    assert plan.take("aws", WEB, frozenset({"crash-after"}), operation="acm.ImportCertificate") is not None
+    assert plan.take("handler", WEB, when="before") is None
+    assert [plan.take("handler", CHECK, when="before") is not None for _ in range(3)] == [True, True, True]
+
+
+def test_the_file_is_read_again_when_it_changes(tmp_path: Path) -> None:
+    # Given a fault used up, and a plan that asks for a cold start
+    plan, cold_starts = plan_at(tmp_path)
+    write_plan(plan.path, [{"id": "r", "at": "acme", "fault": "reset"}], cold_start_token="1")
+    assert plan.take("acme", WEB, request="newOrder") is not None
+    assert plan.take("acme", WEB, request="newOrder") is None
+    assert cold_starts == ["cold"]
+    # When the file is replaced by one with a new fault and the same cold start
+    write_plan(plan.path, [{"id": "s", "at": "acme", "fault": "status"}], cold_start_token="1")
+    # Then the new fault applies, and no second cold start happens
+    assert plan.take("acme", WEB, request="newOrder") == {"id": "s", "at": "acme", "fault": "status"}
+    assert cold_starts == ["cold"]
+    # And when the file is gone, nothing is injected
+    plan.path.unlink()
+    assert plan.take("acme", WEB, request="newOrder") is None
