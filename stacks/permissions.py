@@ -466,6 +466,7 @@ def _check_revocations(t: AccessTargets) -> list[Grant]:
         _inventory(t),
         _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
         _start_lifecycle(t),
+        *notification_grants(t),
     ]
 
 
@@ -476,6 +477,7 @@ def _revoke_certificate(t: AccessTargets) -> list[Grant]:
         _read_account_keys(t),
         _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
         _start_lifecycle(t),
+        *notification_grants(t),
     ]
 
 

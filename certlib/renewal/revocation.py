@@ -17,6 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certlib.exceptions import CertificateCheckFailed, InvalidRequest
 from certlib.keys import split_pem_chain, verify_signature, verify_signed_by
+from certlib.notifications import revoked_event
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
 from certlib.runtime import Services
@@ -48,7 +49,9 @@ def check_revocations(event: dict[str, Any], services: Services) -> dict[str, An
         if status == "revoked" and revocation_is_genuine(services, item, source):
             revoked.append(item["name"])
             record_revocation(services, item, f"found revoked through {source['kind']}", None)
-            started.append(begin_renewal(services, item, "revoked", count_order=False))
+            replacement = begin_renewal(services, item, "revoked", count_order=False)
+            started.append(replacement)
+            announce_revocation(services, item, "unspecified", replacement, detected_by=source["kind"].lower())
     return {"checked": checked, "unknown": unknown, "revoked": revoked, "renewals": started}
 
 
@@ -180,4 +183,20 @@ def revoke_certificate(event: dict[str, Any], services: Services) -> dict[str, A
     result: dict[str, Any] = {"name": name, "revoked_serial": item["serial"], "reason": reason}
     if event.get("replace", True):
         result["replacement"] = begin_renewal(services, item, "revoked", count_order=False)
+    announce_revocation(services, item, reason, result.get("replacement"), detected_by="certctl revoke")
     return result
+
+
+def announce_revocation(
+    services: Services, item: dict[str, Any], reason: str, replacement: dict[str, Any] | None, detected_by: str
+) -> None:
+    """`Certificate Revoked` on EventBridge and to the notification topic (retried as TransientError if down)."""
+    event = revoked_event(
+        services.settings.resource_prefix,
+        item,
+        str(item["serial"]),
+        reason,
+        replacement_execution=(replacement or {}).get("execution_arn"),
+        detected_by=detected_by,
+    )
+    services.events.emit(event)

@@ -12,6 +12,7 @@ from certctl.executions import result_of, wait
 from certlib.adapters.acme_client import AcmeSession, account_key_from_json
 from certlib.renewal.timing import iso, parse_iso
 from tests.lifecycle.helpers import certctl, inventory_item, issue, target_of
+from tests.operations.sandbox_capture import start_capture
 
 
 def invoke(info: dict[str, Any], step: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +120,7 @@ def test_revocation_found_through_ocsp_is_replaced(renewal_sandbox: dict[str, An
 
 
 def test_certctl_revoke_revokes_records_and_replaces(renewal_sandbox: dict[str, Any]) -> None:
+    capture = start_capture(renewal_sandbox, "revocations")
     first = issue(renewal_sandbox, name="compromised", domains=["compromised.example.test"])
     assert first["status"] == "issued", first
     completed = certctl(
@@ -132,6 +134,11 @@ def test_certctl_revoke_revokes_records_and_replaces(renewal_sandbox: dict[str, 
     item = inventory_item(renewal_sandbox, "compromised")
     assert item["serial"] == result["replacement"]["serial"] != first["serial"]
     assert "revoked" in [event["event"] for event in item["history"]]
+    # And the revocation was announced once: an event, and a message to people
+    revoked = [e for e in capture.events("compromised") if e["detail-type"] == "Certificate Revoked"]
+    assert [(e["detail"]["serial"], e["detail"]["reason"]) for e in revoked] == [(first["serial"], "keyCompromise")]
+    [message] = capture.notifications("compromised")
+    assert message["Subject"] == "Certificate compromised: revoked (keyCompromise)"
 
 
 def test_certctl_revoke_refuses_an_unknown_name(renewal_sandbox: dict[str, Any]) -> None:

@@ -30,13 +30,14 @@ NAMES = ResourceNames()
 TABLE = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
 START = {"states:StartExecution"}
 READ_SECRET = {"secretsmanager:GetSecretValue"}
+NOTIFY = {"events:PutEvents", "sns:Publish", "kms:GenerateDataKey"}  # announcing a revocation
 # What each renewal function may do beyond the basics (logs, X-Ray, the config parameter, kms:Decrypt).
 EXPECTED_ACTIONS = {
     "find_due_certificates": {"dynamodb:Query"},
     "start_renewal": TABLE | START,
     "handle_expiry_event": TABLE | START,
-    "check_revocations": {"dynamodb:Scan"} | TABLE | READ_SECRET | START,
-    "revoke_certificate": TABLE | READ_SECRET | START,
+    "check_revocations": {"dynamodb:Scan"} | TABLE | READ_SECRET | START | NOTIFY,
+    "revoke_certificate": TABLE | READ_SECRET | START | NOTIFY,
 }
 SECRETS = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:acme-certs/"
 EXPECTED_SECRETS = {
