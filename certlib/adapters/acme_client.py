@@ -256,10 +256,12 @@ class AcmeSession:
 
         Raises TransientError / AcmeProblem like every call (the caller decides whether that may fail a step).
         """
-        if not self.offers_ari():
-            return None
         certificate_id = ari_certificate_id(certificate)
-        if certificate_id is None:
+        return None if certificate_id is None else self.renewal_info_by_id(certificate_id)
+
+    def renewal_info_by_id(self, certificate_id: str) -> RenewalInfo | None:
+        """The same, by the RFC 9773 certificate ID kept on the inventory item (no certificate needed)."""
+        if not self.offers_ari():
             return None
         url = f"{str(self.client.directory['renewalInfo']).rstrip('/')}/{certificate_id}"
 

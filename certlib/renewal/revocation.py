@@ -7,6 +7,7 @@ the certificate's secret); a "good" or unreachable answer changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import requests
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from certlib.exceptions import CertificateCheckFailed, InvalidRequest
+from certlib.exceptions import CertificateCheckFailed, CertificateError, InvalidRequest
 from certlib.keys import split_pem_chain, verify_signature, verify_signed_by
 from certlib.notifications import revoked_event
 from certlib.observability import logger
@@ -36,12 +37,16 @@ REASON_CODES = {
 
 def check_revocations(event: dict[str, Any], services: Services) -> dict[str, Any]:
     """Scheduled: ask for every active certificate's status; replace the revoked ones at once."""
-    checked, unknown, revoked, started = 0, 0, [], []
+    checked, unknown, revoked, started, ari_due = 0, 0, [], [], []
     crl_cache: dict[str, x509.CertificateRevocationList | None] = {}
     for item in services.inventory.all():
         if item.get("status") not in CHECKED_STATUSES or not item.get("serial"):
             continue
         checked += 1
+        if ari_says_renew_now(services, item):
+            ari_due.append(item["name"])
+            started.append(begin_renewal(services, item, "ari", count_order=False))
+            continue
         status, source = certificate_status(item, crl_cache)
         if status == "unknown":
             unknown += 1
@@ -52,7 +57,24 @@ def check_revocations(event: dict[str, Any], services: Services) -> dict[str, An
             replacement = begin_renewal(services, item, "revoked", count_order=False)
             started.append(replacement)
             announce_revocation(services, item, "unspecified", replacement, detected_by=source["kind"].lower())
-    return {"checked": checked, "unknown": unknown, "revoked": revoked, "renewals": started}
+    return {"checked": checked, "unknown": unknown, "revoked": revoked, "ari_due": ari_due, "renewals": started}
+
+
+def ari_says_renew_now(services: Services, item: dict[str, Any]) -> bool:
+    """The CA's ARI window has moved into the past (how CAs signal a revocation to come, RFC 9773 4.2).
+
+    A CA without ARI, or one that does not answer now, says nothing: the OCSP/CRL check goes on.
+    """
+    certificate_id = item.get("ari_certificate_id")
+    if not certificate_id:
+        return False
+    try:
+        account = services.config().account(str(item.get("issued_account") or item.get("account")))
+        info = services.acme(account).renewal_info_by_id(str(certificate_id))
+    except CertificateError as exc:
+        logger.warning("no renewal information from the CA", extra={"name": item["name"], "reason": str(exc)})
+        return False
+    return info is not None and info.window_start <= dt.datetime.now(dt.UTC)
 
 
 def certificate_status(

@@ -199,3 +199,15 @@ def test_ari_time_wins() -> None:
     ari_time = NOT_BEFORE + dt.timedelta(days=61)
     plan = plan_renewal(NOT_BEFORE, NOT_BEFORE + dt.timedelta(days=90), 30, ari_time)
     assert (plan.renew_after, plan.reason) == (ari_time, "ari")
+
+
+def test_a_window_moved_into_the_past_is_read_by_certificate_id() -> None:
+    # Given the CA's recorded answer, whose window (January 2025) is in the past: the CA asks for renewal now
+    ca = RecordedCA(with_ari=True)
+    # When the revocation check asks by the certificate ID kept on the inventory item
+    info = session_with(ca).renewal_info_by_id("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")
+    # Then it sees a window that has already started
+    assert info is not None
+    assert info.window_start <= dt.datetime.now(dt.UTC)
+    assert str(ca.sent[-1].url) == f"{CA}/renewal-info/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"
+    assert session_with(RecordedCA(with_ari=False)).renewal_info_by_id("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE") is None
