@@ -379,7 +379,8 @@ def _import_certificate(t: AccessTargets) -> list[Grant]:
 
 
 def _record_result(t: AccessTargets) -> list[Grant]:
-    return [_inventory(t), emit_events(t)]
+    """Records the result; announces it, and a distribution that failed on some nodes to people too."""
+    return [_inventory(t), *notification_grants(t)]
 
 
 def _clean_up_failure(t: AccessTargets) -> list[Grant]:

@@ -23,7 +23,7 @@ from certlib.keys import check_bundle, facts_of, load_private_key, names_of, spl
 from certlib.lifecycle.ordering import session_for
 from certlib.lifecycle.request import Request
 from certlib.monitoring import request_started_at
-from certlib.notifications import days_until, issued_event
+from certlib.notifications import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
 from certlib.renewal.revocation_sources import REVOCATION_FIELDS, revocation_sources
 from certlib.renewal.timing import RenewalPlan, plan_renewal
@@ -160,6 +160,7 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
         request.distribution, state.get("distribution"), request.execution_id
     )
     result.update(distributed)
+    _announce_distribution_failure(services, request, state.get("distribution"), {**result, "issuer": None})
     services.inventory.update(
         request.name,
         request.execution_id,
@@ -185,6 +186,25 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
         remove=(*LOCK_FIELDS, *ORDER_FIELDS, "last_error", *distribution_remove),
     )
     return result
+
+
+def _announce_distribution_failure(
+    services: Services, request: Request, outcome: dict[str, Any] | None, result: dict[str, Any]
+) -> None:
+    """`Certificate Distribution Failed` (and a message to people) when some node did not get the certificate."""
+    if not outcome or outcome.get("status") == "succeeded":
+        return
+    failed = list(outcome.get("failed") or []) or [str(outcome.get("targets") or "the targets")]
+    failure = {
+        "error": str(outcome.get("error") or "DistributionFailed"),
+        "message": str(outcome.get("detail") or f"{len(failed)} node(s) did not take the certificate"),
+        "step": "check_distribution",
+    }
+    item = {**request.to_dict(), "serial": result["serial"], "certificate_arns": result["certificate_arns"]}
+    event = distribution_failed_event(
+        services.settings.resource_prefix, item, failure, failed, request.execution_id or None
+    )
+    services.events.emit(event)
 
 
 def _announce_result(services: Services, request: Request, result: dict[str, Any]) -> None:

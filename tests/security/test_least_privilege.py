@@ -47,6 +47,12 @@ SECRET_WRITE = {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", 
 READ = {"secretsmanager:GetSecretValue"}
 ENCRYPT = {"kms:Encrypt", "kms:GenerateDataKey"}
 CHALLENGE_RECORDS = {"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"}
+# What announcing (an event, and a message to people on the KMS-encrypted topic) takes.
+ANNOUNCE: dict[str, set[str]] = {
+    "event bus": {"events:PutEvents"},
+    "notification topic": {"sns:Publish"},
+    "stack key": {"kms:Decrypt", "kms:GenerateDataKey"},
+}
 # Beyond what every function has (its own log group, X-Ray, the config parameter, kms:Decrypt via the services):
 # each function's grants, {resource kind: actions}, exactly.
 GRANTS: dict[str, dict[str, set[str]]] = {
@@ -100,7 +106,7 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         "managed instances": {"ssm:SendCommand"},
     },
     "check_distribution": {"*": {"ssm:ListCommandInvocations", "ssm:ListCommands"}},
-    "record_result": {"inventory table": TABLE, "event bus": {"events:PutEvents"}},
+    "record_result": {"inventory table": TABLE, **ANNOUNCE},
     "clean_up_failure": {
         "inventory table": TABLE,
         "hosted zones": CHALLENGE_RECORDS,
@@ -117,12 +123,14 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         "inventory table": TABLE | {"dynamodb:Scan"},
         "certificate secrets": READ,
         "lifecycle state machine": {"states:StartExecution"},
+        **ANNOUNCE,
     },
     "revoke_certificate": {
         "inventory table": TABLE,
         "account key secrets": READ,
         "certificate secrets": READ,
         "lifecycle state machine": {"states:StartExecution"},
+        **ANNOUNCE,
     },
     "report_expiry": {"inventory table": {"dynamodb:Scan"}},
     # ACM's own exportable certificates

@@ -218,9 +218,9 @@ def test_steps_that_announce_may_put_only_our_events_and_publish_only_to_the_top
         step for step, statements in by_step.items() for s in statements if s.get("Sid") == "PublishNotifications"
     }
 
-    # Then record_result puts events, clean_up_failure puts events and publishes, and nothing else does
+    # Then record_result (distribution failures) and clean_up_failure put events and publish; nothing else does
     assert putting == {"record_result", "clean_up_failure"}
-    assert publishing == {"clean_up_failure"}
+    assert publishing == {"record_result", "clean_up_failure"}
     for step in putting:
         put = next(s for s in by_step[step] if s.get("Sid") == "PutCertificateEvents")
         assert flat(put["Resource"]) == "arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default"

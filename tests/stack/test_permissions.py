@@ -45,7 +45,7 @@ EXPECTED_ACTIONS = {
     | {"acm:ListCertificates", "acm:ListTagsForCertificate"},
     "send_distribution": TABLE | {"secretsmanager:TagResource", "ssm:SendCommand"},
     "check_distribution": {"ssm:ListCommands", "ssm:ListCommandInvocations"},
-    "record_result": TABLE | EVENTS,
+    "record_result": TABLE | NOTIFICATIONS,
     "clean_up_failure": TABLE
     | CHALLENGE_RECORDS
     | {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}
