@@ -18,6 +18,7 @@ from tests.distribution.helpers import (
     wait_for_command,
 )
 from tests.lifecycle.helpers import inventory_item, issue, target_of
+from tests.operations.sandbox_capture import start_capture
 
 RELOAD = 'echo reloaded >> "$(dirname "$CERTIFICATE_PATH")/reloads"'
 # Fails on a node whose configuration is "broken" (as `nginx -t` would), passes elsewhere.
@@ -110,6 +111,7 @@ def test_failed_check_keeps_the_previous_files_and_names_the_node(sandbox: dict[
     tag, name = unique("api"), unique("api")
     directory = f"/etc/ssl/{name}"
     healthy, broken = start_nodes(sandbox, 2, service=tag)
+    capture = start_capture(sandbox, f"{name}-announced")
     distribution = distribution_input(directory, "service", tag, check_command=CHECK, reload_command=RELOAD)
     first = issue(sandbox, name=name, domains=[f"{name}.example.test"], distribution=distribution)
     assert first["distribution"]["status"] == "succeeded", first
@@ -144,6 +146,11 @@ def test_failed_check_keeps_the_previous_files_and_names_the_node(sandbox: dict[
     assert nodes[broken.instance_id]["status"] == "Failed"
     assert "the check" in nodes[broken.instance_id]["detail"]
     assert "previous files are back" in nodes[broken.instance_id]["detail"]
+    # and people were told, naming the node
+    [failed] = [e for e in capture.events(name) if e["detail-type"] == "Certificate Distribution Failed"]
+    assert failed["detail"]["targets"] == [broken.instance_id]
+    [message] = capture.notifications(name)
+    assert message["Subject"] == f"Certificate {name}: distribution failed (DistributionFailed)"
 
 
 def test_without_targets_distribution_is_skipped_by_a_choice(sandbox: dict[str, Any]) -> None:
