@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -87,34 +87,34 @@ class Route53:
 
     def cname_at(self, zone_id: str, record_name: str) -> str | None:
         """The CNAME target at a name (without the trailing dot), or None when the name has no CNAME."""
-        wanted = normalize(record_name)
-        try:
-            response = self._client.list_resource_record_sets(
-                HostedZoneId=zone_id, StartRecordName=wanted, StartRecordType="CNAME", MaxItems="1"
-            )
-        except ClientError as exc:
-            raise_classified(exc, f"reading the CNAME of {wanted}")
-        for record_set in response["ResourceRecordSets"]:
-            if normalize(record_set["Name"]) == wanted and record_set["Type"] == "CNAME":
-                values = record_set.get("ResourceRecords", [])
-                return normalize(values[0]["Value"]) if values else None
-        return None
+        record_set = self._record_set(zone_id, record_name, "CNAME")
+        values = record_set.get("ResourceRecords", []) if record_set else []
+        return normalize(values[0]["Value"]) if values else None
 
     # --- TXT records ---------------------------------------------------------------------------------------
     def txt_values(self, zone_id: str, record_name: str) -> tuple[list[str], int | None]:
         """The TXT values (unquoted) at a name, and their TTL; ([], None) when there is no TXT record."""
+        record_set = self._record_set(zone_id, record_name, "TXT")
+        if record_set is None:
+            return [], None
+        return [unquote_txt(r["Value"]) for r in record_set.get("ResourceRecords", [])], record_set.get("TTL")
+
+    def _record_set(self, zone_id: str, record_name: str, record_type: Literal["TXT", "CNAME"]) -> Any:
+        """The record set of that type at exactly that name, or None."""
         wanted = normalize(record_name)
         try:
             response = self._client.list_resource_record_sets(
-                HostedZoneId=zone_id, StartRecordName=wanted, StartRecordType="TXT", MaxItems="1"
+                HostedZoneId=zone_id,
+                StartRecordName=wanted,
+                StartRecordType=record_type,
+                MaxItems="1",
             )
         except ClientError as exc:
-            raise_classified(exc, f"reading TXT records of {wanted}")
+            raise_classified(exc, f"reading the {record_type} record of {wanted}")
         for record_set in response["ResourceRecordSets"]:
-            if normalize(record_set["Name"]) == wanted and record_set["Type"] == "TXT":
-                values = [unquote_txt(r["Value"]) for r in record_set.get("ResourceRecords", [])]
-                return values, record_set.get("TTL")
-        return [], None
+            if normalize(record_set["Name"]) == wanted and record_set["Type"] == record_type:
+                return record_set
+        return None
 
     def add_txt_values(self, zone_id: str, values_by_name: Mapping[str, Iterable[str]]) -> str | None:
         """Merge our values into each name's TXT record, in one change; returns its ID (None: nothing to change)."""
