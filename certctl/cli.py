@@ -160,7 +160,16 @@ def start_and_report(target: Target, execution_input: dict[str, Any], args: argp
     print_json(result) if args.json else print_result(result, use_colour(sys.stdout))
     if result.get("status") == "already_in_progress":
         return EXIT_IN_PROGRESS
-    return 0 if result.get("status") in ("issued", "renewed") else EXIT_FAILED
+    if result.get("status") in ("issued", "renewed"):
+        return 0
+    # The contract: a failure ends with one clear line on stderr, whatever stdout carries.
+    where = f" in {result['step']}" if result.get("step") else ""
+    print(
+        f"certctl: {execution_input['name']} {result.get('status')}{where}: {result.get('error')}: "
+        f"{result.get('message')}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
 
 
 def run_renew(target: Target, args: argparse.Namespace) -> int:

@@ -30,7 +30,8 @@ class Case:
     input: Any  # the execution input; a dict, or anything else StartExecution accepts as JSON
     message: str  # what the one error message must say
     # How `certctl issue` takes it: "refused" before starting anything (one line on stderr), "rejected" by the
-    # execution's ValidateRequest (the failure as JSON on stdout), "usage" by argparse, None: not expressible.
+    # execution's ValidateRequest (the failure as JSON on stdout, one line on stderr), "usage" by argparse,
+    # None: not expressible.
     cli: str | None = "refused"
     extra_args: tuple[str, ...] = field(default=())
 
@@ -308,9 +309,10 @@ def test_certctl_issue_refuses_it_with_one_clear_message(
         assert err.count("\n") == 1
         assert err.startswith("certctl: ")
         assert case.message in err
-    else:  # rejected by the execution's first state, reported as one JSON object
+    else:  # rejected by the execution's first state: one JSON object on stdout, one clear line on stderr
         assert code == EXIT_FAILED
-        assert err == ""
+        assert err.count("\n") == 1
+        assert err.startswith(f"certctl: {case.input['name']} failed in validate_request: InvalidRequest: ")
         result = json.loads(out)
         assert (result["status"], result["error"], result["step"]) == ("failed", "InvalidRequest", "validate_request")
         assert case.message in result["message"]

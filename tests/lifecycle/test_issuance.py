@@ -115,3 +115,14 @@ def test_a_key_type_change_on_renewal_is_refused_before_anything_happens(sandbox
     assert second["error"] == "InvalidRequest"
     assert "ACM cannot change the key type on re-import" in second["message"]
     assert inventory_item(sandbox, "keeps-its-key-type")["serial"] == first["serial"]
+
+
+def test_a_failure_inside_the_execution_ends_with_one_line_on_stderr(sandbox: dict[str, Any]) -> None:
+    # Given a name the CLI cannot check locally (its zone is looked up by the state machine)
+    completed = certctl(sandbox, "issue", "--name", "no-zone", "--domains", "www.no-zone.invalid", "--wait", "--json")
+    # Then the JSON result is on stdout and one clear line closes stderr
+    assert completed.returncode == 1
+    assert json.loads(completed.stdout)["error"] == "InvalidRequest"
+    last = completed.stderr.strip().splitlines()[-1]
+    assert last.startswith("certctl: no-zone failed in validate_request: InvalidRequest: ")
+    assert "no Route 53 hosted zone we may use holds 'www.no-zone.invalid'" in last

@@ -75,8 +75,9 @@ def test_certctl_issue_wait_shows_progress_and_what_to_do(sandbox: dict[str, Any
 
     # Then progress went to stderr state by state, with elapsed times
     assert completed.returncode == 1
-    progress = completed.stderr.splitlines()
+    *progress, closing = completed.stderr.splitlines()
     assert progress[0].startswith("notify-cli: execution arn:aws:states:")
+    assert closing.startswith("certctl: notify-cli failed in check_order: ChallengeInvalid: ")
     states = [line.split()[1] for line in progress[1:]]
     assert states[:3] == ["ValidateRequest", "EnsureAccount", "CreateOrder"]
     assert states[-2:] == ["CleanUpFailure", "Failed"]
