@@ -13,16 +13,12 @@ from stacks.constructs.dependencies_layer import DependenciesLayer
 from stacks.constructs.distribution import Distribution
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.inventory import InventoryTable
-from stacks.constructs.lifecycle_function import LifecycleFunction
+from stacks.constructs.lifecycle_function import LifecycleFunction, construct_id_of
 from stacks.constructs.lifecycle_state_machine import LifecycleStateMachine
 from stacks.constructs.monitoring import Monitoring, Notifications
 from stacks.constructs.renewal import Renewal
 from stacks.permissions import AccessTargets, grants_for
 from stacks.settings import StackSettings
-
-
-def construct_id_of(step: str) -> str:
-    return "".join(part.capitalize() for part in step.split("_"))
 
 
 class CertificateStack(Stack):
