@@ -9,7 +9,6 @@ from typing import Any
 from cryptography import x509
 
 from certlib.adapters.acme_client import AcmeSession, ari_certificate_id
-from certlib.adapters.inventory import utc_now
 from certlib.distribution.steps import distribution_record
 from certlib.exceptions import (
     AcmeProblem,
@@ -171,7 +170,9 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
             "not_after": certificate["not_after"],
             "issuer": certificate["issuer"],
             "secret_arn": certificate["secret_arn"],
-            "issued_at": utc_now(),  # when we got it (a CA may backdate not_before)
+            # when we got it (a CA may backdate not_before), to the millisecond: ACM's expiry events carry whole
+            # seconds, and an event sent earlier in the same second is still about the certificate before
+            "issued_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "issued_account": request.account,
             RENEWAL_BUCKET_ATTRIBUTE: RENEWAL_BUCKET,
             RENEW_AFTER_ATTRIBUTE: certificate["renew_after"],
