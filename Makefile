@@ -3,11 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-LAMBDA_PYTHON := $(shell $(PYTHON) -c "import sys; sys.path.insert(0, '.'); from certlib.resources import LAMBDA_PYTHON_VERSION as v; print(v)")
-LAMBDA_PLATFORM := manylinux2014_aarch64
 LAYER_DIR := build/layer
-# The Lambda Python runtime has these; the layer would only carry a second copy (30 MB of botocore).
-RUNTIME_PROVIDED := boto3 botocore s3transfer jmespath
+# The same packages for this machine's CPU, with the runtime's SDK: the layer's import test and the cold-start bench.
+HOST_LAYER_DIR := build/layer-host
+LAYER_SOURCES := stacks/layer_build.py requirements-lambda.txt $(wildcard certlib/*.py certlib/*/*.py)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -26,17 +25,15 @@ pebble:
 	  echo "installing pebble (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pebble >/dev/null; }
 
-# Dependencies and the shared library as a Lambda layer, built without Docker for the runtime's Python.
-layer: $(LAYER_DIR)/.built
+# Dependencies and the shared library as a Lambda layer, built without Docker for the runtime's Python, with
+# bytecode compiled by a local python3.13 (stacks/layer_build.py says where it looks).
+layer: $(LAYER_DIR)/.built $(HOST_LAYER_DIR)/.built
 
-$(LAYER_DIR)/.built: requirements-lambda.txt $(wildcard certlib/*.py certlib/*/*.py) | $(VENV)/.installed
-	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)/python
-	$(PY) -m pip install --quiet --no-compile --platform $(LAMBDA_PLATFORM) --implementation cp \
-	  --python-version $(LAMBDA_PYTHON) --only-binary=:all: --target $(LAYER_DIR)/python -r requirements-lambda.txt
-	cd $(LAYER_DIR)/python && for package in $(RUNTIME_PROVIDED); do rm -rf $$package $$package-*.dist-info; done
-	cp -r certlib $(LAYER_DIR)/python/certlib
-	find $(LAYER_DIR) -name __pycache__ -type d -prune -exec rm -rf {} +
-	touch $@
+$(LAYER_DIR)/.built: $(LAYER_SOURCES) | $(VENV)/.installed
+	$(PY) -m stacks.layer_build $(LAYER_DIR)
+
+$(HOST_LAYER_DIR)/.built: $(LAYER_SOURCES) | $(VENV)/.installed
+	$(PY) -m stacks.layer_build $(HOST_LAYER_DIR) --for-this-machine
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -1,9 +1,15 @@
-"""How long `import functions.<step>.handler` takes in a fresh process, as `python -X importtime` reports it.
+"""How long a function's handler module takes to import at a cold start, as Lambda would run it.
 
-Two ways: in this checkout (bytecode caches as the venv has them: the figure issue #8 asks for), and "as
-deployed": the layer's packages and the function code copied without bytecode, as `make layer` (--no-compile)
-and CDK's asset (no __pycache__) ship them to Lambda's read-only /opt and /var/task, where Python compiles them
-again at every cold start. boto3 and botocore stay precompiled there, as in the Lambda runtime.
+`python3.13 -X importtime -c "import handler"` in a fresh process, as the Lambda runtime lays it out:
+- the function's code folder is the working directory and first on the path (Lambda's /var/task);
+- then the layer (/opt/python): `build/layer-host`, the same packages as `build/layer` and the same bytecode, built
+  for this machine's CPU, with the runtime's SDK (boto3, botocore) compiled as the runtime ships it;
+- the interpreter is the runtime's Python version, and writes no bytecode (/opt and /var/task are read-only);
+- the environment is the stack's (dummy values) plus what the Lambda runtime sets (LAMBDA_TASK_ROOT among them:
+  without it the X-Ray SDK thinks it is on a server and builds two botocore clients at import).
+
+`layer_without_bytecode` gives the same layer with the bytecode of our packages taken out: what a cold start costs
+when the layer ships none, so that the gain of shipping it is measured side by side.
 """
 
 from __future__ import annotations
@@ -11,92 +17,112 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
-from bench.paths import FUNCTIONS_DIR, LAYER_DIR
+from bench.paths import FUNCTIONS_DIR, HOST_LAYER_DIR, LAYER_DIR
 from certlib.resources import (
     LAMBDA_PYTHON_VERSION,
-    REPO_ROOT,
     ResourceNames,
     function_environment,
     renewal_environment,
 )
+from stacks.layer_build import runtime_python
 
 _IMPORT_LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (\S+)$")
 DUMMY_ACCOUNT = "123456789012"
 REGION = "us-east-1"
+HANDLER_MODULE = "handler"
 
 
-def handler_environment(step: str) -> dict[str, str]:
+class ImportFailed(Exception):
+    """The handler did not import, or the runtime's Python is missing."""
+
+
+def lambda_environment(step: str, task_root: Path, layer_python: Path) -> dict[str, str]:
     """What the stack gives a function, with dummy values, plus what the Lambda runtime sets."""
     names = ResourceNames()
     base = function_environment(
         names, f"arn:aws:kms:{REGION}:{DUMMY_ACCOUNT}:key/dummy", 3600, f"arn:aws:sns:{REGION}:{DUMMY_ACCOUNT}:dummy"
     )
     lifecycle_arn = f"arn:aws:states:{REGION}:{DUMMY_ACCOUNT}:stateMachine:{names.lifecycle_state_machine}"
+    function_name = names.function(step)
     return {
         **renewal_environment(base, lifecycle_arn),
         "PATH": "/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONPATH": f"{task_root}:{layer_python}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "_HANDLER": f"{HANDLER_MODULE}.handler",
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "dummy",
         "AWS_SECRET_ACCESS_KEY": "dummy",
-        "AWS_LAMBDA_FUNCTION_NAME": names.function(step),
+        "AWS_SESSION_TOKEN": "dummy",
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         "AWS_EXECUTION_ENV": f"AWS_Lambda_python{LAMBDA_PYTHON_VERSION}",
     }
 
 
-def import_seconds(step: str, deployed_root: Path | None = None) -> float:
-    """Cumulative import time of the handler module in a fresh interpreter.
+def require_runtime_python() -> str:
+    """Raises ImportFailed when there is no local Python of the runtime's version."""
+    interpreter = runtime_python()
+    if interpreter is None:
+        raise ImportFailed(
+            f"no Python {LAMBDA_PYTHON_VERSION} here (RUNTIME_PYTHON, python{LAMBDA_PYTHON_VERSION} on PATH, pyenv): "
+            "the handlers cannot be imported as Lambda runs them"
+        )
+    return interpreter
 
-    With `deployed_root` (from as_deployed_tree) the code comes from there, without writing bytecode.
-    Raises RuntimeError when the import fails.
+
+def import_seconds(step: str, layer_python: Path = HOST_LAYER_DIR / "python", interpreter: str | None = None) -> float:
+    """Cumulative import time of the function's handler module in a fresh interpreter, laid out as on Lambda.
+
+    Raises ImportFailed when the import fails.
     """
-    module = f"functions.{step}.handler"
-    environment = handler_environment(step)
-    if deployed_root is not None:
-        environment.update({"PYTHONPATH": str(deployed_root), "PYTHONDONTWRITEBYTECODE": "1"})
+    interpreter = interpreter or require_runtime_python()
+    task_root = FUNCTIONS_DIR / step
     completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        cwd=deployed_root or REPO_ROOT,
-        env=environment,
+        [interpreter, "-s", "-X", "importtime", "-c", f"import {HANDLER_MODULE}"],
+        cwd=task_root,
+        env=lambda_environment(step, task_root, layer_python),
         capture_output=True,
         text=True,
         check=False,
     )
     if completed.returncode != 0:
-        raise RuntimeError(f"import {module} failed: {completed.stderr.strip().splitlines()[-1:]}")
+        raise ImportFailed(f"{step}: import {HANDLER_MODULE} failed: {completed.stderr.strip().splitlines()[-1:]}")
     for line in reversed(completed.stderr.splitlines()):
         match = _IMPORT_LINE.match(line)
-        if match and match.group(2) == module:
+        if match and match.group(2) == HANDLER_MODULE:
             return int(match.group(1)) / 1_000_000
-    raise RuntimeError(f"python -X importtime printed no line for {module}")
+    raise ImportFailed(f"{step}: python -X importtime printed no line for {HANDLER_MODULE}")
 
 
-def as_deployed_tree(root: Path) -> Path:
-    """Copy, without bytecode, this venv's copy of every package the layer holds, certlib, and functions/."""
-    site_packages = Path(sysconfig.get_paths()["purelib"])
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for entry in sorted(LAYER_DIR.joinpath("python").iterdir()):
-        if entry.name.endswith(".dist-info") or entry.name == "bin":
-            continue
-        if entry.name == "certlib":
-            shutil.copytree(REPO_ROOT / "certlib", root / "certlib", ignore=ignore)
-            continue
-        stem = entry.name.split(".", 1)[0]  # _cffi_backend.cpython-313-aarch64-linux-gnu.so -> _cffi_backend
-        for source in site_packages.glob(f"{stem}*"):
-            if source.name.endswith(".dist-info") or not _same_module(source.name, stem):
-                continue
-            if source.is_dir():
-                shutil.copytree(source, root / source.name, ignore=ignore)
-            else:
-                shutil.copy2(source, root / source.name)
-    shutil.copytree(FUNCTIONS_DIR, root / "functions", ignore=ignore)
-    return root
+def layer_without_bytecode(root: Path) -> Path:
+    """A copy of build/layer-host without the bytecode of what build/layer ships (the runtime's SDK keeps its own,
+    as on Lambda). Returns the copy's python folder."""
+    shipped = {_top_level(entry) for entry in LAYER_DIR.joinpath("python").iterdir()}
+    target = root / "python"
+    shutil.copytree(HOST_LAYER_DIR / "python", target)
+    for entry in target.iterdir():
+        if entry.is_dir() and _top_level(entry) in shipped:
+            for cache in list(entry.rglob("__pycache__")):
+                shutil.rmtree(cache, ignore_errors=True)
+    for bytecode in target.glob("__pycache__/*.pyc"):  # single-file modules: typing_extensions.py, ...
+        if _top_level(bytecode) in shipped:
+            bytecode.unlink()
+    return target
 
 
-def _same_module(name: str, stem: str) -> bool:
-    return name == stem or name.startswith(f"{stem}.")
+def _top_level(path: Path) -> str:
+    """typing_extensions.cpython-313.pyc, typing_extensions.py, cryptography-50.0.2.dist-info -> the module name."""
+    return path.name.split(".", 1)[0].split("-", 1)[0]

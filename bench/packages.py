@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.paths import LAYER_DIR
+from bench.paths import HOST_LAYER_DIR, LAYER_DIR
 from certlib.resources import REPO_ROOT
 
 
@@ -24,26 +24,27 @@ class PackageSize:
 
 
 def ensure_layer() -> None:
-    """`make layer` when build/layer is missing (the Makefile's bench target builds it first anyway).
+    """`make layer` when build/layer or build/layer-host is missing (the Makefile's bench target builds them anyway).
 
     Raises subprocess.CalledProcessError when make fails.
     """
-    if not (LAYER_DIR / ".built").exists():
+    if not all((directory / ".built").exists() for directory in (LAYER_DIR, HOST_LAYER_DIR)):
         subprocess.run([shutil.which("make") or "make", "-s", "layer"], cwd=REPO_ROOT, check=True)
 
 
-def zipped_size(folder: Path, root: Path) -> PackageSize:
-    """Zip the folder in memory (deflate, as CDK's asset zips), paths relative to root; leave out bytecode."""
+def zipped_size(folder: Path, root: Path, without_bytecode: bool = False) -> PackageSize:
+    """Zip the folder in memory (deflate, as CDK's asset zips), paths relative to root."""
     buffer = io.BytesIO()
     unzipped = 0
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not _left_out(path):
+            if path.is_file() and not _left_out(path, without_bytecode):
                 archive.write(path, path.relative_to(root))
                 unzipped += path.stat().st_size
     return PackageSize(zipped=len(buffer.getvalue()), unzipped=unzipped)
 
 
-def _left_out(path: Path) -> bool:
-    """Bytecode (Lambda packages carry none: see bench.imports) and make's stamp file."""
-    return "__pycache__" in path.parts or path.suffix == ".pyc" or path.name == ".built"
+def _left_out(path: Path, without_bytecode: bool) -> bool:
+    """What the stack's assets leave out: make's stamp file; bytecode where asked (the function folders' caches
+    are this machine's, not the runtime's, and their asset excludes them)."""
+    return path.name == ".built" or (without_bytecode and ("__pycache__" in path.parts or path.suffix == ".pyc"))

@@ -23,7 +23,8 @@ HANDLER = "handler.handler"
 XRAY_REASON = NO_RESOURCE_LEVEL.format(actions="xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing)")
 RUNTIME_REASON = (
     f"The runtime is pinned to python{LAMBDA_PYTHON_VERSION} (certlib.resources.LAMBDA_PYTHON_VERSION), the version "
-    "`make layer` builds the layer's compiled wheels for; moving to a newer runtime means rebuilding the layer for it, "
+    "`make layer` builds the layer's compiled wheels and bytecode for; moving to a newer runtime means rebuilding the "
+    "layer for it, "
     "done as one deliberate change."
 )
 

@@ -4,6 +4,7 @@ and one role each."""
 from __future__ import annotations
 
 import filecmp
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -143,3 +144,20 @@ def test_each_function_logs_to_its_own_encrypted_log_group(synthesized: Synthesi
         properties = log_groups[log_group_id]["Properties"]
         assert properties["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
         assert properties["RetentionInDays"] == 90
+
+
+def test_the_layer_asset_ships_the_layers_bytecode(synthesized: Synthesized, layer_directory: Path) -> None:
+    # Given the staged asset of the dependencies layer
+    assembly = synthesized.template_path.parent
+    (layer,) = synthesized.resources("AWS::Lambda::LayerVersion").values()
+    staged = assembly / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}"
+    if not list(layer_directory.rglob("*.pyc")):
+        pytest.skip("the layer was not built (an empty stand-in): run `make layer`")
+
+    # When its files are compared with the layer `make layer` built
+    def files(root: Path) -> set[str]:
+        return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+    # Then it holds every module and its bytecode (Lambda's /opt is read-only: Python cannot write any there)
+    assert files(staged) == files(layer_directory) - {".built"}
+    assert any(name.endswith(".cpython-313.pyc") for name in files(staged))

@@ -1,16 +1,21 @@
-"""The layer `make layer` built: every compiled module fits the Lambda runtime (CPython 3.13 on arm64).
+"""The layer `make layer` built: every compiled module fits the Lambda runtime (CPython 3.13 on arm64), every
+module has bytecode the runtime will use, and every handler imports under Python 3.13 from the same packages built
+for this machine's CPU (build/layer-host), laid out as Lambda lays them out.
 
-These machines run Python 3.11, so the layer cannot be imported here; its wheel tags and ELF headers are checked
-instead. Skipped when build/layer does not exist (run `make layer`).
+The arm64 layer cannot run here: its wheel tags and ELF headers are checked instead. Skipped when build/layer does
+not exist (run `make layer`); the bytecode and import checks need a local Python 3.13 and fail without one.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from certlib.resources import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, REPO_ROOT
+from bench.imports import import_seconds, require_runtime_python
+from certlib.resources import ALL_FUNCTIONS, LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, REPO_ROOT
 
 LAYER = REPO_ROOT / "build" / "layer" / "python"
 CPYTHON_TAG = "cp" + LAMBDA_PYTHON_VERSION.replace(".", "")  # cp313
@@ -71,3 +76,52 @@ def test_the_layer_leaves_out_what_the_runtime_provides() -> None:
     top_level = {path.name for path in LAYER.iterdir()}
     assert not {"boto3", "botocore", "s3transfer", "jmespath", "yaml"} & top_level
     assert {"certlib", "acme", "josepy", "cryptography", "aws_lambda_powertools"} <= top_level
+
+
+# Run by the runtime's Python over the layer: every module's bytecode must be the kind `make layer` writes, for this
+# interpreter's magic number, and hash to the module's source (so the runtime uses it instead of compiling again).
+BYTECODE_CHECK = """
+import importlib.util, json, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+problems, checked = [], 0
+for source in sorted(root.rglob("*.py")):
+    cache = pathlib.Path(importlib.util.cache_from_source(str(source)))
+    if not cache.exists():
+        problems.append(f"{source.relative_to(root)}: no bytecode")
+        continue
+    header = cache.read_bytes()[:16]
+    flags = int.from_bytes(header[4:8], "little")
+    if header[:4] != importlib.util.MAGIC_NUMBER:
+        problems.append(f"{source.relative_to(root)}: bytecode for another Python")
+    elif flags != 0b01:
+        problems.append(f"{source.relative_to(root)}: not unchecked-hash bytecode (flags {flags})")
+    elif header[8:16] != importlib.util.source_hash(source.read_bytes()):
+        problems.append(f"{source.relative_to(root)}: bytecode of another source")
+    checked += 1
+print(json.dumps({"checked": checked, "problems": problems[:20], "problem_count": len(problems)}))
+"""
+
+
+def test_every_module_in_the_layer_has_bytecode_the_runtime_python_uses() -> None:
+    # Given the layer and a Python of the runtime's version
+    interpreter = require_runtime_python()
+
+    # When that Python checks the bytecode next to every module
+    completed = subprocess.run(
+        [interpreter, "-c", BYTECODE_CHECK, str(LAYER)], capture_output=True, text=True, check=True
+    )
+    report = json.loads(completed.stdout)
+
+    # Then every module has unchecked-hash bytecode of its own source, for Python 3.13 (hundreds of modules)
+    assert report["problems"] == [], f"{report['problem_count']} modules without usable bytecode"
+    assert report["checked"] > 500
+
+
+@pytest.mark.parametrize("step", ALL_FUNCTIONS)
+def test_every_handler_imports_under_the_runtime_python_as_lambda_lays_it_out(step: str) -> None:
+    # Given the function's code folder as /var/task and the layer's packages for this CPU as /opt/python
+    # When Python 3.13 imports its handler module in a fresh process with the runtime's environment
+    seconds = import_seconds(step)
+
+    # Then it imports (ImportFailed otherwise), and took a measurable time
+    assert seconds > 0
