@@ -1,4 +1,5 @@
-"""`certctl sandbox demo` (= `make demo`): start the sandbox, issue a certificate end to end, show it, stop."""
+"""`certctl sandbox demo` (= `make demo`): start the sandbox, issue a certificate end to end, distribute it to two
+simulated servers through Run Command, show what happened, stop."""
 
 from __future__ import annotations
 
@@ -13,10 +14,39 @@ from cryptography import x509
 from certctl import executions
 from certctl.aws import Target
 from certctl.output import days_left
-from certlib.keys import facts_of, split_pem_chain, verify_signed_by
+from certlib.keys import facts_of, key_matches_certificate, load_private_key, split_pem_chain, verify_signed_by
+from sandbox.nodes import INSTALLED_FILES, Node, distribution_input, start_nodes
 
 DEMO_NAME = "demo"
 DEMO_DOMAINS = ["demo.example.test", "*.demo.example.test"]
+DEMO_NODE_TAG = ("role", "demo-web")
+DEMO_DIRECTORY = "/etc/ssl/demo"
+# What a web server's distribution would run: a configuration check, then a reload (here: a line in a file).
+DEMO_CHECK = 'test -s "$FULLCHAIN_PATH" && test -s "$KEY_PATH"'
+DEMO_RELOAD = 'echo "reloaded $(date -u +%FT%TZ)" >> "$(dirname "$CERTIFICATE_PATH")/reloads.log"'
+
+
+def check_node(node: Node, serial: str) -> list[str]:
+    """What is wrong with the files on a node (an empty list: the issued certificate, the key matching it, modes
+    644 and 600, reloaded once)."""
+    problems = []
+    for file, mode in INSTALLED_FILES.items():
+        path = node.path(f"{DEMO_DIRECTORY}/{file}")
+        if not path.is_file():
+            return [f"{file} missing"]
+        if path.stat().st_mode & 0o777 != mode:
+            problems.append(f"{file} mode {path.stat().st_mode & 0o777:o}, not {mode:o}")
+    certificate_pem = node.path(f"{DEMO_DIRECTORY}/cert.pem").read_text()
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    if format(certificate.serial_number, "x") != serial:
+        problems.append("cert.pem is not the issued certificate")
+    key_pem = node.path(f"{DEMO_DIRECTORY}/privkey.pem").read_text()
+    if not key_matches_certificate(certificate, load_private_key(key_pem)):
+        problems.append("privkey.pem does not match cert.pem")
+    reloads = node.path(f"{DEMO_DIRECTORY}/reloads.log")
+    if not reloads.is_file() or len(reloads.read_text().splitlines()) != 1:
+        problems.append("not reloaded once")
+    return problems
 
 
 def pebble_root(info: dict[str, Any]) -> x509.Certificate:
@@ -62,9 +92,16 @@ def run_demo(state_dir: Path | None) -> int:
     try:
         print(f"  ready in {time.monotonic() - started:.1f}s; ACME directory {info['acme_directory_url']}")
         target = Target(endpoint_url=info["aws_endpoint_url"], region=info["region"], prefix=info["resource_prefix"])
+        nodes = start_nodes(target.client("ec2"), Path(info["ssm_nodes_dir"]), 2, dict([DEMO_NODE_TAG]))
+        instances = ", ".join(node.instance_id for node in nodes)
+        print(f"  two servers for Run Command, tagged {'='.join(DEMO_NODE_TAG)}: {instances}")
         print(f"issuing {', '.join(DEMO_DOMAINS)} through the certificate lifecycle state machine:")
         issue_started = time.monotonic()
-        execution_arn = executions.start(target, {"name": DEMO_NAME, "domains": DEMO_DOMAINS})
+        distribution = distribution_input(
+            DEMO_DIRECTORY, *DEMO_NODE_TAG, check_command=DEMO_CHECK, reload_command=DEMO_RELOAD
+        )
+        lifecycle_input = {"name": DEMO_NAME, "domains": DEMO_DOMAINS, "distribution": distribution}
+        execution_arn = executions.start(target, lifecycle_input)
         description = executions.wait(target, execution_arn, 300, executions.print_progress)
         result = executions.result_of(description)
         if result.get("status") != "issued":
@@ -74,8 +111,12 @@ def run_demo(state_dir: Path | None) -> int:
         leaf = verify_acm_certificate(target, result["certificate_arn"], pebble_root(info))
         facts = facts_of(leaf)
         leftovers = remaining_challenge_records(target)
+        node_problems = {node.instance_id: check_node(node, result["serial"]) for node in nodes}
         print(_summary(result, facts.issuer, time.monotonic() - issue_started, leftovers))
-        return 0 if not leftovers and facts.serial == result["serial"] else 1
+        print(_distribution_summary(result, nodes, node_problems))
+        distributed = result.get("distribution", {}).get("status") == "succeeded"
+        healthy = not leftovers and facts.serial == result["serial"] and distributed
+        return 0 if healthy and not any(node_problems.values()) else 1
     finally:
         sandbox_commands.down(state_dir)
         print(f"sandbox stopped; demo took {time.monotonic() - started:.1f}s in all")
@@ -94,6 +135,19 @@ def _summary(result: dict[str, Any], issuer: str, seconds: float, leftovers: lis
         "  chain           verified up to Pebble's root (management API /roots/0)",
         f"  DNS-01 records  {'all removed from Route 53' if not leftovers else 'LEFT BEHIND: ' + ', '.join(leftovers)}",
         f"  execution       {result['execution_arn']}",
-        "",
     ]
+    return "\n".join(lines)
+
+
+def _distribution_summary(result: dict[str, Any], nodes: list[Node], problems: dict[str, list[str]]) -> str:
+    distribution = result.get("distribution") or {}
+    lines = [
+        f"distributed through Run Command: {distribution.get('status', 'not run')}"
+        f" (command {distribution.get('command_id', '-')})"
+    ]
+    for node in nodes:
+        found = problems[node.instance_id]
+        verdict = "; ".join(found) if found else "the issued certificate, key matches, modes 644/600, reloaded once"
+        lines.append(f"  {node.instance_id}  {node.path(DEMO_DIRECTORY)}/  {verdict}")
+    lines.append("")
     return "\n".join(lines)

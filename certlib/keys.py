@@ -113,7 +113,7 @@ def check_bundle(certificate: x509.Certificate, chain: list[x509.Certificate], k
 
     Raises CertificateCheckFailed saying which check failed (never with key material).
     """
-    if not _same_public_key(certificate.public_key(), key):
+    if not key_matches_certificate(certificate, key):
         raise CertificateCheckFailed(
             f"the private key ({key_type_of(key)}) does not match the certificate with serial "
             f"{format(certificate.serial_number, 'x')}"
@@ -130,7 +130,9 @@ def check_bundle(certificate: x509.Certificate, chain: list[x509.Certificate], k
         verify_signed_by(child, parent)
 
 
-def _same_public_key(public_key: object, key: PrivateKey) -> bool:
+def key_matches_certificate(certificate: x509.Certificate, key: PrivateKey) -> bool:
+    """Whether `key` is the private half of the certificate's public key."""
+    public_key = certificate.public_key()
     if isinstance(public_key, rsa.RSAPublicKey) and isinstance(key, rsa.RSAPrivateKey):
         return public_key.public_numbers() == key.public_key().public_numbers()
     if isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(key, ec.EllipticCurvePrivateKey):

@@ -3,67 +3,30 @@ back what landed on them."""
 
 from __future__ import annotations
 
-import grp
 import json
-import os
-import pwd
 import stat
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
+from certlib.keys import key_matches_certificate, load_private_key
+from sandbox import nodes as sandbox_nodes
+from sandbox.nodes import INSTALLED_FILES, Node
 from tests.lifecycle.helpers import target_of
 
-FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")
-
-
-def local_owner() -> str:
-    """user:group of this process: what the nodes' files can be given to without being root."""
-    return f"{pwd.getpwuid(os.getuid()).pw_name}:{grp.getgrgid(os.getgid()).gr_name}"
-
-
-@dataclass(frozen=True)
-class Node:
-    instance_id: str
-    root: Path
-
-    def path(self, absolute: str) -> Path:
-        return self.root / absolute.lstrip("/")
+FILES = tuple(INSTALLED_FILES)
 
 
 def start_nodes(info: dict[str, Any], count: int, **tags: str) -> list[Node]:
     """`count` EC2 instances with these tags in the sandbox's moto: nodes the sandbox's agent runs commands on."""
-    ec2 = target_of(info).client("ec2")
-    reservation = ec2.run_instances(
-        ImageId="ami-12c6146b",
-        MinCount=count,
-        MaxCount=count,
-        InstanceType="t3.micro",
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
-    )
-    nodes_dir = Path(info["ssm_nodes_dir"])
-    return [Node(instance["InstanceId"], nodes_dir / instance["InstanceId"]) for instance in reservation["Instances"]]
+    return sandbox_nodes.start_nodes(target_of(info).client("ec2"), Path(info["ssm_nodes_dir"]), count, tags)
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def distribution_input(directory: str, tag_key: str, tag_value: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "tags": {tag_key: [tag_value]},
-        "certificate_path": f"{directory}/cert.pem",
-        "chain_path": f"{directory}/chain.pem",
-        "fullchain_path": f"{directory}/fullchain.pem",
-        "key_path": f"{directory}/privkey.pem",
-        "owner": local_owner(),
-        **extra,
-    }
 
 
 def installed(node: Node, directory: str) -> dict[str, dict[str, Any]]:
@@ -94,13 +57,7 @@ def serial_of(pem: str) -> str:
 
 
 def key_matches(certificate_pem: str, key_pem: str) -> bool:
-    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
-    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    return bool(
-        certificate.public_key().public_bytes(serialization.Encoding.DER, spki)
-        == key.public_key().public_bytes(serialization.Encoding.DER, spki)
-    )
+    return key_matches_certificate(x509.load_pem_x509_certificate(certificate_pem.encode()), load_private_key(key_pem))
 
 
 def execution_history_text(info: dict[str, Any], execution_arn: str) -> str:

@@ -16,12 +16,12 @@ from cryptography.x509.oid import NameOID
 
 from certctl.executions import result_of, wait
 from certlib.renewal.timing import iso
+from sandbox.nodes import local_owner
 from tests.distribution.helpers import (
     bundle,
     installed,
     invoke,
     key_matches,
-    local_owner,
     serial_of,
     start_nodes,
     unique,

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.nodes import Node, distribution_input
 from tests.distribution.helpers import (
-    Node,
     bundle,
-    distribution_input,
     installed,
     key_matches,
     serial_of,

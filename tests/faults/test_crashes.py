@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from certlib.resources import LIFECYCLE_STEPS
-from tests.distribution.helpers import distribution_input, start_nodes
+from sandbox.nodes import distribution_input
+from tests.distribution.helpers import start_nodes
 from tests.faults.helpers import (
     FaultSwitch,
     acm_certificates_for,
