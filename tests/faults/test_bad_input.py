@@ -109,12 +109,6 @@ CASES = [
     else case
     for case in CASES
 ]
-# Step Functions cannot add `$.error` to an input that is not a JSON object: ValidateRequest's Catch fails with
-# States.Runtime instead of reaching RequestRejected (statemachine/certificate_lifecycle.asl.json). Nothing is
-# written either way (test_start_execution_of_bad_input_writes_and_asks_nothing), but the message is not ours.
-KNOWN_GAPS = {
-    "input-not-an-object": "ValidateRequest's Catch uses ResultPath $.error, which a non-object input cannot take"
-}
 
 
 def certctl_arguments(case: Case) -> list[str]:
@@ -209,16 +203,7 @@ def through_start_execution(sandbox: dict[str, Any], prepared: FaultSwitch) -> d
     }
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[case.id]))
-        if case.id in KNOWN_GAPS
-        else case
-        for case in CASES
-    ],
-    ids=[case.id for case in CASES],
-)
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_start_execution_rejects_it_in_the_first_state(
     sandbox: dict[str, Any], through_start_execution: dict[str, Any], case: Case
 ) -> None:
