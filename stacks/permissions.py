@@ -461,22 +461,22 @@ def _renewal_starter(t: AccessTargets) -> list[Grant]:
 
 
 def _check_revocations(t: AccessTargets) -> list[Grant]:
-    """Every active certificate (a Scan), its issuer from the bundle to verify a revocation answer, then replace it."""
+    """Every active certificate (a Scan; the item keeps its issuer to verify a revocation answer), then replace it.
+    No certificate secret: nothing here can read a private key."""
     return [
         Grant(_statement("ScanInventory", ["dynamodb:Scan"], [t.table_arn])),
         _inventory(t),
-        _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
         _start_lifecycle(t),
         *notification_grants(t),
     ]
 
 
 def _revoke_certificate(t: AccessTargets) -> list[Grant]:
-    """Revoke through the ACME account that issued it, record it, and start the replacement."""
+    """Revoke through the ACME account that issued it (the certificate is on the item), record it, and start the
+    replacement. No certificate secret: nothing here can read a private key."""
     return [
         _inventory(t),
         _read_account_keys(t),
-        _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
         _start_lifecycle(t),
         *notification_grants(t),
     ]

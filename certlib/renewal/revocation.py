@@ -17,7 +17,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certlib.exceptions import CertificateCheckFailed, CertificateError, InvalidRequest
-from certlib.keys import split_pem_chain, verify_signature, verify_signed_by
+from certlib.keys import verify_signature, verify_signed_by
 from certlib.notifications import revoked_event
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
@@ -142,12 +142,15 @@ def _fetch_crl(url: str) -> x509.CertificateRevocationList | None:
 
 
 def revocation_is_genuine(services: Services, item: dict[str, Any], source: dict[str, Any]) -> bool:
-    """Check the answer's signature against the certificate's issuer before acting on it."""
-    stored = services.secrets.certificate(str(item["name"]))
-    if stored is None or not stored.value.get("chain"):
-        logger.warning("no issuer kept to verify a revocation answer", extra={"name": item["name"]})
+    """Check the answer's signature against the certificate's issuer (kept on the item) before acting on it."""
+    issuer_pem = (item.get("revocation") or {}).get("issuer_pem")
+    if not issuer_pem:
+        logger.warning(
+            "no issuer kept to verify a revocation answer: the certificate predates it; its next renewal keeps one",
+            extra={"name": item["name"]},
+        )
         return False
-    issuer = split_pem_chain(str(stored.value["chain"]))[0]
+    issuer = x509.load_pem_x509_certificate(str(issuer_pem).encode())
     try:
         if source["kind"] == "OCSP":
             _verify_ocsp(source["response"], issuer)
@@ -196,11 +199,16 @@ def revoke_certificate(event: dict[str, Any], services: Services) -> dict[str, A
     if reason not in REASON_CODES:
         raise InvalidRequest(f"unknown revocation reason {reason!r}; use one of {', '.join(REASON_CODES)}")
     item = services.inventory.get(name)
-    stored = services.secrets.certificate(name)
-    if item is None or stored is None or not stored.value.get("certificate"):
+    if item is None or not item.get("serial"):
         raise InvalidRequest(f"no issued certificate named {name!r} in the inventory")
+    certificate_pem = (item.get("revocation") or {}).get("certificate_pem")
+    if not certificate_pem:
+        raise InvalidRequest(
+            f"certificate {name!r} was issued before the inventory kept certificates: renew it "
+            f"(certctl renew --name {name} --force --wait), then revoke the old one at the CA if it must be"
+        )
     account = services.config().account(str(item.get("issued_account") or item.get("account")))
-    services.acme(account).revoke(str(stored.value["certificate"]), REASON_CODES[reason])
+    services.acme(account).revoke(str(certificate_pem), REASON_CODES[reason])
     record_revocation(services, item, "revoked on request (certctl revoke)", reason)
     result: dict[str, Any] = {"name": name, "revoked_serial": item["serial"], "reason": reason}
     if event.get("replace", True):

@@ -1,6 +1,8 @@
 """Where a certificate's revocation status can be asked (OCSP, CRL), kept on its inventory item at issuance.
 
-With the issuer's hashes stored too, the revocation check builds an OCSP request without reading any secret.
+With the issuer's hashes, the issuer itself and the certificate stored too (all public), the revocation check builds
+an OCSP request and verifies the answer's signature, and `certctl revoke` names the certificate to the CA, without
+reading the bundle's secret: the roles of those functions cannot read any private key.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-REVOCATION_FIELDS = ("ocsp_url", "crl_urls", "issuer_name_hash", "issuer_key_hash")
+REVOCATION_FIELDS = ("ocsp_url", "crl_urls", "issuer_name_hash", "issuer_key_hash", "certificate_pem", "issuer_pem")
 
 
 def revocation_sources(certificate: x509.Certificate, issuer: x509.Certificate) -> dict[str, Any]:
+    pem = serialization.Encoding.PEM
     return {
+        "certificate_pem": certificate.public_bytes(pem).decode(),
+        "issuer_pem": issuer.public_bytes(pem).decode(),
         "ocsp_url": _ocsp_url(certificate),
         "crl_urls": _crl_urls(certificate),
         "issuer_name_hash": hashlib.sha1(issuer.subject.public_bytes()).hexdigest(),  # noqa: S324 - RFC 6960 CertID

@@ -9,10 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
+from cryptography import x509
 
 from certctl.executions import result_of, wait
 from certlib.adapters.acme_client import AcmeSession, account_key_from_json
+from certlib.keys import verify_signed_by
 from certlib.renewal.timing import iso, parse_iso
+from certlib.resources import INVENTORY_PARTITION_KEY
 from tests.lifecycle.helpers import certctl, inventory_item, issue, target_of
 from tests.operations.sandbox_capture import start_capture
 
@@ -104,6 +107,13 @@ def test_revocation_found_through_ocsp_is_replaced(renewal_sandbox: dict[str, An
     assert first["status"] == "issued", first
     item = inventory_item(renewal_sandbox, "revoked-at-ca")
     assert item["revocation"]["ocsp_url"] == renewal_sandbox["ocsp_responder_url"]
+    # And the item keeps the certificate and its issuer (public), which check_revocations verifies answers with:
+    # its role cannot read the bundle's secret
+    kept = x509.load_pem_x509_certificate(item["revocation"]["certificate_pem"].encode())
+    issuer = x509.load_pem_x509_certificate(item["revocation"]["issuer_pem"].encode())
+    assert format(kept.serial_number, "x") == first["serial"]
+    verify_signed_by(kept, issuer)
+    assert "PRIVATE KEY" not in str(item)
     # When the CA revokes it and the scheduled check runs
     revoke_at_the_ca(renewal_sandbox, "revoked-at-ca")
     assert pebble_status(renewal_sandbox, first["serial"]) == "Revoked"
@@ -149,3 +159,23 @@ def test_certctl_revoke_refuses_an_unknown_name(renewal_sandbox: dict[str, Any])
     completed = certctl(renewal_sandbox, "revoke", "--name", "never-issued", "--reason", "superseded")
     assert completed.returncode == 1
     assert "no issued certificate named 'never-issued'" in completed.stderr
+
+
+def test_certctl_revoke_of_a_certificate_issued_before_the_item_kept_it_says_what_to_do(
+    renewal_sandbox: dict[str, Any],
+) -> None:
+    # Given a certificate whose item lacks the certificate (as one issued by an earlier version)
+    first = issue(renewal_sandbox, name="older-item", domains=["older-item.example.test"])
+    assert first["status"] == "issued", first
+    target = target_of(renewal_sandbox)
+    table = target.session.resource("dynamodb", endpoint_url=target.endpoint_url).Table(target.names.inventory_table)
+    table.update_item(Key={INVENTORY_PARTITION_KEY: "older-item"}, UpdateExpression="REMOVE revocation.certificate_pem")
+
+    # When it is revoked
+    completed = certctl(renewal_sandbox, "revoke", "--name", "older-item", "--reason", "superseded")
+
+    # Then it is refused with the remedy, and the CA was not asked
+    assert completed.returncode == 1
+    assert "was issued before the inventory kept certificates: renew it" in completed.stderr
+    assert "certctl renew --name older-item --force --wait" in completed.stderr
+    assert pebble_status(renewal_sandbox, first["serial"]) == "Valid"

@@ -121,14 +121,12 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     "handle_expiry_event": {"inventory table": TABLE, "lifecycle state machine": {"states:StartExecution"}},
     "check_revocations": {
         "inventory table": TABLE | {"dynamodb:Scan"},
-        "certificate secrets": READ,
         "lifecycle state machine": {"states:StartExecution"},
         **ANNOUNCE,
     },
     "revoke_certificate": {
         "inventory table": TABLE,
         "account key secrets": READ,
-        "certificate secrets": READ,
         "lifecycle state machine": {"states:StartExecution"},
         **ANNOUNCE,
     },
@@ -154,8 +152,6 @@ READERS = {
         "store_certificate",
         "import_certificate",
         "clean_up_failure",
-        "check_revocations",
-        "revoke_certificate",
         "export_certificate",
     },
     "account key secrets": {

@@ -20,30 +20,15 @@ from certlib.resources import (
 )
 from stacks.nag import flatten_cfn_reference as flat
 from stacks.permissions import RENEWAL_GRANTS
-from tests.stack.test_permissions import BASICS, as_list
+from tests.stack.test_permissions import as_list
 from tests.stack.test_state_machine import camel, iter_states
 
 if TYPE_CHECKING:
     from tests.stack.conftest import Synthesized
 
 NAMES = ResourceNames()
-TABLE = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
-START = {"states:StartExecution"}
-READ_SECRET = {"secretsmanager:GetSecretValue"}
-NOTIFY = {"events:PutEvents", "sns:Publish", "kms:GenerateDataKey"}  # announcing a revocation
-# What each renewal function may do beyond the basics (logs, X-Ray, the config parameter, kms:Decrypt).
-EXPECTED_ACTIONS = {
-    "find_due_certificates": {"dynamodb:Query"},
-    "start_renewal": TABLE | START,
-    "handle_expiry_event": TABLE | START,
-    "check_revocations": {"dynamodb:Scan"} | TABLE | READ_SECRET | START | NOTIFY,
-    "revoke_certificate": TABLE | READ_SECRET | START | NOTIFY,
-}
-SECRETS = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:acme-certs/"
-EXPECTED_SECRETS = {
-    "check_revocations": {f"{SECRETS}certificate/*-??????"},
-    "revoke_certificate": {f"{SECRETS}certificate/*-??????", f"{SECRETS}acme-account/*-??????"},
-}
+# What each renewal function may do, action by action on each resource, is GRANTS in
+# tests/security/test_least_privilege.py; here, what is particular to the renewal functions.
 
 
 def lifecycle_ref(synthesized: Synthesized) -> dict[str, str]:
@@ -74,20 +59,6 @@ def test_renewal_functions_get_the_lifecycle_environment_and_its_arn(synthesized
     assert [step for step in LIFECYCLE_STEPS if Env.LIFECYCLE_STATE_MACHINE_ARN in environments[step]] == []
 
 
-@pytest.mark.parametrize("step", RENEWAL_FUNCTIONS)
-def test_each_renewal_function_may_do_exactly_its_job(synthesized: Synthesized, step: str) -> None:
-    # Given the statements of the function's role
-    statements = synthesized.statements_by_step(RENEWAL_FUNCTIONS)[step]
-
-    # When its actions are collected
-    actions = {action for statement in statements for action in as_list(statement["Action"])}
-
-    # Then they are the basics plus what the function needs, each named in full
-    assert actions - BASICS == EXPECTED_ACTIONS[step]
-    assert actions >= BASICS
-    assert [action for action in actions if "*" in action] == []
-
-
 def test_the_sweep_queries_only_the_renewal_index(synthesized: Synthesized) -> None:
     # Given the DynamoDB statements of find_due_certificates
     table_id = synthesized.only_id("AWS::DynamoDB::Table")
@@ -108,23 +79,6 @@ def test_renewal_functions_start_only_the_lifecycle(synthesized: Synthesized, st
 
     # When / Then it may start executions of the lifecycle state machine, and nothing else
     assert [(s["Action"], s["Resource"]) for s in states] == [("states:StartExecution", lifecycle_ref(synthesized))]
-
-
-@pytest.mark.parametrize("step", RENEWAL_FUNCTIONS)
-def test_renewal_functions_read_only_their_secrets(synthesized: Synthesized, step: str) -> None:
-    # Given the Secrets Manager statements of the function
-    statements = synthesized.statements_by_step(RENEWAL_FUNCTIONS)[step]
-
-    # When their resources are collected
-    resources = {
-        flat(resource)
-        for statement in statements
-        if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
-        for resource in as_list(statement["Resource"])
-    }
-
-    # Then they are the certificate bundles (the issuer), and the account keys for revoking through ACME
-    assert resources == EXPECTED_SECRETS.get(step, set())
 
 
 # --- the sweep state machine --------------------------------------------------------------------------------------
