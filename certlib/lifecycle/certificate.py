@@ -179,7 +179,8 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
             "renew_reason": certificate["renew_reason"],
             "renew_detail": certificate["renew_detail"],
             "ari_certificate_id": certificate["ari_certificate_id"],
-            "revocation": {key: certificate[key] for key in REVOCATION_FIELDS},
+            # .get: a state stored by an earlier version (an execution running through an update) lacks the PEMs
+            "revocation": {key: certificate.get(key) for key in REVOCATION_FIELDS},
             "import_failures": failures,
             **distribution_values,
         },
