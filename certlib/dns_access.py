@@ -90,14 +90,16 @@ def dns_role_trust(workload_account_ids: list[str], role_name_pattern: str, part
 
 
 # --- the workload side: the roles of our functions that touch Route 53, which a DNS account's role trusts --------
-# The lifecycle steps that call Route 53 (and so may assume a DNS account's role): each gets a role named by
-# dns_function_role_name, and the DNS account trusts exactly dns_function_role_pattern.
+# Our functions that call Route 53 (and so may assume a DNS account's role): the lifecycle's DNS steps, and the
+# cleanup after a stopped execution. Each gets a role named by dns_function_role_name, and the DNS account trusts
+# exactly dns_function_role_pattern.
 DNS_STEPS: tuple[str, ...] = (
     "validate_request",
     "publish_challenges",
     "check_dns_change",
     "remove_challenges",
     "clean_up_failure",
+    "clean_up_stopped_execution",
 )
 DNS_ROLE_INFIX = "dns"
 MAX_ROLE_NAME_LENGTH = 64  # IAM's limit

@@ -69,8 +69,9 @@ RENEWAL_FUNCTIONS: tuple[str, ...] = (
     "revoke_certificate",
 )
 # Lambdas that watch the fleet: report_expiry publishes every certificate's days to expiry (hourly, on a schedule)
-# for the expiry alarm and the dashboard.
-MONITORING_FUNCTIONS: tuple[str, ...] = ("report_expiry",)
+# for the expiry alarm and the dashboard; clean_up_stopped_execution cleans up after a lifecycle execution that timed
+# out or was aborted (an EventBridge rule on its status), which its own CleanUpFailure never saw.
+MONITORING_FUNCTIONS: tuple[str, ...] = ("report_expiry", "clean_up_stopped_execution")
 # Lambdas of ACM's exportable certificates: the distribution machine's first and last steps (its middle steps are the
 # lifecycle's send_distribution and check_distribution), and the handler of ACM's "Certificate Available" event.
 DISTRIBUTION_FUNCTIONS: tuple[str, ...] = ("export_certificate", "record_distribution", "handle_certificate_available")
@@ -294,7 +295,8 @@ class Timings:
         return self.execution_timeout_seconds + 300
 
 
-def _camel(step: str) -> str:
+def camel_case(step: str) -> str:
+    """check_order -> CheckOrder: the name of a step's state, construct and substitution."""
     return "".join(part.capitalize() for part in step.split("_"))
 
 
@@ -320,9 +322,9 @@ def _substitutions(steps: tuple[str, ...], function_arns: dict[str, str], timing
     missing = set(steps) - set(function_arns)
     if missing:
         raise ValueError(f"no function ARN for steps: {', '.join(sorted(missing))}")
-    substitutions = {f"{_camel(step)}FunctionArn": function_arns[step] for step in steps}
+    substitutions = {f"{camel_case(step)}FunctionArn": function_arns[step] for step in steps}
     for field, value in asdict(timings).items():
-        substitutions[_camel(field)] = str(value)
+        substitutions[camel_case(field)] = str(value)
     return substitutions
 
 

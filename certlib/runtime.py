@@ -21,7 +21,7 @@ from certlib.adapters.route53 import Route53
 from certlib.adapters.secrets import SecretStore
 from certlib.adapters.sns import NotificationTopic
 from certlib.adapters.ssm import SsmCommands
-from certlib.adapters.stepfunctions import LifecycleStarter
+from certlib.adapters.stepfunctions import ExecutionHistory, LifecycleStarter
 from certlib.config import AccountConfig, Config
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
 from certlib.notifications import CertificateEvents
@@ -71,6 +71,10 @@ class Services:
         if not arn:
             raise ConfigError("LIFECYCLE_STATE_MACHINE_ARN is not set: this function cannot start lifecycle executions")
         return LifecycleStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+
+    @cached_property
+    def execution_history(self) -> ExecutionHistory:
+        return ExecutionHistory(self._session.client("stepfunctions", config=BOTO_CONFIG))
 
     @cached_property
     def distribution(self) -> LifecycleStarter:

@@ -7,13 +7,13 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from certlib.resources import LIFECYCLE_STEPS, MONITORING_FUNCTIONS, Env, Timings, function_environment
+from certlib.resources import LIFECYCLE_STEPS, MONITORING_FUNCTIONS, Env, Timings, camel_case, function_environment
 from stacks.constructs.account_configuration import AccountConfiguration
 from stacks.constructs.dependencies_layer import DependenciesLayer
 from stacks.constructs.distribution import Distribution
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.inventory import InventoryTable
-from stacks.constructs.lifecycle_function import LifecycleFunction, construct_id_of
+from stacks.constructs.lifecycle_function import LifecycleFunction
 from stacks.constructs.lifecycle_state_machine import LifecycleStateMachine
 from stacks.constructs.monitoring import Monitoring, Notifications
 from stacks.constructs.renewal import Renewal
@@ -53,7 +53,7 @@ class CertificateStack(Stack):
         self.functions = {
             step: LifecycleFunction(
                 self,
-                construct_id_of(step),
+                camel_case(step),
                 step=step,
                 names=names,
                 layer=layer,
@@ -100,7 +100,7 @@ class CertificateStack(Stack):
         self.monitoring_functions = {
             step: LifecycleFunction(
                 self,
-                construct_id_of(step),
+                camel_case(step),
                 step=step,
                 names=names,
                 layer=layer,
@@ -117,6 +117,7 @@ class CertificateStack(Stack):
             topic=notifications.topic,
             lifecycle=lifecycle.state_machine,
             reporter=self.monitoring_functions["report_expiry"].function,
+            stopped_execution_cleaner=self.monitoring_functions["clean_up_stopped_execution"].function,
             expiry_alarm_days=alarm_days,
         )
         CfnOutput(

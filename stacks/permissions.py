@@ -67,6 +67,8 @@ class AccessTargets:
     # our own account's zones kept only for CNAME-delegated DNS-01 records (TXT at any name there).
     dns_roles: tuple[str, ...] = ()
     validation_zones: tuple[str, ...] = ()
+    # The lifecycle's executions (by the state machine's name): clean_up_stopped_execution reads their history.
+    lifecycle_executions: str = ""
 
     @classmethod
     def build(
@@ -126,6 +128,12 @@ class AccessTargets:
             ),
             regional_acm_certificates=stack.format_arn(service="acm", resource="certificate", resource_name="*"),
             passphrase_secrets=secrets(export_passphrase_secret_name(names.secret_prefix, "*")),
+            lifecycle_executions=stack.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{names.lifecycle_state_machine}:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            ),
         )
 
     @property
@@ -151,6 +159,10 @@ ANY_HOSTED_ZONE = (
     "No hostedZoneIds were given at deploy time, so the DNS-01 records may go to any hosted zone of the account; "
     "the conditions still limit changes to UPSERT/DELETE of _acme-challenge TXT records. Deploy with "
     "-c hostedZoneIds=Z1,Z2 to name the zones."
+)
+LIFECYCLE_EXECUTIONS = (
+    "Lifecycle executions are started at run time under names made then; the grant is the lifecycle state machine's "
+    "executions (execution:<its name>:*), for reading the history of one that stopped."
 )
 DNS_CHANGES = "Route 53 change IDs are created by each ChangeResourceRecordSets call; GetChange is granted on change/*."
 ACM_CERTIFICATES = (
@@ -439,8 +451,17 @@ def _report_expiry(t: AccessTargets) -> list[Grant]:
     return [Grant(_statement("ScanInventory", ["dynamodb:Scan"], [t.table_arn]))]
 
 
+def _clean_up_stopped_execution(t: AccessTargets) -> list[Grant]:
+    """Read a stopped lifecycle execution's history (its last state), then what clean_up_failure may do."""
+    history = _statement("ReadLifecycleHistory", ["states:GetExecutionHistory"], [t.lifecycle_executions])
+    return [Grant(history, LIFECYCLE_EXECUTIONS), *_clean_up_failure(t)]
+
+
 # Functions outside the lifecycle that watch the fleet (certlib.resources.MONITORING_FUNCTIONS).
-MONITORING_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {"report_expiry": _report_expiry}
+MONITORING_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {
+    "report_expiry": _report_expiry,
+    "clean_up_stopped_execution": _clean_up_stopped_execution,
+}
 
 
 # --- renewals (certlib.resources.RENEWAL_FUNCTIONS): each starts lifecycle executions -------------------------------

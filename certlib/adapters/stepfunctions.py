@@ -1,5 +1,5 @@
 """Step Functions: start a lifecycle execution for an inventory item (renewals started by the sweep, ACM's expiry
-event, the revocation check and `certctl revoke`)."""
+event, the revocation check and `certctl revoke`), and read the last state of one that stopped."""
 
 from __future__ import annotations
 
@@ -58,3 +58,39 @@ class LifecycleStarter:
             )["executionArn"]
         except ClientError as exc:
             raise_classified(exc, f"starting {name}")
+
+
+class ExecutionHistory:
+    """Reads an execution's history (names, ARNs, order URLs and DNS-01 values: the state holds no secret)."""
+
+    def __init__(self, client: SFNClient) -> None:
+        self._client = client
+
+    def last_state(self, execution_arn: str, holding: str = "request") -> tuple[str, dict[str, Any]] | None:
+        """(state name, state) of the newest state entered or left whose data is an object with key `holding`: what
+        the execution knew when it stopped. None when no state got that far.
+
+        Raises TransientError or AwsCallFailed (aws_errors) when the history cannot be read.
+        """
+        pages = self._client.get_paginator("get_execution_history")
+        last = None
+        try:  # oldest first, keeping the newest match: a history is a few hundred events at most
+            for page in pages.paginate(executionArn=execution_arn, includeExecutionData=True):
+                for event in page["events"]:
+                    last = _state_of(event, holding) or last
+        except ClientError as exc:
+            raise_classified(exc, f"reading the history of {execution_arn}")
+        return last
+
+
+def _state_of(event: Any, holding: str) -> tuple[str, dict[str, Any]] | None:
+    details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+    if not details or "name" not in details:
+        return None
+    try:
+        state = json.loads(details.get("input") or details.get("output") or "null")
+    except ValueError:
+        return None
+    if isinstance(state, dict) and isinstance(state.get(holding), dict):
+        return str(details["name"]), state
+    return None

@@ -13,7 +13,7 @@ from certlib.lifecycle.certificate import LOCK_FIELDS, ORDER_FIELDS
 from certlib.lifecycle.dns import route53_of
 from certlib.notifications import failure_event, problem_type_of
 from certlib.observability import logger, record_lifecycle_failure
-from certlib.resources import LIFECYCLE_STEPS
+from certlib.resources import LIFECYCLE_STEPS, camel_case
 from certlib.runtime import Services
 
 
@@ -111,3 +111,32 @@ def _record_failure(services: Services, name: str, execution_id: str, failure: d
     except CertificateLocked:
         return False
     return True
+
+
+# Step Functions' own names for an execution that ended without reaching CleanUpFailure.
+STOPPED_EXECUTION_ERRORS = {"TIMED_OUT": "States.Timeout", "ABORTED": "ExecutionAborted"}
+STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def clean_up_stopped_execution(event: dict[str, Any], services: Services) -> dict[str, Any]:
+    """EventBridge's status change of a lifecycle execution that timed out or was aborted: what CleanUpFailure does
+    after a caught error, from the last state the execution recorded (its history). Safe to repeat, as the rule may
+    deliver an event twice: only the execution that still holds the lock is recorded, and announced once.
+
+    Raises TransientError when the history cannot be read yet, or a TXT value could not be removed yet (after doing
+    the rest): the rule's target retries.
+    """
+    detail = event.get("detail") or {}
+    status = str(detail.get("status", ""))
+    execution_arn = str(detail.get("executionArn", ""))
+    if event.get("detail-type") != STATUS_CHANGE or status not in STOPPED_EXECUTION_ERRORS or not execution_arn:
+        return {"outcome": "ignored", "reason": "not a timed-out or aborted execution"}
+    found = services.execution_history.last_state(execution_arn)
+    if found is None:  # it stopped before ValidateRequest took the lock: nothing was written
+        return {"outcome": "nothing_to_clean_up", "execution_arn": execution_arn, "status": status}
+    state_name, state = found
+    step = next((s for s in LIFECYCLE_STEPS if camel_case(s) == state_name), "")
+    cause = f"the execution {status.lower().replace('_', ' ')} in state {state_name}"
+    error = {"Error": STOPPED_EXECUTION_ERRORS[status], "Cause": f"{step}: {cause}" if step else cause}
+    result = clean_up_failure({"state": {**state, "error": error}, "execution_id": execution_arn}, services)
+    return {"outcome": "cleaned_up", "execution_arn": execution_arn, "status": status, **result}

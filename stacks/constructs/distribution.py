@@ -28,9 +28,10 @@ from certlib.resources import (
     Env,
     ResourceNames,
     Timings,
+    camel_case,
     distribution_substitutions,
 )
-from stacks.constructs.lifecycle_function import LifecycleFunction, construct_id_of
+from stacks.constructs.lifecycle_function import LifecycleFunction
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.nag import acknowledge_wildcard_resources, flatten_cfn_reference
 from stacks.permissions import CERTIFICATE_SECRETS, AccessTargets, grants_for
@@ -76,7 +77,7 @@ class Distribution(Construct):
         def function(step: str, function_targets: AccessTargets, extra: Mapping[str, str]) -> LifecycleFunction:
             return LifecycleFunction(
                 self,
-                construct_id_of(step),
+                camel_case(step),
                 step=step,
                 names=names,
                 layer=layer,

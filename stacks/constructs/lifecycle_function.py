@@ -29,10 +29,6 @@ RUNTIME_REASON = (
 )
 
 
-def construct_id_of(step: str) -> str:
-    return "".join(part.capitalize() for part in step.split("_"))
-
-
 def dns_step_role_name(scope: Construct, prefix: str, step: str) -> str:
     """`<prefix>-dns-<region>-<step>` (certlib.dns_access.dns_function_role_name); in a stack whose region is known
     only at deploy time, the region is `${AWS::Region}` and the rest is the same."""

@@ -35,6 +35,7 @@ REPORT_INTERVAL = Duration.hours(1)
 # Services that publish to the encrypted topic and so need a data key of the stack key, for this topic only.
 TOPIC_PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 UNFINISHED_STATUSES = ["TIMED_OUT", "ABORTED"]
+CLEANUP_RETRY_ATTEMPTS = 20
 
 
 class Notifications(Construct):
@@ -89,6 +90,15 @@ class Notifications(Construct):
         )
 
 
+def _unfinished_executions_of(*state_machines: sfn.IStateMachine) -> events.EventPattern:
+    """Step Functions' status change of these machines' executions that timed out or were aborted."""
+    return events.EventPattern(
+        source=["aws.states"],
+        detail_type=["Step Functions Execution Status Change"],
+        detail={"status": UNFINISHED_STATUSES, "stateMachineArn": [m.state_machine_arn for m in state_machines]},
+    )
+
+
 class Monitoring(Construct):
     def __init__(
         self,
@@ -99,6 +109,7 @@ class Monitoring(Construct):
         topic: sns.ITopic,
         lifecycle: sfn.IStateMachine,
         reporter: lambda_.IFunction,
+        stopped_execution_cleaner: lambda_.IFunction,
         expiry_alarm_days: int,
         other_state_machines: Sequence[sfn.IStateMachine] = (),
     ) -> None:
@@ -160,17 +171,7 @@ class Monitoring(Construct):
             self,
             "UnfinishedExecutions",
             description="Lifecycle executions that end without reaching CleanUpFailure (timed out, aborted)",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={
-                    "status": UNFINISHED_STATUSES,
-                    "stateMachineArn": [
-                        lifecycle.state_machine_arn,
-                        *(m.state_machine_arn for m in other_state_machines),
-                    ],
-                },
-            ),
+            event_pattern=_unfinished_executions_of(lifecycle, *other_state_machines),
         )
         self.unfinished.add_target(
             _EncryptedTopicTarget(
@@ -178,11 +179,25 @@ class Monitoring(Construct):
                 events.RuleTargetInput.from_text(
                     f"Execution {events.EventField.from_path('$.detail.name')} of "
                     f"{events.EventField.from_path('$.detail.stateMachineArn')} ended "
-                    f"{events.EventField.from_path('$.detail.status')} without cleaning up: its certificate's "
-                    "lock is released when the lock expires, and a TXT record it published may be left in "
-                    "Route 53. Run `certctl status` and retry with `certctl renew --name NAME --force --wait`."
+                    f"{events.EventField.from_path('$.detail.status')}. For a lifecycle execution, "
+                    "clean_up_stopped_execution removes the TXT records it published, releases its certificate's "
+                    "lock and records the failure. Run `certctl status`, and retry with "
+                    "`certctl renew --name NAME --force --wait`."
                 ),
             )
+        )
+        # The lifecycle's own: clean up after it (remove its TXT values, release its lock, record and announce the
+        # failure) as its CleanUpFailure state would have. Retried for a day: the cleanup is safe to repeat.
+        self.stopped_lifecycle_cleanup = events.Rule(
+            self,
+            "StoppedLifecycleCleanup",
+            description="Lifecycle executions that timed out or were aborted: clean_up_stopped_execution",
+            event_pattern=_unfinished_executions_of(lifecycle),
+            targets=[
+                targets.LambdaFunction(
+                    stopped_execution_cleaner, retry_attempts=CLEANUP_RETRY_ATTEMPTS, max_event_age=Duration.days(1)
+                )
+            ],
         )
         topic.add_to_resource_policy(
             iam.PolicyStatement(

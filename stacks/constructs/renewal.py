@@ -21,10 +21,11 @@ from certlib.resources import (
     SWEEP_STEPS,
     ResourceNames,
     Timings,
+    camel_case,
     renewal_environment,
     sweep_substitutions,
 )
-from stacks.constructs.lifecycle_function import LifecycleFunction, construct_id_of
+from stacks.constructs.lifecycle_function import LifecycleFunction
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.constructs.renewal_triggers import ExpiryEventRule, RecurringSchedule
 from stacks.permissions import AccessTargets, grants_for
@@ -61,7 +62,7 @@ class Renewal(Construct):
         self.functions = {
             step: LifecycleFunction(
                 self,
-                construct_id_of(step),
+                camel_case(step),
                 step=step,
                 names=names,
                 layer=layer,

@@ -36,6 +36,7 @@ RESOURCE_KINDS = [
     (r":event-bus/default$", "event bus"),
     (r":sns:<AWS::Region>:<AWS::AccountId>:acme-certs-notifications$", "notification topic"),
     (r"^<LifecycleStateMachine[0-9A-F]{8}>$", "lifecycle state machine"),
+    (r":states:<AWS::Region>:<AWS::AccountId>:execution:acme-certs-certificate-lifecycle:\*$", "lifecycle executions"),
     (r"^<DistributionStateMachine[0-9A-F]{8}>$", "distribution state machine"),
     (r":document/acme-certs-distribute-certificate$", "distribution document"),
     (r":ec2:<AWS::Region>:<AWS::AccountId>:instance/\*$", "EC2 instances"),
@@ -55,6 +56,15 @@ ANNOUNCE: dict[str, set[str]] = {
 }
 # Beyond what every function has (its own log group, X-Ray, the config parameter, kms:Decrypt via the services):
 # each function's grants, {resource kind: actions}, exactly.
+# What a cleanup may do (CleanUpFailure, and the cleanup after an execution that stopped without it).
+CLEAN_UP = {
+    "inventory table": TABLE,
+    "hosted zones": CHALLENGE_RECORDS,
+    "certificate secrets": {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"},
+    "event bus": {"events:PutEvents"},
+    "notification topic": {"sns:Publish"},
+    "stack key": {"kms:Decrypt", "kms:GenerateDataKey"},
+}
 GRANTS: dict[str, dict[str, set[str]]] = {
     # the lifecycle
     "validate_request": {
@@ -107,14 +117,7 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     },
     "check_distribution": {"*": {"ssm:ListCommandInvocations", "ssm:ListCommands"}},
     "record_result": {"inventory table": TABLE, **ANNOUNCE},
-    "clean_up_failure": {
-        "inventory table": TABLE,
-        "hosted zones": CHALLENGE_RECORDS,
-        "certificate secrets": {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"},
-        "event bus": {"events:PutEvents"},
-        "notification topic": {"sns:Publish"},
-        "stack key": {"kms:Decrypt", "kms:GenerateDataKey"},
-    },
+    "clean_up_failure": CLEAN_UP,
     # renewal, expiry and revocation
     "find_due_certificates": {"renewal index": {"dynamodb:Query"}},
     "start_renewal": {"inventory table": TABLE, "lifecycle state machine": {"states:StartExecution"}},
@@ -131,6 +134,7 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         **ANNOUNCE,
     },
     "report_expiry": {"inventory table": {"dynamodb:Scan"}},
+    "clean_up_stopped_execution": {**CLEAN_UP, "lifecycle executions": {"states:GetExecutionHistory"}},
     # ACM's own exportable certificates
     "handle_certificate_available": {
         "inventory table": TABLE,
@@ -152,6 +156,7 @@ READERS = {
         "store_certificate",
         "import_certificate",
         "clean_up_failure",
+        "clean_up_stopped_execution",
         "export_certificate",
     },
     "account key secrets": {

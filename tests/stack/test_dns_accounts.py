@@ -309,8 +309,14 @@ def test_validation_zones_take_txt_records_at_any_name_from_the_record_writing_s
             if s.get("Sid") == "ChangeValidationZoneRecords"
         }
 
-        # Then the three record-writing steps may UPSERT/DELETE TXT records there, with no record-name condition
-        assert set(validation) == {"publish_challenges", "remove_challenges", "clean_up_failure"}
+        # Then the record-writing steps (and the cleanups) may UPSERT/DELETE TXT records there, with no record-name
+        # condition
+        assert set(validation) == {
+            "publish_challenges",
+            "remove_challenges",
+            "clean_up_failure",
+            "clean_up_stopped_execution",
+        }
         for statement in validation.values():
             assert statement["Action"] == "route53:ChangeResourceRecordSets"
             assert flat(statement["Resource"]) == "arn:<AWS::Partition>:route53:::hostedzone/Z0VALIDATION"

@@ -46,7 +46,7 @@ def test_the_topic_is_encrypted_with_the_stack_key_and_takes_only_tls(synthesize
     allowed = {flat(s["Principal"]["Service"]): s["Condition"] for s in statements if s["Effect"] == "Allow"}
     assert set(allowed) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
     assert flat(allowed["cloudwatch.amazonaws.com"]["ArnLike"]["aws:SourceArn"]).endswith(":alarm:*")
-    rule_id = next(iter(synthesized.resources("AWS::Events::Rule").keys() & _rule_ids(synthesized, "aws.states")))
+    rule_id = next(i for i in _rule_ids(synthesized, "aws.states") if i.startswith("MonitoringUnfinishedExecutions"))
     assert allowed["events.amazonaws.com"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
 
 
@@ -133,7 +133,7 @@ def test_a_certificate_near_expiry_or_a_silent_reporter_raises_an_alarm(synthesi
 
 def test_the_expiry_report_runs_hourly_with_the_alarms_threshold(synthesized: Synthesized) -> None:
     # Given the report_expiry function
-    [(function_id, function)] = synthesized.functions_by_step(MONITORING_FUNCTIONS).values()
+    function_id, function = synthesized.functions_by_step(MONITORING_FUNCTIONS)["report_expiry"]
 
     # When / Then a rule runs it every hour, and it counts certificates under the alarm's 14 days
     assert function["Properties"]["Environment"]["Variables"][Env.EXPIRY_ALARM_DAYS] == "14"
@@ -160,22 +160,33 @@ def _rule_ids(synthesized: Synthesized, source: str) -> set[str]:
     }
 
 
-def test_executions_that_end_without_cleanup_are_sent_to_the_topic(synthesized: Synthesized) -> None:
-    # Given the rule on Step Functions' own events
-    (rule_id,) = _rule_ids(synthesized, "aws.states")
-    rule = synthesized.resources("AWS::Events::Rule")[rule_id]["Properties"]
-    lifecycle_id, _ = synthesized.state_machine(NAMES.lifecycle_state_machine)
-
-    # When / Then it matches timed-out and aborted lifecycle executions and sends a readable text to the topic
-    assert rule["EventPattern"] == {
-        "source": ["aws.states"],
-        "detail-type": ["Step Functions Execution Status Change"],
-        "detail": {"status": ["TIMED_OUT", "ABORTED"], "stateMachineArn": [{"Ref": lifecycle_id}]},
+def test_executions_that_end_without_cleanup_are_sent_to_the_topic_and_cleaned_up(synthesized: Synthesized) -> None:
+    # Given the rules on Step Functions' own events
+    rules = {
+        logical_id: synthesized.resources("AWS::Events::Rule")[logical_id]["Properties"]
+        for logical_id in _rule_ids(synthesized, "aws.states")
     }
-    [target] = rule["Targets"]
-    assert target["Arn"] == {"Ref": topic_id(synthesized)}
-    assert "certctl status" in target["InputTransformer"]["InputTemplate"]
-    assert target["InputTransformer"]["InputPathsMap"]["detail-status"] == "$.detail.status"
+    lifecycle_id, _ = synthesized.state_machine(NAMES.lifecycle_state_machine)
+    cleaner_id, _ = synthesized.functions_by_step(MONITORING_FUNCTIONS)["clean_up_stopped_execution"]
+
+    # When / Then both match timed-out and aborted lifecycle executions
+    assert len(rules) == 2
+    for rule in rules.values():
+        assert rule["EventPattern"] == {
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {"status": ["TIMED_OUT", "ABORTED"], "stateMachineArn": [{"Ref": lifecycle_id}]},
+        }
+    targets = {json.dumps(rule["Targets"][0]["Arn"]): rule["Targets"] for rule in rules.values()}
+    # And one sends a readable text to the topic
+    [to_topic] = targets[json.dumps({"Ref": topic_id(synthesized)})]
+    assert "certctl status" in to_topic["InputTransformer"]["InputTemplate"]
+    assert to_topic["InputTransformer"]["InputPathsMap"]["detail-status"] == "$.detail.status"
+    # And the other hands the event to clean_up_stopped_execution, retried for up to a day
+    [to_cleaner] = targets[json.dumps({"Fn::GetAtt": [cleaner_id, "Arn"]})]
+    assert to_cleaner["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 20}
+    assert "Input" not in to_cleaner
+    assert "InputTransformer" not in to_cleaner
 
 
 def test_the_dashboard_shows_expiry_failures_durations_and_the_alarms(synthesized: Synthesized) -> None:
@@ -267,6 +278,7 @@ def test_e_mail_subscriptions_and_the_threshold_come_from_the_configuration() ->
         topic=notifications.topic,
         lifecycle=state_machine,
         reporter=reporter,
+        stopped_execution_cleaner=reporter,
         expiry_alarm_days=settings.expiry_alarm_days,
     )
     template = Template.from_stack(stack)

@@ -15,13 +15,14 @@ from certlib.resources import (
     SWEEP_STEPS,
     Env,
     ResourceNames,
+    camel_case,
     placeholders,
     render_definition,
 )
 from stacks.nag import flatten_cfn_reference as flat
 from stacks.permissions import RENEWAL_GRANTS
 from tests.stack.test_permissions import as_list
-from tests.stack.test_state_machine import camel, iter_states
+from tests.stack.test_state_machine import iter_states
 
 if TYPE_CHECKING:
     from tests.stack.conftest import Synthesized
@@ -97,7 +98,7 @@ def test_sweep_substitutions_fill_every_placeholder_and_reference_the_two_functi
     # Then every placeholder of the ASL has a value, nothing else is substituted, and the two ARNs are the functions'
     assert set(substitutions) == placeholders(RENEWAL_SWEEP_ASL)
     assert references == {
-        f"{camel(step)}FunctionArn": {"Fn::GetAtt": [functions[step][0], "Arn"]} for step in SWEEP_STEPS
+        f"{camel_case(step)}FunctionArn": {"Fn::GetAtt": [functions[step][0], "Arn"]} for step in SWEEP_STEPS
     }
 
 
@@ -114,7 +115,7 @@ def test_the_sweep_definition_only_calls_its_two_functions(synthesized: Synthesi
 
     # Then the Task states call exactly find_due_certificates and start_renewal
     resources = {state["Resource"] for state in iter_states(definition) if state["Type"] == "Task"}
-    assert resources == {stand_ins[f"{camel(step)}FunctionArn"] for step in SWEEP_STEPS}
+    assert resources == {stand_ins[f"{camel_case(step)}FunctionArn"] for step in SWEEP_STEPS}
 
 
 def test_the_sweep_is_the_asl_file_standard_traced_and_logging_errors(synthesized: Synthesized) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from certlib.resources import LIFECYCLE_ASL, LIFECYCLE_STEPS, ResourceNames, placeholders, render_definition
+from certlib.resources import (
+    LIFECYCLE_ASL,
+    LIFECYCLE_STEPS,
+    ResourceNames,
+    camel_case,
+    placeholders,
+    render_definition,
+)
 
 if TYPE_CHECKING:
     from tests.stack.conftest import Synthesized
-
-
-def camel(step: str) -> str:
-    return "".join(part.capitalize() for part in step.split("_"))
 
 
 def state_machine(synthesized: Synthesized) -> dict[str, Any]:
@@ -25,7 +28,7 @@ def test_substitutions_reference_every_function(synthesized: Synthesized) -> Non
     functions = synthesized.functions_by_step()
 
     # When the function ARN substitutions are read
-    arns = {step: substitutions[f"{camel(step)}FunctionArn"] for step in LIFECYCLE_STEPS}
+    arns = {step: substitutions[f"{camel_case(step)}FunctionArn"] for step in LIFECYCLE_STEPS}
 
     # Then each is the ARN of that step's function
     assert arns == {step: {"Fn::GetAtt": [functions[step][0], "Arn"]} for step in LIFECYCLE_STEPS}
@@ -56,7 +59,7 @@ def test_the_definition_renders_to_json_that_only_calls_the_functions(synthesize
 
     # Then every Task resource is one of the 13 functions, and all 13 are used
     resources = {state["Resource"] for state in iter_states(definition) if state["Type"] == "Task"}
-    assert resources == {stand_ins[f"{camel(step)}FunctionArn"] for step in LIFECYCLE_STEPS}
+    assert resources == {stand_ins[f"{camel_case(step)}FunctionArn"] for step in LIFECYCLE_STEPS}
 
 
 def iter_states(definition: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,142 @@
+"""A lifecycle execution aborted (or timed out) in the middle never reaches CleanUpFailure: EventBridge's status
+change runs clean_up_stopped_execution, which cleans up from the execution's last recorded state.
+
+The sandbox's moto sends no Step Functions status events: the test stops an execution with StopExecution and hands
+the function the event AWS would send, through Lambda's Invoke, as the rule's target would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from typing import Any
+
+from tests.distribution.helpers import invoke
+from tests.faults.helpers import FaultSwitch, challenge_records_under, history, plain, run, start, states_entered
+from tests.lifecycle.helpers import inventory_item, target_of
+from tests.operations.sandbox_capture import start_capture
+
+STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def status_change(info: dict[str, Any], execution_arn: str, status: str) -> dict[str, Any]:
+    """The event EventBridge delivers for an execution that ended with `status`, as AWS shapes it."""
+    description = target_of(info).stepfunctions.describe_execution(executionArn=execution_arn)
+    now = int(time.time() * 1000)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": STATUS_CHANGE,
+        "source": "aws.states",
+        "account": info["account_id"],
+        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": info["region"],
+        "resources": [execution_arn],
+        "detail": {
+            "executionArn": execution_arn,
+            "stateMachineArn": description["stateMachineArn"],
+            "name": description["name"],
+            "status": status,
+            "startDate": now - 10_000,
+            "stopDate": now,
+            "input": description.get("input"),
+            "output": None,
+            "error": None,
+            "cause": None,
+        },
+    }
+
+
+def wait_until_entered(info: dict[str, Any], execution_arn: str, state: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while state not in states_entered(history(info, execution_arn)):
+        assert time.monotonic() < deadline, f"{execution_arn} never entered {state}"
+        time.sleep(0.1)
+
+
+def wait_until_stopped(info: dict[str, Any], execution_arn: str, timeout: float = 60) -> str:
+    """The execution's status once it is no longer RUNNING (moto's interpreter stops at its next step)."""
+    deadline = time.monotonic() + timeout
+    while (
+        status := target_of(info).stepfunctions.describe_execution(executionArn=execution_arn)["status"]
+    ) == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution_arn} still running"
+        time.sleep(0.2)
+    return str(status)
+
+
+def test_an_aborted_execution_is_cleaned_up_once_and_the_name_issues_again(sandbox: dict[str, Any]) -> None:
+    # Given an execution held in CheckOrder (the CA answers every order poll with 503), its TXT record published and
+    # the certificate's lock taken, which is then aborted
+    name = f"aborted-{uuid.uuid4().hex[:6]}"
+    domain = f"{name}.example.test"
+    capture = start_capture(sandbox, f"stopped-{name}")
+    switch = FaultSwitch(sandbox)
+    switch.inject(
+        {
+            "id": "order-unavailable",
+            "at": "acme",
+            "request": "order",
+            "fault": "status",
+            "times": 0,
+            "certificate": name,
+        }
+    )
+    try:
+        execution_arn = start(sandbox, name=name, domains=[domain])
+        wait_until_entered(sandbox, execution_arn, "CheckOrder")
+        target_of(sandbox).stepfunctions.stop_execution(executionArn=execution_arn, error="Operator", cause="test")
+    finally:
+        switch.clear()
+    assert wait_until_stopped(sandbox, execution_arn) == "ABORTED"
+    assert challenge_records_under(sandbox, domain) != []
+    assert inventory_item(sandbox, name)["lock_owner"] == execution_arn
+
+    # When EventBridge hands its status change to clean_up_stopped_execution
+    result = invoke(sandbox, "clean_up_stopped_execution", status_change(sandbox, execution_arn, "ABORTED"))
+
+    # Then the TXT record is gone, the lock released, and the failure recorded in the step it stopped in
+    assert (result["outcome"], result["status"], result["error"], result["step"]) == (
+        "cleaned_up",
+        "ABORTED",
+        "ExecutionAborted",
+        "check_order",
+    )
+    assert (result["challenges_removed"], result["failure_recorded"]) == (1, True)
+    assert challenge_records_under(sandbox, domain) == []
+    item = inventory_item(sandbox, name)
+    assert "lock_owner" not in item
+    assert item["status"] == "failed"
+    assert (item["last_error"]["error"], item["last_error"]["step"]) == ("ExecutionAborted", "check_order")
+    assert item["last_error"]["message"] == "check_order: the execution aborted in state CheckOrder"
+
+    # And announced once, though EventBridge delivers the event again
+    again = invoke(sandbox, "clean_up_stopped_execution", status_change(sandbox, execution_arn, "ABORTED"))
+    assert (again["outcome"], again["failure_recorded"]) == ("cleaned_up", False)
+    assert plain(target_of(sandbox).inventory.get(name))["last_error"] == item["last_error"]
+    failed = [e for e in capture.events(name) if e["detail-type"] == "Certificate Renewal Failed"]
+    assert [e["detail"]["error"] for e in failed] == ["ExecutionAborted"]
+    assert len(capture.notifications(name)) == 1
+
+    # And the name issues again at once (no lock left to expire)
+    issued = run(sandbox, name=name, domains=[domain])
+    assert issued["status"] == "issued", issued
+
+
+def test_other_status_changes_are_left_alone(sandbox: dict[str, Any]) -> None:
+    # Given a succeeded execution
+    name = f"finished-{uuid.uuid4().hex[:6]}"
+    issued = run(sandbox, name=name, domains=[f"{name}.example.test"])
+    assert issued["status"] == "issued", issued
+    before = plain(target_of(sandbox).inventory.get(name))
+
+    # When its status change (or an event of another kind) reaches the function
+    succeeded = invoke(
+        sandbox, "clean_up_stopped_execution", status_change(sandbox, issued["execution_arn"], "SUCCEEDED")
+    )
+    other = invoke(sandbox, "clean_up_stopped_execution", {"detail-type": "Scheduled Event", "detail": {}})
+
+    # Then nothing is done
+    assert succeeded["outcome"] == other["outcome"] == "ignored"
+    assert plain(target_of(sandbox).inventory.get(name)) == before
