@@ -35,8 +35,12 @@ def private_key_to_pem(key: PrivateKey) -> str:
     ).decode()
 
 
-def load_private_key(pem: str) -> PrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
+def load_private_key(pem: str, password: bytes | None = None) -> PrivateKey:
+    """An RSA or EC private key from PEM (encrypted with `password` when given).
+
+    Raises CertificateCheckFailed for another algorithm; ValueError or TypeError for a bad PEM or password.
+    """
+    key = serialization.load_pem_private_key(pem.encode(), password=password)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise CertificateCheckFailed(f"unsupported private key algorithm {type(key).__name__}")
     return key

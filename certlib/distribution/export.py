@@ -11,13 +11,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-
 from certlib.adapters.stepfunctions import execution_name
 from certlib.distribution.spec import DistributionSpec, parse_distribution
 from certlib.distribution.steps import distribution_record, failed_outcome
 from certlib.exceptions import CertificateCheckFailed, InvalidRequest
-from certlib.keys import facts_of, private_key_to_pem, split_pem_chain, to_pem
+from certlib.keys import (
+    facts_of,
+    key_matches_certificate,
+    load_private_key,
+    private_key_to_pem,
+    split_pem_chain,
+    to_pem,
+)
 from certlib.lifecycle.request import NAME_PATTERN
 from certlib.observability import logger
 from certlib.runtime import Services
@@ -68,10 +73,8 @@ def export_certificate(event: dict[str, Any], services: Services) -> dict[str, A
     certificate_pem, chain_pem, encrypted_key = services.acm(region).export_certificate(arn, passphrase)
     certificate, *rest = split_pem_chain(certificate_pem)
     chain = [*rest, *split_pem_chain(chain_pem)] if chain_pem.strip() else rest
-    key = serialization.load_pem_private_key(encrypted_key.encode(), password=passphrase.encode())
-    if certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    ) != key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
+    key = load_private_key(encrypted_key, password=passphrase.encode())
+    if not key_matches_certificate(certificate, key):
         raise CertificateCheckFailed(f"the key ACM exported for {arn} does not match its certificate")
     facts = facts_of(certificate)
     secret_arn = services.secrets.put_certificate(
@@ -79,7 +82,7 @@ def export_certificate(event: dict[str, Any], services: Services) -> dict[str, A
         {
             "certificate": to_pem([certificate]),
             "chain": to_pem(chain),
-            "private_key": private_key_to_pem(key),  # type: ignore[arg-type]  # RSA or EC, as ACM issues
+            "private_key": private_key_to_pem(key),
             "serial": facts.serial,
             "source": SOURCE_ACM,
             "certificate_arn": arn,
