@@ -1,6 +1,9 @@
 # Every target sets up what it needs: a fresh clone runs `make demo` or `make test` directly.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The venv runs the Lambda runtime's Python version when this machine has one (stacks/layer_build.py looks for it), so
+# that the tests and the sandbox run the handlers on the Python Lambda runs them on; else python3.
+PYTHON ?= $(shell python3 -c "import sys; sys.path.insert(0, '.'); from stacks.layer_build import runtime_python; \
+  print(runtime_python() or 'python3')")
 VENV := .venv
 PY := $(VENV)/bin/python
 LAYER_DIR := build/layer
@@ -15,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 setup: $(VENV)/.installed pebble
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-lambda.txt
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
