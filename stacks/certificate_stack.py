@@ -7,17 +7,17 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from certlib.resources import LIFECYCLE_STEPS, MONITORING_FUNCTIONS, Env, Timings, camel_case, function_environment
+from certlib.resources import LIFECYCLE_STEPS, MONITORING_FUNCTIONS, Env, Timings, function_environment
 from stacks.constructs.account_configuration import AccountConfiguration
 from stacks.constructs.dependencies_layer import DependenciesLayer
 from stacks.constructs.distribution import Distribution
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.inventory import InventoryTable
-from stacks.constructs.lifecycle_function import LifecycleFunction
+from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import LifecycleStateMachine
 from stacks.constructs.monitoring import Monitoring, Notifications
 from stacks.constructs.renewal import Renewal
-from stacks.permissions import AccessTargets, grants_for
+from stacks.permissions import AccessTargets
 from stacks.settings import StackSettings
 
 
@@ -50,19 +50,8 @@ class CertificateStack(Stack):
         environment = function_environment(
             names, key.key_arn, timings.lock_ttl_seconds, notification_topic_arn=notifications.topic.topic_arn
         )
-        self.functions = {
-            step: LifecycleFunction(
-                self,
-                camel_case(step),
-                step=step,
-                names=names,
-                layer=layer,
-                key=key,
-                environment=environment,
-                grants=grants_for(step, targets),
-            )
-            for step in LIFECYCLE_STEPS
-        }
+        parts = FunctionParts(names, layer, key)
+        self.functions = build_functions(self, LIFECYCLE_STEPS, parts, environment=environment, targets=targets)
         lifecycle = LifecycleStateMachine(
             self,
             "Lifecycle",
@@ -97,19 +86,13 @@ class CertificateStack(Stack):
             revocation_check_schedule=settings.revocation_check_schedule,
         )
         alarm_days = settings.notifications.expiry_alarm_days
-        self.monitoring_functions = {
-            step: LifecycleFunction(
-                self,
-                camel_case(step),
-                step=step,
-                names=names,
-                layer=layer,
-                key=key,
-                environment={**environment, Env.EXPIRY_ALARM_DAYS: str(alarm_days)},
-                grants=grants_for(step, targets),
-            )
-            for step in MONITORING_FUNCTIONS
-        }
+        self.monitoring_functions = build_functions(
+            self,
+            MONITORING_FUNCTIONS,
+            parts,
+            environment={**environment, Env.EXPIRY_ALARM_DAYS: str(alarm_days)},
+            targets=targets,
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",

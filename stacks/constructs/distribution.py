@@ -28,13 +28,12 @@ from certlib.resources import (
     Env,
     ResourceNames,
     Timings,
-    camel_case,
     distribution_substitutions,
 )
-from stacks.constructs.lifecycle_function import LifecycleFunction
+from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.nag import acknowledge_wildcard_resources, flatten_cfn_reference
-from stacks.permissions import CERTIFICATE_SECRETS, AccessTargets, grants_for
+from stacks.permissions import CERTIFICATE_SECRETS, AccessTargets
 
 DESCRIPTIONS = {
     "export_certificate": "Distribution: register an ACM exportable certificate, export it and store its bundle",
@@ -74,20 +73,15 @@ class Distribution(Construct):
         )
         self.node_policy = CertificateNodesPolicy(self, "NodePolicy", names=names, key=key, targets=targets)
 
-        def function(step: str, function_targets: AccessTargets, extra: Mapping[str, str]) -> LifecycleFunction:
-            return LifecycleFunction(
-                self,
-                camel_case(step),
-                step=step,
-                names=names,
-                layer=layer,
-                key=key,
-                environment={**environment, **extra},
-                grants=grants_for(step, function_targets),
-                description=DESCRIPTIONS[step],
-            )
-
-        self.functions = {step: function(step, targets, {}) for step in ("export_certificate", "record_distribution")}
+        parts = FunctionParts(names, layer, key)
+        self.functions = build_functions(
+            self,
+            ("export_certificate", "record_distribution"),
+            parts,
+            environment=environment,
+            targets=targets,
+            descriptions=DESCRIPTIONS,
+        )
         arns = {step: part.function.function_arn for step, part in self.functions.items()}
         arns.update(
             {step: lifecycle_functions[step].function_arn for step in ("send_distribution", "check_distribution")}
@@ -103,10 +97,13 @@ class Distribution(Construct):
             key=key,
         ).state_machine
         machine_arn = self.state_machine.state_machine_arn
-        self.functions["handle_certificate_available"] = function(
-            "handle_certificate_available",
-            dataclasses.replace(targets, distribution_state_machine=machine_arn),
-            {Env.DISTRIBUTION_STATE_MACHINE_ARN: machine_arn},
+        self.functions |= build_functions(
+            self,
+            ("handle_certificate_available",),
+            parts,
+            environment={**environment, Env.DISTRIBUTION_STATE_MACHINE_ARN: machine_arn},
+            targets=dataclasses.replace(targets, distribution_state_machine=machine_arn),
+            descriptions=DESCRIPTIONS,
         )
         self.rule = events.Rule(
             self,

@@ -4,6 +4,7 @@ own encrypted log group."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -13,9 +14,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from certlib.dns_access import DNS_ROLE_INFIX, DNS_STEPS, dns_function_role_label, dns_function_role_name
-from certlib.resources import LAMBDA_PYTHON_VERSION, REPO_ROOT, ResourceNames
+from certlib.resources import LAMBDA_PYTHON_VERSION, REPO_ROOT, ResourceNames, camel_case
 from stacks.nag import acknowledge, acknowledge_wildcard_resources, wildcard_resources
-from stacks.permissions import NO_RESOURCE_LEVEL, Grant
+from stacks.permissions import NO_RESOURCE_LEVEL, AccessTargets, Grant, grants_for
 from stacks.runtime import LOG_RETENTION, lambda_architecture, lambda_runtime, sizing
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
@@ -104,3 +105,38 @@ class LifecycleFunction(Construct):
                 reasons.append((resource, grant.wildcard_reason))
         acknowledge_wildcard_resources(self.role, reasons)
         acknowledge(self.function, "AwsSolutions-L1", RUNTIME_REASON)
+
+
+@dataclass(frozen=True)
+class FunctionParts:
+    """What every function of a stack shares: the resource names, the dependencies layer and the stack key."""
+
+    names: ResourceNames
+    layer: lambda_.ILayerVersion
+    key: kms.IKey
+
+
+def build_functions(
+    scope: Construct,
+    steps: Sequence[str],
+    parts: FunctionParts,
+    *,
+    environment: Mapping[str, str],
+    targets: AccessTargets,
+    descriptions: Mapping[str, str] | None = None,
+) -> dict[str, LifecycleFunction]:
+    """One LifecycleFunction per step, named after it (camel_case), each with its own role and grants_for(step)."""
+    return {
+        step: LifecycleFunction(
+            scope,
+            camel_case(step),
+            step=step,
+            names=parts.names,
+            layer=parts.layer,
+            key=parts.key,
+            environment=environment,
+            grants=grants_for(step, targets),
+            description=(descriptions or {}).get(step),
+        )
+        for step in steps
+    }

@@ -21,14 +21,13 @@ from certlib.resources import (
     SWEEP_STEPS,
     ResourceNames,
     Timings,
-    camel_case,
     renewal_environment,
     sweep_substitutions,
 )
-from stacks.constructs.lifecycle_function import LifecycleFunction
+from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.constructs.renewal_triggers import ExpiryEventRule, RecurringSchedule
-from stacks.permissions import AccessTargets, grants_for
+from stacks.permissions import AccessTargets
 
 DESCRIPTIONS = {
     "find_due_certificates": "Renewal sweep: the certificates whose renew_after has passed",
@@ -59,20 +58,14 @@ class Renewal(Construct):
         super().__init__(scope, construct_id)
         lifecycle_arn = lifecycle.state_machine_arn
         renewal_targets = dataclasses.replace(targets, lifecycle_state_machine=lifecycle_arn)
-        self.functions = {
-            step: LifecycleFunction(
-                self,
-                camel_case(step),
-                step=step,
-                names=names,
-                layer=layer,
-                key=key,
-                environment=renewal_environment(dict(environment), lifecycle_arn),
-                grants=grants_for(step, renewal_targets),
-                description=DESCRIPTIONS[step],
-            )
-            for step in RENEWAL_FUNCTIONS
-        }
+        self.functions = build_functions(
+            self,
+            RENEWAL_FUNCTIONS,
+            FunctionParts(names, layer, key),
+            environment=renewal_environment(dict(environment), lifecycle_arn),
+            targets=renewal_targets,
+            descriptions=DESCRIPTIONS,
+        )
         arns = {step: self.functions[step].function.function_arn for step in SWEEP_STEPS}
         self.sweep = FunctionsStateMachine(
             self,
