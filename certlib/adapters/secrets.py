@@ -65,6 +65,21 @@ class SecretStore:
     def put_account(self, alias: str, value: dict[str, Any]) -> str:
         return self._put(account_key_secret_name(self._prefix, alias), value)
 
+    def add_account(self, alias: str, value: dict[str, Any]) -> dict[str, Any]:
+        """Store the alias's first account key, unless another execution stored one first: CreateSecret is atomic,
+        so of two executions registering at once both go on with the same key. Returns what is stored."""
+        name = account_key_secret_name(self._prefix, alias)
+        try:
+            self._client.create_secret(
+                Name=name, SecretString=json.dumps(value, sort_keys=True), KmsKeyId=self._kms_key_id, Tags=TAGS
+            )
+            return value
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceExistsException":
+                raise_classified(exc, f"creating secret {name}")
+        stored = self._get(name)
+        return stored.value if stored is not None else value
+
     # --- certificate bundles ----------------------------------------------------------------------------------
     def certificate(self, name: str) -> StoredSecret | None:
         return self._get(certificate_secret_name(self._prefix, name))

@@ -13,7 +13,8 @@ def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
     """Reuse the registered account; else register it, keeping the key in Secrets Manager before the CA sees it.
 
     Safe to repeat: a crash after registration leaves the key stored, and registering the same key again only
-    returns the existing account. Raises AccountSecretMissing, AcmeProblem, AcmeRateLimited, TransientError.
+    returns the existing account. Executions that find no account at once all use the key stored first.
+    Raises AccountSecretMissing, AcmeProblem, AcmeRateLimited, TransientError.
     """
     request = Request.from_state(state)
     account = services.config().account(request.account)
@@ -22,9 +23,13 @@ def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
     if value.get("url") and value.get("directory") == account.directory_url:
         services.inventory.record_acme_registration(account.alias, account.directory_url)
         return {"alias": account.alias, "url": value["url"], "registered": False}
+    if stored is None:  # the first key: another execution may be storing its own right now, and only one may win
+        value = services.secrets.add_account(
+            account.alias, {"key": account_key_to_json(generate_account_key()), "directory": account.directory_url}
+        )
     if value.get("key") and value.get("directory") == account.directory_url:
         key = account_key_from_json(value["key"])
-    else:
+    else:  # the alias moved to another CA: a new key replaces the old account's
         key = generate_account_key()
         services.secrets.put_account(
             account.alias, {"key": account_key_to_json(key), "directory": account.directory_url}

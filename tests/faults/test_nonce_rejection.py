@@ -21,7 +21,10 @@ def test_issuances_complete_with_half_the_nonces_rejected(start_sandbox: Callabl
     results = finish(noisy, [start(noisy, name=name, domains=[f"{name}.example.test"]) for name in names])
 
     # Then every one is issued
-    assert [r["status"] for r in results] == ["issued"] * ISSUANCES, [r for r in results if r["status"] != "issued"]
+    failures = [
+        f"{r['name']}: {r.get('step')} {r.get('error')}: {r.get('message')}" for r in results if r["status"] != "issued"
+    ]
+    assert [r["status"] for r in results] == ["issued"] * ISSUANCES, "; ".join(failures)
     # And the CA did reject nonces, about as often as it was told to (each rejected POST was sent again)
     posts = [c for c in log.calls(kind="acme") if c["method"] == "POST"]
     rejected = [c for c in posts if c["problem"] == "badNonce"]
