@@ -122,6 +122,7 @@ class Env:
     NOTIFICATION_TOPIC_ARN = "NOTIFICATION_TOPIC_ARN"
     EXPIRY_ALARM_DAYS = "EXPIRY_ALARM_DAYS"
     RESOURCE_PREFIX = "RESOURCE_PREFIX"  # names the deployment in our events and metrics
+    DNS_RESOLVER = "DNS_RESOLVER"  # host[:port] for DNS lookups (the sandbox's DNS server); unset: the system's
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from certlib.adapters.acme_client import AcmeSession, account_key_from_json, ca_
 from certlib.adapters.aws_errors import raise_classified
 from certlib.adapters.events import EventBus
 from certlib.adapters.inventory import Inventory
+from certlib.adapters.public_dns import PublicDns
 from certlib.adapters.route53 import Route53
 from certlib.adapters.secrets import SecretStore
 from certlib.adapters.sns import NotificationTopic
@@ -71,6 +72,10 @@ class Services:
         if not arn:
             raise ConfigError("LIFECYCLE_STATE_MACHINE_ARN is not set: this function cannot start lifecycle executions")
         return LifecycleStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+
+    @cached_property
+    def public_dns(self) -> PublicDns:
+        return PublicDns(self.settings.dns_resolver)
 
     @cached_property
     def execution_history(self) -> ExecutionHistory:

@@ -23,6 +23,7 @@ class Settings:
     notification_topic_arn: str | None = None  # the steps that notify (failures, revocations) fail without it
     expiry_alarm_days: int = DEFAULT_EXPIRY_ALARM_DAYS
     resource_prefix: str = DEFAULT_PREFIX  # the deployment, in our events and metrics
+    dns_resolver: str | None = None  # host[:port] of the DNS resolver to ask; None: the system's
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -49,4 +50,5 @@ class Settings:
             notification_topic_arn=environ.get(Env.NOTIFICATION_TOPIC_ARN) or None,
             expiry_alarm_days=int(alarm_days),
             resource_prefix=environ.get(Env.RESOURCE_PREFIX) or DEFAULT_PREFIX,
+            dns_resolver=environ.get(Env.DNS_RESOLVER) or None,
         )

@@ -1,9 +1,14 @@
 """A DNS server (UDP and TCP on one port) that answers from Route 53's hosted zones, as the world would.
 
 Pebble's VA sends its DNS-01 TXT queries here, so validation really goes through the records the lifecycle
-wrote into Route 53. Names in a known zone with no records are NXDOMAIN; names outside every zone are REFUSED.
-A TXT (or A, AAAA) question at a name holding a CNAME is answered like a recursive resolver would: the CNAME,
-then the target's records, following at most MAX_CNAME_HOPS links and refusing loops.
+wrote into Route 53; the functions ask it for CNAMEs outside Route 53 (DNS_RESOLVER). Names with no records are
+NXDOMAIN, in a known zone or outside every zone. A TXT (or A, AAAA) question at a name holding a CNAME is answered
+like a recursive resolver would: the CNAME, then the target's records, following at most MAX_CNAME_HOPS links and
+refusing loops.
+
+The overrides (sandbox.dns_overrides) come first at every name of the chain: an overriding answer of the asked
+type ends it, and an overriding CNAME is followed like Route 53's (a domain whose DNS is elsewhere, delegating its
+`_acme-challenge` name to a zone in Route 53).
 """
 
 from __future__ import annotations
@@ -44,27 +49,14 @@ class Route53Resolver(BaseResolver):  # type: ignore[misc]
     def _answer(self, reply: DNSRecord, qname: DNSLabel, qtype: str) -> None:
         owner = qname
         name = normalize_name(str(qname))
-        overridden = self._overrides.answers(name, qtype) if self._overrides is not None else None
-        if overridden is not None:
-            reply.add_answer(*resource_records(owner, RecordSet(name, qtype, 1, tuple(overridden))))
-            return
         visited = {name}
         for _ in range(MAX_CNAME_HOPS):
-            zone = self._records.zone_for(name)
-            if zone is None:
-                if not reply.rr:  # a CNAME pointing out of our zones ends the answer; a foreign name is refused
-                    reply.header.rcode = RCODE.REFUSED
+            overridden = self._override(name, qtype)
+            if overridden is not None:
+                reply.add_answer(*resource_records(owner, RecordSet(name, qtype, 1, tuple(overridden))))
                 return
-            record_sets = self._records.record_sets(zone)
-            at_name = [record_set for record_set in record_sets if record_set.name == name]
-            if not at_name and not _has_descendants(name, record_sets):
-                reply.header.rcode = RCODE.NXDOMAIN
-                return
-            matching = [record_set for record_set in at_name if record_set.record_type == qtype]
-            cname = next((record_set for record_set in at_name if record_set.record_type == "CNAME"), None)
-            if matching or cname is None:
-                for record_set in matching:
-                    reply.add_answer(*resource_records(owner, record_set))
+            cname = self._override_cname(name, qtype) or self._route53_cname(reply, owner, name, qtype)
+            if cname is None:
                 return
             reply.add_answer(*resource_records(owner, cname))
             name = normalize_name(cname.values[0])
@@ -74,6 +66,33 @@ class Route53Resolver(BaseResolver):  # type: ignore[misc]
             visited.add(name)
         LOG.warning("dns: the CNAME chain from %s loops or is longer than %d links", qname, MAX_CNAME_HOPS)
         reply.header.rcode = RCODE.SERVFAIL
+
+    def _override(self, name: str, qtype: str) -> list[str] | None:
+        return self._overrides.answers(name, qtype) if self._overrides is not None else None
+
+    def _override_cname(self, name: str, qtype: str) -> RecordSet | None:
+        targets = self._override(name, "CNAME") if qtype != "CNAME" else None
+        return RecordSet(name, "CNAME", 1, (targets[0],)) if targets else None
+
+    def _route53_cname(self, reply: DNSRecord, owner: DNSLabel, name: str, qtype: str) -> RecordSet | None:
+        """Answer `name` from Route 53; return its CNAME when the chain goes on, None when the answer is complete."""
+        zone = self._records.zone_for(name)
+        if zone is None:
+            if not reply.rr:  # a CNAME pointing out of every zone ends the answer; a name in no zone does not exist
+                reply.header.rcode = RCODE.NXDOMAIN
+            return None
+        record_sets = self._records.record_sets(zone)
+        at_name = [record_set for record_set in record_sets if record_set.name == name]
+        if not at_name and not _has_descendants(name, record_sets):
+            reply.header.rcode = RCODE.NXDOMAIN
+            return None
+        matching = [record_set for record_set in at_name if record_set.record_type == qtype]
+        cname = next((record_set for record_set in at_name if record_set.record_type == "CNAME"), None)
+        if matching or cname is None:
+            for record_set in matching:
+                reply.add_answer(*resource_records(owner, record_set))
+            return None
+        return cname
 
 
 def _has_descendants(name: str, record_sets: list[RecordSet]) -> bool:

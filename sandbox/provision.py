@@ -67,8 +67,13 @@ class Provisioned:
     function_environment: dict[str, str] = field(repr=False)
 
 
-def provision(session: boto3.Session, endpoint_url: str, names: ResourceNames, account: AcmeAccount) -> Provisioned:
-    """Create the KMS key, inventory table, hosted zones, configuration, EAB secret, functions and state machine."""
+def provision(
+    session: boto3.Session, endpoint_url: str, names: ResourceNames, account: AcmeAccount, dns_resolver: str
+) -> Provisioned:
+    """Create the KMS key, inventory table, hosted zones, configuration, EAB secret, functions and state machine.
+
+    `dns_resolver` (host:port, the sandbox's DNS server) is the functions' DNS for what is not in Route 53.
+    """
     clients = _Clients(session, endpoint_url)
     timings = Timings.sandbox()
     kms_key_arn = clients.kms.create_key(Description=f"{names.prefix}: secrets of the ACME sandbox")["KeyMetadata"][
@@ -81,7 +86,10 @@ def provision(session: boto3.Session, endpoint_url: str, names: ResourceNames, a
     zone_ids[DNS_ACCOUNT_ZONE] = dns_account.zone_id
     _configure_account(clients, names, account, kms_key_arn, dns_account)
     topic_arn = _create_notification_topic(clients, names, kms_key_arn)
-    environment = function_environment(names, kms_key_arn, timings.lock_ttl_seconds, topic_arn)
+    environment = {
+        **function_environment(names, kms_key_arn, timings.lock_ttl_seconds, topic_arn),
+        Env.DNS_RESOLVER: dns_resolver,
+    }
     lifecycle_arn = _create_lifecycle(clients, names, environment, timings)
     renewal_env = renewal_environment(environment, lifecycle_arn)
     monitoring_env = {**environment, Env.EXPIRY_ALARM_DAYS: str(DEFAULT_EXPIRY_ALARM_DAYS)}

@@ -107,7 +107,7 @@ def _start(
     ocsp.start()
     running.callback(ocsp.stop)
     account = AcmeAccount(pebble.directory_url, account_key, tls.ca_bundle.read_text())
-    provisioned = provision(session, moto.endpoint_url, names, account)
+    provisioned = provision(session, moto.endpoint_url, names, account, dns.address)
     route53_records.add_account(provisioned.dns_account.session.client("route53", endpoint_url=moto.endpoint_url))
     # The handlers run in this process: give it the environment each Lambda gets (read when they are imported).
     os.environ.update({**provisioned.function_environment, **HANDLER_RUNTIME_ENVIRONMENT})

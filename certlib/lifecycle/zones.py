@@ -1,6 +1,9 @@
 """Where each name's DNS-01 record goes: the longest matching zone among every zone we may use (our account's,
 and those reached by assuming a DNS account's role), after following `_acme-challenge` CNAMEs (delegation).
 
+A CNAME is read from the zone that holds the name when we may read it, else from DNS itself: the usual delegation
+is from a domain whose DNS is elsewhere (another provider, on premises) to a validation zone in Route 53.
+
 Explicit mappings win over lookups: an account's `hosted-zones` (our account) and `dns-zones` entries with a
 `hosted-zone-id`.
 """
@@ -62,17 +65,21 @@ class ZoneDirectory:
     def challenge_target(self, domain: str) -> dict[str, str | None]:
         """{record_name, zone_id, role_arn, external_id} of the domain's DNS-01 record, CNAMEs followed.
 
-        Raises ZoneNotFound for a name (or a CNAME target) in no zone we may use, or a CNAME loop.
+        Raises ZoneNotFound for a name (or a CNAME target) in no zone we may use and with no CNAME in DNS, or a CNAME
+        loop; TransientError when DNS does not answer.
         """
         name = CHALLENGE_LABEL + normalize(domain.removeprefix("*."))
         visited = [name]
         for _ in range(MAX_CNAME_HOPS):
             zone = self.zone_for(name)
             if zone is None:
-                raise ZoneNotFound(self._not_found(domain, name, visited))
-            target = self._services.route53_for(*zone_role(zone)).cname_at(zone.access.zone_id, name)
-            if target is None:
-                return {"record_name": name, **zone.access.to_dict()}
+                target = self._services.public_dns.cname_at(name)
+                if target is None:
+                    raise ZoneNotFound(self._not_found(domain, name, visited))
+            else:
+                target = self._services.route53_for(*zone_role(zone)).cname_at(zone.access.zone_id, name)
+                if target is None:
+                    return {"record_name": name, **zone.access.to_dict()}
             if target in visited:
                 chain = " -> ".join([*visited, target])
                 raise ZoneNotFound(f"the DNS-01 record of {domain!r} is delegated in a CNAME loop: {chain}")
@@ -88,8 +95,9 @@ class ZoneDirectory:
                 f"may use (zones: {known}); add the target's zone, or its DNS account's role under 'dns-zones'"
             )
         return (
-            f"no Route 53 hosted zone we may use holds {domain!r} (zones: {known}); create the zone, map the name "
-            f"with 'hosted-zones', or give the DNS account's role under 'dns-zones'"
+            f"no Route 53 hosted zone we may use holds {domain!r} (zones: {known}), and DNS has no CNAME at {name!r}; "
+            f"create the zone, map the name with 'hosted-zones', give the DNS account's role under 'dns-zones', or "
+            f"delegate {name!r} by CNAME to a name in one of those zones"
         )
 
 

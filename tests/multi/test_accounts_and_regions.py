@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -111,6 +112,27 @@ def test_cname_delegated_challenge_is_written_at_the_target(sandbox: dict[str, A
             HostedZoneId=sandbox["hosted_zones"]["example.test"],
             ChangeBatch={"Changes": [{**change, "Action": "DELETE"}]},
         )
+    assert challenge_records(sandbox) == []
+
+
+def test_cname_delegation_from_a_domain_whose_dns_is_elsewhere(sandbox: dict[str, Any]) -> None:
+    # Given a domain in no Route 53 zone, whose DNS (another provider: the sandbox DNS server's overrides) delegates
+    # its _acme-challenge name by CNAME into the validation-only zone
+    overrides = Path(sandbox["dns_overrides_file"])
+    overrides.write_text(
+        json.dumps({"_acme-challenge.www.elsewhere.test": {"CNAME": ["www-elsewhere-test.validation.example.net."]}})
+    )
+    try:
+        # When the certificate is issued
+        result = issue(sandbox, name="elsewhere", domains=["www.elsewhere.test"])
+    finally:
+        overrides.write_text("{}")
+
+    # Then Pebble validated it through the CNAME into Route 53, and no TXT is left at the target
+    assert result["status"] == "issued", result
+    route53 = target_of(sandbox).client("route53")
+    records = route53.list_resource_record_sets(HostedZoneId=sandbox["hosted_zones"]["validation.example.net"])
+    assert [r["Name"] for r in records["ResourceRecordSets"] if r["Type"] == "TXT"] == []
     assert challenge_records(sandbox) == []
 
 

@@ -1,24 +1,34 @@
-"""The Route 53 adapter against moto: zone lookup, merged TXT writes, exact removal."""
+"""The Route 53 adapter against moto: zone lookup, merged TXT writes, exact removal; and the zone directory, which
+reads CNAMEs outside Route 53 from DNS (here the sandbox's DNS server, answering from moto's Route 53 and from
+overrides that play a DNS provider elsewhere)."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from certlib.adapters.public_dns import PublicDns
 from certlib.adapters.route53 import Route53, quote_txt, unquote_txt
 from certlib.config import parse_accounts
-from certlib.exceptions import ZoneNotFound
+from certlib.exceptions import TransientError, ZoneNotFound
 from certlib.lifecycle.zones import ZoneDirectory
+from certlib.resources import Env
 from certlib.runtime import Services
 from certlib.settings import Settings
+from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
+from sandbox.dns_server import DnsServer, Route53Resolver
+from sandbox.zone_records import Route53Records
 
 
 @pytest.fixture
-def route53() -> Iterator[tuple[Route53, Any, dict[str, str]]]:
+def route53(tmp_path: Path) -> Iterator[tuple[Route53, Any, dict[str, str]]]:
     with mock_aws():
         client = boto3.client("route53", region_name="us-east-1")
         zones = {}
@@ -28,7 +38,14 @@ def route53() -> Iterator[tuple[Route53, Any, dict[str, str]]]:
                 Name=name, CallerReference=name, HostedZoneConfig={"PrivateZone": private}, **extra
             )
             zones[name] = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
-        yield Route53(client), client, zones
+        dns = DnsServer(Route53Resolver(Route53Records(client), DnsOverrides(tmp_path / OVERRIDES_FILE_NAME)))
+        dns.start()
+        try:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv(Env.DNS_RESOLVER, dns.address)
+                yield Route53(client), client, zones
+        finally:
+            dns.stop()
 
 
 def txt_at(client: Any, zone_id: str, name: str) -> list[str]:
@@ -48,7 +65,7 @@ def directory(account_zones: dict[str, str] | None = None, dns_zones: dict[str, 
         "dns-zones": dns_zones or {},
     }
     config = parse_accounts(document).config
-    settings = Settings("inventory", "/p/config", "p/", "key", 600)
+    settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver=os.environ[Env.DNS_RESOLVER])
     return ZoneDirectory(Services(settings, boto3.Session(region_name="us-east-1")), config, config.account(None))
 
 
@@ -100,6 +117,43 @@ def test_cname_delegation_is_followed_and_loops_are_refused(route53: tuple[Route
         zone_directory.challenge_target("loop.example.test")
     with pytest.raises(ZoneNotFound, match=r"delegated by CNAME to 'elsewhere\.invalid', which is in no hosted zone"):
         zone_directory.challenge_target("away.example.test")
+
+
+def test_cname_delegation_from_dns_outside_route53_is_followed(
+    route53: tuple[Route53, Any, dict[str, str]], tmp_path: Path
+) -> None:
+    # Given a domain whose DNS is elsewhere, delegating its DNS-01 name by CNAME into one of our zones
+    _, _, zones = route53
+    (tmp_path / OVERRIDES_FILE_NAME).write_text(
+        json.dumps({"_acme-challenge.www.elsewhere.test": {"CNAME": ["www.validation.sub.example.test."]}})
+    )
+    zone_directory = directory()
+
+    # When / Then the record goes to the CNAME's target, in our zone
+    assert zone_directory.challenge_target("*.www.elsewhere.test") == {
+        "record_name": "www.validation.sub.example.test",
+        "zone_id": zones["sub.example.test"],
+        "role_arn": None,
+        "external_id": None,
+    }
+    # And a name outside Route 53 without such a CNAME is refused with what to do
+    with pytest.raises(ZoneNotFound, match=r"DNS has no CNAME at '_acme-challenge\.other\.elsewhere\.test'"):
+        zone_directory.challenge_target("other.elsewhere.test")
+
+
+def test_dns_that_does_not_answer_is_a_transient_error(route53: tuple[Route53, Any, dict[str, str]]) -> None:
+    # Given a resolver address where nothing answers
+    config = parse_accounts({"accounts": {"a": [{"acme-endpoint": "https://ca.example/dir"}]}}).config
+    settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver="127.0.0.1:9")
+    services = Services(settings, boto3.Session(region_name="us-east-1"))
+    services.public_dns = PublicDns(settings.dns_resolver, timeout_seconds=1.0)  # the test need not wait 5 s
+    zone_directory = ZoneDirectory(services, config, config.account(None))
+
+    # When / Then the lookup of a name outside Route 53 says DNS did not answer (the step is retried)
+    with pytest.raises(
+        TransientError, match=r"no answer from DNS \(127\.0\.0\.1:9\) for the CNAME at _acme-challenge\.x\.away\.test"
+    ):
+        zone_directory.challenge_target("x.away.test")
 
 
 def test_apex_and_wildcard_values_share_one_name_and_merge(route53: tuple[Route53, Any, dict[str, str]]) -> None:
