@@ -101,6 +101,7 @@ class CertificateStack(Stack):
             lifecycle=lifecycle.state_machine,
             reporter=self.monitoring_functions["report_expiry"].function,
             stopped_execution_cleaner=self.monitoring_functions["clean_up_stopped_execution"].function,
+            dead_letter_queues=[self.renewal.expiry_rule.dead_letters, self.distribution.dead_letters],
             expiry_alarm_days=alarm_days,
         )
         CfnOutput(

@@ -32,6 +32,7 @@ from certlib.resources import (
 )
 from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
+from stacks.constructs.renewal_triggers import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, encrypted_dead_letters
 from stacks.nag import acknowledge_wildcard_resources, flatten_cfn_reference
 from stacks.permissions import CERTIFICATE_SECRETS, AccessTargets
 
@@ -105,10 +106,19 @@ class Distribution(Construct):
             targets=dataclasses.replace(targets, distribution_state_machine=machine_arn),
             descriptions=DESCRIPTIONS,
         )
+        rule_name = f"{names.prefix}-acm-certificate-available"
+        # Lost, this event would leave the nodes with the certificate ACM replaced: nothing else sends it again.
+        self.dead_letters = encrypted_dead_letters(
+            self,
+            "CertificateAvailableDeadLetters",
+            key=key,
+            rule_name=rule_name,
+            sid="AllowEventBridgeDeadLettersOfTheCertificateAvailableRule",
+        )
         self.rule = events.Rule(
             self,
             "CertificateAvailable",
-            rule_name=f"{names.prefix}-acm-certificate-available",
+            rule_name=rule_name,
             description="ACM renewed a certificate: export and distribute it again when it is registered for that",
             event_pattern=events.EventPattern(
                 source=CERTIFICATE_AVAILABLE_SOURCE,
@@ -116,7 +126,12 @@ class Distribution(Construct):
                 detail=CERTIFICATE_AVAILABLE_DETAIL,
             ),
             targets=[
-                event_targets.LambdaFunction(self.functions["handle_certificate_available"].function, retry_attempts=4)
+                event_targets.LambdaFunction(
+                    self.functions["handle_certificate_available"].function,
+                    dead_letter_queue=self.dead_letters,
+                    retry_attempts=EVENT_RETRY_ATTEMPTS,
+                    max_event_age=EVENT_MAX_AGE,
+                )
             ],
         )
 

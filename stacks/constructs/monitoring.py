@@ -23,6 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
@@ -111,6 +112,7 @@ class Monitoring(Construct):
         reporter: lambda_.IFunction,
         stopped_execution_cleaner: lambda_.IFunction,
         expiry_alarm_days: int,
+        dead_letter_queues: Sequence[sqs.IQueue] = (),
         other_state_machines: Sequence[sfn.IStateMachine] = (),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -163,7 +165,34 @@ class Monitoring(Construct):
             datapoints_to_alarm=2,
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
-        for alarm in (self.failed_executions, self.expiring_soon):
+        alarms = [self.failed_executions, self.expiring_soon]
+        if dead_letter_queues:
+            self.undelivered_events = cloudwatch.Alarm(
+                self,
+                "UndeliveredEvents",
+                alarm_name=f"{names.prefix}-undelivered-events",
+                alarm_description=(
+                    "An ACM event (Approaching Expiration, or Certificate Available for an exportable certificate) "
+                    "could not reach its function after every retry and waits in a dead-letter queue. Read it from "
+                    "the queue, then run what it would have: `certctl renew --name NAME --wait` or "
+                    "`certctl export --name NAME --certificate-arn ARN`."
+                ),
+                metric=cloudwatch.MathExpression(
+                    expression=" + ".join(f"FILL(q{i}, 0)" for i in range(len(dead_letter_queues))),
+                    using_metrics={
+                        f"q{i}": queue.metric_approximate_number_of_messages_visible(statistic="Maximum")
+                        for i, queue in enumerate(dead_letter_queues)
+                    },
+                    label="Events waiting in dead-letter queues",
+                    period=Duration.minutes(5),
+                ),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarms.append(self.undelivered_events)
+        for alarm in alarms:
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
 

@@ -28,9 +28,37 @@ EVENT_RETRY_ATTEMPTS = 10
 EVENT_MAX_AGE = Duration.hours(6)
 DEAD_LETTER_RETENTION = Duration.days(14)
 DEAD_LETTER_REASON = (
-    "This queue is itself the dead-letter queue of the ACM expiry rule's Lambda target: EventBridge puts the events "
+    "This queue is itself the dead-letter queue of an EventBridge rule's Lambda target: EventBridge puts the events "
     "it could not deliver here, and nothing consumes it automatically, so it needs no dead-letter queue of its own."
 )
+
+
+def encrypted_dead_letters(
+    scope: Construct, construct_id: str, *, key: kms.IKey, rule_name: str, sid: str
+) -> sqs.Queue:
+    """The dead-letter queue of the rule named `rule_name`'s Lambda target: encrypted with the stack key, which lets
+    EventBridge make data keys on behalf of that rule only (the statement `sid` of the key policy), TLS only."""
+    # The rule's ARN from its name, so the key policy can name it without making the key depend on the rule.
+    rule_arn = Stack.of(scope).format_arn(service="events", resource="rule", resource_name=rule_name)
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=DEAD_LETTER_RETENTION,
+    )
+    acknowledge(queue, "AwsSolutions-SQS3", DEAD_LETTER_REASON)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            resources=["*"],  # in a key policy, "*" is this key
+            conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
+        )
+    )
+    return queue
 
 
 class RecurringSchedule(Construct):
@@ -87,25 +115,8 @@ class ExpiryEventRule(Construct):
         self, scope: Construct, construct_id: str, *, rule_name: str, function: lambda_.IFunction, key: kms.IKey
     ) -> None:
         super().__init__(scope, construct_id)
-        # The rule's ARN from its name, so the key policy can name it without making the key depend on the rule.
-        rule_arn = Stack.of(self).format_arn(service="events", resource="rule", resource_name=rule_name)
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
-        )
-        acknowledge(self.dead_letters, "AwsSolutions-SQS3", DEAD_LETTER_REASON)
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeDeadLettersOfTheExpiryRule",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
-            )
+        self.dead_letters = encrypted_dead_letters(
+            self, "DeadLetters", key=key, rule_name=rule_name, sid="AllowEventBridgeDeadLettersOfTheExpiryRule"
         )
         self.rule = events.Rule(
             self,

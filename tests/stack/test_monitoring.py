@@ -295,3 +295,33 @@ def test_e_mail_subscriptions_and_the_threshold_come_from_the_configuration() ->
 def test_no_subscription_without_e_mails(synthesized: Synthesized) -> None:
     # Given / When / Then the example configuration names no e-mail: the topic has no subscription
     assert synthesized.resources("AWS::SNS::Subscription") == {}
+
+
+def test_an_event_left_in_a_dead_letter_queue_alarms_to_the_topic(synthesized: Synthesized) -> None:
+    # Given the alarm on undelivered events and the dead-letter queues of the rules on ACM's events
+    (alarm,) = (
+        a["Properties"]
+        for a in synthesized.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmName"] == f"{NAMES.prefix}-undelivered-events"
+    )
+    queue_ids = {
+        target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        for rule in synthesized.resources("AWS::Events::Rule").values()
+        for target in rule["Properties"].get("Targets", [])
+        if "DeadLetterConfig" in target
+    }
+
+    # When the queues it watches are read from its metrics
+    watched = {
+        dimension["Value"]["Fn::GetAtt"][0]
+        for query in alarm["Metrics"]
+        if "MetricStat" in query
+        for dimension in query["MetricStat"]["Metric"]["Dimensions"]
+    }
+
+    # Then it watches every dead-letter queue, fires on one message, and tells the topic (and when it clears)
+    assert len(queue_ids) == 2
+    assert watched == queue_ids
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic_id(synthesized)}]
+    assert "certctl renew" in alarm["AlarmDescription"]

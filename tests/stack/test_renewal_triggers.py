@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from certlib.resources import RENEWAL_FUNCTIONS, ResourceNames
+from certlib.resources import ALL_FUNCTIONS, RENEWAL_FUNCTIONS, ResourceNames
 from stacks.application import cdk_json_context
 from stacks.nag import flatten_cfn_reference as flat
 from tests.stack.conftest import EXAMPLE_ACCOUNTS
@@ -28,7 +28,7 @@ def schedules(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
 
 
 def function_arn(synthesized: Synthesized, step: str) -> dict[str, Any]:
-    logical_id, _ = synthesized.functions_by_step(RENEWAL_FUNCTIONS)[step]
+    logical_id, _ = synthesized.functions_by_step(ALL_FUNCTIONS)[step]
     return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
@@ -146,13 +146,29 @@ def test_schedule_expressions_come_from_the_context(layer_directory: Path, tmp_p
 
 
 # --- ACM's "Approaching Expiration" event ---------------------------------------------------------------------------
-def expiry_rule(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+def rule_named(synthesized: Synthesized, name: str) -> tuple[str, dict[str, Any]]:
     (found,) = (
         (logical_id, resource)
         for logical_id, resource in synthesized.resources("AWS::Events::Rule").items()
-        if resource["Properties"].get("Name") == f"{NAMES.prefix}-acm-expiry"
+        if resource["Properties"].get("Name") == name
     )
     return found
+
+
+def expiry_rule(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    return rule_named(synthesized, f"{NAMES.prefix}-acm-expiry")
+
+
+# The rules on ACM's events, whose loss nothing would make up for: (rule name, its function, its key-policy Sid).
+ACM_EVENT_RULES = [
+    pytest.param("acm-expiry", "handle_expiry_event", "AllowEventBridgeDeadLettersOfTheExpiryRule", id="expiry"),
+    pytest.param(
+        "acm-certificate-available",
+        "handle_certificate_available",
+        "AllowEventBridgeDeadLettersOfTheCertificateAvailableRule",
+        id="certificate-available",
+    ),
+]
 
 
 def test_the_acm_expiry_rule_matches_exactly_acms_event_on_the_default_bus(synthesized: Synthesized) -> None:
@@ -166,9 +182,12 @@ def test_the_acm_expiry_rule_matches_exactly_acms_event_on_the_default_bus(synth
     assert properties["State"] == "ENABLED"
 
 
-def test_the_rule_invokes_handle_expiry_event_with_retries_and_a_dead_letter_queue(synthesized: Synthesized) -> None:
+@pytest.mark.parametrize(("rule_name", "step", "sid"), ACM_EVENT_RULES)
+def test_the_acm_event_rules_invoke_their_function_with_retries_and_a_dead_letter_queue(
+    synthesized: Synthesized, rule_name: str, step: str, sid: str
+) -> None:
     # Given the rule's one target, and the queues of the stack
-    _, rule = expiry_rule(synthesized)
+    _, rule = rule_named(synthesized, f"{NAMES.prefix}-{rule_name}")
     (target,) = rule["Properties"]["Targets"]
     queues = synthesized.resources("AWS::SQS::Queue")
 
@@ -176,8 +195,8 @@ def test_the_rule_invokes_handle_expiry_event_with_retries_and_a_dead_letter_que
     queue_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
     queue = queues[queue_id]["Properties"]
 
-    # Then it calls handle_expiry_event, retries, and keeps what it could not deliver, encrypted with the stack key
-    assert target["Arn"] == function_arn(synthesized, "handle_expiry_event")
+    # Then it calls its function, retries, and keeps what it could not deliver, encrypted with the stack key
+    assert target["Arn"] == function_arn(synthesized, step)
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 3600
     assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": [synthesized.only_id("AWS::KMS::Key"), "Arn"]}
@@ -205,9 +224,12 @@ def test_only_the_expiry_rule_may_invoke_handle_expiry_event(synthesized: Synthe
     ]
 
 
-def test_only_the_rule_may_send_to_the_dead_letter_queue_and_only_over_tls(synthesized: Synthesized) -> None:
+@pytest.mark.parametrize(("rule_name", "step", "sid"), ACM_EVENT_RULES)
+def test_only_the_rule_may_send_to_its_dead_letter_queue_and_only_over_tls(
+    synthesized: Synthesized, rule_name: str, step: str, sid: str
+) -> None:
     # Given the dead-letter queue's policy and the rule
-    rule_id, rule = expiry_rule(synthesized)
+    rule_id, rule = rule_named(synthesized, f"{NAMES.prefix}-{rule_name}")
     queue_id = rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
     (policy,) = (
         p["Properties"]
@@ -231,16 +253,19 @@ def test_only_the_rule_may_send_to_the_dead_letter_queue_and_only_over_tls(synth
     assert [s["Condition"] for s in denies] == [{"Bool": {"aws:SecureTransport": "false"}}]
 
 
-def test_the_key_lets_eventbridge_encrypt_dead_letters_for_this_rule_only(synthesized: Synthesized) -> None:
+@pytest.mark.parametrize(("rule_name", "step", "sid"), ACM_EVENT_RULES)
+def test_the_key_lets_eventbridge_encrypt_dead_letters_for_each_rule_only(
+    synthesized: Synthesized, rule_name: str, step: str, sid: str
+) -> None:
     # Given the stack key's policy
     (key,) = synthesized.resources("AWS::KMS::Key").values()
     statements = key["Properties"]["KeyPolicy"]["Statement"]
 
     # When the statement for the expiry rule is picked out
-    (statement,) = (s for s in statements if s.get("Sid") == "AllowEventBridgeDeadLettersOfTheExpiryRule")
+    (statement,) = (s for s in statements if s.get("Sid") == sid)
 
     # Then EventBridge gets data keys only on behalf of the rule, whose ARN is built from its name
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
     source = flat(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
-    assert source == f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{NAMES.prefix}-acm-expiry"
+    assert source == f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{NAMES.prefix}-{rule_name}"
