@@ -91,6 +91,23 @@ class Notifications(Construct):
         )
 
 
+def _alarm_on_any(
+    scope: Construct, construct_id: str, *, alarm_name: str, alarm_description: str, metric: cloudwatch.IMetric
+) -> cloudwatch.Alarm:
+    """An alarm that fires when one 5-minute period counts anything (no data: nothing happened)."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_name=alarm_name,
+        alarm_description=alarm_description,
+        metric=metric,
+        threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
 def _unfinished_executions_of(*state_machines: sfn.IStateMachine) -> events.EventPattern:
     """Step Functions' status change of these machines' executions that timed out or were aborted."""
     return events.EventPattern(
@@ -125,7 +142,7 @@ class Monitoring(Construct):
         )
         action = cloudwatch_actions.SnsAction(topic)
 
-        self.failed_executions = cloudwatch.Alarm(
+        self.failed_executions = _alarm_on_any(
             self,
             "FailedExecutions",
             alarm_name=f"{names.prefix}-failed-executions",
@@ -143,10 +160,6 @@ class Monitoring(Construct):
                 label="Failed or timed-out executions",
                 period=Duration.minutes(5),
             ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         expiring_soon = fleet_metric(names, Metric.CERTIFICATES_EXPIRING_SOON, "Maximum")
         self.expiring_soon = cloudwatch.Alarm(
@@ -167,7 +180,7 @@ class Monitoring(Construct):
         )
         alarms = [self.failed_executions, self.expiring_soon]
         if dead_letter_queues:
-            self.undelivered_events = cloudwatch.Alarm(
+            self.undelivered_events = _alarm_on_any(
                 self,
                 "UndeliveredEvents",
                 alarm_name=f"{names.prefix}-undelivered-events",
@@ -186,10 +199,6 @@ class Monitoring(Construct):
                     label="Events waiting in dead-letter queues",
                     period=Duration.minutes(5),
                 ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
             alarms.append(self.undelivered_events)
         for alarm in alarms:
