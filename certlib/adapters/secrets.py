@@ -70,9 +70,7 @@ class SecretStore:
         so of two executions registering at once both go on with the same key. Returns what is stored."""
         name = account_key_secret_name(self._prefix, alias)
         try:
-            self._client.create_secret(
-                Name=name, SecretString=json.dumps(value, sort_keys=True), KmsKeyId=self._kms_key_id, Tags=TAGS
-            )
+            self._create(name, json.dumps(value, sort_keys=True))
             return value
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceExistsException":
@@ -125,8 +123,13 @@ class SecretStore:
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise_classified(exc, f"writing secret {name}")
         try:
-            return self._client.create_secret(Name=name, SecretString=text, KmsKeyId=self._kms_key_id, Tags=TAGS)["ARN"]
+            return self._create(name, text)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ResourceExistsException":  # created meanwhile by a twin
                 return self._client.put_secret_value(SecretId=name, SecretString=text)["ARN"]
             raise_classified(exc, f"creating secret {name}")
+
+    def _create(self, name: str, text: str) -> str:
+        """A new secret under the stack key, with our tags; raises ClientError (ResourceExistsException when it
+        exists)."""
+        return self._client.create_secret(Name=name, SecretString=text, KmsKeyId=self._kms_key_id, Tags=TAGS)["ARN"]
