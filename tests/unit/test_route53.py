@@ -58,15 +58,23 @@ def txt_at(client: Any, zone_id: str, name: str) -> list[str]:
     ]
 
 
-def directory(account_zones: dict[str, str] | None = None, dns_zones: dict[str, Any] | None = None) -> ZoneDirectory:
-    """The zone directory of a deployment whose Route 53 is moto's (inside the fixture's mock_aws)."""
+def directory(
+    account_zones: dict[str, str] | None = None,
+    dns_zones: dict[str, Any] | None = None,
+    public_dns: PublicDns | None = None,
+) -> ZoneDirectory:
+    """The zone directory of a deployment whose Route 53 is moto's (inside the fixture's mock_aws); its DNS is the
+    fixture's DNS server unless `public_dns` is given."""
     document = {
         "accounts": {"a": [{"acme-endpoint": "https://ca.example/dir", "hosted-zones": account_zones or {}}]},
         "dns-zones": dns_zones or {},
     }
     config = parse_accounts(document).config
     settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver=os.environ[Env.DNS_RESOLVER])
-    return ZoneDirectory(Services(settings, boto3.Session(region_name="us-east-1")), config, config.account(None))
+    services = Services(settings, boto3.Session(region_name="us-east-1"))
+    if public_dns is not None:
+        services.public_dns = public_dns
+    return ZoneDirectory(services, config, config.account(None))
 
 
 def test_longest_public_zone_wins_and_private_zones_are_skipped(route53: tuple[Route53, Any, dict[str, str]]) -> None:
@@ -142,12 +150,8 @@ def test_cname_delegation_from_dns_outside_route53_is_followed(
 
 
 def test_dns_that_does_not_answer_is_a_transient_error(route53: tuple[Route53, Any, dict[str, str]]) -> None:
-    # Given a resolver address where nothing answers
-    config = parse_accounts({"accounts": {"a": [{"acme-endpoint": "https://ca.example/dir"}]}}).config
-    settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver="127.0.0.1:9")
-    services = Services(settings, boto3.Session(region_name="us-east-1"))
-    services.public_dns = PublicDns(settings.dns_resolver, timeout_seconds=1.0)  # the test need not wait 5 s
-    zone_directory = ZoneDirectory(services, config, config.account(None))
+    # Given a resolver address where nothing answers (1 s: the test need not wait the 5 s a function does)
+    zone_directory = directory(public_dns=PublicDns("127.0.0.1:9", timeout_seconds=1.0))
 
     # When / Then the lookup of a name outside Route 53 says DNS did not answer (the step is retried)
     with pytest.raises(
