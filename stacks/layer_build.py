@@ -16,6 +16,7 @@ Without such an interpreter the layer is still built, without bytecode, and a wa
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -52,8 +53,10 @@ class LayerBuild:
         return self.directory / "python"
 
 
+@functools.cache
 def runtime_python(version: str = LAMBDA_PYTHON_VERSION) -> str | None:
-    """A local CPython of the Lambda runtime's version (checked by running it), or None."""
+    """A local CPython of the Lambda runtime's version (checked by running it), or None. Looked for once per process:
+    the layer build, the benchmark and the import tests each ask for it many times."""
     candidates = [os.environ.get("RUNTIME_PYTHON", ""), shutil.which(f"python{version}") or ""]
     pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     candidates += [
