@@ -13,7 +13,7 @@ LAYER_SOURCES := stacks/layer_build.py requirements-lambda.txt $(wildcard certli
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup pebble demo test unit lint synth layer bench clean
+.PHONY: setup pebble demo test unit lint synth layer bench clean iam-report
 
 setup: $(VENV)/.installed pebble
 
@@ -46,8 +46,21 @@ lint: $(VENV)/.installed
 demo: setup
 	$(PY) -m certctl sandbox demo
 
+# Every sandbox the tests start enforces IAM with the synthesized policies and leaves what its roles used in
+# build/iam-usage, which `make iam-report` reads.
+IAM_USAGE_DIR := build/iam-usage
+
 test: setup layer lint
-	$(PY) -m pytest -q
+	rm -rf $(IAM_USAGE_DIR)
+	SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m pytest -q
+
+# For each function and state machine: the actions its role is granted that no test used (candidates to remove).
+# Reads what the last `make test` collected; runs the suite first when there is nothing.
+iam-report: setup layer
+	@test -n "$$(ls $(IAM_USAGE_DIR)/*.json 2>/dev/null)" || { \
+	  echo "no sandbox usage yet: running the test suite to collect it"; \
+	  SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m pytest -q; }
+	$(PY) -m sandbox.iam.report $(IAM_USAGE_DIR)
 
 # The CloudFormation template into cdk.out, offline: no AWS call, no Docker, no npm CLI. cdk-nag findings fail it.
 # Override cdk.json's context with e.g. CONTEXT="-c accountsFile=config/acme-accounts.yaml -c hostedZoneIds=Z1,Z2".

@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="the local sandbox (Pebble + moto + DNS)")
     sandbox.add_argument("action", choices=("up", "down", "demo"))
     sandbox.add_argument("--state-dir", type=Path, default=None, help="where the sandbox keeps its files")
+    sandbox.add_argument(
+        "--no-iam",
+        dest="iam",
+        action="store_false",
+        help="up: do not enforce IAM (every role may do anything). For debugging only: what passes so may fail on AWS",
+    )
     return parser
 
 
@@ -276,7 +282,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
     from certctl import sandbox_commands
 
     if args.action == "up":
-        print(json.dumps(sandbox_commands.up(args.state_dir, dict(os.environ)), indent=2))
+        print(json.dumps(sandbox_commands.up(args.state_dir, dict(os.environ), iam=args.iam), indent=2))
         return 0
     if args.action == "down":
         sandbox_commands.down(args.state_dir)

@@ -92,7 +92,15 @@ def run_demo(state_dir: Path | None) -> int:
     try:
         print(f"  ready in {time.monotonic() - started:.1f}s; ACME directory {info['acme_directory_url']}")
         target = Target(endpoint_url=info["aws_endpoint_url"], region=info["region"], prefix=info["resource_prefix"])
-        nodes = start_nodes(target.client("ec2"), Path(info["ssm_nodes_dir"]), 2, dict([DEMO_NODE_TAG]))
+        nodes = start_nodes(
+            target.client("ec2"),
+            target.client("iam"),
+            Path(info["ssm_nodes_dir"]),
+            2,
+            dict([DEMO_NODE_TAG]),
+            access_group=DEMO_NODE_TAG[1],
+            prefix=info["resource_prefix"],
+        )
         instances = ", ".join(node.instance_id for node in nodes)
         print(f"  two servers for Run Command, tagged {'='.join(DEMO_NODE_TAG)}: {instances}")
         print(f"issuing {', '.join(DEMO_DOMAINS)} through the certificate lifecycle state machine:")

@@ -32,10 +32,12 @@ def up(
     state_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
     timeout_seconds: float = START_TIMEOUT_SECONDS,
+    iam: bool = True,
 ) -> dict[str, Any]:
     """Start the sandbox in the background (or find it running) and return what `sandbox.json` says.
 
     `env` is the sandbox's environment (default: this process's); every PEBBLE_* variable in it reaches Pebble.
+    `iam=False` (`sandbox up --no-iam`, for debugging only) starts it without IAM enforcement.
     Raises SandboxError when it exits or is not ready within the timeout (it is then stopped).
     """
     state_dir = (state_dir or DEFAULT_STATE_DIR).resolve()
@@ -48,7 +50,17 @@ def up(
     environment = {**(env if env is not None else os.environ), "PYTHONUNBUFFERED": "1"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "serve", "--state-dir", str(state_dir), "--log-file", str(log_path)],
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "serve",
+                "--state-dir",
+                str(state_dir),
+                "--log-file",
+                str(log_path),
+                *([] if iam else ["--no-iam"]),
+            ],
             cwd=REPO_ROOT,
             env=environment,
             stdin=subprocess.DEVNULL,

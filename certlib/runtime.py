@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import time
+from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +16,7 @@ from botocore.exceptions import ClientError
 from josepy.jwk import JWK
 
 from certlib.adapters.acm import Acm
-from certlib.adapters.acme_client import AcmeSession, account_key_from_json, ca_bundle_path
+from certlib.adapters.acme_client import AcmeSession, account_key_from_json, ca_bundle_path, generate_account_key
 from certlib.adapters.aws_errors import raise_classified
 from certlib.adapters.events import EventBus
 from certlib.adapters.inventory import Inventory
@@ -43,6 +46,7 @@ class Services:
         self._session = session or boto3.Session()
         self._config: tuple[float, Config] | None = None
         self._acme: dict[str, AcmeSession] = {}
+        self._acme_public: dict[str, AcmeSession] = {}
         self._assumed: dict[tuple[str, str | None], tuple[float, Route53]] = {}
 
     @property
@@ -165,6 +169,17 @@ class Services:
         self._acme[account.alias] = session
         return session
 
+    def acme_public(self, account: AccountConfig) -> AcmeSession:
+        """A session for the CA's unauthenticated resources (the directory, ARI's renewalInfo GET): it reads no
+        account secret, so a role that may not read ACME account keys can use it. Its key (made here, never
+        registered) signs nothing. Raises AcmeRateLimited while the CA's Retry-After runs."""
+        self.check_acme_pause(account.alias)
+        session = self._acme_public.get(account.alias)
+        if session is None or session.directory_url != account.directory_url:
+            session = self.new_acme_session(account, generate_account_key(), None)
+            self._acme_public[account.alias] = session
+        return session
+
     def new_acme_session(self, account: AccountConfig, key: JWK, url: str | None) -> AcmeSession:
         return AcmeSession(
             account.directory_url,
@@ -186,11 +201,28 @@ class Services:
 
 
 _services: Services | None = None
+# The Services of the invocation running in this thread, when its host gives one (the sandbox runs every function
+# in one process, each invocation with its own function's role: see sandbox.lambda_routing). Unset on Lambda.
+_invocation_services: contextvars.ContextVar[Services | None] = contextvars.ContextVar("services", default=None)
 
 
 def services() -> Services:
-    """The container's Services, built on first use (cold start) from the environment."""
+    """The invocation's Services if its host gave one, else the container's, built on first use (cold start) from
+    the environment."""
+    given = _invocation_services.get()
+    if given is not None:
+        return given
     global _services
     if _services is None:
         _services = Services(Settings.from_env())
     return _services
+
+
+@contextlib.contextmanager
+def invocation_services(given: Services) -> Iterator[None]:
+    """Run the code inside with `given` as what services() returns (in this thread only)."""
+    token = _invocation_services.set(given)
+    try:
+        yield
+    finally:
+        _invocation_services.reset(token)

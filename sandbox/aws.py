@@ -20,7 +20,11 @@ from typing import Any
 
 import boto3
 from moto.dynamodb.models import DynamoDBBackend
-from moto.server import ThreadedMotoServer
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+from sandbox.iam.enforcement import IamEnforcement
 
 REGION = "us-east-1"
 FAKE_ACCESS_KEY_ID = "testing"
@@ -46,11 +50,34 @@ def make_dynamodb_writes_atomic() -> None:
         setattr(DynamoDBBackend, name, atomic)
 
 
-class MotoServer:
-    """A moto server on a free port of 127.0.0.1, configured to run state machines for real."""
+class _ServerBehindIam(ThreadedMotoServer):
+    """moto's threaded server with IAM enforcement (sandbox.iam.enforcement) in front of its application.
 
-    def __init__(self) -> None:
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    `_server_entry` is moto's own (pinned), with the application wrapped.
+    """
+
+    def __init__(self, enforcement: IamEnforcement) -> None:
+        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
+        self.enforcement = enforcement
+
+    def _server_entry(self) -> None:
+        self.enforcement.app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self._ip_address, self._port, self.enforcement, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+class MotoServer:
+    """A moto server on a free port of 127.0.0.1, configured to run state machines for real, that denies what IAM
+    would deny to requests signed with a role's credentials (unless `iam` is False: `sandbox up --no-iam`)."""
+
+    def __init__(self, iam: bool = True, operator_roles: frozenset[str] = frozenset()) -> None:
+        self.enforcement = IamEnforcement(
+            app=lambda environ, start_response: [], enabled=iam, operator_roles=operator_roles
+        )
+        self._server = _ServerBehindIam(self.enforcement)
         self.port = 0
 
     @property

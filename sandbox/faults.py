@@ -61,6 +61,7 @@ from requests.structures import CaseInsensitiveDict
 
 import certlib.runtime
 from certlib.adapters.acme_client import AcmeSession, _Network
+from sandbox import lambda_routing
 
 LOG = logging.getLogger(__name__)
 FAULTS_FILE_NAME = "faults.json"
@@ -422,6 +423,7 @@ _injector: FaultInjector | None = None
 def cold_start() -> None:
     """Drop every function's warm state (adapters, cached configuration, ACME sessions), as a new container would."""
     certlib.runtime._services = None
+    lambda_routing.cold_start()
 
 
 def install(state_dir: Path) -> FaultInjector:

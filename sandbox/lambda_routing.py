@@ -7,6 +7,10 @@ unhandled error (the `x-amz-function-error` header and `{"errorType", "errorMess
 Functions' Retry and Catch match the exception's class name, as on AWS (or its `lambda_error_type`, e.g. the
 `Runtime.ExitError` of a runtime that died). `around`, when given, wraps each handler call (the fault injector
 uses it to know which step runs and to crash it).
+
+With `roles` (sandbox.iam.sessions.RoleSessions), each invocation runs as its function's role, as on Lambda: the
+handler's `services()` is a Services of the function's own (built once per function, like a Lambda container, and
+dropped by `cold_start`), whose boto3 session holds credentials the sandbox's STS issued for that role.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from typing import Any
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from certlib.resources import REPO_ROOT, ResourceNames
+from certlib.runtime import Services, invocation_services
+from certlib.settings import Settings
+from sandbox.iam.sessions import RoleSessions
 
 LOG = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
@@ -86,8 +93,44 @@ def _no_wrapping(step: str, event: Any) -> AbstractContextManager[None]:
     return nullcontext()
 
 
-def route_lambda_invocations(registry: HandlerRegistry, around: AroundInvocation = _no_wrapping) -> None:
-    """Replace moto's Docker-less Lambda invoke with one that runs our handlers (for the whole process)."""
+class FunctionServices:
+    """One Services per function, as its role (a Lambda container's warm state, per function)."""
+
+    def __init__(self, roles: RoleSessions) -> None:
+        self._roles = roles
+        self._services: dict[str, tuple[int, Services]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, function_name: str, role_arn: str) -> Services:
+        session = self._roles.session(role_arn, function_name)
+        with self._lock:
+            held = self._services.get(function_name)
+            if held is None or held[0] != id(session):  # new credentials: a new container
+                held = (id(session), Services(Settings.from_env(), session))
+                self._services[function_name] = held
+            return held[1]
+
+    def cold_start(self) -> None:
+        with self._lock:
+            self._services.clear()
+
+
+_function_services: FunctionServices | None = None
+
+
+def cold_start() -> None:
+    """Drop every function's warm state, as new containers would."""
+    if _function_services is not None:
+        _function_services.cold_start()
+
+
+def route_lambda_invocations(
+    registry: HandlerRegistry, around: AroundInvocation = _no_wrapping, roles: RoleSessions | None = None
+) -> None:
+    """Replace moto's Docker-less Lambda invoke with one that runs our handlers (for the whole process); with
+    `roles`, each as its function's role."""
+    global _function_services
+    _function_services = FunctionServices(roles) if roles is not None else None
 
     def invoke(
         backend: LambdaSimpleBackend,
@@ -116,7 +159,7 @@ def route_lambda_invocations(registry: HandlerRegistry, around: AroundInvocation
         LOG.info("lambda: %s invoked (request %s)", context.function_name, context.aws_request_id)
         try:
             event = json.loads(body) if body else {}
-            with around(registry.names.step_of_function(function.function_name), event):
+            with around(registry.names.step_of_function(function.function_name), event), _as_role(function):
                 result = handler(event, context)
             return json.dumps(result).encode()
         except Exception as exc:
@@ -132,6 +175,13 @@ def route_lambda_invocations(registry: HandlerRegistry, around: AroundInvocation
             return _function_error(response_headers, error_type, str(exc), stack)
 
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+
+
+def _as_role(function: Any) -> AbstractContextManager[None]:
+    """The handler's services() as the function's role (nothing changes without role sessions)."""
+    if _function_services is None:
+        return nullcontext()
+    return invocation_services(_function_services.of(function.function_name, str(function.role)))
 
 
 def _function_error(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from dataclasses import dataclass, field
 
 import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from certlib.adapters.secrets import SecretStore
 from certlib.config import parse_accounts
@@ -33,7 +33,18 @@ from certlib.resources import (
     renewal_environment,
     sweep_substitutions,
 )
-from sandbox.dns_account import DNS_ACCOUNT_ZONE, DnsAccount, create_dns_account
+from sandbox.aws import REGION
+from sandbox.dns_account import DNS_ACCOUNT_ID, DNS_ACCOUNT_ZONE, ROLE_ARN, DnsAccount, create_dns_account
+from sandbox.iam.stack_roles import (
+    VALIDATION_ZONE,
+    SandboxStacks,
+    accounts_document,
+    create_roles,
+    load_sandbox_stacks,
+    physical_values,
+    synthesis_input,
+)
+from sandbox.iam.template import ResolvedStack, load_templates, synthesize
 from sandbox.pebble import ExternalAccountKey
 from sandbox.provision_distribution import provision_distribution
 
@@ -41,7 +52,9 @@ SANDBOX_ACCOUNT_ALIAS = "sandbox"
 SANDBOX_ACCOUNT_EMAIL = "admin@example.test"
 # example.test and example.org take certificates; validation.example.net is a zone kept only for delegated
 # (CNAME'd) DNS-01 records.
-HOSTED_ZONES = ("example.test", "example.org", "validation.example.net")
+HOSTED_ZONES = ("example.test", "example.org", VALIDATION_ZONE)
+# The sandbox's own account: moto's default account, where the operator's credentials act.
+SANDBOX_ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 FUNCTION_MEMORY_MB = 512
 FUNCTION_TIMEOUT_SECONDS = 120
 
@@ -75,25 +88,27 @@ def provision(
     `dns_resolver` (host:port, the sandbox's DNS server) is the functions' DNS for what is not in Route 53.
     """
     clients = _Clients(session, endpoint_url)
+    account_id = clients.sts.get_caller_identity()["Account"]
     timings = Timings.sandbox()
     kms_key_arn = clients.kms.create_key(Description=f"{names.prefix}: secrets of the ACME sandbox")["KeyMetadata"][
         "Arn"
     ]
     clients.kms.create_alias(AliasName=names.kms_alias, TargetKeyId=kms_key_arn)
-    _create_inventory_table(clients, names)
+    _create_inventory_table(clients, names, kms_key_arn)
     zone_ids = _create_hosted_zones(clients, names)
-    dns_account = create_dns_account(session, endpoint_url, clients.sts.get_caller_identity()["Account"], names.prefix)
+    dns_account = create_dns_account(session, endpoint_url, names.prefix)
     zone_ids[DNS_ACCOUNT_ZONE] = dns_account.zone_id
-    _configure_account(clients, names, account, kms_key_arn, dns_account)
+    secret_arns = _configure_account(clients, names, account, kms_key_arn, zone_ids[VALIDATION_ZONE])
+    stacks = _roles_from_template(clients, names, account_id, kms_key_arn, secret_arns, zone_ids, dns_account)
     topic_arn = _create_notification_topic(clients, names, kms_key_arn)
     environment = {
         **function_environment(names, kms_key_arn, timings.lock_ttl_seconds, topic_arn),
         Env.DNS_RESOLVER: dns_resolver,
     }
-    lifecycle_arn = _create_lifecycle(clients, names, environment, timings)
+    lifecycle_arn = _create_lifecycle(clients, names, environment, timings, stacks.workload)
     renewal_env = renewal_environment(environment, lifecycle_arn)
     monitoring_env = {**environment, Env.EXPIRY_ALARM_DAYS: str(DEFAULT_EXPIRY_ALARM_DAYS)}
-    _create_monitoring(clients, names, monitoring_env)
+    _create_monitoring(clients, names, monitoring_env, stacks.workload)
     distribution_env = provision_distribution(
         clients.ssm,
         clients.stepfunctions,
@@ -101,14 +116,14 @@ def provision(
         names,
         environment,
         timings,
-        lambda steps, env, role_arn: _create_functions(clients, names, steps, env, role_arn),
-        lambda role_name, principal: _role(clients, role_name, principal),
+        lambda steps, env: _create_functions(clients, names, steps, env, stacks.workload),
+        lambda state_machine: _state_machine_role(clients, stacks.workload, state_machine),
     )
     return Provisioned(
-        account_id=clients.sts.get_caller_identity()["Account"],
+        account_id=account_id,
         kms_key_arn=kms_key_arn,
         state_machine_arn=lifecycle_arn,
-        sweep_state_machine_arn=_create_renewal(clients, names, renewal_env, timings),
+        sweep_state_machine_arn=_create_renewal(clients, names, renewal_env, timings, stacks.workload),
         hosted_zone_ids=zone_ids,
         dns_account=dns_account,
         notification_topic_arn=topic_arn,
@@ -121,6 +136,7 @@ class _Clients:
     """Every client provisioning needs, against moto."""
 
     def __init__(self, session: boto3.Session, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
         self.sts = session.client("sts", endpoint_url=endpoint_url)
         self.kms = session.client("kms", endpoint_url=endpoint_url)
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
@@ -133,9 +149,35 @@ class _Clients:
         self.sns = session.client("sns", endpoint_url=endpoint_url)
 
 
-def _create_inventory_table(clients: _Clients, names: ResourceNames) -> None:
-    """The table and its sparse renewal index, as stacks/constructs/inventory.py declares them."""
+def _roles_from_template(
+    clients: _Clients,
+    names: ResourceNames,
+    account_id: str,
+    kms_key_arn: str,
+    secret_arns: dict[str, str],
+    zone_ids: dict[str, str],
+    dns_account: DnsAccount,
+) -> SandboxStacks:
+    """Synthesize the app shaped as the sandbox (cached) and create its roles in both accounts, with the template's
+    own policies resolved to the sandbox's resources."""
+    spec = synthesis_input(
+        names, account_id, REGION, DNS_ACCOUNT_ID, ROLE_ARN, SANDBOX_ACCOUNT_ALIAS, SANDBOX_ACCOUNT_EMAIL
+    )
+    resources: dict[str, object] = {}
+    for template in load_templates(synthesize(spec)).values():
+        resources.update(template.get("Resources", {}))
+    physical = physical_values(resources, kms_key_arn, secret_arns)
+    stacks = load_sandbox_stacks(spec, account_id, REGION, DNS_ACCOUNT_ID, physical, zone_ids, names.prefix)
+    create_roles(clients.iam, stacks.workload)
+    create_roles(dns_account.session.client("iam", endpoint_url=clients.endpoint_url), stacks.dns)
+    return stacks
+
+
+def _create_inventory_table(clients: _Clients, names: ResourceNames, kms_key_arn: str) -> None:
+    """The table and its sparse renewal index, encrypted with the stack's key, as stacks/constructs/inventory.py
+    declares them."""
     clients.dynamodb.create_table(
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key_arn},
         TableName=names.inventory_table,
         KeySchema=[{"AttributeName": INVENTORY_PARTITION_KEY, "KeyType": "HASH"}],
         AttributeDefinitions=[
@@ -166,53 +208,58 @@ def _create_hosted_zones(clients: _Clients, names: ResourceNames) -> dict[str, s
 
 
 def _configure_account(
-    clients: _Clients, names: ResourceNames, account: AcmeAccount, kms_key_arn: str, dns_account: DnsAccount
-) -> None:
-    """The config parameter and the EAB secret, through the same parser and store operators use."""
-    loaded = parse_accounts(
-        {
-            "accounts": {
-                SANDBOX_ACCOUNT_ALIAS: {
-                    "acme-endpoint": account.directory_url,
-                    "eab-key": account.external_account_key.key_id,
-                    "eab-hmac-key": account.external_account_key.hmac_key,
-                    "email": SANDBOX_ACCOUNT_EMAIL,
-                    "ca-bundle": account.ca_bundle_pem,
-                }
-            },
-            "default-account": SANDBOX_ACCOUNT_ALIAS,
-            "dns-zones": {DNS_ACCOUNT_ZONE: {"role-arn": dns_account.role_arn}},
-        },
-        source="the sandbox's account document",
+    clients: _Clients, names: ResourceNames, account: AcmeAccount, kms_key_arn: str, validation_zone_id: str
+) -> dict[str, str]:
+    """The config parameter and the EAB secret, through the same parser and store operators use; returns
+    {secret name: ARN} of the EAB secrets."""
+    document = accounts_document(
+        SANDBOX_ACCOUNT_ALIAS,
+        account.directory_url,
+        account.external_account_key.key_id,
+        account.external_account_key.hmac_key,
+        SANDBOX_ACCOUNT_EMAIL,
+        account.ca_bundle_pem,
+        ROLE_ARN,
+        validation_zone_id,
     )
+    loaded = parse_accounts(document, source="the sandbox's account document")
     clients.ssm.put_parameter(Name=names.config_parameter, Value=loaded.config.to_json(), Type="String", Overwrite=True)
     secrets = SecretStore(clients.secretsmanager, names.secret_prefix, kms_key_arn)
+    arns = {}
     for alias, hmac_key in loaded.eab_hmac_keys.items():
-        secrets.put_eab_hmac_key(alias, hmac_key)
+        arn = secrets.put_eab_hmac_key(alias, hmac_key)
+        arns[arn.split(":secret:", 1)[1].rsplit("-", 1)[0]] = arn
+    return arns
 
 
-def _create_lifecycle(clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings) -> str:
+def _create_lifecycle(
+    clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings, stack: ResolvedStack
+) -> str:
     """One function per lifecycle step, as the stack declares them, and the state machine; returns its ARN."""
-    role_arn = _role(clients, f"{names.prefix}-sandbox-functions", "lambda.amazonaws.com")
-    function_arns = _create_functions(clients, names, LIFECYCLE_STEPS, environment, role_arn)
+    function_arns = _create_functions(clients, names, LIFECYCLE_STEPS, environment, stack)
     return clients.stepfunctions.create_state_machine(
         name=names.lifecycle_state_machine,
         definition=render_definition(LIFECYCLE_ASL, lifecycle_substitutions(function_arns, timings)),
-        roleArn=_role(clients, f"{names.prefix}-sandbox-lifecycle", "states.amazonaws.com"),
+        roleArn=_state_machine_role(clients, stack, names.lifecycle_state_machine),
         type="STANDARD",
     )["stateMachineArn"]
 
 
-def _create_renewal(clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings) -> str:
+def _create_renewal(
+    clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings, stack: ResolvedStack
+) -> str:
     """The renewal functions and the sweep state machine; returns the sweep's ARN."""
-    role_arn = _role(clients, f"{names.prefix}-sandbox-renewal-functions", "lambda.amazonaws.com")
-    function_arns = _create_functions(clients, names, RENEWAL_FUNCTIONS, environment, role_arn)
+    function_arns = _create_functions(clients, names, RENEWAL_FUNCTIONS, environment, stack)
     return clients.stepfunctions.create_state_machine(
         name=names.renewal_sweep_state_machine,
         definition=render_definition(RENEWAL_SWEEP_ASL, sweep_substitutions(function_arns, timings)),
-        roleArn=_role(clients, f"{names.prefix}-sandbox-sweep", "states.amazonaws.com"),
+        roleArn=_state_machine_role(clients, stack, names.renewal_sweep_state_machine),
         type="STANDARD",
     )["stateMachineArn"]
+
+
+def _state_machine_role(clients: _Clients, stack: ResolvedStack, state_machine: str) -> str:
+    return stack.role_of_state_machine(state_machine).arn
 
 
 def _create_notification_topic(clients: _Clients, names: ResourceNames, kms_key_arn: str) -> str:
@@ -226,21 +273,27 @@ def _create_notification_topic(clients: _Clients, names: ResourceNames, kms_key_
     )
 
 
-def _create_monitoring(clients: _Clients, names: ResourceNames, environment: dict[str, str]) -> None:
+def _create_monitoring(
+    clients: _Clients, names: ResourceNames, environment: dict[str, str], stack: ResolvedStack
+) -> None:
     """The monitoring functions (report_expiry); nothing schedules them here: invoke them to see their metrics."""
-    role_arn = _role(clients, f"{names.prefix}-sandbox-monitoring-functions", "lambda.amazonaws.com")
-    _create_functions(clients, names, MONITORING_FUNCTIONS, environment, role_arn)
+    _create_functions(clients, names, MONITORING_FUNCTIONS, environment, stack)
 
 
 def _create_functions(
-    clients: _Clients, names: ResourceNames, steps: tuple[str, ...], environment: dict[str, str], role_arn: str
+    clients: _Clients,
+    names: ResourceNames,
+    steps: tuple[str, ...],
+    environment: dict[str, str],
+    stack: ResolvedStack,
 ) -> dict[str, str]:
+    """Each function with the role the template gives it."""
     return {
         step: clients.lambda_.create_function(
             FunctionName=names.function(step),
             Runtime=f"python{LAMBDA_PYTHON_VERSION}",  # type: ignore[arg-type]  # a literal type in the stubs
             Architectures=[LAMBDA_ARCHITECTURE],  # type: ignore[list-item]
-            Role=role_arn,
+            Role=stack.role_of_function(names.function(step)).arn,
             Handler="handler.handler",
             Code={"ZipFile": _placeholder_code(step)},
             MemorySize=FUNCTION_MEMORY_MB,
@@ -249,14 +302,6 @@ def _create_functions(
         )["FunctionArn"]
         for step in steps
     }
-
-
-def _role(clients: _Clients, name: str, service_principal: str) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service_principal}, "Action": "sts:AssumeRole"}],
-    }
-    return str(clients.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
 
 
 def _placeholder_code(step: str) -> bytes:

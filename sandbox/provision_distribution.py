@@ -18,7 +18,8 @@ from certlib.resources import (
     render_definition,
 )
 
-CreateFunctions = Callable[[tuple[str, ...], dict[str, str], str], dict[str, str]]
+# (steps, environment) -> {step: function ARN}, each function with its role from the template
+CreateFunctions = Callable[[tuple[str, ...], dict[str, str]], dict[str, str]]
 
 
 def provision_distribution(
@@ -29,7 +30,7 @@ def provision_distribution(
     environment: dict[str, str],
     timings: Timings,
     create_functions: CreateFunctions,
-    role: Callable[[str, str], str],
+    state_machine_role: Callable[[str], str],
 ) -> dict[str, str]:
     """The document, the functions and the machine; returns the environment variables the handlers need on top."""
     ssm.create_document(
@@ -38,11 +39,7 @@ def provision_distribution(
         DocumentType="Command",
         DocumentFormat="YAML",
     )
-    arns = create_functions(
-        DISTRIBUTION_FUNCTIONS,
-        environment,
-        role(f"{names.prefix}-sandbox-distribution-functions", "lambda.amazonaws.com"),
-    )
+    arns = create_functions(DISTRIBUTION_FUNCTIONS, environment)
     for step in ("send_distribution", "check_distribution"):  # the lifecycle's functions, shared
         arns[step] = lambda_.get_function(FunctionName=names.function(step))["Configuration"]["FunctionArn"]
     wanted = placeholders(DISTRIBUTION_ASL)
@@ -50,7 +47,7 @@ def provision_distribution(
     state_machine_arn = stepfunctions.create_state_machine(
         name=names.distribution_state_machine,
         definition=render_definition(DISTRIBUTION_ASL, substitutions),
-        roleArn=role(f"{names.prefix}-sandbox-distribution", "states.amazonaws.com"),
+        roleArn=state_machine_role(names.distribution_state_machine),
         type="STANDARD",
     )["stateMachineArn"]
     return {Env.DISTRIBUTION_STATE_MACHINE_ARN: str(state_machine_arn)}

@@ -18,10 +18,14 @@ from certlib.resources import ResourceNames
 from sandbox import INFO_FILE_NAME
 from sandbox.acm_renewal import install as install_acm_renewal
 from sandbox.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION, MotoServer, aws_environment
+from sandbox.dns_account import SETUP_ROLE_ARN as DNS_SETUP_ROLE_ARN
 from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver
 from sandbox.faults import FAULTS_FILE_NAME, FAULTS_LOG_FILE_NAME
 from sandbox.faults import install as install_faults
+from sandbox.iam.enforcement import Usage
+from sandbox.iam.sessions import RoleSessions
+from sandbox.iam.state_machines import call_lambda_as_state_machine_role
 from sandbox.lambda_routing import HandlerRegistry, route_lambda_invocations
 from sandbox.moto_fixes import apply_moto_fixes
 from sandbox.ocsp_responder import OcspResponder
@@ -32,6 +36,10 @@ from sandbox.tls import write_tls_files
 from sandbox.zone_records import Route53Records
 
 LOG = logging.getLogger("sandbox")
+# What the roles were allowed and denied, written when the sandbox stops (sandbox.iam.report reads it); a copy goes to
+# $SANDBOX_IAM_USAGE_DIR when set (`make test` collects every sandbox's there).
+IAM_USAGE_FILE_NAME = "iam-usage.json"
+IAM_USAGE_DIR_VARIABLE = "SANDBOX_IAM_USAGE_DIR"
 # Variables of the caller's shell that would send the handlers' boto3 clients somewhere else than moto.
 FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE", "AWS_ROLE_ARN")
 HANDLER_RUNTIME_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
@@ -41,7 +49,7 @@ class StopRequested(BaseException):
     """SIGTERM or SIGINT arrived: unwind and stop every part (BaseException so no `except Exception` eats it)."""
 
 
-def serve(state_dir: Path, prefix: str, log_file: Path | None) -> int:
+def serve(state_dir: Path, prefix: str, log_file: Path | None, iam: bool = True) -> int:
     """Start everything, write the info file, wait for a signal, stop everything. Returns the exit code."""
     started = time.monotonic()
     state_dir = state_dir.resolve()
@@ -62,7 +70,7 @@ def serve(state_dir: Path, prefix: str, log_file: Path | None) -> int:
         os.environ.pop(name, None)
     try:
         with contextlib.ExitStack() as running:
-            info = _start(state_dir, ResourceNames(prefix), log_file, running)
+            info = _start(state_dir, ResourceNames(prefix), log_file, running, iam)
             info["startup_seconds"] = round(time.monotonic() - started, 2)
             _write_json(info_path, info)
             running.callback(info_path.unlink, missing_ok=True)
@@ -79,21 +87,29 @@ def serve(state_dir: Path, prefix: str, log_file: Path | None) -> int:
 
 
 def _start(
-    state_dir: Path, names: ResourceNames, log_file: Path | None, running: contextlib.ExitStack
+    state_dir: Path, names: ResourceNames, log_file: Path | None, running: contextlib.ExitStack, iam: bool
 ) -> dict[str, Any]:
-    """Start moto, the DNS server and Pebble (each stopped by `running`), and provision the resources."""
+    """Start moto, the DNS server and Pebble (each stopped by `running`), and provision the resources.
+
+    With `iam`, every request signed by a role is authorized as AWS would (sandbox.iam): the functions, the state
+    machines and the nodes each act as their own role.
+    """
     pebble_executable = find_pebble()
     tls = write_tls_files(state_dir)
-    moto = MotoServer()
+    moto = MotoServer(iam=iam, operator_roles=frozenset({DNS_SETUP_ROLE_ARN}))
     running.callback(moto.stop)
     moto.start()
+    running.callback(_keep_usage, moto.enforcement.usage, state_dir)
     os.environ.update(aws_environment(moto.endpoint_url))
-    faults = install_faults(state_dir)
-    route_lambda_invocations(HandlerRegistry(names), around=faults.invoking)
-    apply_moto_fixes()
-    ssm_nodes = install_ssm_agent(state_dir, moto.endpoint_url)  # Run Command runs on simulated nodes
-    install_acm_renewal()  # RenewCertificate of exportable certificates
     session = moto.session()
+    roles = RoleSessions(session.client("sts", endpoint_url=moto.endpoint_url), REGION) if iam else None
+    faults = install_faults(state_dir)
+    route_lambda_invocations(HandlerRegistry(names), around=faults.invoking, roles=roles)
+    if roles is not None:
+        call_lambda_as_state_machine_role(roles)
+    apply_moto_fixes()
+    ssm_nodes = install_ssm_agent(state_dir, moto.endpoint_url, roles)  # Run Command runs on simulated nodes
+    install_acm_renewal()  # RenewCertificate of exportable certificates
     route53_records = Route53Records(session.client("route53", endpoint_url=moto.endpoint_url))
     overrides = DnsOverrides(state_dir / OVERRIDES_FILE_NAME)
     dns = DnsServer(Route53Resolver(route53_records, overrides))
@@ -127,6 +143,8 @@ def _start(
         "ssm_nodes_dir": str(ssm_nodes.nodes_dir),
         "ca_bundle": str(tls.ca_bundle),
         "acme_account_alias": SANDBOX_ACCOUNT_ALIAS,
+        "iam_enforced": iam,
+        "iam_usage_file": str(state_dir / IAM_USAGE_FILE_NAME),
         "hosted_zones": provisioned.hosted_zone_ids,
         "dns_account": {"role_arn": provisioned.dns_account.role_arn, "zone_id": provisioned.dns_account.zone_id},
         "state_machine_arn": provisioned.state_machine_arn,
@@ -139,6 +157,15 @@ def _start(
         "pebble_log_file": str(pebble.log_path),
         "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+
+
+def _keep_usage(usage: Usage, state_dir: Path) -> None:
+    document = usage.to_json()
+    _write_json(state_dir / IAM_USAGE_FILE_NAME, document)
+    collected = os.environ.get(IAM_USAGE_DIR_VARIABLE)
+    if collected:
+        Path(collected).mkdir(parents=True, exist_ok=True)
+        _write_json(Path(collected) / f"{state_dir.name}-{os.getpid()}.json", document)
 
 
 def _signal_wake_up_pipe() -> int:

@@ -8,8 +8,9 @@ InstanceIds-only command to every instance, and has no ListCommandInvocations. H
 - On SendCommand each targeted node runs the document, in a thread, as the agent would: the `aws:runShellScript`
   step's `runCommand` lines, with `{{ parameter }}` filled in (after the document's allowedPattern check), written to
   `<root>/var/lib/amazon/ssm/<instance>/document/orchestration/<command>/.../_script.sh` and run with `bash`. The
-  node's AWS CLI (the venv's `aws`, from requirements-dev.txt) talks to the sandbox through AWS_ENDPOINT_URL, with
-  the sandbox's credentials standing in for the node's instance role.
+  node's AWS CLI (the venv's `aws`, from requirements-dev.txt) talks to the sandbox through AWS_ENDPOINT_URL, as the
+  role of the instance's instance profile (credentials from the sandbox's STS, as the instance metadata would give
+  them): a node without one has no credentials. Without IAM enforcement (`--no-iam`) it uses the operator's.
 - Paths: the value of every parameter whose name ends in `Path` is moved under the node's root (`/etc/ssl/x.pem`
   becomes `<root>/etc/ssl/x.pem`); nothing else is rewritten, so a check or reload command should name files
   through the CERTIFICATE_PATH, CHAIN_PATH, FULLCHAIN_PATH and KEY_PATH variables the document exports to it.
@@ -35,11 +36,14 @@ from typing import Any
 
 import boto3
 import yaml
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
+from moto.ec2.models import ec2_backends
 from moto.ssm.models import Command, SimpleSystemManagerBackend
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 from sandbox.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION
+from sandbox.iam.sessions import RoleSessions
 
 LOG = logging.getLogger(__name__)
 NODES_DIR_NAME = "ssm-nodes"
@@ -52,9 +56,10 @@ _lock = threading.Lock()
 class SimulatedNodes:
     """Runs the commands moto records on the nodes' directories; see the module's docstring."""
 
-    def __init__(self, nodes_dir: Path, endpoint_url: str) -> None:
+    def __init__(self, nodes_dir: Path, endpoint_url: str, roles: RoleSessions | None = None) -> None:
         self.nodes_dir = nodes_dir
         self.endpoint_url = endpoint_url
+        self.roles = roles
         self._ssm = boto3.Session(
             aws_access_key_id=FAKE_ACCESS_KEY_ID, aws_secret_access_key=FAKE_SECRET_ACCESS_KEY, region_name=REGION
         ).client("ssm", endpoint_url=endpoint_url)
@@ -92,7 +97,12 @@ class SimulatedNodes:
             code, output, error = 1, "", f"the sandbox's agent could not run the document: {exc}"
         status = "Success" if code == 0 else "Failed"
         LOG.info(
-            "ssm agent: command %s on %s: %s (exit %s)", command.command_id, invocation["InstanceId"], status, code
+            "ssm agent: command %s on %s: %s (exit %s)%s",
+            command.command_id,
+            invocation["InstanceId"],
+            status,
+            code,
+            f": {error[-500:]}" if code != 0 else "",
         )
         with _lock:
             invocation.update(
@@ -140,7 +150,7 @@ class SimulatedNodes:
                 completed = subprocess.run(
                     ["bash", str(work / "_script.sh")],  # noqa: S607 - the node's shell, as the agent runs it
                     cwd=work,
-                    env=self._environment(root),
+                    env=self._environment(root, instance_id),
                     capture_output=True,
                     text=True,
                     timeout=timeout,
@@ -162,19 +172,43 @@ class SimulatedNodes:
             raise ValueError(f"document {name} is not a mapping")
         return parsed
 
-    def _environment(self, root: Path) -> dict[str, str]:
-        """What the node's shell sees: the venv's `aws` and `python3` first, the sandbox as AWS."""
+    def _environment(self, root: Path, instance_id: str) -> dict[str, str]:
+        """What the node's shell sees: the venv's `aws` and `python3` first, the sandbox as AWS, the node's role."""
         venv_bin = str(Path(sys.executable).parent)
         return {
             "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(root),
             "LANG": "C.UTF-8",
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_PAGER": "",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            **self._credentials(instance_id),
         }
+
+    def _credentials(self, instance_id: str) -> dict[str, str]:
+        """The instance role's credentials; none for an instance without a profile (the operator's without IAM)."""
+        if self.roles is None:
+            return {"AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY}
+        role_arn = instance_role_arn(instance_id)
+        if role_arn is None:
+            return {}
+        frozen = self.roles.session(role_arn, instance_id).get_credentials().get_frozen_credentials()
+        return {
+            "AWS_ACCESS_KEY_ID": frozen.access_key,
+            "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+            "AWS_SESSION_TOKEN": frozen.token or "",
+        }
+
+
+def instance_role_arn(instance_id: str) -> str | None:
+    """The role of the instance profile moto's EC2 holds for the instance (moto internals; pinned)."""
+    backend = ec2_backends[DEFAULT_ACCOUNT_ID][REGION]
+    association = backend.iam_instance_profile_associations.get(instance_id)
+    profile = association.iam_instance_profile if association is not None else None
+    if profile is None or not profile.roles:
+        return None
+    return str(profile.roles[0].arn)
 
 
 class InvalidParameters(ValueError):
@@ -250,9 +284,10 @@ def _targets_or_nothing(command: Command) -> list[str]:
     return _original_targets(command) if command.targets else []
 
 
-def install(state_dir: Path, endpoint_url: str) -> SimulatedNodes:
-    """Patch this process's moto so Run Command runs on simulated nodes; returns them (idempotent per process)."""
-    nodes = SimulatedNodes(state_dir / NODES_DIR_NAME, endpoint_url)
+def install(state_dir: Path, endpoint_url: str, roles: RoleSessions | None = None) -> SimulatedNodes:
+    """Patch this process's moto so Run Command runs on simulated nodes; returns them (idempotent per process).
+    With `roles`, each node acts as its instance profile's role."""
+    nodes = SimulatedNodes(state_dir / NODES_DIR_NAME, endpoint_url, roles)
     nodes.nodes_dir.mkdir(parents=True, exist_ok=True)
 
     def send_command(backend: SimpleSystemManagerBackend, *args: Any, **kwargs: Any) -> Command:

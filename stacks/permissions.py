@@ -24,8 +24,10 @@ from certlib.resources import (
     export_passphrase_secret_name,
 )
 
-# Secrets Manager appends "-" and six random characters to every secret's name in its ARN.
-RANDOM_NAME_SUFFIX = "-??????"
+# Secrets Manager appends "-" and six random characters to every secret's name in its ARN; but a request for a secret
+# that does not exist yet (ensure_account's first read, a certificate's first key) is authorized against the ARN
+# without them (`secret:<name>`), so a `<name>-??????` grant answers AccessDenied where the code expects "not found".
+# Our patterns end in "*" (a name prefix), which covers both (found by the sandbox's IAM enforcement).
 CHALLENGE_RECORD_NAMES = ["_acme-challenge.*"]
 # import_certificate puts one `#arn/<ACM ARN>` -> name item per import (Inventory.set_certificate_arn): PutItem is
 # limited to those keys, so it can never overwrite a certificate's item.
@@ -90,7 +92,7 @@ class AccessTargets:
             return stack.format_arn(
                 service="secretsmanager",
                 resource="secret",
-                resource_name=name_pattern + RANDOM_NAME_SUFFIX,
+                resource_name=name_pattern,
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )
 
@@ -149,11 +151,12 @@ class AccessTargets:
 NO_RESOURCE_LEVEL = "{actions} have no resource-level permissions in IAM: they can only be granted on '*'."
 ACCOUNT_SECRETS = (
     "ACME account keys are created at run time, one secret per account alias, named <prefix>/acme-account/<alias>; "
-    "the pattern is that name prefix plus the random suffix Secrets Manager adds to every secret ARN."
+    "the pattern is that name prefix (it covers the random suffix Secrets Manager adds to every secret ARN, and the "
+    "ARN without it that a request for a secret not created yet is authorized against)."
 )
 CERTIFICATE_SECRETS = (
     "Certificate bundles are created at run time, one secret per certificate name, named "
-    "<prefix>/certificate/<name>; the pattern is that name prefix plus Secrets Manager's random ARN suffix."
+    "<prefix>/certificate/<name>; the pattern is that name prefix (covering Secrets Manager's random ARN suffix)."
 )
 ANY_HOSTED_ZONE = (
     "No hostedZoneIds were given at deploy time, so the DNS-01 records may go to any hosted zone of the account; "
@@ -547,7 +550,7 @@ COMMAND_TARGETS = (
 )
 EXPORT_PHRASE_SECRETS = (
     "Export passphrases are created at run time, one secret per exported certificate, named "
-    "<prefix>/export-passphrase/<name>; the pattern is that name prefix plus Secrets Manager's random ARN suffix."
+    "<prefix>/export-passphrase/<name>; the pattern is that name prefix (covering Secrets Manager's random ARN suffix)."
 )
 EXPORTABLE_CERTIFICATES = (
     "Certificates to export are registered at run time (certctl export) by ARN; the grant covers this account's "

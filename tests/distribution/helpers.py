@@ -20,9 +20,21 @@ from tests.lifecycle.helpers import target_of
 FILES = tuple(INSTALLED_FILES)
 
 
-def start_nodes(info: dict[str, Any], count: int, **tags: str) -> list[Node]:
-    """`count` EC2 instances with these tags in the sandbox's moto: nodes the sandbox's agent runs commands on."""
-    return sandbox_nodes.start_nodes(target_of(info).client("ec2"), Path(info["ssm_nodes_dir"]), count, tags)
+def start_nodes(info: dict[str, Any], count: int, access_group: str | None = None, **tags: str) -> list[Node]:
+    """`count` EC2 instances with these tags in the sandbox's moto: nodes the sandbox's agent runs commands on, as the
+    node role of `access_group` (default: the only tag's value, as distribution_input's default access group)."""
+    if access_group is None:
+        (access_group,) = tags.values()
+    target = target_of(info)
+    return sandbox_nodes.start_nodes(
+        target.client("ec2"),
+        target.client("iam"),
+        Path(info["ssm_nodes_dir"]),
+        count,
+        tags,
+        access_group,
+        info["resource_prefix"],
+    )
 
 
 def unique(prefix: str) -> str:

@@ -1,0 +1,160 @@
+"""The sandbox's roles, made in moto's IAM from the synthesized stacks: every function and state machine runs as the
+role the template gives it, with exactly the template's policies (sandbox.iam.template resolves them).
+
+`synthesis_input` shapes the CDK context like the sandbox: its ACME accounts (made-up secrets: the template holds
+none), the DNS account and its zone, the validation zone, one deployment in the sandbox's account and region.
+Zone IDs are known only once moto made the zones: the app is synthesized with stand-ins that `ZONE_STAND_INS`
+replaces when the policies are resolved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from certlib.resources import ResourceNames
+from sandbox.iam.template import (
+    ResolvedStack,
+    Role,
+    SynthesisInput,
+    TemplateError,
+    load_templates,
+    resolve_stack,
+    synthesize,
+)
+
+# Zones whose IDs the template names: {zone name: the stand-in the app is synthesized with}.
+PARTNER_ZONE = "partner.test"
+VALIDATION_ZONE = "validation.example.net"
+ZONE_STAND_INS = {PARTNER_ZONE: "ZSANDBOXPARTNERTEST", VALIDATION_ZONE: "ZSANDBOXVALIDATIONZONE"}
+MADE_UP_DIRECTORY = "https://acme.sandbox.invalid/directory"
+MADE_UP_EAB_KEY_ID = "sandbox-synthesis"
+MADE_UP_HMAC_KEY = "c2FuZGJveC1zeW50aGVzaXMtb25seS1ub3QtYS1rZXk"
+
+
+@dataclass(frozen=True)
+class SandboxStacks:
+    workload: ResolvedStack
+    dns: ResolvedStack
+
+
+def accounts_document(
+    alias: str,
+    directory_url: str,
+    eab_key_id: str,
+    eab_hmac_key: str,
+    email: str,
+    ca_bundle_pem: str | None,
+    dns_role_arn: str,
+    validation_zone_id: str,
+) -> dict[str, Any]:
+    """The sandbox's accounts file (Sectigo's format with our additions): one builder for the configuration the
+    sandbox deploys and for the synthesis of its policies."""
+    account: dict[str, Any] = {
+        "acme-endpoint": directory_url,
+        "eab-key": eab_key_id,
+        "eab-hmac-key": eab_hmac_key,
+        "email": email,
+    }
+    if ca_bundle_pem is not None:
+        account["ca-bundle"] = ca_bundle_pem
+    return {
+        "accounts": {alias: account},
+        "default-account": alias,
+        "dns-zones": {
+            PARTNER_ZONE: {"role-arn": dns_role_arn},
+            VALIDATION_ZONE: {"hosted-zone-id": validation_zone_id, "validation-only": True},
+        },
+    }
+
+
+def synthesis_input(
+    names: ResourceNames, account: str, region: str, dns_account: str, dns_role_arn: str, alias: str, email: str
+) -> SynthesisInput:
+    document = accounts_document(
+        alias,
+        MADE_UP_DIRECTORY,
+        MADE_UP_EAB_KEY_ID,
+        MADE_UP_HMAC_KEY,
+        email,
+        None,
+        dns_role_arn,
+        ZONE_STAND_INS[VALIDATION_ZONE],
+    )
+    context = {
+        "resourcePrefix": names.prefix,
+        "hostedZoneIds": "",
+        "validationZoneIds": ZONE_STAND_INS[VALIDATION_ZONE],
+        "deployments": [{"account": account, "region": region}],
+        "dnsAccounts": [{"account": dns_account, "zoneIds": [ZONE_STAND_INS[PARTNER_ZONE]]}],
+    }
+    return SynthesisInput(context=context, accounts_yaml=yaml.safe_dump(document, sort_keys=True))
+
+
+def load_sandbox_stacks(
+    spec: SynthesisInput,
+    account: str,
+    region: str,
+    dns_account: str,
+    physical: Mapping[str, Mapping[str, str]],
+    zone_ids: Mapping[str, str],
+    prefix: str,
+) -> SandboxStacks:
+    """Synthesize (or reuse) and resolve the certificate stack and the DNS account's stack.
+
+    `physical`: {logical ID: {"Ref"/"Arn": value}} of what the sandbox made whose name the template cannot know
+    (the KMS key, the EAB secrets); `zone_ids`: {zone name: moto's ID}. Raises TemplateError.
+    """
+    replacements = {stand_in: zone_ids[zone] for zone, stand_in in ZONE_STAND_INS.items()}
+    workload = dns = None
+    for template in load_templates(synthesize(spec)).values():
+        types = {resource["Type"] for resource in template.get("Resources", {}).values()}
+        if "AWS::Lambda::Function" in types:
+            workload = resolve_stack(template, account, region, physical, replacements, prefix)
+        elif "AWS::IAM::Role" in types:
+            dns = resolve_stack(template, dns_account, region, {}, replacements, prefix)
+    if workload is None or dns is None:
+        raise TemplateError("the synthesized app lacks the certificate stack or the DNS account's stack")
+    return SandboxStacks(workload=workload, dns=dns)
+
+
+def physical_values(template_resources: Mapping[str, Any], kms_key_arn: str, secret_arns: Mapping[str, str]) -> dict:
+    """{logical ID: values} for the KMS key and the secrets (by their Name) of a template's resources."""
+    found: dict[str, dict[str, str]] = {}
+    for logical_id, resource in template_resources.items():
+        if resource["Type"] == "AWS::KMS::Key":
+            found[logical_id] = {"Ref": kms_key_arn.rsplit("/", 1)[-1], "Arn": kms_key_arn}
+        elif resource["Type"] == "AWS::SecretsManager::Secret":
+            name = resource.get("Properties", {}).get("Name")
+            if name in secret_arns:
+                found[logical_id] = {"Ref": secret_arns[name], "Id": secret_arns[name]}
+    return found
+
+
+def create_roles(iam: Any, stack: ResolvedStack, only: set[str] | None = None) -> dict[str, str]:
+    """Create the stack's managed policies (all: some are for principals outside the stack, as the nodes' one) and its
+    roles (or those of `only`, by logical ID) in moto's IAM through `iam` (a client of the stack's account); returns
+    {logical ID: role ARN}."""
+    needed = [role for role in stack.roles.values() if only is None or role.logical_id in only]
+    for policy in stack.managed_policies.values():
+        iam.create_policy(PolicyName=policy.name, PolicyDocument=json.dumps(policy.document))
+    arns = {}
+    for role in needed:
+        arns[role.logical_id] = _create_role(iam, role)
+    return arns
+
+
+def _create_role(iam: Any, role: Role) -> str:
+    arguments: dict[str, Any] = {"RoleName": role.name, "AssumeRolePolicyDocument": json.dumps(role.trust_policy)}
+    if role.tags:
+        arguments["Tags"] = [{"Key": key, "Value": value} for key, value in role.tags.items()]
+    arn = str(iam.create_role(**arguments)["Role"]["Arn"])
+    for name, document in role.inline_policies.items():
+        iam.put_role_policy(RoleName=role.name, PolicyName=name, PolicyDocument=json.dumps(document))
+    for name in role.managed_policy_names:
+        iam.attach_role_policy(RoleName=role.name, PolicyArn=f"arn:aws:iam::{role.account}:policy/{name}")
+    return arn
