@@ -19,9 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="keys, logs and sandbox.json")
     serve_parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="resource name prefix (as the stack's)")
     serve_parser.add_argument("--log-file", type=Path, help="send all output there instead of the terminal")
-    serve_parser.add_argument(
-        "--no-iam", dest="iam", action="store_false", help="do not enforce IAM (debugging only)"
-    )
+    serve_parser.add_argument("--no-iam", dest="iam", action="store_false", help="do not enforce IAM (debugging only)")
     arguments = parser.parse_args(argv)
     return serve(arguments.state_dir, arguments.prefix, arguments.log_file, arguments.iam)
 

@@ -7,7 +7,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 import boto3
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from certlib.adapters.secrets import SecretStore
 from certlib.config import parse_accounts

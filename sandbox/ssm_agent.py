@@ -36,7 +36,7 @@ from typing import Any
 
 import boto3
 import yaml
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.ssm.models import Command, SimpleSystemManagerBackend
@@ -193,11 +193,14 @@ class SimulatedNodes:
         role_arn = instance_role_arn(instance_id)
         if role_arn is None:
             return {}
-        frozen = self.roles.session(role_arn, instance_id).get_credentials().get_frozen_credentials()
+        credentials = self.roles.session(role_arn, instance_id).get_credentials()
+        if credentials is None:
+            return {}
+        frozen = credentials.get_frozen_credentials()
         return {
-            "AWS_ACCESS_KEY_ID": frozen.access_key,
-            "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
-            "AWS_SESSION_TOKEN": frozen.token or "",
+            "AWS_ACCESS_KEY_ID": str(frozen.access_key),
+            "AWS_SECRET_ACCESS_KEY": str(frozen.secret_key),
+            "AWS_SESSION_TOKEN": str(frozen.token or ""),
         }
 
 

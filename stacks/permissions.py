@@ -399,8 +399,18 @@ def _record_result(t: AccessTargets) -> list[Grant]:
 
 
 def _clean_up_failure(t: AccessTargets) -> list[Grant]:
+    """Remove the TXT records, release the lock, drop the pending key (PutSecretValue: Secrets Manager encrypts the
+    new version with the stack key, which needs kms:GenerateDataKey), record and announce the failure."""
     return [
         _inventory(t),
+        Grant(
+            _statement(
+                "EncryptDroppedKeys",
+                ["kms:GenerateDataKey"],
+                [t.key_arn],
+                {"StringEquals": {"kms:ViaService": [f"secretsmanager.{Aws.REGION}.amazonaws.com"]}},
+            )
+        ),
         *_challenge_records(t),
         _certificate_secrets(t, "DropPendingKeys", ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]),
         *notification_grants(t),

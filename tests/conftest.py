@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -37,6 +38,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         yield info
     finally:
         sandbox_commands.down(state_dir)
+    undecidable = json.loads((state_dir / "iam-usage.json").read_text())["undecidable"]
+    assert not undecidable, f"requests the sandbox's IAM could not decide (map them in sandbox/iam): {undecidable}"
 
 
 @pytest.fixture(scope="session")

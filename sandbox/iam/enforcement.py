@@ -40,6 +40,7 @@ from sandbox.iam.resource_state import ResourceState
 LOG = logging.getLogger(__name__)
 PARTITION = "aws"
 DEFAULT_REGION = "us-east-1"
+UNDECIDABLE = "Sandbox.IamUndecidable"  # the error code of a request whose decision cannot be computed
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -108,8 +109,8 @@ class IamEnforcement:
             reason = f"{caller.session_arn}: {type(exc).__name__}: {exc}"
             LOG.error("iam: cannot decide %s %s: %s", request.method, request.path, reason)
             self.usage.record_undecidable(reason)
-            body = json.dumps({"__type": "Sandbox.IamUndecidable", "message": reason}).encode()
-            start_response("500 Internal Server Error", [("Content-Type", "application/json")])
+            status, headers, body = access_denied(service, request, reason, code=UNDECIDABLE, status=500)
+            start_response(f"{status} Internal Server Error", headers)
             return [body]
         if verdict.allowed:
             return self.app(environ, start_response)

@@ -95,10 +95,13 @@ _XML_ERROR_CODES = {"sns": "AuthorizationError"}
 _XML_NAMESPACES = {"route53": "https://route53.amazonaws.com/doc/2013-04-01/"}
 
 
-def access_denied(service: str, request: HttpRequest, message: str) -> Response:
+def access_denied(
+    service: str, request: HttpRequest, message: str, code: str | None = None, status: int | None = None
+) -> Response:
     """(status, headers, body) of the service's AccessDenied answer with `message`, as the real service sends it.
 
-    `service` is the signing name; a service botocore does not know answers as a JSON service would."""
+    `service` is the signing name; a service botocore does not know answers as a JSON service would. `code` and
+    `status` replace the error code and HTTP status (the sandbox's own errors, in the service's format)."""
     request_id = str(uuid.uuid4())
     try:
         protocol = service_model(service).protocol
@@ -106,39 +109,44 @@ def access_denied(service: str, request: HttpRequest, message: str) -> Response:
     except Unmapped:
         protocol, json_version = "json", "1.1"
     if protocol == "json":
-        code = _DYNAMODB_ACCESS_DENIED if service == "dynamodb" else "AccessDeniedException"
-        body = json.dumps({"__type": code, "message": message}).encode()
+        json_code = code or (_DYNAMODB_ACCESS_DENIED if service == "dynamodb" else "AccessDeniedException")
+        body = json.dumps({"__type": json_code, "Message": message}).encode()
         headers = [("x-amzn-RequestId", request_id), ("Content-Type", f"application/x-amz-json-{json_version}")]
         if service == "dynamodb":  # DynamoDB signs its bodies with a CRC32 botocore checks
             headers.append(("x-amz-crc32", str(zlib.crc32(body))))
-        return 400, [*headers, ("Content-Length", str(len(body)))], body
+        return status or 400, [*headers, ("Content-Length", str(len(body)))], body
     if protocol == "rest-json":
         body = json.dumps({"Type": "User", "Message": message}).encode()
         headers = [
             ("x-amzn-RequestId", request_id),
-            ("x-amzn-ErrorType", "AccessDeniedException"),
+            ("x-amzn-ErrorType", code or "AccessDeniedException"),
             ("Content-Type", "application/json"),
         ]
-        return 403, [*headers, ("Content-Length", str(len(body)))], body
-    return _xml_denial(service, protocol, message, request_id)
+        return status or 403, [*headers, ("Content-Length", str(len(body)))], body
+    return _xml_denial(service, protocol, message, request_id, code, status)
 
 
-def _xml_denial(service: str, protocol: str, message: str, request_id: str) -> Response:
+def _xml_denial(
+    service: str, protocol: str, message: str, request_id: str, given_code: str | None, status: int | None
+) -> Response:
     text = escape(message)
     if protocol == "ec2":
         xml = (
-            f"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>{text}</Message></Error></Errors>"
-            f"<RequestID>{request_id}</RequestID></Response>"
+            f"<Response><Errors><Error><Code>{given_code or 'UnauthorizedOperation'}</Code><Message>{text}</Message>"
+            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
         )
     elif service == "s3":
-        xml = f"<Error><Code>AccessDenied</Code><Message>{text}</Message><RequestId>{request_id}</RequestId></Error>"
+        xml = (
+            f"<Error><Code>{given_code or 'AccessDenied'}</Code><Message>{text}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        )
     else:
         namespace = service_model(service).metadata.get("xmlNamespace") or _XML_NAMESPACES.get(service, "")
-        code = _XML_ERROR_CODES.get(service, "AccessDenied")
+        code = given_code or _XML_ERROR_CODES.get(service, "AccessDenied")
         xml = (
             f'<ErrorResponse xmlns="{namespace}"><Error><Type>Sender</Type><Code>{code}</Code>'
             f"<Message>{text}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         )
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n{xml}'.encode()
     headers = [("x-amzn-RequestId", request_id), ("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
-    return 403, headers, body
+    return status or 403, headers, body

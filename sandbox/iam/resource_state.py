@@ -2,9 +2,10 @@
 
 moto 5.2.5 (pinned) keeps one backend per account and region, `moto.<service>.models.<service>_backends[account]
 [region]`, created on first use; its global services (IAM, Route 53) are filed under the partition, "aws". Nothing
-here writes to a backend. A resource that does not exist reads as None where AWS would still check the permission
-on the ARN the request names (the mapping builds that ARN itself and moto answers NotFound afterwards); where the
-ARN cannot be built without it (a KMS alias), the read raises Unmapped.
+here creates or changes a resource (only moto's empty backends get created, on first access). A resource that does
+not exist reads as None where AWS would still check the permission on the ARN the request names (the mapping builds
+that ARN itself and moto answers NotFound afterwards); where the ARN cannot be built without it (a KMS alias), the
+read raises Unmapped.
 """
 
 from __future__ import annotations

@@ -122,7 +122,9 @@ def load_sandbox_stacks(
     return SandboxStacks(workload=workload, dns=dns)
 
 
-def physical_values(template_resources: Mapping[str, Any], kms_key_arn: str, secret_arns: Mapping[str, str]) -> dict:
+def physical_values(
+    template_resources: Mapping[str, Any], kms_key_arn: str, secret_arns: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
     """{logical ID: values} for the KMS key and the secrets (by their Name) of a template's resources."""
     found: dict[str, dict[str, str]] = {}
     for logical_id, resource in template_resources.items():

@@ -39,4 +39,4 @@ def call_lambda_as_state_machine_role(roles: RoleSessions) -> None:
             ),
         )
 
-    lambda_eval_utils.boto_client_for = boto_client_for  # type: ignore[assignment]
+    lambda_eval_utils.boto_client_for = boto_client_for  # type: ignore[attr-defined]

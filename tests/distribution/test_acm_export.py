@@ -65,7 +65,7 @@ def test_export_then_acm_renewal_reaches_the_nodes(sandbox: dict[str, Any]) -> N
     name, tag = unique("intranet"), unique("intranet")
     directory = f"/etc/pki/{name}"
     arn = private_ca_certificate(sandbox, "intranet.corp.test")
-    nodes = start_nodes(sandbox, 2, app=tag)
+    nodes = start_nodes(sandbox, 2, access_group=name, app=tag)  # the export's access group: its name (default)
 
     # When it is registered for distribution with certctl export
     completed = certctl(

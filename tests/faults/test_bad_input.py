@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,10 +16,14 @@ import pytest
 from certctl.cli import main as certctl_main
 from certlib.config import AccountConfig, Config
 from certlib.lifecycle.request import MAX_DOMAINS
+from certlib.resources import eab_hmac_secret_name
 from tests.faults.helpers import FaultSwitch, finish, history, start, states_entered
 from tests.lifecycle.helpers import target_of
 
 NO_EAB_SECRET = "no-eab-secret"  # an EAB account whose HMAC key was never pushed
+EAB_PLACEHOLDER_FIELD = (
+    "placeholder"  # what the stack's EAB secret holds until a push (stacks/constructs/account_configuration.py)
+)
 PRIVATE_ZONE = "internal.test"
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -139,6 +143,7 @@ def prepared(sandbox: dict[str, Any]) -> Iterator[FaultSwitch]:
     )
     extended = Config(accounts={**config.accounts, NO_EAB_SECRET: extra}, default_account=config.default_account)
     ssm.put_parameter(Name=parameter, Value=extended.to_json(), Type="String", Overwrite=True)
+    undeploy = deploy_eab_secret(sandbox, NO_EAB_SECRET)
     zone = route53.create_hosted_zone(
         Name=PRIVATE_ZONE,
         CallerReference="bad-input-private-zone",
@@ -151,9 +156,42 @@ def prepared(sandbox: dict[str, Any]) -> Iterator[FaultSwitch]:
         yield switch
     finally:
         route53.delete_hosted_zone(Id=zone)
+        undeploy()
         ssm.put_parameter(Name=parameter, Value=original, Type="String", Overwrite=True)
         switch.inject(cold_start=True)
         switch.clear()
+
+
+def deploy_eab_secret(sandbox: dict[str, Any], alias: str) -> Callable[[], None]:
+    """What `cdk deploy` does for an EAB account added to the accounts file, as the sandbox enforces IAM: the account's
+    secret with the stack's placeholder (no HMAC key pushed yet), and the grant to read it for the two functions the
+    template grants it to (stacks/permissions.py `ReadEabHmacKeys`). Returns the undo."""
+    target = target_of(sandbox)
+    secrets, iam, lambda_ = target.client("secretsmanager"), target.client("iam"), target.client("lambda")
+    arn = secrets.create_secret(
+        Name=eab_hmac_secret_name(target.names.secret_prefix, alias),
+        KmsKeyId=target.names.kms_alias,
+        SecretString=json.dumps({EAB_PLACEHOLDER_FIELD: "placeholder-the-stack-generates"}),
+    )["ARN"]
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadEabHmacKeys", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn}
+        ],
+    }
+    roles = [
+        lambda_.get_function(FunctionName=target.names.function(step))["Configuration"]["Role"].rsplit("/", 1)[-1]
+        for step in ("validate_request", "ensure_account")
+    ]
+    for role in roles:
+        iam.put_role_policy(RoleName=role, PolicyName=f"eab-{alias}", PolicyDocument=json.dumps(grant))
+
+    def undo() -> None:
+        for role in roles:
+            iam.delete_role_policy(RoleName=role, PolicyName=f"eab-{alias}")
+        secrets.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+
+    return undo
 
 
 def written(sandbox: dict[str, Any]) -> dict[str, Any]:

@@ -72,11 +72,19 @@ def to_http_request(prepared: AWSPreparedRequest) -> HttpRequest:
     """The request as the WSGI layer sees it: PATH_INFO percent-decoded (as latin-1), the raw query string."""
     url = urlsplit(prepared.url)
     headers = {
-        str(name): value.decode() if isinstance(value, bytes) else str(value) for name, value in prepared.headers.items()
+        str(name): value.decode() if isinstance(value, bytes) else str(value)
+        for name, value in prepared.headers.items()
     }
-    body = prepared.body or b""
-    if not isinstance(body, bytes):
-        body = body.encode() if isinstance(body, str) else body.read()
+    raw = prepared.body
+    if raw is None:
+        body = b""
+    elif isinstance(raw, bytes | bytearray):
+        body = bytes(raw)
+    elif isinstance(raw, str):
+        body = raw.encode()
+    else:
+        data = raw.read()
+        body = data.encode() if isinstance(data, str) else data
     return HttpRequest(prepared.method, unquote(url.path, encoding="latin-1"), url.query, headers, body)
 
 

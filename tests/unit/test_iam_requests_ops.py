@@ -38,7 +38,12 @@ def moto() -> Iterator[None]:
             "route53:ListResourceRecordSets",
             "arn:aws:route53:::hostedzone/Z0123",
         ),
-        ("get_change", {"Id": "/change/C2682N5HXP0BZ4"}, "route53:GetChange", "arn:aws:route53:::change/C2682N5HXP0BZ4"),
+        (
+            "get_change",
+            {"Id": "/change/C2682N5HXP0BZ4"},
+            "route53:GetChange",
+            "arn:aws:route53:::change/C2682N5HXP0BZ4",
+        ),
     ],
 )
 def test_route53_reads(moto: None, operation: str, params: dict[str, Any], action: str, resource: str) -> None:
@@ -65,9 +70,14 @@ def test_change_resource_record_sets_gives_one_entry_per_change(moto: None) -> N
         ]
     }
     # When it is mapped
-    change = only(authorize("route53", "change_resource_record_sets", HostedZoneId="/hostedzone/Z0123", ChangeBatch=batch))
+    change = only(
+        authorize("route53", "change_resource_record_sets", HostedZoneId="/hostedzone/Z0123", ChangeBatch=batch)
+    )
     # Then on the zone, with the normalized names, the types and the actions, one entry per change
-    assert (change.action, change.resource) == ("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z0123")
+    assert (change.action, change.resource) == (
+        "route53:ChangeResourceRecordSets",
+        "arn:aws:route53:::hostedzone/Z0123",
+    )
     assert change.context["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == [
         "_acme-challenge.www.example.com",
         "\\052.example.com",
@@ -149,7 +159,12 @@ def test_send_command_to_a_resource_group_is_unmapped(moto: None) -> None:
     # When it is mapped
     # Then Unmapped
     with pytest.raises(Unmapped, match="resource-groups:Name"):
-        authorize("ssm", "send_command", DocumentName="AWS-RunShellScript", Targets=[{"Key": "resource-groups:Name", "Values": ["g"]}])
+        authorize(
+            "ssm",
+            "send_command",
+            DocumentName="AWS-RunShellScript",
+            Targets=[{"Key": "resource-groups:Name", "Values": ["g"]}],
+        )
 
 
 def test_parameters_and_command_reads(moto: None) -> None:
@@ -164,7 +179,10 @@ def test_parameters_and_command_reads(moto: None) -> None:
         only(authorize("ssm", "describe_instance_information")),
     ]
     # Then parameters without their leading slash; the reads, which have no resource type, on "*"
-    assert (one.action, one.resource) == ("ssm:GetParameter", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/certificates/config")
+    assert (one.action, one.resource) == (
+        "ssm:GetParameter",
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/certificates/config",
+    )
     assert [r.resource for r in two] == [
         f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/certificates/config",
         f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/plain",
@@ -279,4 +297,7 @@ def test_lambda_invoke(moto: None, function: str, qualifier: str | None, resourc
     # When it is mapped
     request = only(authorize("lambda", "invoke", FunctionName=function, Payload=b"{}", **params))
     # Then lambda:InvokeFunction on the function's ARN, qualified when the request is
-    assert (request.action, request.resource) == ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:{resource}")
+    assert (request.action, request.resource) == (
+        "lambda:InvokeFunction",
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:{resource}",
+    )
