@@ -146,7 +146,12 @@ def _start(
         "iam_enforced": iam,
         "iam_usage_file": str(state_dir / IAM_USAGE_FILE_NAME),
         "hosted_zones": provisioned.hosted_zone_ids,
-        "dns_account": {"role_arn": provisioned.dns_account.role_arn, "zone_id": provisioned.dns_account.zone_id},
+        "dns_account": {
+            "role_arn": provisioned.dns_account.role_arn,
+            "zone_id": provisioned.dns_account.zone_id,
+            # the sandbox's own administrator there (unrestricted, as the operator is here): to inspect that account
+            "operator_role_arn": DNS_SETUP_ROLE_ARN,
+        },
         "state_machine_arn": provisioned.state_machine_arn,
         "sweep_state_machine_arn": provisioned.sweep_state_machine_arn,
         "resource_prefix": names.prefix,

@@ -26,10 +26,13 @@ def record_sets_of_own_account(info: dict[str, Any]) -> dict[str, Any]:
 
 
 def dns_account_session(info: dict[str, Any]) -> boto3.Session:
+    """The DNS account's administrator (the sandbox's operator there), to look at what that account holds."""
     credentials = (
         target_of(info)
         .client("sts")
-        .assume_role(RoleArn=info["dns_account"]["role_arn"], RoleSessionName="test-inspection")["Credentials"]
+        .assume_role(RoleArn=info["dns_account"]["operator_role_arn"], RoleSessionName="test-inspection")[
+            "Credentials"
+        ]
     )
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
@@ -61,7 +64,8 @@ def test_the_dns_accounts_role_allows_only_challenge_txt_records(sandbox: dict[s
     writes = [s for s in policy["Statement"] if "route53:ChangeResourceRecordSets" in str(s["Action"])]
     assert len(writes) == 1
     [write] = writes
-    assert write["Resource"] == [f"arn:aws:route53:::hostedzone/{sandbox['dns_account']['zone_id']}"]
+    resources = write["Resource"] if isinstance(write["Resource"], list) else [write["Resource"]]
+    assert resources == [f"arn:aws:route53:::hostedzone/{sandbox['dns_account']['zone_id']}"]
     assert write["Condition"]["ForAllValues:StringLike"] == {
         "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.*"]
     }
