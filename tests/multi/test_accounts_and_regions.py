@@ -30,9 +30,7 @@ def dns_account_session(info: dict[str, Any]) -> boto3.Session:
     credentials = (
         target_of(info)
         .client("sts")
-        .assume_role(RoleArn=info["dns_account"]["operator_role_arn"], RoleSessionName="test-inspection")[
-            "Credentials"
-        ]
+        .assume_role(RoleArn=info["dns_account"]["operator_role_arn"], RoleSessionName="test-inspection")["Credentials"]
     )
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
