@@ -44,7 +44,7 @@ from sandbox.iam.stack_roles import (
     physical_values,
     synthesis_input,
 )
-from sandbox.iam.template import ResolvedStack, load_templates, synthesize
+from sandbox.iam.template import ResolvedStack, SynthesisInput, load_templates, synthesize
 from sandbox.pebble import ExternalAccountKey
 from sandbox.provision_distribution import provision_distribution
 
@@ -149,6 +149,13 @@ class _Clients:
         self.sns = session.client("sns", endpoint_url=endpoint_url)
 
 
+def sandbox_synthesis_input(names: ResourceNames, account_id: str = SANDBOX_ACCOUNT_ID) -> SynthesisInput:
+    """The context the sandbox synthesizes the app with (known before anything runs: synthesis may start early)."""
+    return synthesis_input(
+        names, account_id, REGION, DNS_ACCOUNT_ID, ROLE_ARN, SANDBOX_ACCOUNT_ALIAS, SANDBOX_ACCOUNT_EMAIL
+    )
+
+
 def _roles_from_template(
     clients: _Clients,
     names: ResourceNames,
@@ -160,9 +167,7 @@ def _roles_from_template(
 ) -> SandboxStacks:
     """Synthesize the app shaped as the sandbox (cached) and create its roles in both accounts, with the template's
     own policies resolved to the sandbox's resources."""
-    spec = synthesis_input(
-        names, account_id, REGION, DNS_ACCOUNT_ID, ROLE_ARN, SANDBOX_ACCOUNT_ALIAS, SANDBOX_ACCOUNT_EMAIL
-    )
+    spec = sandbox_synthesis_input(names, account_id)
     resources: dict[str, object] = {}
     for template in load_templates(synthesize(spec)).values():
         resources.update(template.get("Resources", {}))

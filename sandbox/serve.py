@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from types import FrameType
@@ -26,11 +27,12 @@ from sandbox.faults import install as install_faults
 from sandbox.iam.enforcement import Usage
 from sandbox.iam.sessions import RoleSessions
 from sandbox.iam.state_machines import call_lambda_as_state_machine_role
+from sandbox.iam.template import synthesize
 from sandbox.lambda_routing import HandlerRegistry, route_lambda_invocations
 from sandbox.moto_fixes import apply_moto_fixes
 from sandbox.ocsp_responder import OcspResponder
 from sandbox.pebble import ExternalAccountKey, find_pebble, start_pebble
-from sandbox.provision import SANDBOX_ACCOUNT_ALIAS, AcmeAccount, provision
+from sandbox.provision import SANDBOX_ACCOUNT_ALIAS, AcmeAccount, provision, sandbox_synthesis_input
 from sandbox.ssm_agent import install as install_ssm_agent
 from sandbox.tls import write_tls_files
 from sandbox.zone_records import Route53Records
@@ -95,6 +97,8 @@ def _start(
     machines and the nodes each act as their own role.
     """
     pebble_executable = find_pebble()
+    # the template's roles and policies: synthesis (when not cached) runs while the rest starts
+    threading.Thread(target=_synthesize_quietly, args=(names,), name="synthesis", daemon=True).start()
     tls = write_tls_files(state_dir)
     moto = MotoServer(iam=iam, operator_roles=frozenset({DNS_SETUP_ROLE_ARN}))
     running.callback(moto.stop)
@@ -162,6 +166,14 @@ def _start(
         "pebble_log_file": str(pebble.log_path),
         "started_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+
+
+def _synthesize_quietly(names: ResourceNames) -> None:
+    """Synthesize ahead of provisioning; a failure here is raised again, with its message, by provisioning."""
+    try:
+        synthesize(sandbox_synthesis_input(names))
+    except Exception:
+        LOG.debug("early synthesis failed; provisioning will say why", exc_info=True)
 
 
 def _keep_usage(usage: Usage, state_dir: Path) -> None:
