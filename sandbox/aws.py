@@ -25,6 +25,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from sandbox.iam.enforcement import IamEnforcement
+from sandbox.local_only import LocalOnly
 
 REGION = "us-east-1"
 FAKE_ACCESS_KEY_ID = "testing"
@@ -51,7 +52,8 @@ def make_dynamodb_writes_atomic() -> None:
 
 
 class _ServerBehindIam(ThreadedMotoServer):
-    """moto's threaded server with IAM enforcement (sandbox.iam.enforcement) in front of its application.
+    """moto's threaded server with IAM enforcement (sandbox.iam.enforcement) in front of its application, and in front
+    of both the refusal of anything but local programs (sandbox.local_only).
 
     `_server_entry` is moto's own (pinned), with the application wrapped.
     """
@@ -63,7 +65,7 @@ class _ServerBehindIam(ThreadedMotoServer):
     def _server_entry(self) -> None:
         self.enforcement.app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
-            self._ip_address, self._port, self.enforcement, True, request_handler=MotoRequestHandler
+            self._ip_address, self._port, LocalOnly(self.enforcement), True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -112,7 +112,8 @@ def _start(
     if roles is not None:
         call_lambda_as_state_machine_role(roles)
     apply_moto_fixes()
-    ssm_nodes = install_ssm_agent(state_dir, moto.endpoint_url, roles)  # Run Command runs on simulated nodes
+    # Run Command runs the distribution document (only) on simulated nodes
+    ssm_nodes = install_ssm_agent(state_dir, moto.endpoint_url, frozenset({names.distribution_document}), roles)
     install_acm_renewal()  # RenewCertificate of exportable certificates
     route53_records = Route53Records(session.client("route53", endpoint_url=moto.endpoint_url))
     overrides = DnsOverrides(state_dir / OVERRIDES_FILE_NAME)

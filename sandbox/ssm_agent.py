@@ -56,10 +56,19 @@ _lock = threading.Lock()
 class SimulatedNodes:
     """Runs the commands moto records on the nodes' directories; see the module's docstring."""
 
-    def __init__(self, nodes_dir: Path, endpoint_url: str, roles: RoleSessions | None = None) -> None:
+    def __init__(
+        self,
+        nodes_dir: Path,
+        endpoint_url: str,
+        roles: RoleSessions | None = None,
+        documents: frozenset[str] = frozenset(),
+    ) -> None:
         self.nodes_dir = nodes_dir
         self.endpoint_url = endpoint_url
         self.roles = roles
+        # The only documents this agent runs (the project's distribution document): the simulated nodes run on the
+        # developer's machine, so no other command reaches its shell, whoever may call SendCommand.
+        self.documents = documents
         self._ssm = boto3.Session(
             aws_access_key_id=FAKE_ACCESS_KEY_ID, aws_secret_access_key=FAKE_SECRET_ACCESS_KEY, region_name=REGION
         ).client("ssm", endpoint_url=endpoint_url)
@@ -121,6 +130,13 @@ class SimulatedNodes:
 
     def run(self, command: Command, instance_id: str) -> tuple[int, str, str]:
         """Run the command's document on one node: (exit code, stdout, stderr)."""
+        if str(command.document_name) not in self.documents:
+            allowed = ", ".join(sorted(self.documents)) or "none"
+            return (
+                1,
+                "",
+                f"the sandbox's agent runs only this project's document ({allowed}), not {command.document_name}",
+            )
         document = self._document(str(command.document_name))
         root = self.root_of(instance_id)
         parameters = _parameters(document, command.parameters or {})
@@ -287,10 +303,12 @@ def _targets_or_nothing(command: Command) -> list[str]:
     return _original_targets(command) if command.targets else []
 
 
-def install(state_dir: Path, endpoint_url: str, roles: RoleSessions | None = None) -> SimulatedNodes:
-    """Patch this process's moto so Run Command runs on simulated nodes; returns them (idempotent per process).
-    With `roles`, each node acts as its instance profile's role."""
-    nodes = SimulatedNodes(state_dir / NODES_DIR_NAME, endpoint_url, roles)
+def install(
+    state_dir: Path, endpoint_url: str, documents: frozenset[str], roles: RoleSessions | None = None
+) -> SimulatedNodes:
+    """Patch this process's moto so Run Command runs `documents` (and nothing else) on simulated nodes; returns them
+    (idempotent per process). With `roles`, each node acts as its instance profile's role."""
+    nodes = SimulatedNodes(state_dir / NODES_DIR_NAME, endpoint_url, roles, documents)
     nodes.nodes_dir.mkdir(parents=True, exist_ok=True)
 
     def send_command(backend: SimpleSystemManagerBackend, *args: Any, **kwargs: Any) -> Command:
