@@ -18,6 +18,7 @@ from typing import Any
 from certctl import executions
 from certctl.aws import CliError, Target
 from certctl.output import print_json
+from certlib.resources import EXPORT_ALLOWED_TAG
 
 EXIT_FAILED = 1
 
@@ -73,7 +74,23 @@ def distribution_of(args: argparse.Namespace) -> dict[str, Any] | None:
     return distribution
 
 
+def check_tagged_for_export(target: Target, certificate_arn: str) -> None:
+    """Raise CliError, with the command that fixes it, unless the certificate's owner tagged it for this deployment
+    (the export function may export only such certificates: an IAM condition on the tag)."""
+    region = certificate_arn.split(":")[3] if certificate_arn.count(":") >= 5 else None
+    tags = target.client("acm", region).list_tags_for_certificate(CertificateArn=certificate_arn).get("Tags", [])
+    wanted = target.names.prefix
+    if any(tag["Key"] == EXPORT_ALLOWED_TAG and tag.get("Value") == wanted for tag in tags):
+        return
+    raise CliError(
+        f"{certificate_arn} is not tagged for export by this deployment: its owner allows it with "
+        f"`aws acm add-tags-to-certificate --certificate-arn {certificate_arn} "
+        f"--tags Key={EXPORT_ALLOWED_TAG},Value={wanted}`, then run this again"
+    )
+
+
 def run_export(target: Target, args: argparse.Namespace) -> int:
+    check_tagged_for_export(target, args.certificate_arn)
     execution_input: dict[str, Any] = {"name": args.name, "certificate_arn": args.certificate_arn}
     distribution = distribution_of(args)
     if distribution is not None:

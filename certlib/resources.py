@@ -39,6 +39,10 @@ CERTIFICATE_NAME_TAG = "certificate-name"
 # On a certificate bundle's secret when it is distributed: a node may read it only when its role has the same value in
 # this principal tag (the stack's certificate-nodes managed policy; docs/distribution.md).
 ACCESS_GROUP_TAG = "certificate-access-group"
+# On an ACM certificate, set by its owner: this deployment (its resource prefix as the value) may export it. The
+# export function's acm:ExportCertificate is conditioned on it, so starting the distribution machine cannot export
+# another team's private certificate.
+EXPORT_ALLOWED_TAG = "acme-certificates-export"
 
 # One Lambda per step of the certificate lifecycle; each lives in functions/<step>/handler.py.
 LIFECYCLE_STEPS: tuple[str, ...] = (

@@ -17,6 +17,7 @@ from certlib.adapters.inventory import INTERNAL_PREFIX
 from certlib.resources import (
     ACCESS_GROUP_TAG,
     EVENT_SOURCE,
+    EXPORT_ALLOWED_TAG,
     RENEWAL_INDEX,
     ResourceNames,
     account_key_secret_name,
@@ -65,6 +66,8 @@ class AccessTargets:
     regional_acm_certificates: str = ""
     passphrase_secrets: str = ""
     distribution_state_machine: str = ""
+    # The value of EXPORT_ALLOWED_TAG on the ACM certificates this deployment may export (its resource prefix).
+    export_tag_value: str = ""
     # DNS accounts (certlib.dns_zones, certlib.dns_access): the roles named in the accounts file's `dns-zones`, and
     # our own account's zones kept only for CNAME-delegated DNS-01 records (TXT at any name there).
     dns_roles: tuple[str, ...] = ()
@@ -130,6 +133,7 @@ class AccessTargets:
             ),
             regional_acm_certificates=stack.format_arn(service="acm", resource="certificate", resource_name="*"),
             passphrase_secrets=secrets(export_passphrase_secret_name(names.secret_prefix, "*")),
+            export_tag_value=names.prefix,
             lifecycle_executions=stack.format_arn(
                 service="states",
                 resource="execution",
@@ -564,7 +568,8 @@ EXPORT_PHRASE_SECRETS = (
 )
 EXPORTABLE_CERTIFICATES = (
     "Certificates to export are registered at run time (certctl export) by ARN; the grant covers this account's "
-    "certificates in this region, and only to describe and export them."
+    "certificates in this region that their owner tagged for this deployment (acme-certificates-export = the "
+    "resource prefix), and only to export them."
 )
 READ_COMMANDS = NO_RESOURCE_LEVEL.format(actions="ssm:ListCommands and ssm:ListCommandInvocations")
 
@@ -615,7 +620,12 @@ def _export_certificate(t: AccessTargets) -> list[Grant]:
         _certificate_secrets(t, "StoreCertificates", secret_writes),
         Grant(_statement("KeepExportPassphrases", secret_writes, [t.passphrase_secrets]), EXPORT_PHRASE_SECRETS),
         Grant(
-            _statement("ExportCertificates", ["acm:ExportCertificate"], [t.regional_acm_certificates]),
+            _statement(
+                "ExportCertificates",
+                ["acm:ExportCertificate"],
+                [t.regional_acm_certificates],
+                {"StringEquals": {f"aws:ResourceTag/{EXPORT_ALLOWED_TAG}": [t.export_tag_value]}},
+            ),
             EXPORTABLE_CERTIFICATES,
         ),
     ]

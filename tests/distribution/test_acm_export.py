@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from certctl.executions import result_of, wait
 from certlib.renewal.timing import iso
+from certlib.resources import EXPORT_ALLOWED_TAG
 from sandbox.nodes import local_owner
 from tests.distribution.helpers import (
     bundle,
@@ -29,8 +30,9 @@ from tests.distribution.helpers import (
 from tests.lifecycle.helpers import certctl, inventory_item, issue, target_of
 
 
-def private_ca_certificate(info: dict[str, Any], domain: str) -> str:
-    """A certificate from a private CA (AWS Private CA + ACM): exportable, as on AWS."""
+def private_ca_certificate(info: dict[str, Any], domain: str, tagged_for_export: bool = True) -> str:
+    """A certificate from a private CA (AWS Private CA + ACM): exportable, as on AWS; tagged by its owner for export
+    by this deployment unless `tagged_for_export` is False."""
     target = target_of(info)
     authority = target.client("acm-pca").create_certificate_authority(
         CertificateAuthorityConfiguration={
@@ -40,9 +42,13 @@ def private_ca_certificate(info: dict[str, Any], domain: str) -> str:
         },
         CertificateAuthorityType="ROOT",
     )["CertificateAuthorityArn"]
-    return str(
-        target.client("acm").request_certificate(DomainName=domain, CertificateAuthorityArn=authority)["CertificateArn"]
-    )
+    acm = target.client("acm")
+    arn = str(acm.request_certificate(DomainName=domain, CertificateAuthorityArn=authority)["CertificateArn"])
+    if tagged_for_export:  # its owner lets this deployment export it (the export function's IAM condition)
+        acm.add_tags_to_certificate(
+            CertificateArn=arn, Tags=[{"Key": EXPORT_ALLOWED_TAG, "Value": info["resource_prefix"]}]
+        )
+    return arn
 
 
 def available_event(info: dict[str, Any], arn: str, action: str) -> dict[str, Any]:
@@ -154,7 +160,11 @@ def test_export_refuses_imported_certificates_and_names_taken(sandbox: dict[str,
     # Given a certificate imported into ACM (ACM cannot export those), and one of the pipeline's own
     target = target_of(sandbox)
     certificate, key = self_signed("imported.corp.test")
-    imported = target.client("acm").import_certificate(Certificate=certificate, PrivateKey=key)["CertificateArn"]
+    imported = target.client("acm").import_certificate(
+        Certificate=certificate,
+        PrivateKey=key,
+        Tags=[{"Key": EXPORT_ALLOWED_TAG, "Value": sandbox["resource_prefix"]}],  # its owner allows it: ACM refuses
+    )["CertificateArn"]
     name = unique("imported")
 
     # When certctl export is asked for the imported one
@@ -178,3 +188,28 @@ def test_export_refuses_imported_certificates_and_names_taken(sandbox: dict[str,
     assert refused["error"] == "InvalidRequest"
     assert "issues through ACME" in refused["message"]
     assert bundle(sandbox, acme_name)["serial"] == issued["serial"]
+
+
+def test_a_certificate_its_owner_did_not_tag_for_export_is_not_exported(sandbox: dict[str, Any]) -> None:
+    # Given another team's exportable certificate, not tagged for export by this deployment
+    name = unique("not-ours")
+    arn = private_ca_certificate(sandbox, "payroll.corp.test", tagged_for_export=False)
+    target = target_of(sandbox)
+    # When certctl export is asked for it, Then it refuses with the owner's command to allow it, and starts nothing
+    refused = certctl(sandbox, "export", "--certificate-arn", arn, "--name", name, "--json")
+    assert refused.returncode != 0
+    assert f"Key={EXPORT_ALLOWED_TAG},Value={sandbox['resource_prefix']}" in refused.stderr
+    # When the distribution machine is started for it directly (whoever may StartExecution on it)
+    machine = target.state_machine_arn(target.names.distribution_state_machine)
+    execution = target.stepfunctions.start_execution(
+        stateMachineArn=machine, input=json.dumps({"name": name, "certificate_arn": arn})
+    )["executionArn"]
+    result = result_of(wait(target, execution, 120, None))
+    # Then the export function's own role may not export it: AccessDenied, and no bundle was kept
+    assert result["status"] == "failed", result
+    assert "AccessDenied" in result["message"], result
+    assert "acm:ExportCertificate" in result["message"], result
+    secrets = target.client("secretsmanager").list_secrets(
+        Filters=[{"Key": "name", "Values": [f"acme-certs/certificate/{name}"]}]
+    )
+    assert not secrets["SecretList"]

@@ -146,6 +146,10 @@ def test_export_and_event_functions_do_exactly_their_job(synthesized: Synthesize
     assert flat(sids["ExportCertificates"]["Resource"]) == (
         "arn:<AWS::Partition>:acm:<AWS::Region>:<AWS::AccountId>:certificate/*"
     )
+    # only certificates their owner tagged for this deployment (issue 13, item 4)
+    assert sids["ExportCertificates"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/acme-certificates-export": ["acme-certs"]}
+    }
     assert flat(sids["KeepExportPassphrases"]["Resource"]) == f"{SECRETS}acme-certs/export-passphrase/*"
     assert actions(statements["record_distribution"]) - BASICS == TABLE
     handler = statements["handle_certificate_available"]
