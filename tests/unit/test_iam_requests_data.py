@@ -361,7 +361,7 @@ def test_put_secret_value_needs_a_data_key_for_the_new_version(secret: dict[str,
 def test_create_secret_is_authorized_on_a_fresh_arn(key_arn: str) -> None:
     # Given a secret that does not exist yet, with tags and a value
     # When CreateSecret is mapped
-    create, generate = authorize(
+    create, tag, generate = authorize(
         "secretsmanager",
         "create_secret",
         Name="certificates/new.example.com",
@@ -374,6 +374,12 @@ def test_create_secret_is_authorized_on_a_fresh_arn(key_arn: str) -> None:
     assert re.fullmatch(pattern, create.resource)
     assert create.context["secretsmanager:Name"] == "certificates/new.example.com"
     assert create.context["aws:RequestTag/AccessGroup"] == "web"
+    # And the tags need secretsmanager:TagResource too (CreateSecret's API reference), on the same ARN
+    assert (tag.action, tag.resource, tag.context["aws:TagKeys"]) == (
+        "secretsmanager:TagResource",
+        create.resource,
+        ["AccessGroup"],
+    )
     assert create.context["aws:TagKeys"] == ["AccessGroup"]
     assert (generate.action, generate.context["kms:EncryptionContext:SecretARN"]) == (
         "kms:GenerateDataKey",
