@@ -40,6 +40,7 @@ from sandbox.iam.resource_state import ResourceState
 LOG = logging.getLogger(__name__)
 PARTITION = "aws"
 DEFAULT_REGION = "us-east-1"
+DYNAMODB_WRITES = frozenset({"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"})
 UNDECIDABLE = "Sandbox.IamUndecidable"  # the error code of a request whose decision cannot be computed
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -51,11 +52,18 @@ class Usage:
     allowed: dict[str, set[str]] = field(default_factory=dict)
     denied: dict[str, set[str]] = field(default_factory=dict)
     undecidable: list[str] = field(default_factory=list)
+    # {role ARN: {action: attribute names}} of the DynamoDB writes allowed: what each role's writes touch (the input
+    # for scoping them with dynamodb:Attributes)
+    written_attributes: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, role_arn: str, action: str, allowed: bool) -> None:
+    def record(self, role_arn: str, needed: Request, allowed: bool) -> None:
         with self._lock:
-            (self.allowed if allowed else self.denied).setdefault(role_arn, set()).add(action)
+            (self.allowed if allowed else self.denied).setdefault(role_arn, set()).add(needed.action)
+            attributes = needed.context.get("dynamodb:Attributes")
+            if allowed and needed.action in DYNAMODB_WRITES and isinstance(attributes, list):
+                by_action = self.written_attributes.setdefault(role_arn, {})
+                by_action.setdefault(needed.action, set()).update(attributes)
 
     def record_undecidable(self, reason: str) -> None:
         with self._lock:
@@ -67,6 +75,10 @@ class Usage:
                 "allowed": {role: sorted(actions) for role, actions in sorted(self.allowed.items())},
                 "denied": {role: sorted(actions) for role, actions in sorted(self.denied.items())},
                 "undecidable": list(self.undecidable),
+                "written_attributes": {
+                    role: {action: sorted(names) for action, names in sorted(actions.items())}
+                    for role, actions in sorted(self.written_attributes.items())
+                },
             }
 
 
@@ -149,7 +161,7 @@ class IamEnforcement:
             decision = evaluate(policies, needed)
             if decision is Decision.ALLOWED and needed.action.lower() == "sts:assumerole":
                 decision = _trusted(needed, caller)
-            self.usage.record(caller.role_arn, needed.action, decision is Decision.ALLOWED)
+            self.usage.record(caller.role_arn, needed, decision is Decision.ALLOWED)
             if decision is not Decision.ALLOWED:
                 return Verdict(False, _denial_message(caller, needed, decision))
         return Verdict(True)

@@ -52,6 +52,18 @@ def used_actions(usage_files: Iterable[Path]) -> dict[str, set[str]]:
     return used
 
 
+def written_attributes(usage_files: Iterable[Path]) -> dict[str, dict[str, set[str]]]:
+    """{role name: {DynamoDB write action: attribute names}} over every sandbox's usage file."""
+    written: dict[str, dict[str, set[str]]] = {}
+    for path in usage_files:
+        document = json.loads(path.read_text())
+        for role_arn, actions in document.get("written_attributes", {}).items():
+            by_action = written.setdefault(role_arn.rsplit("/", 1)[-1], {})
+            for action, names in actions.items():
+                by_action.setdefault(action, set()).update(names)
+    return written
+
+
 def unused_by_principal(stacks: SandboxStacks, used: Mapping[str, set[str]]) -> dict[str, list[str]]:
     """{function or state machine name: granted actions never used}, runtime-only actions left out."""
     report: dict[str, list[str]] = {}
@@ -96,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("usage_dir", nargs="?", type=Path, default=DEFAULT_USAGE_DIR)
     parser.add_argument("--prefix", default=ResourceNames().prefix)
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument(
+        "--attributes", action="store_true", help="also: the inventory attributes each role's writes touched"
+    )
     args = parser.parse_args(argv)
     files = sorted(args.usage_dir.glob("*.json")) if args.usage_dir.is_dir() else []
     if not files:
@@ -109,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     print("(CloudWatch Logs and X-Ray grants are used by the Lambda runtime, outside the sandbox: not listed)\n")
     for principal, actions in sorted(report.items()):
         print(f"{principal}: {', '.join(actions) if actions else '-'}")
+    if args.attributes:
+        print("\nInventory attributes each role's writes touched (for dynamodb:Attributes conditions):")
+        for role, by_action in sorted(written_attributes(files).items()):
+            for action, names in sorted(by_action.items()):
+                print(f"{role} {action}: {', '.join(sorted(names))}")
     return 0
 
 
