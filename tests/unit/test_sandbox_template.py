@@ -38,13 +38,26 @@ def template() -> dict[str, Any]:
                     "Roles": [{"Ref": "StepRoleABCD1234"}],
                     "PolicyDocument": {
                         "Statement": [
-                            {"Action": "dynamodb:GetItem", "Resource": {"Fn::GetAtt": ["TableABCD1234", "Arn"]}},
-                            {"Action": "kms:Decrypt", "Resource": {"Fn::GetAtt": ["KeyABCD1234", "Arn"]}},
                             {
+                                "Effect": "Allow",
+                                "Action": "dynamodb:GetItem",
+                                "Resource": {"Fn::GetAtt": ["TableABCD1234", "Arn"]},
+                            },
+                            {
+                                "Effect": "Allow",
+                                "Action": "kms:Decrypt",
+                                "Resource": {"Fn::GetAtt": ["KeyABCD1234", "Arn"]},
+                            },
+                            {
+                                "Effect": "Allow",
                                 "Action": "route53:ChangeResourceRecordSets",
                                 "Resource": {"Fn::Sub": "arn:${AWS::Partition}:route53:::hostedzone/ZSTANDIN"},
                             },
-                            {"Action": "states:StartExecution", "Resource": {"Ref": "MachineABCD1234"}},
+                            {
+                                "Effect": "Allow",
+                                "Action": "states:StartExecution",
+                                "Resource": {"Ref": "MachineABCD1234"},
+                            },
                         ]
                     },
                 },
@@ -54,7 +67,9 @@ def template() -> dict[str, Any]:
                 "Properties": {
                     "ManagedPolicyName": "p-nodes",
                     "Roles": [{"Ref": "OtherRoleABCD1234"}],
-                    "PolicyDocument": {"Statement": [{"Action": "secretsmanager:GetSecretValue", "Resource": "*"}]},
+                    "PolicyDocument": {
+                        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]
+                    },
                 },
             },
             "FunctionABCD1234": {
