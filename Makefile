@@ -9,19 +9,33 @@ PY := $(VENV)/bin/python
 LAYER_DIR := build/layer
 # The same packages for this machine's CPU, with the runtime's SDK: the layer's import test and the cold-start bench.
 HOST_LAYER_DIR := build/layer-host
-LAYER_SOURCES := stacks/layer_build.py requirements-lambda.txt $(wildcard certlib/*.py certlib/*/*.py)
+LAYER_SOURCES := stacks/layer_build.py requirements-lambda.lock requirements.lock $(wildcard certlib/*.py certlib/*/*.py)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup pebble demo test unit lint synth layer bench clean iam-report
+.PHONY: setup pebble demo test unit lint synth layer bench clean iam-report lock
 
 setup: $(VENV)/.installed pebble
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-lambda.txt
+# Everything, pip included, from the dev lock: exact versions, each file checked against its hash.
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv --clear $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# One lock per requirements file (requirements*.lock: every file of each pinned release with its sha256), resolved
+# from PyPI alone for every platform and for Python 3.11 and up: the venv runs 3.13 or 3.11, the layer is 3.13 on
+# arm64 (x86_64 for the host variant). The dev lock is resolved first; the two others are held to its versions, so the
+# venv tests what the layer ships. Run it after editing a requirements file; `make lock UPGRADE=1` also moves every
+# pin that a requirements file leaves free to its newest release.
+LOCK_PYTHON := 3.11
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --python-version $(LOCK_PYTHON) --generate-hashes \
+  --index-url https://pypi.org/simple --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+
+lock: | $(VENV)/.installed
+	$(UV_COMPILE) requirements-dev.txt -o requirements-dev.lock
+	$(UV_COMPILE) requirements.txt -c requirements-dev.lock -o requirements.lock
+	$(UV_COMPILE) requirements-lambda.txt -c requirements-dev.lock -o requirements-lambda.lock
 
 pebble:
 	@command -v pebble >/dev/null || { \

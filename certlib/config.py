@@ -329,18 +329,57 @@ def _hosted_zones(value: Any, where: str) -> dict[str, str]:
     return zones
 
 
+# One PEM block (RFC 7468): its label, then base64 lines up to the END line of the same label.
+PEM_BLOCK = re.compile(
+    r"-----BEGIN (?P<label>[\x21-\x2c\x2e-\x7e](?:[- ]?[\x21-\x2c\x2e-\x7e])*)?-----"
+    r"(?P<body>.*?)-----END (?P=label)-----",
+    re.DOTALL,
+)
+PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+
+
 def _ca_bundle(value: Any, where: str, base_dir: Path | None) -> str | None:
+    """Inline PEM or the path of a PEM file: certificates only. The bundle goes into the deployed configuration
+    (the template and its SSM parameter), so a private key or anything else pasted into it is refused, never echoed."""
     if value in (None, ""):
         return None
     text = str(value)
-    if "-----BEGIN CERTIFICATE-----" not in text:
+    field_is = "field 'ca-bundle'"
+    if "-----BEGIN" not in text:
         path = Path(text)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         try:
             text = path.read_text()
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             raise ConfigError(f"{where}: field 'ca-bundle' names {str(path)!r}, which cannot be read") from None
-        if "-----BEGIN CERTIFICATE-----" not in text:
-            raise ConfigError(f"{where}: field 'ca-bundle' file {str(path)!r} holds no PEM certificate")
+        field_is = f"field 'ca-bundle' file {str(path)!r}"
+    _check_certificates_only(text, f"{where}: {field_is}")
     return text
+
+
+def _check_certificates_only(text: str, where: str) -> None:
+    """Raise ConfigError unless `text` is one or more PEM CERTIFICATE blocks, each a readable X.509 certificate, with
+    nothing but white space around them. The message names the block types found, never their content."""
+    from cryptography import x509  # the layer has it; imported here to keep this module light to import
+
+    blocks = list(PEM_BLOCK.finditer(text))
+    others = sorted({block.group("label") or "(no label)" for block in blocks} - {"CERTIFICATE"})
+    if PRIVATE_KEY_BEGIN.search(text):
+        raise ConfigError(
+            f"{where} holds a private key: a CA bundle holds only the CA's certificates; remove the key "
+            "(and treat it as exposed if the file was shared)"
+        )
+    if others:
+        raise ConfigError(f"{where} holds PEM blocks other than CERTIFICATE ({', '.join(others)}): remove them")
+    if not blocks:
+        raise ConfigError(f"{where} holds no PEM certificate")
+    if PEM_BLOCK.sub("", text).strip():
+        raise ConfigError(f"{where} holds text outside its PEM CERTIFICATE blocks: only certificates are accepted")
+    for number, block in enumerate(blocks, start=1):
+        try:
+            x509.load_pem_x509_certificate(block.group().encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise ConfigError(
+                f"{where}: certificate {number} of {len(blocks)} is not a valid X.509 certificate"
+            ) from None

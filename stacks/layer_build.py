@@ -8,6 +8,10 @@ with a fixed timestamp, which would make timestamp-based ones stale on arrival.
 
 Without such an interpreter the layer is still built, without bytecode, and a warning says what it costs.
 
+The packages come from requirements-lambda.lock with `--require-hashes`: exact versions, and each wheel pip takes
+must match one of the sha256 the lock records for that release (it records every file's, arm64 and x86_64 alike).
+The host variant adds the runtime's SDK with the pins and hashes of requirements.lock (`make lock` writes both).
+
     python -m stacks.layer_build build/layer                      # what `make layer` runs (arm64, as deployed)
     python -m stacks.layer_build build/layer-host --for-this-machine  # same packages for this machine's CPU, with
                                                                   # the runtime's SDK: for import tests and benches
@@ -20,18 +24,22 @@ import functools
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from certlib.resources import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, REPO_ROOT
 
-REQUIREMENTS = REPO_ROOT / "requirements-lambda.txt"
+REQUIREMENTS = REPO_ROOT / "requirements-lambda.lock"
+# The CLI's and CDK app's lock: the runtime SDK's pins and hashes for the host variant (the venv has the same versions).
+SDK_LOCK = REPO_ROOT / "requirements.lock"
 # The Lambda Python runtime has these; the layer would only carry a second copy (30 MB of botocore).
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
-# What the runtime provides, at the versions the venv has, for a layer that stands in for the runtime too.
+# What the runtime provides, at the versions SDK_LOCK pins, for a layer that stands in for the runtime too.
 RUNTIME_SDK_REQUIREMENTS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 PLATFORM_OF_ARCHITECTURE = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 STAMP = ".built"
@@ -90,21 +98,26 @@ def host_platform() -> str:
 
 
 def build(directory: Path, wheel_platform: str, with_runtime_sdk: bool = False) -> LayerBuild:
-    """Install requirements-lambda.txt for the runtime's Python and `wheel_platform` into `directory`/python, add
-    certlib, and compile bytecode with the runtime's Python when there is one.
+    """Install requirements-lambda.lock (hashes required) for the runtime's Python and `wheel_platform` into
+    `directory`/python, add certlib, and compile bytecode with the runtime's Python when there is one.
 
     `with_runtime_sdk` keeps boto3 and the rest of what Lambda's runtime provides (for running the layer here).
-    Raises LayerBuildError when pip or the compiler fails.
+    Raises LayerBuildError when pip or the compiler fails, or a lock lacks what the build needs.
     """
     target = directory / "python"
     shutil.rmtree(directory, ignore_errors=True)
     target.mkdir(parents=True)
-    requirements = ["-r", str(REQUIREMENTS)]
-    if with_runtime_sdk:
-        requirements += _pinned_runtime_sdk()
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target)]
     wheels = ["--platform", wheel_platform, "--implementation", "cp", "--python-version", LAMBDA_PYTHON_VERSION]
-    _run([*pip, *wheels, "--only-binary=:all:", *requirements], "pip could not install the layer's requirements")
+    with tempfile.TemporaryDirectory(prefix="layer-requirements-") as scratch:
+        requirements = REQUIREMENTS
+        if with_runtime_sdk:
+            requirements = Path(scratch) / "requirements-host.lock"
+            requirements.write_text(_with_runtime_sdk(REQUIREMENTS.read_text(), SDK_LOCK.read_text()))
+        _run(
+            [*pip, *wheels, "--only-binary=:all:", "--require-hashes", "-r", str(requirements)],
+            "pip could not install the layer's requirements",
+        )
     if not with_runtime_sdk:
         for package in RUNTIME_PROVIDED:
             for path in [target / package, *target.glob(f"{package}-*.dist-info")]:
@@ -121,17 +134,44 @@ def build(directory: Path, wheel_platform: str, with_runtime_sdk: bool = False) 
     return result
 
 
-def _pinned_runtime_sdk() -> list[str]:
-    """The runtime SDK's packages at this venv's versions (the runtime's own are close to the newest)."""
-    from importlib.metadata import PackageNotFoundError, version
+def lock_entries(text: str) -> dict[str, list[str]]:
+    """The requirements of a hash-pinned lock file by normalized package name, each as one line with its markers and
+    `--hash` options (a name has several entries when the lock pins it per Python version)."""
+    entries: dict[str, list[str]] = {}
+    logical = ""
+    for line in text.splitlines():
+        if not logical and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        logical += line.strip().removesuffix("\\").strip() + " "
+        if line.rstrip().endswith("\\"):
+            continue
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", logical)
+        if name is None:
+            raise LayerBuildError(f"unexpected line in a lock file: {logical.strip()[:80]!r}")
+        entries.setdefault(canonical_name(name.group()), []).append(logical.strip())
+        logical = ""
+    return entries
 
-    pinned = []
-    for name in RUNTIME_SDK_REQUIREMENTS:
-        try:
-            pinned.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            pinned.append(name)
-    return pinned
+
+def canonical_name(name: str) -> str:
+    """A distribution's name as the package index compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _with_runtime_sdk(layer_lock: str, sdk_lock: str) -> str:
+    """The layer's lock plus the runtime SDK's entries (hashes included) that `sdk_lock` has and it lacks."""
+    layer = lock_entries(layer_lock)
+    sdk = lock_entries(sdk_lock)
+    missing = [name for name in RUNTIME_SDK_REQUIREMENTS if canonical_name(name) not in sdk]
+    if missing:
+        raise LayerBuildError(f"{SDK_LOCK.name} has no entry for {', '.join(missing)}: run `make lock`")
+    added = [
+        entry
+        for name in RUNTIME_SDK_REQUIREMENTS
+        if canonical_name(name) not in layer
+        for entry in sdk[canonical_name(name)]
+    ]
+    return layer_lock.rstrip("\n") + "\n# The runtime's SDK, from " + SDK_LOCK.name + "\n" + "\n".join(added) + "\n"
 
 
 def _compile(interpreter: str, target: Path) -> int:

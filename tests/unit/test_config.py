@@ -130,3 +130,125 @@ def test_broken_yaml_says_where(tmp_path: Path) -> None:
 def test_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the account file"):
         load_accounts_file(tmp_path / "absent.yaml")
+
+
+def pem_certificate_and_key() -> tuple[str, str]:
+    """A self-signed CA certificate and its private key, as PEM text."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Private ACME CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+
+
+CERTIFICATE, PRIVATE_KEY = pem_certificate_and_key()
+KEY_BODY = PRIVATE_KEY.splitlines()[1]  # a line of the key's base64: must never appear in a message
+
+
+def test_a_ca_bundle_of_certificates_is_accepted_inline_or_as_a_file(tmp_path: Path) -> None:
+    # Given two certificates inline, and the same in a file next to the accounts file
+    bundle = CERTIFICATE + "\n" + CERTIFICATE
+    (tmp_path / "ca.pem").write_text(bundle)
+    # When / Then both are kept as given
+    assert parse_accounts(sectigo(**{"ca-bundle": bundle})).config.account(None).ca_bundle == bundle
+    loaded = parse_accounts(sectigo(**{"ca-bundle": "ca.pem"}), base_dir=tmp_path)
+    assert loaded.config.account(None).ca_bundle == bundle
+
+
+@pytest.mark.parametrize(
+    ("bundle", "message"),
+    [
+        (CERTIFICATE + PRIVATE_KEY, "field 'ca-bundle' holds a private key"),
+        (PRIVATE_KEY, "field 'ca-bundle' holds a private key"),
+        (PRIVATE_KEY.replace("PRIVATE KEY", "RSA PRIVATE KEY"), "field 'ca-bundle' holds a private key"),
+        (PRIVATE_KEY.replace("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"), "field 'ca-bundle' holds a private key"),
+        (PRIVATE_KEY.rsplit("-----END", 1)[0], "field 'ca-bundle' holds a private key"),  # a key cut short
+        (
+            CERTIFICATE + CERTIFICATE.replace("CERTIFICATE", "X509 CRL"),
+            "field 'ca-bundle' holds PEM blocks other than CERTIFICATE (X509 CRL)",
+        ),
+        (
+            CERTIFICATE.replace("CERTIFICATE", "TRUSTED CERTIFICATE"),
+            "holds PEM blocks other than CERTIFICATE (TRUSTED CERTIFICATE)",
+        ),
+        ("# our CA\n" + CERTIFICATE, "field 'ca-bundle' holds text outside its PEM CERTIFICATE blocks"),
+        (CERTIFICATE + KEY_BODY + "\n", "field 'ca-bundle' holds text outside its PEM CERTIFICATE blocks"),
+        (CERTIFICATE + "-----BEGIN CERTIFICATE-----\nMIIB\n", "holds text outside its PEM CERTIFICATE blocks"),
+        (CERTIFICATE.replace(CERTIFICATE.splitlines()[3], "A" * 64), "certificate 1 of 1 is not a valid X.509"),
+    ],
+)
+def test_a_ca_bundle_with_anything_but_certificates_is_refused(bundle: str, message: str) -> None:
+    # Given a ca-bundle holding something besides PEM certificates
+    # When it is parsed
+    with pytest.raises(ConfigError) as raised:
+        parse_accounts(sectigo(**{"ca-bundle": bundle}))
+    # Then the message names the alias and what is wrong, and repeats nothing of the content
+    assert message in str(raised.value)
+    assert str(raised.value).startswith("acme-accounts.yaml: account 'sectigo-ov': field 'ca-bundle'")
+    assert KEY_BODY not in str(raised.value)
+    assert CERTIFICATE.splitlines()[1] not in str(raised.value)
+
+
+def test_a_ca_bundle_file_holding_a_key_is_refused_by_name(tmp_path: Path) -> None:
+    # Given an accounts file whose ca-bundle names a file that holds a certificate and its key
+    (tmp_path / "ca.pem").write_text(CERTIFICATE + PRIVATE_KEY)
+    path = tmp_path / "acme-accounts.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            accounts:
+              private-ca:
+                - acme-endpoint: https://ca.internal.example/acme/directory
+                  ca-bundle: ca.pem
+            """
+        )
+    )
+    # When it is loaded / Then the error names the file, the alias and the bundle's file, and not the key
+    with pytest.raises(ConfigError) as raised:
+        load_accounts_file(path)
+    assert f"account 'private-ca': field 'ca-bundle' file '{tmp_path / 'ca.pem'}' holds a private key" in str(
+        raised.value
+    )
+    assert KEY_BODY not in str(raised.value)
+
+
+def test_real_account_files_are_ignored_by_git_and_the_examples_are_not() -> None:
+    # Given the repository's .gitignore (a copy without git or .git cannot be asked)
+    import shutil
+    import subprocess
+
+    from certlib.resources import REPO_ROOT
+
+    git = shutil.which("git")
+    if git is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+
+    # When git is asked about account files and the example (--no-index: the rules, whether tracked or not)
+    def ignored(path: str) -> bool:
+        completed = subprocess.run([git, "check-ignore", "--quiet", "--no-index", path], cwd=REPO_ROOT, check=False)
+        assert completed.returncode in (0, 1), f"git check-ignore failed on {path}"
+        return completed.returncode == 0
+
+    # Then the account files (which hold EAB HMAC keys) are ignored, the examples are not
+    assert ignored("config/acme-accounts.yaml")
+    assert ignored("config/prod.yml")
+    assert not ignored("config/acme-accounts.example.yaml")
