@@ -3,24 +3,41 @@
 Writes are idempotent the way lego's Present/CleanUp are: read what is at the name, merge our values in (or
 take exactly ours out), and write the result in one change per zone. Removing values that are already gone
 is success.
+
+Writes are safe when another execution writes the same name at the same time (two certificates sharing a name, or
+a name and its wildcard): each change batch is conditional on what was read, with Route 53's atomic batches as
+optimistic concurrency. A record set that exists is replaced by DELETE of exactly the values read (and their TTL)
+and CREATE of the new set; one that did not exist is written with CREATE, which fails when someone created it
+meanwhile. A concurrent writer makes the whole batch fail (InvalidChangeBatch, nothing applied): the values are read
+again and the batch rebuilt, at most MAX_WRITE_ATTEMPTS times, then TransientError (the step is retried). An UPSERT
+of a merged set would silently drop the values another writer added between our read and our write.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
 from certlib.adapters.aws_errors import raise_classified
+from certlib.exceptions import TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_route53 import Route53Client
 
 CHALLENGE_TTL_SECONDS = 60
 TXT_CHUNK = 255
+# How often a change batch is rebuilt after a concurrent writer changed a record set between our read and our write.
+MAX_WRITE_ATTEMPTS = 5
+# What Route 53 says (InvalidChangeBatch) when a batch's condition no longer holds: someone else changed the name.
+CONFLICT_MESSAGES = (
+    "but it already exists",
+    "but it was not found",
+    "but the values provided do not match the current values",
+)
 
 
 @dataclass(frozen=True)
@@ -94,10 +111,17 @@ class Route53:
     # --- TXT records ---------------------------------------------------------------------------------------
     def txt_values(self, zone_id: str, record_name: str) -> tuple[list[str], int | None]:
         """The TXT values (unquoted) at a name, and their TTL; ([], None) when there is no TXT record."""
+        record = self._txt_record(zone_id, record_name)
+        if record is None:
+            return [], None
+        return record.values, record.ttl
+
+    def _txt_record(self, zone_id: str, record_name: str) -> TxtRecord | None:
         record_set = self._record_set(zone_id, record_name, "TXT")
         if record_set is None:
-            return [], None
-        return [unquote_txt(r["Value"]) for r in record_set.get("ResourceRecords", [])], record_set.get("TTL")
+            return None
+        raw = [str(r["Value"]) for r in record_set.get("ResourceRecords", [])]
+        return TxtRecord(normalize(record_name), raw, record_set.get("TTL"))
 
     def _record_set(self, zone_id: str, record_name: str, record_type: Literal["TXT", "CNAME"]) -> Any:
         """The record set of that type at exactly that name, or None."""
@@ -117,28 +141,62 @@ class Route53:
         return None
 
     def add_txt_values(self, zone_id: str, values_by_name: Mapping[str, Iterable[str]]) -> str | None:
-        """Merge our values into each name's TXT record, in one change; returns its ID (None: nothing to change)."""
-        changes: list[dict[str, Any]] = []
-        for name, ours in sorted(values_by_name.items()):
-            present, _ = self.txt_values(zone_id, name)
-            merged = present + [value for value in dict.fromkeys(ours) if value not in present]
-            if merged != present:
-                changes.append(_change("UPSERT", name, merged, CHALLENGE_TTL_SECONDS))
-        return self._submit(zone_id, changes, "publish DNS-01 challenges")
+        """Merge our values into each name's TXT record, in one change; returns its ID (None: nothing to change).
+
+        Keeps every value someone else wrote, even one written between our read and our write. Raises TransientError
+        when other writers keep changing the names (MAX_WRITE_ATTEMPTS batches lost in a row), what raise_classified
+        raises for any other error.
+        """
+
+        def merged(record: TxtRecord | None, ours: list[str]) -> list[str] | None:
+            present = record.values if record is not None else []
+            added = [quote_txt(value) for value in ours if value not in present]
+            if record is None:
+                return added or None
+            return [*record.raw, *added]
+
+        return self._change_txt(zone_id, values_by_name, merged, CHALLENGE_TTL_SECONDS, "publish DNS-01 challenges")
 
     def remove_txt_values(self, zone_id: str, values_by_name: Mapping[str, Iterable[str]]) -> str | None:
-        """Take exactly our values out of each name's TXT record (deleting it when none stay), in one change."""
-        changes: list[dict[str, Any]] = []
-        for name, ours in sorted(values_by_name.items()):
-            present, ttl = self.txt_values(zone_id, name)
-            remaining = [value for value in present if value not in set(ours)]
-            if remaining == present:
-                continue
-            if remaining:
-                changes.append(_change("UPSERT", name, remaining, ttl or CHALLENGE_TTL_SECONDS))
-            else:
-                changes.append(_change("DELETE", name, present, ttl or CHALLENGE_TTL_SECONDS))
-        return self._submit(zone_id, changes, "remove DNS-01 challenges")
+        """Take exactly our values out of each name's TXT record (deleting it when none stay), in one change.
+
+        Keeps every other value, even one written between our read and our write. Raises as add_txt_values does.
+        """
+
+        def remaining(record: TxtRecord | None, ours: list[str]) -> list[str] | None:
+            if record is None:
+                return None
+            return [raw for raw, value in zip(record.raw, record.values, strict=True) if value not in ours]
+
+        return self._change_txt(zone_id, values_by_name, remaining, None, "remove DNS-01 challenges")
+
+    def _change_txt(
+        self,
+        zone_id: str,
+        values_by_name: Mapping[str, Iterable[str]],
+        wanted: Callable[[TxtRecord | None, list[str]], list[str] | None],
+        ttl: int | None,
+        comment: str,
+    ) -> str | None:
+        """Read each name's TXT record, ask `wanted` for its new raw values (None: no record), and write the
+        differences in one batch conditional on what was read; read again and retry when a concurrent writer wins."""
+        ours_by_name = {normalize(name): list(dict.fromkeys(ours)) for name, ours in values_by_name.items()}
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            changes: list[dict[str, Any]] = []
+            for name, ours in sorted(ours_by_name.items()):
+                record = self._txt_record(zone_id, name)
+                changes.extend(_replacement(name, record, wanted(record, ours), ttl))
+            if not changes:
+                return None
+            try:
+                return self._submit(zone_id, changes, comment)
+            except ClientError as exc:
+                if not lost_race(exc):
+                    raise_classified(exc, f"changing records in hosted zone {zone_id}")
+        raise TransientError(
+            f"another writer changed the TXT records of {', '.join(sorted(ours_by_name))} in hosted zone {zone_id} "
+            f"{MAX_WRITE_ATTEMPTS} times while we tried to {comment}; trying again later"
+        )
 
     def change_in_sync(self, change_id: str) -> bool:
         try:
@@ -147,27 +205,61 @@ class Route53:
             raise_classified(exc, f"checking Route 53 change {change_id}")
         return status == "INSYNC"
 
-    def _submit(self, zone_id: str, changes: list[dict[str, Any]], comment: str) -> str | None:
-        if not changes:
-            return None
-        try:
-            response = self._client.change_resource_record_sets(
-                HostedZoneId=zone_id,
-                ChangeBatch={"Comment": comment, "Changes": changes},  # type: ignore[typeddict-item]
-            )
-        except ClientError as exc:
-            raise_classified(exc, f"changing records in hosted zone {zone_id}")
+    def _submit(self, zone_id: str, changes: list[dict[str, Any]], comment: str) -> str:
+        """Send one change batch; returns its change ID. Raises ClientError as Route 53 answers it."""
+        response = self._client.change_resource_record_sets(
+            HostedZoneId=zone_id,
+            ChangeBatch={"Comment": comment, "Changes": changes},  # type: ignore[typeddict-item]
+        )
         return response["ChangeInfo"]["Id"].rsplit("/", 1)[-1]
 
 
-def _change(action: str, name: str, values: list[str], ttl: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TxtRecord:
+    """A TXT record set as read: its values exactly as Route 53 holds them (quoted), and its TTL."""
+
+    name: str
+    raw: list[str]
+    ttl: int | None
+
+    @property
+    def values(self) -> list[str]:
+        return [unquote_txt(value) for value in self.raw]
+
+
+def _replacement(
+    name: str, record: TxtRecord | None, new_raw: list[str] | None, ttl: int | None
+) -> list[dict[str, Any]]:
+    """The changes that turn `record` (as read) into `new_raw`, each failing if the record changed since it was read:
+    DELETE of exactly what was read, CREATE of what is new."""
+    if record is None:
+        return [_change("CREATE", name, new_raw, ttl or CHALLENGE_TTL_SECONDS)] if new_raw else []
+    if new_raw is not None and sorted(new_raw) == sorted(record.raw):
+        return []
+    current_ttl = record.ttl if record.ttl is not None else CHALLENGE_TTL_SECONDS
+    changes = [_change("DELETE", name, record.raw, current_ttl)]
+    if new_raw:
+        changes.append(_change("CREATE", name, new_raw, ttl or current_ttl))
+    return changes
+
+
+def lost_race(exc: ClientError) -> bool:
+    """Whether Route 53 refused a batch because a record set is no longer what we read (a concurrent writer)."""
+    error = exc.response.get("Error", {})
+    if error.get("Code") not in ("InvalidChangeBatch", ""):
+        return False
+    text = f"{error.get('Message', '')} {exc.response.get('Messages', '')}"
+    return any(message in text for message in CONFLICT_MESSAGES)
+
+
+def _change(action: str, name: str, raw_values: list[str], ttl: int) -> dict[str, Any]:
     return {
         "Action": action,
         "ResourceRecordSet": {
             "Name": normalize(name),
             "Type": "TXT",
             "TTL": ttl,
-            "ResourceRecords": [{"Value": quote_txt(value)} for value in values],
+            "ResourceRecords": [{"Value": value} for value in raw_values],
         },
     }
 

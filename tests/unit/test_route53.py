@@ -123,7 +123,11 @@ def test_cname_delegation_is_followed_and_loops_are_refused(route53: tuple[Route
     }
     with pytest.raises(ZoneNotFound, match="delegated in a CNAME loop"):
         zone_directory.challenge_target("loop.example.test")
-    with pytest.raises(ZoneNotFound, match=r"delegated by CNAME to 'elsewhere\.invalid', which is in no hosted zone"):
+    with pytest.raises(
+        ZoneNotFound,
+        match=r"by the CNAME at '_acme-challenge\.away\.example\.test' to 'elsewhere\.invalid', which is in no zone "
+        r"configured for validation",
+    ):
         zone_directory.challenge_target("away.example.test")
 
 
@@ -147,6 +151,31 @@ def test_cname_delegation_from_dns_outside_route53_is_followed(
     # And a name outside Route 53 without such a CNAME is refused with what to do
     with pytest.raises(ZoneNotFound, match=r"DNS has no CNAME at '_acme-challenge\.other\.elsewhere\.test'"):
         zone_directory.challenge_target("other.elsewhere.test")
+
+
+def test_a_cname_target_outside_the_zones_we_may_use_is_refused(
+    route53: tuple[Route53, Any, dict[str, str]], tmp_path: Path
+) -> None:
+    # Given a domain whose DNS is elsewhere, delegating its DNS-01 name by CNAME to a name in another provider's zone,
+    # which itself delegates into one of our zones (what used to be followed hop by hop through public DNS)
+    (tmp_path / OVERRIDES_FILE_NAME).write_text(
+        json.dumps(
+            {
+                "_acme-challenge.www.elsewhere.test": {"CNAME": ["www.acme-delegation.other-provider.test."]},
+                "www.acme-delegation.other-provider.test": {"CNAME": ["www.validation.sub.example.test."]},
+            }
+        )
+    )
+    zone_directory = directory()
+
+    # When / Then it is refused at the first target outside our zones, naming the CNAME and its target
+    with pytest.raises(
+        ZoneNotFound,
+        match=r"delegated by the CNAME at '_acme-challenge\.www\.elsewhere\.test' to "
+        r"'www\.acme-delegation\.other-provider\.test', which is in no zone configured for validation \(zones: "
+        r"example\.test, sub\.example\.test\)",
+    ):
+        zone_directory.challenge_target("www.elsewhere.test")
 
 
 def test_dns_that_does_not_answer_is_a_transient_error(route53: tuple[Route53, Any, dict[str, str]]) -> None:
