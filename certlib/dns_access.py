@@ -1,47 +1,52 @@
-"""The IAM policy of the role a DNS account offers us: only `_acme-challenge` TXT records in the named zones.
+"""The IAM roles a DNS account offers us, on both sides: what they may do, whom they trust, and the names of our
+functions' roles they trust.
 
-One builder for the CDK's DNS-account role stack and for the sandbox's DNS account, so both hold exactly this.
-Delegation targets (`validation-only` zones) may take TXT records at any name: that is what the zone is for.
+A DNS account (the CDK's DnsAccountStack, or the sandbox's DNS account, from the same builders) has two roles:
+- the write role `acme-dns-01` (DNS_ROLE_NAME): only `_acme-challenge` TXT records in the named zones (TXT at any
+  name in the delegation targets, `validation-only` zones: that is what the zone is for), trusted by the steps that
+  write or remove challenge records (DNS_WRITE_STEPS);
+- the read role `acme-dns-01-read` (the write role's name and READ_ROLE_SUFFIX): find zones, read records, follow a
+  change, nothing else, trusted by the steps that only read (DNS_READ_STEPS).
 
-The role trusts the workload accounts' roles by name: our functions that call Route 53 (DNS_STEPS) have roles named
-`<prefix>-dns-<region>-<step>` (dns_function_role_name), and the trust names `<prefix>-dns-*`
-(dns_function_role_pattern), so the CDK stacks and the sandbox agree on both sides.
+Each role trusts exact role ARNs (`ArnEquals` on aws:PrincipalArn): the roles of its steps in each workload
+deployment, named `<prefix>-dns-<region>-<step>` (dns_function_role_name). A name pattern would be matched by any role
+someone with iam:CreateRole makes in a workload account. The trust also requires `sts:ExternalId` when one is
+configured and `aws:PrincipalOrgID` when an organization is given.
+
+The read role's ARN is derived from the write role's (dns_read_role_arn): the accounts file names one role per DNS
+account, `role-arn`, and the reading steps assume that ARN with `-read` appended.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from certlib.resources import ResourceNames
 
 DNS_ROLE_NAME = "acme-dns-01"
+READ_ROLE_SUFFIX = "-read"
+DNS_READ_ROLE_NAME = f"{DNS_ROLE_NAME}{READ_ROLE_SUFFIX}"
 CHALLENGE_NAMES = ["_acme-challenge.*"]
 ROUTE53_ACTIONS_READ = ["route53:ListResourceRecordSets", "route53:GetHostedZone"]
+# The change actions our DNS steps use on TXT records (certlib.adapters.route53): CREATE and DELETE make a change batch
+# conditional on what was read (two executions sharing a name keep each other's values); UPSERT writes unconditionally.
+CHALLENGE_RECORD_ACTIONS = ("CREATE", "UPSERT", "DELETE")
+FIND_ZONES_ACTIONS = ["route53:ListHostedZones", "route53:ListHostedZonesByName"]
+# What STS accepts as an external ID (AssumeRole's ExternalId: 2 to 1224 of these characters).
+EXTERNAL_ID_PATTERN = re.compile(r"[\w+=,.@:/-]{2,1224}")
+# An AWS Organizations organization ID (aws:PrincipalOrgID).
+ORGANIZATION_ID_PATTERN = re.compile(r"o-[a-z0-9]{10,32}")
 
 
 def dns_role_policy(
     zone_ids: list[str], validation_zone_ids: list[str] | None = None, partition: str = "aws"
 ) -> dict[str, Any]:
-    """The role's permissions: list zones, read their records, change only our TXT records, follow the change."""
+    """The write role's permissions: list zones, read their records, change only our TXT records, follow the change."""
     validation_zone_ids = validation_zone_ids or []
-    zones = [f"arn:{partition}:route53:::hostedzone/{zone}" for zone in [*zone_ids, *validation_zone_ids]]
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "FindZones",
-            "Effect": "Allow",
-            "Action": ["route53:ListHostedZones", "route53:ListHostedZonesByName"],
-            "Resource": "*",
-        },
-        {"Sid": "ReadRecords", "Effect": "Allow", "Action": ROUTE53_ACTIONS_READ, "Resource": zones},
-        {
-            "Sid": "FollowChanges",
-            "Effect": "Allow",
-            "Action": "route53:GetChange",
-            "Resource": f"arn:{partition}:route53:::change/*",
-        },
-    ]
+    statements = _read_statements([*zone_ids, *validation_zone_ids], partition)
     if zone_ids:
         statements.append(_txt_changes("ChallengeRecords", zone_ids, partition, CHALLENGE_NAMES))
     if validation_zone_ids:
@@ -49,11 +54,33 @@ def dns_role_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def dns_read_role_policy(
+    zone_ids: list[str], validation_zone_ids: list[str] | None = None, partition: str = "aws"
+) -> dict[str, Any]:
+    """The read role's permissions: list zones, read their records, follow a change; no change of any record."""
+    zones = [*zone_ids, *(validation_zone_ids or [])]
+    return {"Version": "2012-10-17", "Statement": _read_statements(zones, partition)}
+
+
+def _read_statements(zone_ids: list[str], partition: str) -> list[dict[str, Any]]:
+    zones = [f"arn:{partition}:route53:::hostedzone/{zone}" for zone in zone_ids]
+    return [
+        {"Sid": "FindZones", "Effect": "Allow", "Action": list(FIND_ZONES_ACTIONS), "Resource": "*"},
+        {"Sid": "ReadRecords", "Effect": "Allow", "Action": list(ROUTE53_ACTIONS_READ), "Resource": zones},
+        {
+            "Sid": "FollowChanges",
+            "Effect": "Allow",
+            "Action": "route53:GetChange",
+            "Resource": f"arn:{partition}:route53:::change/*",
+        },
+    ]
+
+
 def _txt_changes(sid: str, zone_ids: list[str], partition: str, names: list[str] | None) -> dict[str, Any]:
     conditions: dict[str, Any] = {
         "ForAllValues:StringEquals": {
             "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
-            "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+            "route53:ChangeResourceRecordSetsActions": list(CHALLENGE_RECORD_ACTIONS),
         }
     }
     if names is not None:
@@ -67,32 +94,92 @@ def _txt_changes(sid: str, zone_ids: list[str], partition: str, names: list[str]
     }
 
 
-def dns_role_trust(workload_account_ids: list[str], role_name_pattern: str, partition: str = "aws") -> dict[str, Any]:
-    """Trust only our DNS functions' roles in the workload accounts (by role name pattern), nothing else there."""
+def dns_role_trust(
+    trusted_role_arns: Sequence[str],
+    *,
+    external_id: str | None = None,
+    organization_id: str | None = None,
+    partition: str = "aws",
+) -> dict[str, Any]:
+    """Trust exactly `trusted_role_arns` (our steps' roles, dns_function_role_arn): their accounts are the principals,
+    `ArnEquals` on aws:PrincipalArn names the roles; with `external_id` the caller must give it (sts:ExternalId), with
+    `organization_id` the caller must be in that organization (aws:PrincipalOrgID).
+
+    The principals are the accounts rather than the roles themselves: IAM refuses a trust policy naming a role that
+    does not exist yet, and the DNS stack may be deployed before the workload stacks. Raises ValueError without a
+    role ARN, or with a malformed external ID or organization ID.
+    """
+    if not trusted_role_arns:
+        raise ValueError("a DNS account's role needs at least one role to trust")
+    accounts = sorted({_account_of(arn) for arn in trusted_role_arns})
+    conditions: dict[str, Any] = {"ArnEquals": {"aws:PrincipalArn": list(trusted_role_arns)}}
+    equals: dict[str, str] = {}
+    if external_id is not None:
+        equals["sts:ExternalId"] = check_external_id(external_id)
+    if organization_id is not None:
+        equals["aws:PrincipalOrgID"] = check_organization_id(organization_id)
+    if equals:
+        conditions["StringEquals"] = equals
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": [f"arn:{partition}:iam::{account}:root" for account in workload_account_ids]},
+                "Principal": {"AWS": [f"arn:{partition}:iam::{account}:root" for account in accounts]},
                 "Action": "sts:AssumeRole",
-                "Condition": {
-                    "ArnLike": {
-                        "aws:PrincipalArn": [
-                            f"arn:{partition}:iam::{account}:role/{role_name_pattern}"
-                            for account in workload_account_ids
-                        ]
-                    }
-                },
+                "Condition": conditions,
             }
         ],
     }
 
 
-# --- the workload side: the roles of our functions that touch Route 53, which a DNS account's role trusts --------
+def check_external_id(external_id: str) -> str:
+    """The external ID itself; raises ValueError for one STS would refuse (2-1224 of letters, digits, `+=,.@:/-_`)."""
+    if not EXTERNAL_ID_PATTERN.fullmatch(external_id):
+        raise ValueError(
+            f"external ID {external_id!r} is not one STS accepts (2 to 1224 letters, digits and any of +=,.@:/-_)"
+        )
+    return external_id
+
+
+def check_organization_id(organization_id: str) -> str:
+    """The organization ID itself; raises ValueError when it is not an AWS Organizations ID (o-...)."""
+    if not ORGANIZATION_ID_PATTERN.fullmatch(organization_id):
+        raise ValueError(f"{organization_id!r} is not an AWS Organizations organization ID (such as o-a1b2c3d4e5)")
+    return organization_id
+
+
+# (the partition may be a placeholder such as a CloudFormation reference, whatever it holds)
+_ROLE_ARN = re.compile(r"arn:(?P<partition>.+?):iam::(?P<account>\d{12}):role/(?P<path_and_name>.+)")
+
+
+def _account_of(role_arn: str) -> str:
+    match = _ROLE_ARN.fullmatch(role_arn)
+    if match is None:
+        raise ValueError(f"{role_arn!r} is not an IAM role ARN")
+    return match["account"]
+
+
+def dns_read_role_arn(role_arn: str) -> str:
+    """The read role of the DNS account whose write role is `role_arn`: the same ARN with READ_ROLE_SUFFIX
+    (`arn:aws:iam::111111111111:role/acme-dns-01` -> `...:role/acme-dns-01-read`). Raises ValueError for what is
+    not a role ARN, or a role whose name leaves no room for the suffix."""
+    match = _ROLE_ARN.fullmatch(role_arn)
+    if match is None:
+        raise ValueError(f"{role_arn!r} is not an IAM role ARN")
+    name = match["path_and_name"].rsplit("/", 1)[-1]
+    if len(name) + len(READ_ROLE_SUFFIX) > MAX_ROLE_NAME_LENGTH:
+        raise ValueError(
+            f"role name {name!r} is longer than {MAX_ROLE_NAME_LENGTH - len(READ_ROLE_SUFFIX)} characters: its read "
+            f"role ({name}{READ_ROLE_SUFFIX}) would pass IAM's limit of {MAX_ROLE_NAME_LENGTH}"
+        )
+    return f"{role_arn}{READ_ROLE_SUFFIX}"
+
+
+# --- the workload side: the roles of our functions that touch Route 53, which a DNS account's roles trust --------
 # Our functions that call Route 53 (and so may assume a DNS account's role): the lifecycle's DNS steps, and the
-# cleanup after a stopped execution. Each gets a role named by dns_function_role_name, and the DNS account trusts
-# exactly dns_function_role_pattern.
+# cleanup after a stopped execution. Each gets a role named by dns_function_role_name; the readers assume the DNS
+# account's read role, the writers its write role, and each DNS role trusts exactly its steps' role ARNs.
 DNS_STEPS: tuple[str, ...] = (
     "validate_request",
     "publish_challenges",
@@ -101,6 +188,10 @@ DNS_STEPS: tuple[str, ...] = (
     "clean_up_failure",
     "clean_up_stopped_execution",
 )
+# Only find zones and read records (the `_acme-challenge` CNAMEs) or a change's status.
+DNS_READ_STEPS: tuple[str, ...] = ("validate_request", "check_dns_change")
+# Write or remove challenge records.
+DNS_WRITE_STEPS: tuple[str, ...] = tuple(step for step in DNS_STEPS if step not in DNS_READ_STEPS)
 DNS_ROLE_INFIX = "dns"
 MAX_ROLE_NAME_LENGTH = 64  # IAM's limit
 # The longest region name the role names leave room for (today's longest, e.g. us-isof-south-1, has 15).
@@ -110,11 +201,26 @@ _HASH_LENGTH = 6
 
 
 def dns_function_role_pattern(prefix: str) -> str:
-    """The IAM role-name pattern (ArnLike) a DNS account's role trusts: our DNS steps' roles and no other role of ours.
-
-    Our other roles have no such name: the stack leaves theirs to CloudFormation (`<stack name>-...`).
-    """
+    """The role-name pattern of our DNS steps' roles: kept for them (no other role of ours falls under it; the stack
+    leaves the others' names to CloudFormation, `<stack name>-...`). Nothing trusts the pattern: a DNS account's
+    roles trust exact ARNs (dns_function_role_arn)."""
     return f"{_checked_prefix(prefix)}-{DNS_ROLE_INFIX}-*"
+
+
+def dns_function_role_arn(prefix: str, account: str, region: str, step: str, partition: str = "aws") -> str:
+    """The ARN of `step`'s role in the deployment of `account` and `region`; raises ValueError for a bad region."""
+    return f"arn:{partition}:iam::{account}:role/{dns_function_role_name(prefix, region, step)}"
+
+
+def trusted_role_arns(
+    prefix: str, deployments: Iterable[tuple[str, str]], steps: Sequence[str], partition: str = "aws"
+) -> list[str]:
+    """The ARNs of `steps`' roles in every (account, region) deployment, in that order: what a DNS role trusts."""
+    return [
+        dns_function_role_arn(prefix, account, region, step, partition)
+        for account, region in deployments
+        for step in steps
+    ]
 
 
 def dns_function_role_label(prefix: str, step: str) -> str:

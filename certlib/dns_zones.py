@@ -2,8 +2,8 @@
 
     dns-zones:
       example.com:                      # a domain suffix
-        role-arn: arn:aws:iam::111111111111:role/acme-dns-01   # assume this role for its zones (DNS account)
-        external-id: acme-certificates  # optional, when the role's trust policy asks for one
+        role-arn: arn:aws:iam::111111111111:role/acme-dns-01   # the DNS account's write role for its zones
+        external-id: acme-certificates  # optional: the external ID both of that account's roles require
         hosted-zone-id: Z0123456789ABC  # optional: this exact zone, no lookup
       corp.internal:
         private: true                   # private zones are skipped unless a suffix asks for them
@@ -14,6 +14,11 @@
 
 Zones are found by the longest matching suffix across every zone we may use: our own account's, and those
 each role can list.
+
+`role-arn` names the DNS account's write role: the steps that write or remove challenge records assume it. The steps
+that only read (validate_request, check_dns_change) assume that account's read role, whose ARN is `role-arn` with
+`-read` appended (certlib.dns_access.dns_read_role_arn: `acme-dns-01` -> `acme-dns-01-read`, what the DNS account's
+stack makes); the same `external-id` goes with both.
 
 A `validation-only` zone of our own account (no role-arn) must also be in the stack's context `validationZoneIds`:
 that is what lets the functions write TXT records at names other than `_acme-challenge.*` there. One in a DNS
@@ -26,6 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from certlib.dns_access import check_external_id, dns_read_role_arn
 from certlib.exceptions import ConfigError
 
 ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
@@ -66,6 +72,11 @@ def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
         role_arn = settings.get("role-arn")
         if role_arn is not None and not ROLE_ARN_PATTERN.fullmatch(str(role_arn)):
             raise ConfigError(f"{where}: field 'role-arn' {role_arn!r} is not an IAM role ARN")
+        if role_arn is not None:
+            try:
+                dns_read_role_arn(str(role_arn))
+            except ValueError as exc:
+                raise ConfigError(f"{where}: field 'role-arn': {exc}") from None
         zone_id = settings.get("hosted-zone-id")
         if zone_id is not None:
             zone_id = str(zone_id).removeprefix("/hostedzone/")
@@ -74,6 +85,11 @@ def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
         external_id = settings.get("external-id")
         if external_id is not None and role_arn is None:
             raise ConfigError(f"{where}: field 'external-id' needs 'role-arn'")
+        if external_id is not None:
+            try:
+                check_external_id(str(external_id))
+            except ValueError as exc:
+                raise ConfigError(f"{where}: field 'external-id': {exc}") from None
         private = settings.get("private", False)
         if not isinstance(private, bool):
             raise ConfigError(f"{where}: field 'private' must be true or false")
@@ -94,8 +110,14 @@ def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
 
 
 def dns_role_arns(zones: dict[str, DnsZone]) -> tuple[str, ...]:
-    """Every role the functions may assume for DNS-01 records (sorted, once each); none without role-arn entries."""
+    """Every DNS account's write role the record-writing steps may assume (sorted, once each); none without role-arn
+    entries."""
     return tuple(sorted({zone.role_arn for zone in zones.values() if zone.role_arn}))
+
+
+def dns_read_role_arns(zones: dict[str, DnsZone]) -> tuple[str, ...]:
+    """Every DNS account's read role the reading steps may assume (sorted, once each): each write role's read role."""
+    return tuple(sorted({dns_read_role_arn(role_arn) for role_arn in dns_role_arns(zones)}))
 
 
 def own_validation_zone_ids(zones: dict[str, DnsZone]) -> tuple[str, ...]:

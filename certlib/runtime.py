@@ -27,6 +27,7 @@ from certlib.adapters.sns import NotificationTopic
 from certlib.adapters.ssm import SsmCommands
 from certlib.adapters.stepfunctions import ExecutionHistory, LifecycleStarter
 from certlib.config import AccountConfig, Config
+from certlib.dns_access import dns_read_role_arn
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
 from certlib.notifications import CertificateEvents
 from certlib.settings import Settings
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 CONFIG_CACHE_SECONDS = 60
+# The session names of our sessions in a DNS account's roles (its CloudTrail shows them).
+DNS_WRITE_SESSION = "acme-dns-01"
+DNS_READ_SESSION = "acme-dns-01-read"
 ASSUMED_ROLE_MARGIN_SECONDS = 300
 # botocore retries a few times itself; what still fails is classified and the state machine retries the step.
 BOTO_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
@@ -110,21 +114,31 @@ class Services:
             raise ConfigError("NOTIFICATION_TOPIC_ARN is not set: this function cannot publish notifications")
         return NotificationTopic(self._session.client("sns", config=BOTO_CONFIG), arn)
 
-    def route53_for(self, role_arn: str | None, external_id: str | None = None) -> Route53:
-        """Route 53 in our account (no role), or in a DNS account through its role (credentials kept warm)."""
+    def route53_for(self, role_arn: str | None, external_id: str | None = None, *, for_writing: bool) -> Route53:
+        """Route 53 in our account (no role), or in a DNS account through one of its roles (credentials kept warm).
+
+        `role_arn` is the DNS account's write role as the accounts file names it (`dns-zones` `role-arn`). A step
+        that writes or removes records asks `for_writing` and gets that role; a step that only reads gets the
+        account's read role (certlib.dns_access.dns_read_role_arn), which is all its own role may assume.
+        Raises what raise_classified raises when the role cannot be assumed (AccessDenied is terminal), ValueError
+        for a `role_arn` that is not a role ARN.
+        """
         if role_arn is None:
             return self.route53
-        key = (role_arn, external_id)
+        assumed_arn = role_arn if for_writing else dns_read_role_arn(role_arn)
+        key = (assumed_arn, external_id)
         cached = self._assumed.get(key)
         if cached is not None and cached[0] > time.time() + ASSUMED_ROLE_MARGIN_SECONDS:
             return cached[1]
-        arguments: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "acme-dns-01"}
+        session_name = DNS_WRITE_SESSION if for_writing else DNS_READ_SESSION
+        arguments: dict[str, Any] = {"RoleArn": assumed_arn, "RoleSessionName": session_name}
         if external_id:
             arguments["ExternalId"] = external_id
+        purpose = "DNS-01 records" if for_writing else "reading DNS-01 zones"
         try:
             credentials = self._session.client("sts", config=BOTO_CONFIG).assume_role(**arguments)["Credentials"]
         except ClientError as exc:
-            raise_classified(exc, f"assuming {role_arn} for DNS-01 records")
+            raise_classified(exc, f"assuming {assumed_arn} for {purpose}")
         session = boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],

@@ -6,10 +6,14 @@
         with the context stackName) and bound to that account and region. Without it: today's single stack,
         environment-agnostic unless the CDK CLI sets CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION.
     dnsAccounts: [{"account": "333333333333", "zoneIds": ["Z1..."], "validationZoneIds": ["Z2..."],
-                   "region": "us-east-1"}]
-        One DnsAccountStack per entry, named AcmeDnsAccess-<account>: the role certlib.dns_access.DNS_ROLE_NAME,
-        trusting the DNS steps' roles of every account of `deployments`. `region` is optional (IAM is global: it
-        only says where the stack is deployed).
+                   "region": "us-east-1", "externalId": "acme-certificates", "organizationId": "o-a1b2c3d4e5"}]
+        One DnsAccountStack per entry, named AcmeDnsAccess-<account>: the write role certlib.dns_access.DNS_ROLE_NAME,
+        trusting exactly the record-writing steps' roles of every deployment, and the read role
+        certlib.dns_access.DNS_READ_ROLE_NAME, trusting exactly the reading steps' roles. `region` is optional (IAM is
+        global: it only says where the stack is deployed). `externalId` (optional) is required of every caller
+        (sts:ExternalId): the accounts file's `dns-zones` entries for this account's role must carry the same
+        `external-id` (stacks.settings checks). `organizationId` (optional) requires the callers to be in that AWS
+        Organizations organization (aws:PrincipalOrgID).
 
 Both take a list, or the same JSON as a string (what `-c deployments='[...]'` passes).
 """
@@ -18,17 +22,25 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from certlib.dns_access import check_region
+from certlib.dns_access import (
+    DNS_READ_STEPS,
+    DNS_WRITE_STEPS,
+    check_external_id,
+    check_organization_id,
+    check_region,
+    trusted_role_arns,
+)
 from stacks.settings import STACK_NAME_BASE, SettingsError, zone_id_list
 
 DNS_STACK_NAME_BASE = "AcmeDnsAccess"
 ACCOUNT_PATTERN = re.compile(r"\d{12}")
 MAX_STACK_NAME_LENGTH = 128
 DEPLOYMENT_FIELDS = ("account", "region")
-DNS_ACCOUNT_FIELDS = ("account", "zoneIds", "validationZoneIds", "region")
+DNS_ACCOUNT_FIELDS = ("account", "zoneIds", "validationZoneIds", "region", "externalId", "organizationId")
 
 
 @dataclass(frozen=True)
@@ -44,16 +56,39 @@ class Deployment:
 
 @dataclass(frozen=True)
 class DnsAccount:
-    """One DNS account's role stack: the zones its role may write to, and where the stack is deployed."""
+    """One DNS account's role stack: the zones its roles may reach, where the stack is deployed, and what its roles'
+    trust requires beyond the callers' role ARNs (an external ID, an organization)."""
 
     account: str
     zone_ids: tuple[str, ...]
     validation_zone_ids: tuple[str, ...] = ()
     region: str | None = None
+    external_id: str | None = None
+    organization_id: str | None = None
 
     @property
     def stack_name(self) -> str:
         return f"{DNS_STACK_NAME_BASE}-{self.account}"
+
+
+@dataclass(frozen=True)
+class TrustedRoles:
+    """Whom a DNS account's roles trust: the exact role ARNs of the steps that write records (the write role) and of
+    those that only read (the read role), in every deployment."""
+
+    write: tuple[str, ...]
+    read: tuple[str, ...]
+
+    @classmethod
+    def of(cls, prefix: str, deployments: tuple[Deployment, ...], partition: str = "aws") -> TrustedRoles:
+        """Raises ValueError without deployments (nothing to trust) or for a bad prefix."""
+        if not deployments:
+            raise ValueError("a DNS account's roles trust the DNS steps' roles of the deployments, and there are none")
+        pairs = [(deployment.account, deployment.region) for deployment in deployments]
+        return cls(
+            write=tuple(trusted_role_arns(prefix, pairs, DNS_WRITE_STEPS, partition)),
+            read=tuple(trusted_role_arns(prefix, pairs, DNS_READ_STEPS, partition)),
+        )
 
 
 def parse_deployments(value: Any, stack_name: str | None = None) -> tuple[Deployment, ...]:
@@ -96,8 +131,15 @@ def parse_dns_accounts(value: Any, deployments: tuple[Deployment, ...]) -> tuple
         if both:
             raise SettingsError(f"{where}: zoneIds and validationZoneIds both name {', '.join(both)}; list each once")
         region = _region(entry["region"], where) if entry.get("region") is not None else None
-        accounts.append(DnsAccount(account, zone_ids, validation_zone_ids, region))
+        external_id = _optional(entry, "externalId", check_external_id, where)
+        organization_id = _optional(entry, "organizationId", check_organization_id, where)
+        accounts.append(DnsAccount(account, zone_ids, validation_zone_ids, region, external_id, organization_id))
     return tuple(accounts)
+
+
+def dns_account_of(dns_accounts: tuple[DnsAccount, ...], account: str) -> DnsAccount | None:
+    """The entry of `account`, if it is a DNS account."""
+    return next((dns_account for dns_account in dns_accounts if dns_account.account == account), None)
 
 
 def workload_accounts(deployments: tuple[Deployment, ...]) -> list[str]:
@@ -133,6 +175,18 @@ def _account(entry: dict[str, Any], where: str) -> str:
     if isinstance(account, bool) or not ACCOUNT_PATTERN.fullmatch(str(account)):
         raise SettingsError(f"{where}: account {account!r} is not a 12-digit AWS account ID (write it as a string)")
     return str(account)
+
+
+def _optional(entry: dict[str, Any], field: str, check: Callable[[str], str], where: str) -> str | None:
+    value = entry.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SettingsError(f"{where}: field {field!r} must be a string, got {value!r}")
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise SettingsError(f"{where}: field {field!r}: {exc}") from None
 
 
 def _region(region: Any, where: str) -> str:

@@ -1,8 +1,13 @@
-"""The stack a DNS account deploys: one role our DNS steps assume to write DNS-01 records in its zones.
+"""The stack a DNS account deploys: the two roles our DNS steps assume in its zones.
 
-The role's trust and permissions are certlib.dns_access's documents, the same ones the sandbox's DNS account gets
-(sandbox/dns_account.py): only the workload accounts' roles named `<prefix>-dns-*` may assume it, and it may change
-only `_acme-challenge` TXT records in the named zones (TXT at any name in the validation zones).
+- `acme-dns-01` (write): only `_acme-challenge` TXT records in the named zones (TXT at any name in the validation
+  zones), trusted by exactly the roles of the steps that write or remove challenge records;
+- `acme-dns-01-read` (read): find zones, read records, follow a change, trusted by exactly the roles of the steps
+  that only read (validate_request, check_dns_change).
+
+Both trust the exact role ARNs of those steps in every deployment (`ArnEquals` on aws:PrincipalArn), require the
+configured external ID (sts:ExternalId) and organization (aws:PrincipalOrgID) when there are ones. The documents
+are certlib.dns_access's, the same ones the sandbox's DNS account gets (sandbox/dns_account.py).
 """
 
 from __future__ import annotations
@@ -10,14 +15,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from certlib.dns_access import DNS_ROLE_NAME, dns_function_role_pattern, dns_role_policy, dns_role_trust
+from certlib.dns_access import (
+    DNS_READ_ROLE_NAME,
+    DNS_ROLE_NAME,
+    dns_read_role_policy,
+    dns_role_policy,
+    dns_role_trust,
+)
+from stacks.deployments import Deployment, TrustedRoles, dns_account_of, parse_deployments, parse_dns_accounts
 from stacks.nag import WILDCARD_RULE, acknowledge
 
 POLICY_NAME = DNS_ROLE_NAME
+READ_POLICY_NAME = DNS_READ_ROLE_NAME
 FIND_ZONES_REASON = (
     "route53:ListHostedZones and route53:ListHostedZonesByName have no resource-level permissions in IAM: they can "
     "only be granted on '*'. They list zone names and IDs, no records; the DNS steps find the zone of each name so."
@@ -38,40 +51,109 @@ class DnsAccountStack(Stack):
         workload_accounts: Sequence[str],
         zone_ids: Sequence[str],
         validation_zone_ids: Sequence[str] = (),
+        deployments: Sequence[Deployment] | None = None,
+        external_id: str | None = None,
+        organization_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """`prefix` is the certificate stacks' resourcePrefix: it names the roles this role trusts."""
+        """`prefix` is the certificate stacks' resourcePrefix: with the `deployments` (account and region of each
+        certificate stack) it names the roles these roles trust. Without `deployments`, the deployments and this
+        account's `externalId` and `organizationId` are the app's context (`deployments`, this account's
+        `dnsAccounts` entry; stacks.deployments), which then needs the stack's account.
+
+        Raises ValueError without workload accounts or zones, when `workload_accounts` are not the deployments'
+        accounts, or when the context has no entry for this account; SettingsError for a bad context value.
+        """
         super().__init__(
             scope,
             construct_id,
-            description="ACME certificates: the role the workload accounts' DNS-01 steps assume to write TXT records",
+            description="ACME certificates: the roles the workload accounts' DNS-01 steps assume to read and write TXT",
             **kwargs,
         )
         if not workload_accounts:
             raise ValueError("a DNS account's role needs at least one workload account to trust")
         if not zone_ids and not validation_zone_ids:
             raise ValueError("a DNS account's role needs at least one zone to write to")
+        if deployments is None:
+            deployments, external_id, organization_id = self._from_context()
+        if sorted({d.account for d in deployments}) != sorted(set(workload_accounts)):
+            raise ValueError(
+                f"the workload accounts {sorted(set(workload_accounts))} are not the deployments' accounts "
+                f"{sorted({d.account for d in deployments})}"
+            )
+        self.trusted = TrustedRoles.of(prefix, tuple(deployments), partition=Aws.PARTITION)
         self.trust_document = dns_role_trust(
-            list(workload_accounts), dns_function_role_pattern(prefix), partition=Aws.PARTITION
+            self.trusted.write, external_id=external_id, organization_id=organization_id, partition=Aws.PARTITION
+        )
+        self.read_trust_document = dns_role_trust(
+            self.trusted.read, external_id=external_id, organization_id=organization_id, partition=Aws.PARTITION
         )
         self.policy_document = dns_role_policy(list(zone_ids), list(validation_zone_ids), partition=Aws.PARTITION)
-        self.role = iam.CfnRole(
-            self,
-            "DnsRole",
-            role_name=DNS_ROLE_NAME,
-            description=f"DNS-01 challenge records for the ACME certificates ({prefix}) of the workload accounts",
-            assume_role_policy_document=iam.PolicyDocument.from_json(self.trust_document),
-            policies=[
-                iam.CfnRole.PolicyProperty(
-                    policy_name=POLICY_NAME, policy_document=iam.PolicyDocument.from_json(self.policy_document)
-                )
-            ],
+        self.read_policy_document = dns_read_role_policy(
+            list(zone_ids), list(validation_zone_ids), partition=Aws.PARTITION
         )
-        acknowledge(self.role, f"{WILDCARD_RULE}[Resource::*]", FIND_ZONES_REASON)
-        acknowledge(self.role, f"{WILDCARD_RULE}[Resource::arn:<AWS::Partition>:route53:::change/*]", CHANGES_REASON)
+        # "DnsRole" keeps its logical ID and name: a stack deployed before the read role existed updates in place.
+        self.role = self._role(
+            "DnsRole",
+            DNS_ROLE_NAME,
+            f"DNS-01 challenge records for the ACME certificates ({prefix}) of the workload accounts",
+            self.trust_document,
+            POLICY_NAME,
+            self.policy_document,
+        )
+        self.read_role = self._role(
+            "DnsReadRole",
+            DNS_READ_ROLE_NAME,
+            f"Read-only: find zones, read records, follow changes, for the ACME certificates ({prefix})",
+            self.read_trust_document,
+            READ_POLICY_NAME,
+            self.read_policy_document,
+        )
         CfnOutput(
             self,
             "DnsRoleArn",
             value=self.role.attr_arn,
             description="Name this role as role-arn under dns-zones in the workload accounts' acme-accounts.yaml",
         )
+        CfnOutput(
+            self,
+            "DnsReadRoleArn",
+            value=self.read_role.attr_arn,
+            description="The read-only role the reading steps assume (role-arn with -read: nothing to configure)",
+        )
+
+    def _role(
+        self,
+        logical_id: str,
+        name: str,
+        description: str,
+        trust: dict[str, Any],
+        policy_name: str,
+        policy: dict[str, Any],
+    ) -> iam.CfnRole:
+        role = iam.CfnRole(
+            self,
+            logical_id,
+            role_name=name,
+            description=description,
+            assume_role_policy_document=iam.PolicyDocument.from_json(trust),
+            policies=[
+                iam.CfnRole.PolicyProperty(
+                    policy_name=policy_name, policy_document=iam.PolicyDocument.from_json(policy)
+                )
+            ],
+        )
+        acknowledge(role, f"{WILDCARD_RULE}[Resource::*]", FIND_ZONES_REASON)
+        acknowledge(role, f"{WILDCARD_RULE}[Resource::arn:<AWS::Partition>:route53:::change/*]", CHANGES_REASON)
+        return role
+
+    def _from_context(self) -> tuple[tuple[Deployment, ...], str | None, str | None]:
+        """(deployments, externalId, organizationId) of this account from the app's context."""
+        if Token.is_unresolved(self.account):
+            raise ValueError("a DNS account's stack needs its account (env) to find its dnsAccounts entry")
+        context = self.node.try_get_context
+        deployments = parse_deployments(context("deployments"), context("stackName") or None)
+        entry = dns_account_of(parse_dns_accounts(context("dnsAccounts"), deployments), self.account)
+        if entry is None:
+            raise ValueError(f"the context dnsAccounts has no entry for account {self.account}")
+        return deployments, entry.external_id, entry.organization_id

@@ -1,14 +1,15 @@
 """Steps that write DNS-01 TXT values in Route 53, wait for them, and take them out again.
 
 Each value goes to its challenge's zone, in our account or through the DNS account's role (`zone_id`,
-`role_arn`, `external_id` on the challenge), at the record name after any CNAME delegation.
+`role_arn`, `external_id` on the challenge), at the record name after any CNAME delegation. Writing and removing
+go through the DNS account's write role (`role_arn`); waiting for a change only reads, through its read role.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from certlib.adapters.route53 import ZoneAccess, group_by_zone
+from certlib.adapters.route53 import Route53, ZoneAccess, group_by_zone
 from certlib.exceptions import DnsChangePending
 from certlib.runtime import Services
 
@@ -27,7 +28,7 @@ def check_dns_change(state: dict[str, Any], services: Services) -> None:
     """Raises DnsChangePending until every change is INSYNC (asked in the account that made it)."""
     changes = state.get("dns_changes") or []
     waiting = [
-        c["change_id"] for c in changes if not route53_of(services, ZoneAccess.of(c)).change_in_sync(c["change_id"])
+        c["change_id"] for c in changes if not route53_reader(services, ZoneAccess.of(c)).change_in_sync(c["change_id"])
     ]
     if waiting:
         raise DnsChangePending(f"Route 53 change(s) {', '.join(waiting)} not INSYNC yet")
@@ -39,5 +40,11 @@ def remove_challenges(state: dict[str, Any], services: Services) -> None:
         route53_of(services, zone).remove_txt_values(zone.zone_id, values_by_name)
 
 
-def route53_of(services: Services, zone: ZoneAccess) -> Any:
-    return services.route53_for(zone.role_arn, zone.external_id)
+def route53_of(services: Services, zone: ZoneAccess) -> Route53:
+    """Route 53 of the zone for writing or removing records: in a DNS account, through its write role."""
+    return services.route53_for(zone.role_arn, zone.external_id, for_writing=True)
+
+
+def route53_reader(services: Services, zone: ZoneAccess) -> Route53:
+    """Route 53 of the zone for reading only: in a DNS account, through its read role."""
+    return services.route53_for(zone.role_arn, zone.external_id, for_writing=False)

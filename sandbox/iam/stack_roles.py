@@ -2,7 +2,9 @@
 role the template gives it, with exactly the template's policies (sandbox.iam.template resolves them).
 
 `synthesis_input` shapes the CDK context like the sandbox: its ACME accounts (made-up secrets: the template holds
-none), the DNS account and its zone, the validation zone, one deployment in the sandbox's account and region.
+none), the DNS account and its zone, the validation zone, one deployment in the sandbox's account and region. The DNS
+account's roles require an external ID (DNS_EXTERNAL_ID): the accounts document gives it as `external-id` and the
+context's dnsAccounts entry as `externalId`, so the sandbox exercises what a configured external ID enforces.
 Zone IDs are known only once moto made the zones: the app is synthesized with stand-ins that `ZONE_STAND_INS`
 replaces when the policies are resolved.
 """
@@ -34,6 +36,8 @@ ZONE_STAND_INS = {PARTNER_ZONE: "ZSANDBOXPARTNERTEST", VALIDATION_ZONE: "ZSANDBO
 MADE_UP_DIRECTORY = "https://acme.sandbox.invalid/directory"
 MADE_UP_EAB_KEY_ID = "sandbox-synthesis"
 MADE_UP_HMAC_KEY = "c2FuZGJveC1zeW50aGVzaXMtb25seS1ub3QtYS1rZXk"
+# What the sandbox's DNS account requires of whoever assumes its roles (sts:ExternalId); not a secret, on AWS neither.
+DNS_EXTERNAL_ID = "acme-certificates-sandbox"
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,10 @@ def accounts_document(
     ca_bundle_pem: str | None,
     dns_role_arn: str,
     validation_zone_id: str,
+    external_id: str = DNS_EXTERNAL_ID,
 ) -> dict[str, Any]:
     """The sandbox's accounts file (Sectigo's format with our additions): one builder for the configuration the
-    sandbox deploys and for the synthesis of its policies."""
+    sandbox deploys and for the synthesis of its policies. `external_id` goes with the DNS account's role."""
     account: dict[str, Any] = {
         "acme-endpoint": directory_url,
         "eab-key": eab_key_id,
@@ -66,7 +71,7 @@ def accounts_document(
         "accounts": {alias: account},
         "default-account": alias,
         "dns-zones": {
-            PARTNER_ZONE: {"role-arn": dns_role_arn},
+            PARTNER_ZONE: {"role-arn": dns_role_arn, "external-id": external_id},
             VALIDATION_ZONE: {"hosted-zone-id": validation_zone_id, "validation-only": True},
         },
     }
@@ -90,7 +95,9 @@ def synthesis_input(
         "hostedZoneIds": "",
         "validationZoneIds": ZONE_STAND_INS[VALIDATION_ZONE],
         "deployments": [{"account": account, "region": region}],
-        "dnsAccounts": [{"account": dns_account, "zoneIds": [ZONE_STAND_INS[PARTNER_ZONE]]}],
+        "dnsAccounts": [
+            {"account": dns_account, "zoneIds": [ZONE_STAND_INS[PARTNER_ZONE]], "externalId": DNS_EXTERNAL_ID}
+        ],
     }
     return SynthesisInput(context=context, accounts_yaml=yaml.safe_dump(document, sort_keys=True))
 

@@ -12,8 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-from certlib.dns_access import dns_function_role_pattern
+from certlib.dns_access import DNS_READ_STEPS, DNS_WRITE_STEPS, dns_function_role_arn, dns_read_role_arn
 from certlib.keys import generate_private_key, private_key_to_pem
+from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
 from tests.lifecycle.helpers import challenge_records, inventory_item, issue, target_of
 
 
@@ -77,12 +78,50 @@ def test_the_dns_accounts_role_allows_only_challenge_txt_records(sandbox: dict[s
         "route53:GetChange",
         "route53:ChangeResourceRecordSets",
     }
+    # and only the record-writing steps' roles may assume it (exact ARNs), with the external ID
+    assert trust_statement(iam, role_name) == expected_trust(sandbox, DNS_WRITE_STEPS)
+
+
+def test_the_dns_accounts_read_role_only_reads_and_trusts_only_the_reading_steps(sandbox: dict[str, Any]) -> None:
+    # Given the DNS account's read role (the write role's name with -read)
+    iam = dns_account_session(sandbox).client("iam", endpoint_url=sandbox["aws_endpoint_url"])
+    role_name = dns_read_role_arn(sandbox["dns_account"]["role_arn"]).rsplit("/", 1)[-1]
+
+    # When its permissions and trust are read
+    [policy_name] = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    policy = document if isinstance(document, dict) else json.loads(document)
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+    # Then it may only find zones, read records and follow changes; validate_request and check_dns_change may assume
+    # it, with the external ID
+    assert actions == {
+        "route53:ListHostedZones",
+        "route53:ListHostedZonesByName",
+        "route53:ListResourceRecordSets",
+        "route53:GetHostedZone",
+        "route53:GetChange",
+    }
+    assert trust_statement(iam, role_name) == expected_trust(sandbox, DNS_READ_STEPS)
+
+
+def trust_statement(iam: Any, role_name: str) -> dict[str, Any]:
     trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
     trust = trust if isinstance(trust, dict) else json.loads(trust)
     [statement] = trust["Statement"]
-    assert statement["Condition"]["ArnLike"]["aws:PrincipalArn"] == [
-        f"arn:aws:iam::{sandbox['account_id']}:role/{dns_function_role_pattern(sandbox['resource_prefix'])}"
-    ]
+    return dict(statement)
+
+
+def expected_trust(info: dict[str, Any], steps: tuple[str, ...]) -> dict[str, Any]:
+    """The workload account as principal, exactly the steps' role ARNs in the sandbox's one deployment, and the
+    sandbox's external ID."""
+    arns = [dns_function_role_arn(info["resource_prefix"], info["account_id"], info["region"], step) for step in steps]
+    return {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{info['account_id']}:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": arns}, "StringEquals": {"sts:ExternalId": DNS_EXTERNAL_ID}},
+    }
 
 
 def test_cname_delegated_challenge_is_written_at_the_target(sandbox: dict[str, Any]) -> None:

@@ -1,5 +1,7 @@
 """Several accounts and regions, and DNS accounts: one certificate stack per deployment, the DNS steps' named roles,
-the DNS-account role stack (the same documents as certlib.dns_access builds), and the context that selects them."""
+the DNS-account role stack (a write role and a read role, each trusting exactly its steps' role ARNs, with the
+external ID and organization when configured: the same documents as certlib.dns_access builds), and the context
+that selects them, checked against the accounts file."""
 
 from __future__ import annotations
 
@@ -14,18 +16,26 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from certlib.dns_access import (
+    DNS_READ_ROLE_NAME,
+    DNS_READ_STEPS,
     DNS_ROLE_NAME,
     DNS_STEPS,
+    DNS_WRITE_STEPS,
     MAX_ROLE_NAME_LENGTH,
+    dns_function_role_arn,
     dns_function_role_label,
     dns_function_role_name,
     dns_function_role_pattern,
+    dns_read_role_arn,
+    dns_read_role_policy,
     dns_role_policy,
     dns_role_trust,
+    trusted_role_arns,
 )
 from certlib.exceptions import ConfigError
 from certlib.resources import ALL_FUNCTIONS, ResourceNames
-from stacks.deployments import Deployment, parse_deployments, parse_dns_accounts
+from sandbox.iam.evaluator import Decision, Request, evaluate_trust
+from stacks.deployments import Deployment, TrustedRoles, parse_deployments, parse_dns_accounts
 from stacks.nag import flatten_cfn_reference as flat
 from stacks.settings import SettingsError, StackSettings
 from tests.stack.test_cfn_lint import ALLOWED_RULES, CFN_LINT, CLEAN, WARNINGS_ONLY
@@ -36,7 +46,15 @@ if TYPE_CHECKING:
 
 NAMES = ResourceNames()
 PATTERN = dns_function_role_pattern(NAMES.prefix)
-DNS_ROLES = ("arn:aws:iam::333333333333:role/acme-dns-01", "arn:aws:iam::444444444444:role/acme-dns-01")
+# 333333333333 and 555555555555 are DNS accounts this app deploys (dnsAccounts); 444444444444 is someone else's.
+DNS_ROLES = (
+    "arn:aws:iam::333333333333:role/acme-dns-01",
+    "arn:aws:iam::444444444444:role/acme-dns-01",
+    "arn:aws:iam::555555555555:role/acme-dns-01",
+)
+READ_ROLES = tuple(f"{arn}-read" for arn in DNS_ROLES)
+EXTERNAL_ID = "acme-partner-dns"
+ORGANIZATION_ID = "o-a1b2c3d4e5"
 ACCOUNTS_FILE = f"""
 accounts:
   le:
@@ -44,21 +62,36 @@ accounts:
 dns-zones:
   partner.example:
     role-arn: {DNS_ROLES[0]}
+    external-id: {EXTERNAL_ID}
   other.example:
     role-arn: {DNS_ROLES[1]}
     external-id: acme-certificates
   again.partner.example:
     role-arn: {DNS_ROLES[0]}
+    external-id: {EXTERNAL_ID}
+  plain.example:
+    role-arn: {DNS_ROLES[2]}
   validation.example.net:
     hosted-zone-id: Z0VALIDATION
     validation-only: true
 """
 DEPLOYMENTS = [{"account": "111111111111", "region": "us-east-1"}, {"account": "222222222222", "region": "eu-west-1"}]
-DNS_ACCOUNTS = [{"account": "333333333333", "zoneIds": ["Z1PARTNER"], "validationZoneIds": ["Z2DELEGATE"]}]
-TXT_UPSERT_DELETE = {
+DNS_ACCOUNTS = [
+    {
+        "account": "333333333333",
+        "zoneIds": ["Z1PARTNER"],
+        "validationZoneIds": ["Z2DELEGATE"],
+        "externalId": EXTERNAL_ID,
+        "organizationId": ORGANIZATION_ID,
+    },
+    {"account": "555555555555", "zoneIds": ["Z5PLAIN"]},
+]
+DNS_STACK = "AcmeDnsAccess-333333333333"
+PLAIN_DNS_STACK = "AcmeDnsAccess-555555555555"
+TXT_CHANGES = {
     "ForAllValues:StringEquals": {
         "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
-        "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+        "route53:ChangeResourceRecordSetsActions": ["CREATE", "UPSERT", "DELETE"],
     }
 }
 
@@ -74,7 +107,8 @@ class Multi:
 
 @pytest.fixture(scope="module")
 def multi(tmp_path_factory: pytest.TempPathFactory, layer_directory: Path) -> Multi:
-    """One synthesis (cdk-nag included) of two deployments and one DNS account, with DNS roles and a validation zone."""
+    """One synthesis (cdk-nag included) of two deployments and two DNS accounts (one with an external ID and an
+    organization), with DNS roles and a validation zone."""
     from stacks.application import build_deployment
 
     folder = tmp_path_factory.mktemp("multi")
@@ -161,7 +195,7 @@ def certificate_templates(multi: Multi) -> dict[Deployment, dict[str, Any]]:
 
 # --- the stacks ---------------------------------------------------------------------------------------------------
 def test_one_certificate_stack_per_deployment_and_one_role_stack_per_dns_account(multi: Multi) -> None:
-    # Given / When the app built from two deployments and one DNS account
+    # Given / When the app built from two deployments and two DNS accounts
     certificate = [(s.stack_name, s.account, s.region) for s in multi.deployed.certificate_stacks]
     dns = [(s.stack_name, s.account) for s in multi.deployed.dns_stacks]
 
@@ -170,9 +204,10 @@ def test_one_certificate_stack_per_deployment_and_one_role_stack_per_dns_account
         ("AcmeCertificates-111111111111-us-east-1", "111111111111", "us-east-1"),
         ("AcmeCertificates-222222222222-eu-west-1", "222222222222", "eu-west-1"),
     ]
-    assert dns == [("AcmeDnsAccess-333333333333", "333333333333")]
+    assert dns == [(DNS_STACK, "333333333333"), (PLAIN_DNS_STACK, "555555555555")]
     assert [s.node.id for s in multi.deployed.stacks] == [name for name, *_ in certificate] + [
-        "AcmeDnsAccess-333333333333"
+        DNS_STACK,
+        PLAIN_DNS_STACK,
     ]
 
 
@@ -188,7 +223,7 @@ def test_without_deployments_there_is_the_one_default_stack(synthesized: Synthes
 
 
 # --- the DNS steps' roles -----------------------------------------------------------------------------------------
-def test_the_dns_steps_roles_are_named_for_the_trust_pattern_and_no_other_role_is(multi: Multi) -> None:
+def test_the_dns_steps_roles_are_named_and_no_other_role_is(multi: Multi) -> None:
     for deployment, template in certificate_templates(multi).items():
         # Given the roles of a certificate stack, and which function each belongs to
         roles = resources(template, "AWS::IAM::Role")
@@ -201,7 +236,7 @@ def test_the_dns_steps_roles_are_named_for_the_trust_pattern_and_no_other_role_i
             if "RoleName" in r["Properties"]
         }
 
-        # Then exactly the five DNS steps have one: <prefix>-dns-<region>-<step>, within IAM's limit, under the pattern
+        # Then exactly the DNS steps have one: <prefix>-dns-<region>-<step>, within IAM's limit, under the kept name
         assert named == {step: dns_function_role_name(NAMES.prefix, deployment.region, step) for step in DNS_STEPS}
         assert named["publish_challenges"] == f"acme-certs-dns-{deployment.region}-publish-challenges"
         for name in named.values():
@@ -263,7 +298,7 @@ def test_role_names_refuse_what_is_not_a_region(region: str) -> None:
 
 
 # --- what the DNS steps may do -------------------------------------------------------------------------------------
-def test_only_the_dns_steps_may_assume_exactly_the_configured_dns_roles(multi: Multi) -> None:
+def test_writers_may_assume_exactly_the_write_roles_and_readers_exactly_the_read_roles(multi: Multi) -> None:
     for template in certificate_templates(multi).values():
         # Given every role's statements
         by_step = statements_by_step(template)
@@ -276,9 +311,11 @@ def test_only_the_dns_steps_may_assume_exactly_the_configured_dns_roles(multi: M
             for step, statements in by_step.items()
         }
 
-        # Then the five DNS steps may assume the roles of the accounts file's dns-zones (each once), nothing else may
+        # Then the steps that write records may assume the write roles of the accounts file's dns-zones (each once),
+        # the steps that only read exactly those accounts' read roles, and nothing else may assume any role
         assert {step: roles for step, roles in assuming.items() if roles} == {
-            step: list(DNS_ROLES) for step in DNS_STEPS
+            **{step: list(DNS_ROLES) for step in DNS_WRITE_STEPS},
+            **{step: list(READ_ROLES) for step in DNS_READ_STEPS},
         }
         every = [
             s
@@ -309,8 +346,8 @@ def test_validation_zones_take_txt_records_at_any_name_from_the_record_writing_s
             if s.get("Sid") == "ChangeValidationZoneRecords"
         }
 
-        # Then the record-writing steps (and the cleanups) may UPSERT/DELETE TXT records there, with no record-name
-        # condition
+        # Then the record-writing steps (and the cleanups) may CREATE/UPSERT/DELETE TXT records there, with no
+        # record-name condition
         assert set(validation) == {
             "publish_challenges",
             "remove_challenges",
@@ -320,7 +357,7 @@ def test_validation_zones_take_txt_records_at_any_name_from_the_record_writing_s
         for statement in validation.values():
             assert statement["Action"] == "route53:ChangeResourceRecordSets"
             assert flat(statement["Resource"]) == "arn:<AWS::Partition>:route53:::hostedzone/Z0VALIDATION"
-            assert statement["Condition"] == TXT_UPSERT_DELETE
+            assert statement["Condition"] == TXT_CHANGES
         # and validate_request may read records (the `_acme-challenge` CNAMEs), not change them
         reads = [s for s in by_step["validate_request"] if "route53:ListResourceRecordSets" in as_list(s["Action"])]
         assert [as_list(s["Action"]) for s in reads] == [["route53:ListResourceRecordSets"]]
@@ -356,75 +393,263 @@ def test_named_zones_and_validation_zones_are_read_and_changed_separately() -> N
     assert zones("ReadRecords") == ["Z1EXAMPLE", "Z9VALIDATION"]
     assert zones("ChangeChallengeRecords") == ["Z1EXAMPLE"]
     assert zones("ChangeValidationZoneRecords") == ["Z9VALIDATION"]
-    assert by_sid["AssumeDnsAccountRoles"].statement.resources == [DNS_ROLES[0]]
+    assert by_sid["AssumeDnsWriteRoles"].statement.resources == [DNS_ROLES[0]]
+    assert "AssumeDnsReadRoles" not in by_sid
     assert all(g.wildcard_reason is None for sid, g in by_sid.items() if sid != "ReadConfiguration")
+    # and the reading steps may assume that account's read role, and only it
+    for reader in DNS_READ_STEPS:
+        assuming = {
+            g.statement.sid: g.statement.resources
+            for g in grants_for(reader, targets)
+            if g.statement.sid in ("AssumeDnsWriteRoles", "AssumeDnsReadRoles")
+        }
+        assert assuming == {"AssumeDnsReadRoles": [READ_ROLES[0]]}
 
 
 # --- the DNS account's role stack -----------------------------------------------------------------------------------
-def dns_role(multi: Multi) -> dict[str, Any]:
-    (role,) = resources(multi.templates["AcmeDnsAccess-333333333333"], "AWS::IAM::Role").values()
-    return dict(role["Properties"])
+WORKLOAD_ACCOUNTS = ("111111111111", "222222222222")
+PUBLISHER = dns_function_role_arn(NAMES.prefix, "111111111111", "us-east-1", "publish_challenges")
+VALIDATOR = dns_function_role_arn(NAMES.prefix, "111111111111", "us-east-1", "validate_request")
+WRITE_ROLE = f"arn:aws:iam::333333333333:role/{DNS_ROLE_NAME}"
 
 
-def test_the_dns_role_trusts_only_the_dns_steps_roles_of_every_workload_account(multi: Multi) -> None:
-    # Given the DNS account's role
-    role = dns_role(multi)
+def role_properties(multi: Multi, stack: str, logical_id: str) -> dict[str, Any]:
+    return dict(multi.templates[stack]["Resources"][logical_id]["Properties"])
+
+
+def trust_statement(role: dict[str, Any]) -> dict[str, Any]:
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    return dict(normalized(statement))
+
+
+def expected_role_arns(steps: tuple[str, ...], partition: str = "<AWS::Partition>") -> list[str]:
+    return trusted_role_arns(NAMES.prefix, [(d["account"], d["region"]) for d in DEPLOYMENTS], steps, partition)
+
+
+def resolved_trust(multi: Multi, stack: str, logical_id: str) -> dict[str, Any]:
+    """The role's trust policy as IAM holds it in the aws partition."""
+    document = normalized(role_properties(multi, stack, logical_id)["AssumeRolePolicyDocument"])
+    return dict(json.loads(json.dumps(document).replace("<AWS::Partition>", "aws")))
+
+
+def assume(
+    trust: dict[str, Any],
+    caller: str,
+    target: str = WRITE_ROLE,
+    external_id: str | None = EXTERNAL_ID,
+    organization_id: str | None = ORGANIZATION_ID,
+) -> Decision:
+    """The trust policy's decision on `caller` (a role ARN) asking sts:AssumeRole (the sandbox's evaluator)."""
+    account = caller.split(":")[4]
+    context: dict[str, Any] = {"aws:PrincipalArn": caller, "aws:PrincipalAccount": account}
+    if external_id is not None:
+        context["sts:ExternalId"] = external_id
+    if organization_id is not None:
+        context["aws:PrincipalOrgID"] = organization_id
+    return evaluate_trust(trust, caller, account, Request("sts:AssumeRole", target, context))
+
+
+def test_the_write_role_trusts_exactly_the_writing_steps_roles_with_external_id_and_organization(
+    multi: Multi,
+) -> None:
+    # Given the DNS account's write role
+    role = role_properties(multi, DNS_STACK, "DnsRole")
 
     # When its trust policy is read
-    (raw,) = role["AssumeRolePolicyDocument"]["Statement"]
-    statement = normalized(raw)
+    statement = trust_statement(role)
 
-    # Then the deployments' accounts may assume it, and only their roles named <prefix>-dns-*
+    # Then the deployments' accounts are the principals, and of their roles exactly the record-writing steps' (by
+    # ArnEquals, no pattern), with the configured external ID and organization
     assert role["RoleName"] == DNS_ROLE_NAME
     assert statement["Action"] == "sts:AssumeRole"
-    assert statement["Principal"] == {
-        "AWS": [f"arn:<AWS::Partition>:iam::{a}:root" for a in ("111111111111", "222222222222")]
-    }
+    assert statement["Principal"] == {"AWS": [f"arn:<AWS::Partition>:iam::{a}:root" for a in WORKLOAD_ACCOUNTS]}
     assert statement["Condition"] == {
-        "ArnLike": {
-            "aws:PrincipalArn": [
-                f"arn:<AWS::Partition>:iam::{a}:role/acme-certs-dns-*" for a in ("111111111111", "222222222222")
-            ]
-        }
+        "ArnEquals": {"aws:PrincipalArn": expected_role_arns(DNS_WRITE_STEPS)},
+        "StringEquals": {"sts:ExternalId": EXTERNAL_ID, "aws:PrincipalOrgID": ORGANIZATION_ID},
     }
+    assert len(statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == len(DNS_WRITE_STEPS) * len(DEPLOYMENTS)
+    assert "*" not in json.dumps(statement["Condition"])
+
+
+def test_the_read_role_trusts_exactly_the_reading_steps_roles_and_may_only_read(multi: Multi) -> None:
+    # Given the DNS account's read role
+    role = role_properties(multi, DNS_STACK, "DnsReadRole")
+
+    # When its trust and its permissions are read
+    statement = trust_statement(role)
+    (inline,) = role["Policies"]
+    actions = {a for s in inline["PolicyDocument"]["Statement"] for a in as_list(s["Action"])}
+
+    # Then validate_request's and check_dns_change's roles of every deployment may assume it, with the same external ID
+    # and organization, and it may find zones, read records and follow changes, nothing else
+    assert role["RoleName"] == DNS_READ_ROLE_NAME == "acme-dns-01-read"
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": expected_role_arns(DNS_READ_STEPS)},
+        "StringEquals": {"sts:ExternalId": EXTERNAL_ID, "aws:PrincipalOrgID": ORGANIZATION_ID},
+    }
+    assert actions == {
+        "route53:ListHostedZones",
+        "route53:ListHostedZonesByName",
+        "route53:GetHostedZone",
+        "route53:ListResourceRecordSets",
+        "route53:GetChange",
+    }
+
+
+def test_without_external_id_or_organization_the_trust_names_the_role_arns_only(multi: Multi) -> None:
+    for logical_id, steps in (("DnsRole", DNS_WRITE_STEPS), ("DnsReadRole", DNS_READ_STEPS)):
+        # Given a role of the DNS account configured without externalId and organizationId
+        role = role_properties(multi, PLAIN_DNS_STACK, logical_id)
+
+        # When its trust policy is read
+        statement = trust_statement(role)
+
+        # Then it asks for the exact role ARNs and nothing more
+        assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": expected_role_arns(steps)}}
 
 
 def test_the_dns_roles_documents_are_the_builders(multi: Multi) -> None:
-    # Given the DNS account's role, and what certlib.dns_access builds for the same accounts and zones
-    role = dns_role(multi)
-    trust = dns_role_trust(["111111111111", "222222222222"], PATTERN, partition="<AWS::Partition>")
-    policy = dns_role_policy(["Z1PARTNER"], ["Z2DELEGATE"], partition="<AWS::Partition>")
+    # Given the DNS account's roles, and what certlib.dns_access builds for the same deployments, zones and conditions
+    partition = "<AWS::Partition>"
+    trusted = TrustedRoles.of(NAMES.prefix, tuple(Deployment(**d) for d in DEPLOYMENTS), partition=partition)
+    conditions = {"external_id": EXTERNAL_ID, "organization_id": ORGANIZATION_ID, "partition": partition}
+    expected = {
+        "DnsRole": (
+            DNS_ROLE_NAME,
+            dns_role_trust(trusted.write, **conditions),
+            dns_role_policy(["Z1PARTNER"], ["Z2DELEGATE"], partition=partition),
+        ),
+        "DnsReadRole": (
+            DNS_READ_ROLE_NAME,
+            dns_role_trust(trusted.read, **conditions),
+            dns_read_role_policy(["Z1PARTNER"], ["Z2DELEGATE"], partition=partition),
+        ),
+    }
 
-    # When / Then the template holds exactly those documents (the sandbox's DNS account gets the same)
-    (inline,) = role["Policies"]
-    assert inline["PolicyName"] == DNS_ROLE_NAME
-    assert normalized(role["AssumeRolePolicyDocument"]) == normalized(trust)
-    assert normalized(inline["PolicyDocument"]) == normalized(policy)
+    # When / Then the template holds exactly these two roles with those documents (the sandbox's DNS account gets the
+    # same), and says both ARNs
+    template = multi.templates[DNS_STACK]
+    assert set(resources(template, "AWS::IAM::Role")) == set(expected)
+    for logical_id, (name, trust, policy) in expected.items():
+        role = role_properties(multi, DNS_STACK, logical_id)
+        (inline,) = role["Policies"]
+        assert (role["RoleName"], inline["PolicyName"]) == (name, name)
+        assert normalized(role["AssumeRolePolicyDocument"]) == normalized(trust)
+        assert normalized(inline["PolicyDocument"]) == normalized(policy)
+    assert set(template["Outputs"]) == {"DnsRoleArn", "DnsReadRoleArn"}
 
 
-def test_the_dns_role_matches_the_roles_of_the_dns_steps(multi: Multi) -> None:
-    # Given the trust's principal ARN patterns, and the DNS steps' role ARNs of every certificate stack
-    (statement,) = dns_role(multi)["AssumeRolePolicyDocument"]["Statement"]
-    patterns = [
-        flat(p).replace("<AWS::Partition>", "aws") for p in statement["Condition"]["ArnLike"]["aws:PrincipalArn"]
-    ]
+def test_each_dns_role_trusts_exactly_its_steps_roles_among_every_role_of_the_certificate_stacks(
+    multi: Multi,
+) -> None:
+    # Given the ARN of every role of every certificate stack
     # (a role without RoleName is named by CloudFormation: <stack name>-<logical ID>-<random suffix>)
     arns = {
-        (
-            deployment.account,
-            f"arn:aws:iam::{deployment.account}:role/"
-            + r["Properties"].get("RoleName", f"{deployment.stack_name()}-{logical_id}-1A2B3C4D5E6F"),
-        )
+        f"arn:aws:iam::{deployment.account}:role/"
+        + r["Properties"].get("RoleName", f"{deployment.stack_name()}-{logical_id}-1A2B3C4D5E6F")
         for deployment, template in certificate_templates(multi).items()
         for logical_id, r in resources(template, "AWS::IAM::Role").items()
     }
+    for logical_id, steps in (("DnsRole", DNS_WRITE_STEPS), ("DnsReadRole", DNS_READ_STEPS)):
+        trust = resolved_trust(multi, DNS_STACK, logical_id)
 
-    # When each role ARN is matched against the patterns (ArnLike is a case-sensitive glob)
-    trusted = {arn for _, arn in arns if any(fnmatch.fnmatchcase(arn, p) for p in patterns)}
+        # When each of them asks to assume the role (with the external ID, from inside the organization)
+        trusted = {arn for arn in arns if assume(trust, arn) is Decision.ALLOWED}
 
-    # Then exactly the DNS steps' roles are trusted, five in each workload account
-    assert len(trusted) == 2 * len(DNS_STEPS)
-    assert all("-dns-" in arn for arn in trusted)
+        # Then exactly that role's steps' roles are trusted, in each workload account
+        assert trusted == set(expected_role_arns(steps, partition="aws")), logical_id
+
+
+@pytest.mark.parametrize(
+    ("caller", "external_id", "organization_id"),
+    [
+        # a role anyone with iam:CreateRole in a workload account can make: the old `<prefix>-dns-*` pattern matched it
+        (f"arn:aws:iam::111111111111:role/{NAMES.prefix}-dns-us-east-1-anything", EXTERNAL_ID, ORGANIZATION_ID),
+        (
+            f"arn:aws:iam::111111111111:role/{NAMES.prefix}-dns-us-east-1-publish-challenges-2",
+            EXTERNAL_ID,
+            ORGANIZATION_ID,
+        ),
+        # publish_challenges' role of another region (not a deployment) or account
+        (
+            dns_function_role_arn(NAMES.prefix, "111111111111", "eu-west-1", "publish_challenges"),
+            EXTERNAL_ID,
+            ORGANIZATION_ID,
+        ),
+        (
+            dns_function_role_arn(NAMES.prefix, "999999999999", "us-east-1", "publish_challenges"),
+            EXTERNAL_ID,
+            ORGANIZATION_ID,
+        ),
+        # the right role, without the external ID, with a wrong one, or outside the organization
+        (PUBLISHER, None, ORGANIZATION_ID),
+        (PUBLISHER, "acme-partner-dns-wrong", ORGANIZATION_ID),
+        (PUBLISHER, EXTERNAL_ID, None),
+        (PUBLISHER, EXTERNAL_ID, "o-zzzzzzzzzz"),
+        # a reading step's role
+        (VALIDATOR, EXTERNAL_ID, ORGANIZATION_ID),
+    ],
+)
+def test_the_write_role_refuses_everyone_else(
+    multi: Multi, caller: str, external_id: str | None, organization_id: str | None
+) -> None:
+    # Given the write role's trust as IAM holds it
+    trust = resolved_trust(multi, DNS_STACK, "DnsRole")
+
+    # When the caller asks to assume it
+    decision = assume(trust, caller, external_id=external_id, organization_id=organization_id)
+
+    # Then the trust does not allow it (while publish_challenges' role with the external ID, in the organization, may)
+    assert decision is Decision.IMPLICIT_DENY
+    assert assume(trust, PUBLISHER) is Decision.ALLOWED
+
+
+def test_the_dns_stack_takes_its_trust_from_arguments_as_from_the_context(multi: Multi) -> None:
+    from aws_cdk import App, Environment
+
+    from stacks.dns_account_stack import DnsAccountStack
+
+    # Given the DNS stack built from the context, and one built with the same values given as arguments
+    from_context = next(stack for stack in multi.deployed.dns_stacks if stack.stack_name == DNS_STACK)
+    given = DnsAccountStack(
+        App(),
+        "Given",
+        env=Environment(account="333333333333"),
+        prefix=NAMES.prefix,
+        workload_accounts=WORKLOAD_ACCOUNTS,
+        zone_ids=["Z1PARTNER"],
+        validation_zone_ids=["Z2DELEGATE"],
+        deployments=[Deployment(**d) for d in DEPLOYMENTS],
+        external_id=EXTERNAL_ID,
+        organization_id=ORGANIZATION_ID,
+    )
+
+    # When / Then both trust policies are the same
+    for document in ("trust_document", "read_trust_document"):
+        assert json.dumps(given.resolve(getattr(given, document))) == json.dumps(
+            from_context.resolve(getattr(from_context, document))
+        )
+
+
+def test_the_dns_stack_refuses_an_account_the_context_does_not_list_and_foreign_workloads() -> None:
+    from aws_cdk import App, Environment
+
+    from stacks.dns_account_stack import DnsAccountStack
+
+    # Given an app whose context lists one DNS account
+    app = App(context={"deployments": DEPLOYMENTS, "dnsAccounts": [DNS_ACCOUNTS[1]]})
+    common: dict[str, Any] = {"prefix": NAMES.prefix, "zone_ids": ["Z1"]}
+
+    # When / Then a DNS stack of another account has no entry to take its trust from
+    with pytest.raises(ValueError, match="no entry for account 666666666666"):
+        DnsAccountStack(
+            app, "Unlisted", env=Environment(account="666666666666"), workload_accounts=WORKLOAD_ACCOUNTS, **common
+        )
+    # and workload accounts that are not the deployments' are refused
+    with pytest.raises(ValueError, match="are not the deployments' accounts"):
+        DnsAccountStack(
+            app, "Foreign", env=Environment(account="555555555555"), workload_accounts=["777777777777"], **common
+        )
 
 
 def test_cdk_nag_passes_on_every_stack_with_reasons(multi: Multi) -> None:
@@ -545,11 +770,34 @@ ONE_DEPLOYMENT = (Deployment("111111111111", "us-east-1"),)
             r"'nowhere' is not an AWS",
         ),
         ([{"account": "333333333333", "zones": ["Z1"]}], ONE_DEPLOYMENT, r"unknown field.*'zones'"),
+        (
+            [{"account": "333333333333", "zoneIds": ["Z1"], "externalId": "x"}],
+            ONE_DEPLOYMENT,
+            r"dnsAccounts\[0\]: field 'externalId': external ID 'x' is not one STS accepts",
+        ),
+        (
+            [{"account": "333333333333", "zoneIds": ["Z1"], "externalId": "no spaces please"}],
+            ONE_DEPLOYMENT,
+            r"field 'externalId': external ID 'no spaces please' is not one STS accepts",
+        ),
+        (
+            [{"account": "333333333333", "zoneIds": ["Z1"], "externalId": 12345}],
+            ONE_DEPLOYMENT,
+            r"dnsAccounts\[0\]: field 'externalId' must be a string",
+        ),
+        (
+            [{"account": "333333333333", "zoneIds": ["Z1"], "organizationId": "org-1"}],
+            ONE_DEPLOYMENT,
+            r"dnsAccounts\[0\]: field 'organizationId': 'org-1' is not an AWS Organizations organization ID",
+        ),
     ],
 )
 def test_bad_dns_accounts_are_named(value: Any, deployments: tuple[Deployment, ...], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         parse_dns_accounts(value, deployments)
+
+
+IN_CONTEXT: dict[str, Any] = {"validationZoneIds": "Z0VALIDATION", "deployments": DEPLOYMENTS}
 
 
 @pytest.mark.parametrize(
@@ -576,6 +824,27 @@ def test_bad_dns_accounts_are_named(value: Any, deployments: tuple[Deployment, .
             r"dns-zones 'validation\.example\.net' uses hosted zone Z0VALIDATION of this account",
         ),
         (ACCOUNTS_FILE, {"validationZoneIds": ["nope!"]}, r"context validationZoneIds: 'nope!' is not a Route 53"),
+        (
+            ACCOUNTS_FILE,
+            {**IN_CONTEXT, "dnsAccounts": [{"account": "333333333333", "zoneIds": ["Z1"]}]},
+            r"dns-zones 'again\.partner\.example': the accounts file gives external-id 'acme-partner-dns' for account "
+            r"333333333333's role, but its context dnsAccounts entry has no externalId: the role's trust would refuse",
+        ),
+        (
+            ACCOUNTS_FILE,
+            {**IN_CONTEXT, "dnsAccounts": [{"account": "333333333333", "zoneIds": ["Z1"], "externalId": "acme-other"}]},
+            r"gives external-id 'acme-partner-dns' .* has externalId 'acme-other'",
+        ),
+        (
+            ACCOUNTS_FILE,
+            {**IN_CONTEXT, "dnsAccounts": [{"account": "555555555555", "zoneIds": ["Z1"], "externalId": "acme-new"}]},
+            r"dns-zones 'plain\.example': the accounts file gives no external-id .* has externalId 'acme-new'",
+        ),
+        (
+            ACCOUNTS_FILE.replace("555555555555:role/acme-dns-01", "555555555555:role/acme-dns-01-read"),
+            {**IN_CONTEXT, "dnsAccounts": [DNS_ACCOUNTS[1]]},
+            r"dns-zones 'plain\.example': role-arn names role 'acme-dns-01-read' in account 555555555555, whose stack",
+        ),
     ],
 )
 def test_bad_zone_settings_are_named(tmp_path: Path, accounts_file: str, context: dict[str, Any], message: str) -> None:
@@ -595,8 +864,10 @@ def test_zone_settings_from_the_context_and_the_accounts_file(tmp_path: Path) ->
         {"accountsFile": str(path), "validationZoneIds": "Z0VALIDATION", "hostedZoneIds": ["Z1OTHER"]}
     )
 
-    # Then the DNS roles are each role once, and the validation zone is kept
+    # Then the DNS roles are each role once, their read roles each the write role's name with -read, and the
+    # validation zone is kept
     assert settings.dns_role_arns == DNS_ROLES
+    assert settings.dns_read_role_arns == READ_ROLES == tuple(dns_read_role_arn(arn) for arn in DNS_ROLES)
     assert settings.validation_zone_ids == ("Z0VALIDATION",)
     assert settings.config.dns_zones["validation.example.net"].validation_only
 
@@ -606,6 +877,14 @@ def test_zone_settings_from_the_context_and_the_accounts_file(tmp_path: Path) ->
     [
         ("validation-only: true", "field 'validation-only' needs 'hosted-zone-id'"),
         ("validation-only: yes please", "field 'validation-only' must be true or false"),
+        (
+            f"role-arn: arn:aws:iam::333333333333:role/{'r' * 60}",
+            r"field 'role-arn': role name 'r{60}' is longer than 59 characters: its read role",
+        ),
+        (
+            "role-arn: arn:aws:iam::333333333333:role/acme-dns-01\n    external-id: 'a b'",
+            r"field 'external-id': external ID 'a b' is not one STS accepts",
+        ),
     ],
 )
 def test_validation_only_is_checked_in_the_accounts_file(tmp_path: Path, entry: str, message: str) -> None:
@@ -613,6 +892,18 @@ def test_validation_only_is_checked_in_the_accounts_file(tmp_path: Path, entry: 
     path.write_text(ACCOUNTS_FILE + f"  delegated.example:\n    {entry}\n")
     with pytest.raises(ConfigError, match=message):
         StackSettings.from_context({"accountsFile": str(path)})
+
+
+def test_a_consistent_context_and_accounts_file_are_accepted(tmp_path: Path) -> None:
+    # Given the accounts file, and a context whose DNS accounts have the same external IDs (or none on both sides)
+    path = tmp_path / "acme-accounts.yaml"
+    path.write_text(ACCOUNTS_FILE)
+
+    # When the settings are read
+    settings = StackSettings.from_context({"accountsFile": str(path), **IN_CONTEXT, "dnsAccounts": DNS_ACCOUNTS})
+
+    # Then they are accepted (444444444444 is not deployed by this app: its external ID is its owner's business)
+    assert settings.dns_role_arns == DNS_ROLES
 
 
 def test_the_application_reports_bad_deployments_before_building(layer_directory: Path) -> None:
