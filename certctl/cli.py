@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--account", help="ACME account alias (default: the configured default)")
     issue.add_argument("--key-type", choices=KEY_TYPES, help="key type (default: the account's)")
     issue.add_argument("--region", dest="regions", action="append", help="ACM region to import into (repeatable)")
+    issue.add_argument(
+        "--replace",
+        action="store_true",
+        help="change the domains or ACME account of an existing certificate (refused without it; announced)",
+    )
     _add_wait_flags(issue)
 
     renew = commands.add_parser("renew", help="renew a certificate of the inventory now")
@@ -148,8 +153,12 @@ def run_issue(target: Target, args: argparse.Namespace) -> int:
         raw["key_type"] = args.key_type
     if args.regions:
         raw["regions"] = args.regions
+    if args.replace:
+        raw["replace"] = True
     # The state machine checks it again; checking here first saves starting an execution that must fail.
     execution_input = parse_request(raw, target.config(), target.session.region_name or "")
+    if "account" not in raw:  # the execution takes the default itself, and says so if that changes the certificate's
+        del execution_input["account"]
     return start_and_report(target, execution_input, args)
 
 

@@ -7,9 +7,11 @@ Every outcome becomes one event with source `acme.certificates` on the deploymen
     Certificate Renewal Failed        an execution to issue or to renew failed (`operation` says which)
     Certificate Revoked               a certificate was revoked (by `certctl revoke`, or found revoked)
     Certificate Distribution Failed   pushing a certificate to servers (SSM) failed
+    Certificate Replacement Accepted  a request with "replace": true changes a certificate's domains or ACME account
 
-The failures and the revocations are also published to the SNS topic, as a message people read: a subject naming
-the certificate, and a body with the step, the error, the CA's problem and what to do. docs/events.md documents
+The failures, the revocations and the accepted replacements are also published to the SNS topic, as a message people
+read: a subject naming the certificate, and a body with what happened (for a failure: the step, the error, the CA's
+problem and what to do). docs/events.md documents
 the detail of each type, and docs/event-schema.json is its JSON Schema. No event carries key material: details are
 built from names, serials, dates and ARNs, and any PEM block in an error message is cut out.
 
@@ -37,9 +39,10 @@ RENEWED = "Certificate Renewed"
 RENEWAL_FAILED = "Certificate Renewal Failed"
 REVOKED = "Certificate Revoked"
 DISTRIBUTION_FAILED = "Certificate Distribution Failed"
-DETAIL_TYPES = (ISSUED, RENEWED, RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED)
+REPLACEMENT_ACCEPTED = "Certificate Replacement Accepted"
+DETAIL_TYPES = (ISSUED, RENEWED, RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED)
 # What also goes to the SNS topic: what someone has to act on, or must know about.
-NOTIFIED = frozenset({RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED})
+NOTIFIED = frozenset({RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED})
 MAX_MESSAGE_CHARACTERS = 2000
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1f5a4e-5b7c-4a55-9d0e-acde00000001")
 
@@ -436,6 +439,67 @@ def distribution_failed_event(
     return CertificateEvent(DISTRIBUTION_FAILED, detail, (), subject, "\n".join(lines) + "\n")
 
 
+def replacement_event(
+    deployment: str,
+    current: Mapping[str, Any],
+    request: Mapping[str, Any],
+    changed: Sequence[str],
+    execution: str | None,
+    occurred_at: str | None = None,
+) -> CertificateEvent:
+    """`Certificate Replacement Accepted`: a request with `"replace": true` changes the domains or the ACME account
+    (`changed`: "domains", "account") that the inventory item `current` records to those of `request` (the validated
+    request fields). ValidateRequest emits it when it accepts the request, before the inventory records the new ones.
+    """
+    name = str(request["name"])
+    previous_domains = [str(domain) for domain in current.get("domains") or []]
+    domains = [str(domain) for domain in request.get("domains") or []]
+    previous_account = _text_or_none(current.get("account"))
+    account = _text_or_none(request.get("account"))
+    changed = [what for what in ("domains", "account") if what in changed]
+    arns = _arns(current.get("certificate_arns"))
+    detail = {
+        **_common(REPLACEMENT_ACCEPTED, deployment, request, execution, None, occurred_at),
+        "changed": changed,
+        "previous_domains": previous_domains,
+        "previous_account": previous_account,
+        "added_domains": [domain for domain in domains if domain not in previous_domains],
+        "removed_domains": [domain for domain in previous_domains if domain not in domains],
+        "current_serial": _text_or_none(current.get("serial")),
+        "certificate_arns": arns,
+    }
+    what = " and ".join("ACME account" if item == "account" else item for item in changed) or "binding"
+    unchanged = "" if "account" in changed else " (unchanged)"
+    in_acm = (
+        [f"The new certificate replaces serial {detail['current_serial']} in ACM, at the same ARNs:"]
+        if detail["current_serial"]
+        else ["No certificate of this name is in ACM yet."]
+    )
+    lines = [
+        f'An execution with "replace": true changes the {what} of the certificate {name!r}.',
+        "",
+        f"Names before:  {', '.join(previous_domains) or '-'}",
+        f"Names now:     {', '.join(domains) or '-'}",
+        f"  added:       {', '.join(detail['added_domains']) or '-'}",
+        f"  removed:     {', '.join(detail['removed_domains']) or '-'}",
+        f"ACME account:  {previous_account or '-'} -> {account or '-'}{unchanged}",
+        "",
+        *in_acm,
+        *(f"  ACM {region}: {arn}" for region, arn in sorted(arns.items())),
+        "",
+        "If nobody meant to change this certificate, stop the execution before it imports the new certificate (Step "
+        "Functions console), then issue it again with its former names and account and --replace.",
+        "",
+        f"Execution:     {execution or '-'}",
+    ]
+    console_url = execution_console_url(execution)
+    if console_url:
+        lines.append(f"Console:       {console_url}")
+    lines.append(f"Status:        certctl status --name {name}")
+    subject = f"Certificate {name}: {what} changed (replace accepted)"
+    return CertificateEvent(REPLACEMENT_ACCEPTED, detail, tuple(arns.values()), subject, "\n".join(lines) + "\n")
+
+
 def _failure_body(detail: Mapping[str, Any], console_url: str | None) -> str:
     name = detail["name"]
     operation = "renewed" if detail["operation"] == "renew" else "issued"
@@ -481,7 +545,7 @@ class CertificateEvents:
         self.deployment = deployment
 
     def emit(self, event: CertificateEvent) -> None:
-        """Put the event on the bus, then (for failures and revocations) publish it to the topic.
+        """Put the event on the bus, then (for failures, revocations and replacements) publish it to the topic.
 
         Raises TransientError when EventBridge or SNS is briefly unavailable: the state machine retries the step,
         because a lost failure notification is worse than a step run twice. AwsError when either refuses for good.

@@ -14,6 +14,7 @@ from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
 
 from certlib.adapters.inventory import INTERNAL_PREFIX
+from certlib.dns_access import CHALLENGE_RECORD_ACTIONS, dns_read_role_arn
 from certlib.resources import (
     ACCESS_GROUP_TAG,
     EVENT_SOURCE,
@@ -68,9 +69,11 @@ class AccessTargets:
     distribution_state_machine: str = ""
     # The value of EXPORT_ALLOWED_TAG on the ACM certificates this deployment may export (its resource prefix).
     export_tag_value: str = ""
-    # DNS accounts (certlib.dns_zones, certlib.dns_access): the roles named in the accounts file's `dns-zones`, and
-    # our own account's zones kept only for CNAME-delegated DNS-01 records (TXT at any name there).
+    # DNS accounts (certlib.dns_zones, certlib.dns_access): the write roles named in the accounts file's `dns-zones`
+    # and their read roles, and our own account's zones kept only for CNAME-delegated DNS-01 records (TXT at any name
+    # there).
     dns_roles: tuple[str, ...] = ()
+    dns_read_roles: tuple[str, ...] = ()
     validation_zones: tuple[str, ...] = ()
     # The lifecycle's executions (by the state machine's name): clean_up_stopped_execution reads their history.
     lifecycle_executions: str = ""
@@ -89,7 +92,9 @@ class AccessTargets:
         dns_role_arns: Sequence[str] = (),
         validation_zone_ids: Sequence[str] = (),
     ) -> AccessTargets:
-        """ARNs from the stack's resources and secret-name patterns from certlib.resources."""
+        """ARNs from the stack's resources and secret-name patterns from certlib.resources; each DNS account's read
+        role from its write role (certlib.dns_access.dns_read_role_arn). Raises ValueError for a DNS role ARN that
+        is not one."""
 
         def secrets(name_pattern: str) -> str:
             return stack.format_arn(
@@ -112,6 +117,7 @@ class AccessTargets:
             certificate_secrets=secrets(certificate_secret_name(names.secret_prefix, "*")),
             hosted_zones=zones,
             dns_roles=tuple(dns_role_arns),
+            dns_read_roles=tuple(sorted({dns_read_role_arn(arn) for arn in dns_role_arns})),
             validation_zones=tuple(route53(f"hostedzone/{zone_id}") for zone_id in validation_zone_ids),
             dns_changes=route53("change/*"),
             acm_certificates=stack.format_arn(
@@ -164,7 +170,7 @@ CERTIFICATE_SECRETS = (
 )
 ANY_HOSTED_ZONE = (
     "No hostedZoneIds were given at deploy time, so the DNS-01 records may go to any hosted zone of the account; "
-    "the conditions still limit changes to UPSERT/DELETE of _acme-challenge TXT records. Deploy with "
+    "the conditions still limit changes to CREATE/UPSERT/DELETE of _acme-challenge TXT records. Deploy with "
     "-c hostedZoneIds=Z1,Z2 to name the zones."
 )
 LIFECYCLE_EXECUTIONS = (
@@ -245,21 +251,29 @@ def _read_records(t: AccessTargets) -> Grant:
     return Grant(_statement("ReadRecords", ["route53:ListResourceRecordSets"], zones), _zone_reason(t))
 
 
-def _assume_dns_roles(t: AccessTargets) -> list[Grant]:
-    """sts:AssumeRole on exactly the DNS accounts' roles of the accounts file (`dns-zones`); nothing without any."""
+def _assume_dns_write_roles(t: AccessTargets) -> list[Grant]:
+    """sts:AssumeRole on exactly the DNS accounts' write roles of the accounts file (`dns-zones` `role-arn`): for the
+    steps that write or remove challenge records; nothing without any."""
     if not t.dns_roles:
         return []
-    return [Grant(_statement("AssumeDnsAccountRoles", ["sts:AssumeRole"], t.dns_roles))]
+    return [Grant(_statement("AssumeDnsWriteRoles", ["sts:AssumeRole"], t.dns_roles))]
+
+
+def _assume_dns_read_roles(t: AccessTargets) -> list[Grant]:
+    """sts:AssumeRole on exactly those DNS accounts' read roles: for the steps that only read zones and changes."""
+    if not t.dns_read_roles:
+        return []
+    return [Grant(_statement("AssumeDnsReadRoles", ["sts:AssumeRole"], t.dns_read_roles))]
 
 
 def _validation_zone_records(t: AccessTargets) -> list[Grant]:
-    """Delegation targets: TXT records at any name (that is what the zone is for), still only UPSERT and DELETE."""
+    """Delegation targets: TXT records at any name (what the zone is for), still only CHALLENGE_RECORD_ACTIONS."""
     if not t.validation_zones:
         return []
     conditions = {
         "ForAllValues:StringEquals": {
             "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
-            "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+            "route53:ChangeResourceRecordSetsActions": list(CHALLENGE_RECORD_ACTIONS),
         }
     }
     statement = _statement(
@@ -269,8 +283,8 @@ def _validation_zone_records(t: AccessTargets) -> list[Grant]:
 
 
 def _challenge_records(t: AccessTargets) -> list[Grant]:
-    """Read TXT records and change only `_acme-challenge` TXT records, with UPSERT or DELETE (TXT records at any
-    name in the validation zones); in a DNS account through its role."""
+    """Read TXT records and change only `_acme-challenge` TXT records, with CHALLENGE_RECORD_ACTIONS (TXT records at
+    any name in the validation zones); in a DNS account through its role."""
     return [
         _read_records(t),
         Grant(
@@ -284,14 +298,14 @@ def _challenge_records(t: AccessTargets) -> list[Grant]:
                     },
                     "ForAllValues:StringEquals": {
                         "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
-                        "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+                        "route53:ChangeResourceRecordSetsActions": list(CHALLENGE_RECORD_ACTIONS),
                     },
                 },
             ),
             _zone_reason(t),
         ),
         *_validation_zone_records(t),
-        *_assume_dns_roles(t),
+        *_assume_dns_write_roles(t),
     ]
 
 
@@ -306,8 +320,11 @@ def _validate_request(t: AccessTargets) -> list[Grant]:
         ),
         Grant(_statement("ReadHostedZones", ["route53:GetHostedZone"], t.hosted_zones), _zone_reason(t)),
         _read_records(t),  # `_acme-challenge` CNAMEs: where each DNS-01 record is delegated to
-        *_assume_dns_roles(t),
+        *_assume_dns_read_roles(t),
         *_read_eab_keys_early(t),
+        # A request with "replace": true changes a certificate's domains or ACME account: validate_request accepts it
+        # and announces it (event + message to people) before the inventory records it (certlib.lifecycle.request).
+        *notification_grants(t),
     ]
 
 
@@ -345,7 +362,7 @@ def _acme_session(t: AccessTargets) -> list[Grant]:
 def _check_dns_change(t: AccessTargets) -> list[Grant]:
     return [
         Grant(_statement("ReadDnsChanges", ["route53:GetChange"], [t.dns_changes]), DNS_CHANGES),
-        *_assume_dns_roles(t),
+        *_assume_dns_read_roles(t),
     ]
 
 

@@ -11,13 +11,16 @@ Context keys:
                              expression (default rate(1 day))
     revocationCheckSchedule  when check_revocations runs (default rate(12 hours))
     validationZoneIds  zones of this account kept only for CNAME-delegated DNS-01 records: the functions may
-                       UPSERT/DELETE TXT records at any name there (list or comma-separated string; default none).
-                       The accounts file's own-account `dns-zones` entries with `validation-only: true` must be here.
+                       CREATE/UPSERT/DELETE TXT records at any name there (a list or comma-separated string; none by
+                       default). The accounts file's own-account `dns-zones` entries with `validation-only: true`
+                       must be here.
     deployments      one certificate stack per account and region, e.g.
                      [{"account": "111111111111", "region": "us-east-1"}] (a list, or that JSON as a string);
                      default: one environment-agnostic stack (stacks.deployments)
-    dnsAccounts      one DNS-account role stack per account, trusting every account of `deployments`, e.g.
-                     [{"account": "333333333333", "zoneIds": ["Z1"], "validationZoneIds": ["Z2"]}]
+    dnsAccounts      one DNS-account role stack per account (a write and a read role), trusting exactly the DNS
+                     steps' roles of every deployment, e.g. [{"account": "333333333333", "zoneIds": ["Z1"],
+                     "validationZoneIds": ["Z2"], "externalId": "acme-certificates", "organizationId": "o-a1b2c3d4e5"}];
+                     its externalId must be the accounts file's `external-id` for that account's role
 
 Relative paths are resolved against the repository root, where cdk.json lives.
 """
@@ -30,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from certlib.config import ZONE_ID_PATTERN, Config, load_accounts_file
-from certlib.dns_access import dns_function_role_pattern
-from certlib.dns_zones import dns_role_arns, own_validation_zone_ids
+from certlib.dns_access import DNS_ROLE_NAME, dns_function_role_pattern
+from certlib.dns_zones import dns_read_role_arns, dns_role_arns, own_validation_zone_ids
 from certlib.notifications import NotificationSettings
 from certlib.resources import DEFAULT_PREFIX, REPO_ROOT, ResourceNames
 from stacks.schedule_expressions import ScheduleExpressionError, check_schedule_expression
@@ -93,6 +96,7 @@ class StackSettings:
         if stack_name is not None and not _STACK_NAME_PATTERN.fullmatch(str(stack_name)):
             raise SettingsError(f"context stackName {stack_name!r} is not a valid CloudFormation stack name")
         _check_stack_name_is_not_trusted(stack_name, prefix)
+        _check_dns_accounts_match(config, context, stack_name)
         return cls(
             config=config,
             names=names,
@@ -107,8 +111,14 @@ class StackSettings:
 
     @property
     def dns_role_arns(self) -> tuple[str, ...]:
-        """The DNS accounts' roles the accounts file names (`dns-zones`): the DNS steps may assume exactly these."""
+        """The DNS accounts' write roles the accounts file names (`dns-zones`): the record-writing steps may assume
+        exactly these (and the reading steps exactly their read roles, dns_read_role_arns)."""
         return dns_role_arns(self.config.dns_zones)
+
+    @property
+    def dns_read_role_arns(self) -> tuple[str, ...]:
+        """The read roles of those DNS accounts (certlib.dns_access.dns_read_role_arn of each write role)."""
+        return dns_read_role_arns(self.config.dns_zones)
 
     def stack_name_for(self, region: str | None) -> str:
         """The explicit stackName, else AcmeCertificates-<region> (AcmeCertificates for a region-agnostic stack)."""
@@ -183,14 +193,45 @@ def _check_own_dns_zones_allowed(config: Config, zone_ids: tuple[str, ...]) -> N
 
 
 def _check_stack_name_is_not_trusted(stack_name: Any, prefix: str) -> None:
-    """CloudFormation names a stack's unnamed roles `<stack name>-...`: such a name must not fall under the pattern
-    a DNS account's role trusts (only the DNS steps' roles may)."""
+    """CloudFormation names a stack's unnamed roles `<stack name>-...`: such a name must not fall under the names kept
+    for the DNS steps' roles, the only roles a DNS account's roles trust (by exact ARN)."""
     trusted = dns_function_role_pattern(prefix).removesuffix("*")
     if stack_name is not None and str(stack_name).startswith(trusted):
         raise SettingsError(
-            f"context stackName {stack_name!r} starts with {trusted!r}: every role of the stack would be trusted by "
-            f"the DNS accounts' roles (that name is kept for the DNS steps' roles); choose another stack name"
+            f"context stackName {stack_name!r} starts with {trusted!r}: the stack's other roles would be named like "
+            f"the DNS steps' roles, which the DNS accounts' roles trust (that name is kept for them); choose another "
+            f"stack name"
         )
+
+
+def _check_dns_accounts_match(config: Config, context: dict[str, Any], stack_name: Any) -> None:
+    """A `dns-zones` role in an account of the context dnsAccounts is that account's stack's role: the accounts file
+    must name it (acme-dns-01) and give the external ID its trust requires (the same `external-id` as the entry's
+    `externalId`, or none on both sides), or every assumption would be refused at run time."""
+    from stacks.deployments import dns_account_of, parse_deployments, parse_dns_accounts  # imports this module
+
+    deployments = parse_deployments(context.get("deployments"), str(stack_name) if stack_name else None)
+    dns_accounts = parse_dns_accounts(context.get("dnsAccounts"), deployments)
+    for suffix, zone in sorted(config.dns_zones.items()):
+        if not zone.role_arn:
+            continue
+        account, _, role = zone.role_arn.split(":", 4)[4].partition(":role/")
+        entry = dns_account_of(dns_accounts, account)
+        if entry is None:
+            continue  # a DNS account this app does not deploy: its roles are its owner's
+        where = f"dns-zones {suffix!r}"
+        if role != DNS_ROLE_NAME:
+            raise SettingsError(
+                f"{where}: role-arn names role {role!r} in account {account}, whose stack (context dnsAccounts) makes "
+                f"the role {DNS_ROLE_NAME!r}: use arn:...:iam::{account}:role/{DNS_ROLE_NAME}"
+            )
+        if zone.external_id != entry.external_id:
+            given = f"external-id {zone.external_id!r}" if zone.external_id else "no external-id"
+            required = f"externalId {entry.external_id!r}" if entry.external_id else "no externalId"
+            raise SettingsError(
+                f"{where}: the accounts file gives {given} for account {account}'s role, but its context dnsAccounts "
+                f"entry has {required}: the role's trust would refuse the steps; make them the same"
+            )
 
 
 def _check_configured_zones_allowed(config: Config, zone_ids: tuple[str, ...]) -> None:

@@ -2,14 +2,22 @@
 
 Input: {"name": ..., "domains": [...], "account"?: alias, "key_type"?: ec256|ec384|rsa2048|rsa3072|rsa4096,
 "regions"?: [...], "distribution"?: {...} (certlib.distribution.spec: SSM targets and paths; left out, a renewal
-keeps the one the inventory has; {} stops it)}. Names are normalized (lowercase, no trailing dot, internationalized
-names to their A-label form); every problem is one InvalidRequest message saying what is wrong and what to do.
+keeps the one the inventory has; {} stops it), "replace"?: true|false}. Names are normalized (lowercase, no trailing
+dot, internationalized names to their A-label form); every problem is one InvalidRequest message saying what is wrong
+and what to do.
+
+A certificate's name is bound to its domains (as a set) and its ACME account: a request for a name the inventory
+holds with other domains or another account is refused, unless it says `"replace": true`; an accepted replacement
+is announced (certlib.notifications.replacement_event) before the inventory records it. Renewals the pipeline starts
+(certlib.adapters.stepfunctions.lifecycle_input) carry the recorded domains and account, so they never change them.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,14 +27,18 @@ from certlib.config import AccountConfig, Config
 from certlib.distribution.spec import parse_distribution
 from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, ZoneNotFound
 from certlib.keys import KEY_TYPES
-from certlib.lifecycle.zones import ZoneDirectory
+from certlib.lifecycle.zones import CHALLENGE_LABEL, ZoneDirectory
+from certlib.notifications import replacement_event
 from certlib.runtime import Services
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}")
 LABEL_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 MAX_DOMAINS = 100  # Let's Encrypt and most public CAs
-ALLOWED_KEYS = ("name", "domains", "account", "key_type", "regions", "distribution")
+MAX_DNS_NAME_LENGTH = 253
+# The DNS-01 record of a name is `_acme-challenge.<name>`, which must itself be a DNS name.
+MAX_DOMAIN_LENGTH = MAX_DNS_NAME_LENGTH - len(CHALLENGE_LABEL)  # 237
+ALLOWED_KEYS = ("name", "domains", "account", "key_type", "regions", "distribution", "replace")
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,11 @@ def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, An
     if "distribution" in raw:  # left out: the inventory's (validate_request); {}: none
         spec = parse_distribution(raw["distribution"], name)
         fields["distribution"] = spec.to_dict() if spec is not None else {}
+    replace = raw.get("replace", False)
+    if not isinstance(replace, bool):
+        raise InvalidRequest(f"'replace' must be true or false, got {replace!r}")
+    if replace:  # left out (or false): the name keeps its domains and account
+        fields["replace"] = True
     return fields
 
 
@@ -112,8 +129,16 @@ def normalize_domain(value: Any) -> str:
         except idna.IDNAError as exc:
             raise InvalidRequest(f"{value!r} is not a valid internationalized domain name: {exc}") from None
     labels = ascii_name.split(".")
-    if len(labels) < 2 or len(ascii_name) > 253:
-        raise InvalidRequest(f"{value!r} must be a fully qualified name (at least two labels, at most 253 characters)")
+    if len(labels) < 2 or len(ascii_name) > MAX_DNS_NAME_LENGTH:
+        raise InvalidRequest(
+            f"{value!r} must be a fully qualified name (at least two labels, at most {MAX_DNS_NAME_LENGTH} characters)"
+        )
+    if len(ascii_name) > MAX_DOMAIN_LENGTH:
+        raise InvalidRequest(
+            f"{value!r} is {len(ascii_name)} characters long; a name may have at most {MAX_DOMAIN_LENGTH}, because "
+            f"its DNS-01 record name ({CHALLENGE_LABEL!r} + the name) would be longer than the "
+            f"{MAX_DNS_NAME_LENGTH} characters DNS allows"
+        )
     for label in labels:
         if not LABEL_PATTERN.fullmatch(label):
             raise InvalidRequest(
@@ -155,10 +180,13 @@ def _regions(value: Any, default_region: str) -> list[str]:
 
 
 def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Step 1. Raises InvalidRequest (nothing written), CertificateLocked (someone else works on it)."""
+    """Step 1. Raises InvalidRequest (nothing written), CertificateLocked (someone else works on it); TransientError
+    (retried) when an accepted replacement cannot be announced yet, or DNS does not answer."""
     execution_id = str(event.get("execution_id", ""))
     config = services.config()
-    fields = parse_request(event.get("input"), config, services.region)
+    raw: Any = event.get("input")
+    fields = parse_request(raw, config, services.region)
+    replace = bool(fields.pop("replace", False))
     directory = ZoneDirectory(services, config, config.account(fields["account"]))
     zones: dict[str, dict[str, str | None]] = {}
     for domain in fields["domains"]:
@@ -174,6 +202,12 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
             f"certificate {fields['name']!r} is in ACM with key type {current['key_type']}; ACM cannot change the key "
             f"type on re-import. Ask for key_type {current['key_type']!r}, or use a new name"
         )
+    changes = binding_changes(current, fields)
+    if changes and not replace:
+        raise InvalidRequest(_binding_refusal(fields["name"], changes, account_named=raw.get("account") is not None))
+    if changes and not _locked_by_another(current, execution_id):  # a locked one ends AlreadyInProgress: no news
+        deployment = services.settings.resource_prefix
+        services.events.emit(replacement_event(deployment, current, fields, list(changes), execution_id or None))
     renewal = bool(arns)
     if "distribution" not in fields:
         fields["distribution"] = current.get("distribution") or None
@@ -186,6 +220,50 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     )
     request = Request(**fields, execution_id=execution_id, zones=zones, renewal=renewal)
     return {"request": request.to_dict()}
+
+
+def binding_changes(current: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """What a request (its normalized fields) changes of what binds the certificate in the inventory item `current`:
+    {"domains": (recorded, asked)} when the set of names differs, {"account": (recorded, asked)} when the ACME
+    account does; empty for a new name, or a request that keeps both (the pipeline's renewals always do)."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    recorded_domains = [str(domain) for domain in current.get("domains") or []]
+    if recorded_domains and {_normalized(domain) for domain in recorded_domains} != set(fields["domains"]):
+        changes["domains"] = (recorded_domains, list(fields["domains"]))
+    recorded_account = current.get("account")
+    if recorded_account and str(recorded_account) != fields["account"]:
+        changes["account"] = (str(recorded_account), fields["account"])
+    return changes
+
+
+def _normalized(domain: str) -> str:
+    """A recorded name as a request's would be normalized now (recorded names were normalized when asked for)."""
+    try:
+        return normalize_domain(domain)
+    except InvalidRequest:
+        return domain.lower()
+
+
+def _binding_refusal(name: str, changes: dict[str, tuple[Any, Any]], account_named: bool) -> str:
+    parts = []
+    if "domains" in changes:
+        recorded, asked = changes["domains"]
+        parts.append(f"its domains from [{', '.join(recorded)}] to [{', '.join(asked)}]")
+    if "account" in changes:
+        recorded, asked = changes["account"]
+        default = "" if account_named else " (the default account: the request names none)"
+        parts.append(f"its ACME account from {recorded!r} to {asked!r}{default}")
+    return (
+        f"certificate {name!r} is bound to its domains and ACME account, and this request changes "
+        f'{" and ".join(parts)}. Changing them needs "replace": true in the input (certctl issue --replace), '
+        f"and is announced; or ask for the recorded ones, or use a new name"
+    )
+
+
+def _locked_by_another(current: Mapping[str, Any], execution_id: str) -> bool:
+    """Whether another execution holds the certificate's lock (take_lock will refuse this one)."""
+    owner = current.get("lock_owner")
+    return bool(owner) and owner != execution_id and int(current.get("lock_expires_at") or 0) >= time.time()
 
 
 def _check_eab_key_if_unregistered(account: AccountConfig, services: Services) -> None:

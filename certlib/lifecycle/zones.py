@@ -2,10 +2,14 @@
 and those reached by assuming a DNS account's role), after following `_acme-challenge` CNAMEs (delegation).
 
 A CNAME is read from the zone that holds the name when we may read it, else from DNS itself: the usual delegation
-is from a domain whose DNS is elsewhere (another provider, on premises) to a validation zone in Route 53.
+is from a domain whose DNS is elsewhere (another provider, on premises) to a validation zone in Route 53. A CNAME's
+target must be in a zone configured for validation (one of the zones below); a target anywhere else is refused.
 
 Explicit mappings win over lookups: an account's `hosted-zones` (our account) and `dns-zones` entries with a
 `hosted-zone-id`.
+
+Everything here only reads: a DNS account's zones are listed and read through its read role. The challenge target
+keeps the write role's ARN (`role_arn`), which the steps that write the record assume.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ class ZoneDirectory:
         roles = {(z.role_arn, z.external_id) for z in self._config.dns_zones.values() if z.role_arn}
         for role_arn, external_id in sorted(roles, key=str):
             suffixes = [s for s, z in self._config.dns_zones.items() if z.access == (role_arn, external_id)]
-            for hosted in self._services.route53_for(role_arn, external_id).hosted_zones():
+            for hosted in self._services.route53_for(role_arn, external_id, for_writing=False).hosted_zones():
                 wanted = any(_within(hosted.name, s) or _within(s, hosted.name) for s in suffixes)
                 if wanted and (not hosted.private or longest_suffix(hosted.name, private_ok)):
                     found.append(KnownZone(hosted.name, ZoneAccess(hosted.zone_id, role_arn, external_id)))
@@ -65,8 +69,12 @@ class ZoneDirectory:
     def challenge_target(self, domain: str) -> dict[str, str | None]:
         """{record_name, zone_id, role_arn, external_id} of the domain's DNS-01 record, CNAMEs followed.
 
-        Raises ZoneNotFound for a name (or a CNAME target) in no zone we may use and with no CNAME in DNS, or a CNAME
-        loop; TransientError when DNS does not answer.
+        Only the first name (`_acme-challenge.<domain>`) may be outside our zones, its CNAME then read from DNS; every
+        CNAME target must be in a zone we may use (ours, or a `dns-zones` entry's): a CNAME can send the record nowhere
+        else.
+
+        Raises ZoneNotFound for a name in no zone we may use and with no CNAME in DNS, a CNAME target outside those
+        zones, or a CNAME loop; TransientError when DNS does not answer (or answers something else than was asked).
         """
         name = CHALLENGE_LABEL + normalize(domain.removeprefix("*."))
         visited = [name]
@@ -75,30 +83,38 @@ class ZoneDirectory:
             if zone is None:
                 target = self._services.public_dns.cname_at(name)
                 if target is None:
-                    raise ZoneNotFound(self._not_found(domain, name, visited))
+                    raise ZoneNotFound(self._not_found(domain, name))
             else:
-                target = self._services.route53_for(*zone_role(zone)).cname_at(zone.access.zone_id, name)
+                reader = self._services.route53_for(*zone_role(zone), for_writing=False)
+                target = reader.cname_at(zone.access.zone_id, name)
                 if target is None:
                     return {"record_name": name, **zone.access.to_dict()}
             if target in visited:
                 chain = " -> ".join([*visited, target])
                 raise ZoneNotFound(f"the DNS-01 record of {domain!r} is delegated in a CNAME loop: {chain}")
+            if self.zone_for(target) is None:
+                raise ZoneNotFound(self._target_outside(domain, name, target))
             visited.append(target)
             name = target
         raise ZoneNotFound(f"the DNS-01 record of {domain!r} follows more than {MAX_CNAME_HOPS} CNAMEs: {visited}")
 
-    def _not_found(self, domain: str, name: str, visited: list[str]) -> str:
-        known = ", ".join(sorted({zone.name for zone in self.zones})) or "none"
-        if len(visited) > 1:
-            return (
-                f"the DNS-01 record of {domain!r} is delegated by CNAME to {name!r}, which is in no hosted zone we "
-                f"may use (zones: {known}); add the target's zone, or its DNS account's role under 'dns-zones'"
-            )
+    def _target_outside(self, domain: str, name: str, target: str) -> str:
         return (
-            f"no Route 53 hosted zone we may use holds {domain!r} (zones: {known}), and DNS has no CNAME at {name!r}; "
-            f"create the zone, map the name with 'hosted-zones', give the DNS account's role under 'dns-zones', or "
-            f"delegate {name!r} by CNAME to a name in one of those zones"
+            f"the DNS-01 record of {domain!r} is delegated by the CNAME at {name!r} to {target!r}, which is in no "
+            f"zone configured for validation (zones: {self._known()}); a CNAME target must be in a Route 53 hosted "
+            f"zone we may use or a 'dns-zones' entry (a validation-only zone, or a DNS account's zone reached "
+            f"through its role): point the CNAME there, or add the target's zone"
         )
+
+    def _not_found(self, domain: str, name: str) -> str:
+        return (
+            f"no Route 53 hosted zone we may use holds {domain!r} (zones: {self._known()}), and DNS has no CNAME at "
+            f"{name!r}; create the zone, map the name with 'hosted-zones', give the DNS account's role under "
+            f"'dns-zones', or delegate {name!r} by CNAME to a name in one of those zones"
+        )
+
+    def _known(self) -> str:
+        return ", ".join(sorted({zone.name for zone in self.zones})) or "none"
 
 
 def _within(name: str, suffix: str) -> bool:

@@ -128,7 +128,7 @@ def _create_secret(call: Call, body: Mapping[str, Any]) -> list[Request]:
         **request_tags(tag_list(body.get("Tags"))),
     }
     requests = [call.authorize("secretsmanager:CreateSecret", arn, context)]
-    if body.get("Tags"):  # "If you include tags in the secret, you also need secretsmanager:TagResource" (API reference)
+    if body.get("Tags"):  # "If you include tags in the secret, you also need secretsmanager:TagResource" (API ref.)
         requests.append(call.authorize("secretsmanager:TagResource", arn, context))
     if "SecretString" in body or "SecretBinary" in body:
         requests += _secret_kms(call, "GenerateDataKey", key, arn, body.get("ClientRequestToken"))

@@ -44,6 +44,10 @@ def domains(*names: str, name: str = "bad") -> dict[str, Any]:
     return {"name": name, "domains": list(names)}
 
 
+NAME_238 = ".".join(["a" * 62] * 3 + ["b" * 36]) + ".example.test"
+NAME_237 = ".".join(["a" * 62] * 3 + ["b" * 35]) + ".example.test"  # its DNS-01 record name: 253 characters
+
+
 CASES = [
     # the certificate's name
     Case("name-empty", {"name": "", "domains": ["ok.example.test"]}, "'name' must be 1-128"),
@@ -63,6 +67,8 @@ CASES = [
     Case("trailing-hyphen", domains("www-.example.test"), "not starting or ending with '-'"),
     Case("label-64", domains("a" * 64 + ".example.test"), "must be 1-63"),
     Case("name-254", domains(".".join(["a" * 62] * 4) + ".example.test"), "at most 253 characters"),
+    # a valid DNS name, but `_acme-challenge.` before it would make its DNS-01 record name longer than 253
+    Case("name-238", domains(NAME_238), "is 238 characters long; a name may have at most 237, because its DNS-01"),
     Case("single-label", domains("localhost"), "must be a fully qualified name"),
     Case("ipv4", domains("192.0.2.10"), "is an IP address"),
     Case("ipv6", domains("2001:db8::1"), "is an IP address"),
@@ -104,6 +110,12 @@ CASES = [
     Case("region-unknown", {**domains("ok.example.test"), "regions": ["moon-1"]}, "is not an AWS region name"),
     Case("regions-empty", {**domains("ok.example.test"), "regions": []}, "non-empty list of AWS region", cli=None),
     Case("unknown-field", {**domains("ok.example.test"), "nmae": "typo"}, "unknown input field(s) nmae", cli=None),
+    Case(
+        "replace-not-boolean",
+        {**domains("ok.example.test"), "replace": "yes"},
+        "'replace' must be true or false",
+        cli=None,
+    ),
     Case("input-not-an-object", ["ok.example.test"], "the input must be a JSON object", cli=None),
 ]
 # Every certificate name its own, so that one case let through by mistake cannot lock the others out.
@@ -429,6 +441,7 @@ VALID_BUT_UNUSUAL = {
     "fullwidth": ([FULLWIDTH], ["wide.example.test"]),
     "upper-case": (["Upper.Case.Example.Test.", "upper.case.example.test"], ["upper.case.example.test"]),
     "long-first-name": ([LONG_FIRST_NAME, "short.example.test"], [LONG_FIRST_NAME, "short.example.test"]),
+    "longest-name": ([NAME_237, "short.example.test"], [NAME_237, "short.example.test"]),
 }
 
 

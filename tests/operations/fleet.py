@@ -39,10 +39,11 @@ def build_fleet(info: dict[str, Any]) -> list[str]:
     _issued(info, "fleet-overdue")
     inventory.update("fleet-overdue", None, {"renew_after": days(-1)})
     _issued(info, "fleet-renewal-failed")
-    # The renewal adds a name: Pebble may reuse the first name's valid authorization, never the new one's.
+    # The renewal adds a name: Pebble may reuse the first name's valid authorization, never the new one's. Adding a
+    # name changes what the certificate is bound to, so the request says "replace": true.
     renewed_names = ["fleet-renewal-failed.example.test", "www.fleet-renewal-failed.example.test"]
     with wrong_txt(info, renewed_names[1], "fleet-new-failed.example.test"):
-        renewal = issue(info, name="fleet-renewal-failed", domains=renewed_names)
+        renewal = issue(info, name="fleet-renewal-failed", domains=renewed_names, replace=True)
         first = issue(info, name="fleet-new-failed", domains=["fleet-new-failed.example.test"])
     assert (renewal["status"], first["status"]) == ("failed", "failed")
     _issued(info, "fleet-working")

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from certctl import sandbox_commands
 from certlib.resources import ACCESS_GROUP_TAG, ResourceNames, certificate_secret_name
+from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
 from sandbox.nodes import node_instance_profile
 from tests.conftest import UNDECIDABLE_ON_PURPOSE
 from tests.lifecycle.helpers import issue, target_of
@@ -153,7 +154,7 @@ def test_the_dns_account_role_writes_only_challenge_records_and_trusts_only_the_
     # Given the DNS account's role, assumed by publish_challenges as the functions do
     step = as_role(sandbox, role_of(sandbox, "publish_challenges"))
     dns_role = sandbox["dns_account"]["role_arn"]
-    dns = as_role_from(sandbox, step, dns_role)
+    dns = as_role_from(sandbox, step, dns_role, external_id=DNS_EXTERNAL_ID)
     route53 = client(sandbox, dns, "route53")
     zone = sandbox["dns_account"]["zone_id"]
     label = uuid.uuid4().hex[:8]
@@ -175,9 +176,14 @@ def test_the_dns_account_role_writes_only_challenge_records_and_trusts_only_the_
     assert error_code(lambda: sts.assume_role(RoleArn=dns_role, RoleSessionName="not-a-dns-step")) == "AccessDenied"
 
 
-def as_role_from(info: dict[str, Any], session: boto3.Session, role_arn: str) -> boto3.Session:
-    """Assume `role_arn` with `session`'s credentials (a role chain, as the DNS steps do)."""
-    credentials = client(info, session, "sts").assume_role(RoleArn=role_arn, RoleSessionName="chain")["Credentials"]
+def as_role_from(
+    info: dict[str, Any], session: boto3.Session, role_arn: str, external_id: str | None = None
+) -> boto3.Session:
+    """Assume `role_arn` with `session`'s credentials (a role chain, as the DNS steps do), giving `external_id`."""
+    extra = {"ExternalId": external_id} if external_id is not None else {}
+    credentials = client(info, session, "sts").assume_role(RoleArn=role_arn, RoleSessionName="chain", **extra)[
+        "Credentials"
+    ]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],

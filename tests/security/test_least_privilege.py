@@ -69,10 +69,12 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     # the lifecycle
     "validate_request": {
         "inventory table": TABLE,
-        "stack key": ENCRYPT,
         "hosted zones": {"route53:GetHostedZone", "route53:ListResourceRecordSets"},
         "*": {"route53:ListHostedZones", "route53:ListHostedZonesByName"},
         "EAB secrets": READ,
+        # an accepted "replace": true is announced; the topic's data key is the stack key's (through SNS only)
+        **ANNOUNCE,
+        "stack key": ENCRYPT | ANNOUNCE["stack key"],
     },
     "ensure_account": {
         "inventory table": TABLE,

@@ -29,7 +29,8 @@ EXPECTED_ACTIONS = {
     | ENCRYPT
     | {"route53:ListHostedZones", "route53:ListHostedZonesByName", "route53:GetHostedZone"}
     | {"route53:ListResourceRecordSets"}  # `_acme-challenge` CNAMEs (delegation)
-    | {"secretsmanager:GetSecretValue"},
+    | {"secretsmanager:GetSecretValue"}
+    | NOTIFICATIONS,  # an accepted "replace": true is announced
     "ensure_account": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
     "create_order": TABLE | ACCOUNT_READ,
     "publish_challenges": CHALLENGE_RECORDS,
@@ -128,7 +129,7 @@ def test_route53_changes_are_limited_to_acme_challenge_txt_records(synthesized: 
             "ForAllValues:StringLike": {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.*"]},
             "ForAllValues:StringEquals": {
                 "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
-                "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+                "route53:ChangeResourceRecordSetsActions": ["CREATE", "UPSERT", "DELETE"],
             },
         }
         # without hostedZoneIds in the context: any zone of this account's partition

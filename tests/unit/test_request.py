@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from certlib.adapters.stepfunctions import lifecycle_input
 from certlib.config import parse_accounts
 from certlib.exceptions import InvalidRequest
-from certlib.lifecycle.request import MAX_DOMAINS, normalize_domain, parse_request
+from certlib.lifecycle.request import MAX_DOMAINS, binding_changes, normalize_domain, parse_request
 
 CONFIG = parse_accounts(
     {"accounts": {"sandbox": [{"acme-endpoint": "https://127.0.0.1:14000/dir", "KeyType": "EC", "KeySize": 384}]}}
@@ -87,3 +88,99 @@ def test_duplicates_are_dropped_in_order() -> None:
         "b.example.test",
         "a.example.test",
     ]
+
+
+def name_of_length(length: int, suffix: str = ".example.test") -> str:
+    """A valid DNS name of exactly `length` characters (labels of at most 63)."""
+    rest, labels = length - len(suffix), []
+    while rest > 63:
+        labels.append("a" * 50)
+        rest -= 51  # the label and its dot
+    name = ".".join([*labels, "b" * rest]) + suffix
+    assert len(name) == length
+    return name
+
+
+@pytest.mark.parametrize("length", [237, 100])
+def test_names_up_to_237_characters_are_accepted(length: int) -> None:
+    # Given a name whose DNS-01 record name `_acme-challenge.<name>` is at most 253 characters
+    name = name_of_length(length)
+    # When / Then it is accepted, and so is its wildcard (whose record name is the same)
+    assert normalize_domain(name) == name
+    assert normalize_domain(f"*.{name}") == f"*.{name}"
+
+
+@pytest.mark.parametrize("length", [238, 253])
+def test_names_longer_than_237_characters_are_refused_with_the_reason(length: int) -> None:
+    # Given a valid DNS name too long for its DNS-01 record name
+    name = name_of_length(length)
+    # When / Then it is refused, saying why
+    with pytest.raises(InvalidRequest) as raised:
+        normalize_domain(name.upper())
+    message = str(raised.value)
+    assert f"is {length} characters long; a name may have at most 237" in message
+    assert "its DNS-01 record name ('_acme-challenge.' + the name) would be longer than the 253 characters" in message
+
+
+@pytest.mark.parametrize(("given", "expected"), [(True, {"replace": True}), (False, {})])
+def test_replace_is_a_known_boolean_field(given: bool, expected: dict[str, Any]) -> None:
+    # Given / When a request that says whether it replaces
+    fields = parse(replace=given)
+    # Then it is kept only when true (the normalized input stays as it was without it)
+    assert {key: value for key, value in fields.items() if key == "replace"} == expected
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, {}])
+def test_replace_must_be_true_or_false(value: Any) -> None:
+    with pytest.raises(InvalidRequest, match=r"'replace' must be true or false, got "):
+        parse(replace=value)
+
+
+RECORDED = {
+    "name": "web",
+    "domains": ["www.example.test", "*.example.test"],
+    "account": "sandbox",
+    "key_type": "ec384",
+    "regions": ["eu-west-1"],
+    "certificate_arns": {"eu-west-1": "arn:aws:acm:eu-west-1:111122223333:certificate/x"},
+    "serial": "0a1b",
+    "status": "issued",
+}
+
+
+def test_a_renewal_from_the_inventory_changes_nothing_that_binds_the_name() -> None:
+    # Given the input the pipeline starts a renewal with (sweep, expiry event, revocation, certctl renew)
+    renewal = parse_request(lifecycle_input(RECORDED), CONFIG, "eu-west-1")
+    # When / Then it keeps the recorded domains and account: never refused, never announced
+    assert binding_changes(RECORDED, renewal) == {}
+
+
+def test_the_order_and_spelling_of_the_domains_do_not_count() -> None:
+    fields = parse(domains=["*.Example.Test.", "WWW.example.test"])
+    assert binding_changes(RECORDED, fields) == {}
+
+
+def test_a_new_name_is_bound_to_nothing_yet() -> None:
+    assert binding_changes({}, parse(domains=["other.example.test"])) == {}
+
+
+def test_other_domains_or_another_account_are_changes() -> None:
+    # Given the config with a second account
+    two_accounts = parse_accounts(
+        {
+            "default-account": "sandbox",
+            "accounts": {
+                "sandbox": [{"acme-endpoint": "https://127.0.0.1:14000/dir"}],
+                "backup": [{"acme-endpoint": "https://127.0.0.1:14000/dir"}],
+            },
+        }
+    ).config
+    one_less = parse_request({"name": "web", "domains": ["www.example.test"]}, two_accounts, "eu-west-1")
+    moved = parse_request(
+        {"name": "web", "domains": RECORDED["domains"], "account": "backup"}, two_accounts, "eu-west-1"
+    )
+    # When / Then each change says what it was and what is asked
+    assert binding_changes(RECORDED, one_less) == {
+        "domains": (["www.example.test", "*.example.test"], ["www.example.test"])
+    }
+    assert binding_changes(RECORDED, moved) == {"account": ("sandbox", "backup")}
