@@ -5,7 +5,6 @@ tests that attack the install itself (directories, planted links, the switch), w
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import re
@@ -17,13 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from certlib.resources import DISTRIBUTION_DOCUMENT
 from sandbox.nodes import local_owner
+from tests.certificates import certificate_pem, key_pem, self_signed
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 DIRECTORY = "/etc/ssl/web"
@@ -57,23 +53,8 @@ class Pair:
 
 def make_pair(serial: int, chain_pem: str = "") -> Pair:
     """A self-signed EC certificate and its key (what the document installs does not need a real chain)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"serial {serial:x}")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(serial)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return Pair(format(serial, "x"), certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem, chain_pem)
+    certificate, key = self_signed(f"serial {serial:x}", serial=serial, days=1)
+    return Pair(format(serial, "x"), certificate_pem(certificate), key_pem(key), chain_pem)
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,12 @@ import datetime as dt
 import json
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from certctl.executions import result_of, wait
 from certlib.renewal.timing import iso
 from certlib.resources import EXPORT_ALLOWED_TAG
 from sandbox.nodes import local_owner
+from tests import certificates
+from tests.certificates import certificate_pem, key_pem
 from tests.distribution.helpers import (
     bundle,
     installed,
@@ -136,24 +133,8 @@ def test_export_then_acm_renewal_reaches_the_nodes(sandbox: dict[str, Any]) -> N
 
 
 def self_signed(domain: str) -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+    certificate, key = certificates.self_signed(domain, dns_name=True)
+    return certificate_pem(certificate).encode(), key_pem(key).encode()
 
 
 def test_export_refuses_imported_certificates_and_names_taken(sandbox: dict[str, Any]) -> None:

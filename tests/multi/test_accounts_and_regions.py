@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import boto3
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import NameOID
 
 from certlib.dns_access import DNS_READ_STEPS, DNS_WRITE_STEPS, dns_function_role_arn, dns_read_role_arn
 from certlib.keys import generate_private_key, private_key_to_pem
 from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
+from tests.certificates import certificate_pem, self_signed
 from tests.lifecycle.helpers import challenge_records, inventory_item, issue, target_of
 
 
@@ -222,21 +219,10 @@ def test_two_regions_and_renewal_keeps_both_arns(sandbox: dict[str, Any]) -> Non
 def rsa_certificate_in(info: dict[str, Any], region: str) -> str:
     """An unrelated RSA certificate in ACM: re-importing our EC certificate onto its ARN must be refused."""
     key = generate_private_key("rsa2048")
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stranger.example.test")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    certificate, _ = self_signed("stranger.example.test", key=key)
     return str(
         acm_in(info, region).import_certificate(
-            Certificate=certificate.public_bytes(serialization.Encoding.PEM),
+            Certificate=certificate_pem(certificate).encode(),
             PrivateKey=private_key_to_pem(key).encode(),
         )["CertificateArn"]
     )

@@ -9,6 +9,7 @@ import pytest
 
 from certlib.config import Config, load_accounts_file, parse_accounts
 from certlib.exceptions import ConfigError
+from tests.certificates import certificate_pem, key_pem, self_signed
 
 HMAC = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
 
@@ -134,30 +135,8 @@ def test_missing_file_says_so(tmp_path: Path) -> None:
 
 def pem_certificate_and_key() -> tuple[str, str]:
     """A self-signed CA certificate and its private key, as PEM text."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Private ACME CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+    certificate, key = self_signed("Private ACME CA", days=1)
+    return certificate_pem(certificate), key_pem(key)
 
 
 CERTIFICATE, PRIVATE_KEY = pem_certificate_and_key()

@@ -3,21 +3,17 @@ resource and condition keys, and the KMS permissions the services use on the cal
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from moto import mock_aws
 
 from sandbox.iam.authz_dynamodb import expression_attributes
 from sandbox.iam.wire import Unmapped
+from tests.certificates import certificate_pem, key_pem, self_signed
 from tests.unit.iam_request_capture import ACCOUNT, REGION, authorize, only
 
 TABLE = "certificates-inventory"
@@ -461,23 +457,8 @@ def test_an_alias_that_names_no_key_is_unmapped(moto: None) -> None:
 
 # --- ACM ------------------------------------------------------------------------------------------------------------
 def _self_signed() -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "www.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    pem_key = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM), pem_key
+    certificate, key = self_signed("www.example.com", backdated_days=1)
+    return certificate_pem(certificate).encode(), key_pem(key).encode()
 
 
 @pytest.fixture
