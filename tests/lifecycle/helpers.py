@@ -7,6 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
+import boto3
 import requests
 from cryptography import x509
 
@@ -16,6 +17,16 @@ from certctl.demo import verify_acm_certificate
 from certlib.keys import facts_of
 
 EXECUTION_TIMEOUT_SECONDS = 120
+
+
+def session_of(credentials: dict[str, Any], region: str) -> boto3.Session:
+    """A boto3 session with the credentials STS returned (an assumed role's)."""
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
 
 
 def target_of(info: dict[str, Any]) -> Target:

@@ -12,7 +12,7 @@ from certlib.dns_access import DNS_READ_STEPS, DNS_WRITE_STEPS, dns_function_rol
 from certlib.keys import generate_private_key, private_key_to_pem
 from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
 from tests.certificates import certificate_pem, self_signed
-from tests.lifecycle.helpers import challenge_records, inventory_item, issue, target_of
+from tests.lifecycle.helpers import challenge_records, inventory_item, issue, session_of, target_of
 
 
 def record_sets_of_own_account(info: dict[str, Any]) -> dict[str, Any]:
@@ -30,12 +30,7 @@ def dns_account_session(info: dict[str, Any]) -> boto3.Session:
         .client("sts")
         .assume_role(RoleArn=info["dns_account"]["operator_role_arn"], RoleSessionName="test-inspection")["Credentials"]
     )
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=info["region"],
-    )
+    return session_of(credentials, info["region"])
 
 
 def test_zone_in_another_account_is_reached_by_assuming_its_role(sandbox: dict[str, Any]) -> None:

@@ -10,24 +10,11 @@ from typing import Any
 import pytest
 
 from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
-from tests.security.test_iam_enforcement import as_role, as_role_from, client, error_code, role_of
+from tests.security.test_iam_enforcement import as_role, as_role_from, challenge_change, client, error_code, role_of
 
 
 def txt_change(action: str, name: str, value: str, record_type: str = "TXT") -> dict[str, Any]:
-    record = f'"{value}"' if record_type == "TXT" else "192.0.2.1"
-    return {
-        "Changes": [
-            {
-                "Action": action,
-                "ResourceRecordSet": {
-                    "Name": name,
-                    "Type": record_type,
-                    "TTL": 60,
-                    "ResourceRecords": [{"Value": record}],
-                },
-            }
-        ]
-    }
+    return challenge_change(name, record_type, action, value)
 
 
 def dns_step_route53(info: dict[str, Any], step: str, in_dns_account: bool) -> tuple[Any, str, str]:

@@ -14,7 +14,7 @@ import pytest
 
 from certlib.dns_access import dns_read_role_arn
 from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
-from tests.lifecycle.helpers import challenge_records, issue, target_of
+from tests.lifecycle.helpers import challenge_records, issue, session_of, target_of
 from tests.security.test_iam_enforcement import as_role, challenge_change, client, error_code, role_of
 
 ACCESS_DENIED = "AccessDenied"
@@ -36,12 +36,7 @@ def assume_from(
     if external_id is not None:
         arguments["ExternalId"] = external_id
     credentials = client(info, session, "sts").assume_role(**arguments)["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=info["region"],
-    )
+    return session_of(credentials, info["region"])
 
 
 def refused(info: dict[str, Any], session: boto3.Session, role_arn: str, external_id: str | None) -> str:

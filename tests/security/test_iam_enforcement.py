@@ -21,7 +21,7 @@ from certlib.resources import ACCESS_GROUP_TAG, ResourceNames, certificate_secre
 from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
 from sandbox.nodes import node_instance_profile
 from tests.conftest import UNDECIDABLE_ON_PURPOSE
-from tests.lifecycle.helpers import issue, target_of
+from tests.lifecycle.helpers import issue, session_of, target_of
 
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 
@@ -41,12 +41,7 @@ def as_role(info: dict[str, Any], role_arn: str, session_name: str = "test") -> 
     credentials = (
         target_of(info).client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
     )
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=info["region"],
-    )
+    return session_of(credentials, info["region"])
 
 
 def client(info: dict[str, Any], session: boto3.Session, service: str) -> Any:
@@ -76,8 +71,9 @@ def without_statement(info: dict[str, Any], role_arn: str, sid: str) -> Iterator
         iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(original))
 
 
-def challenge_change(name: str, record_type: str = "TXT", action: str = "UPSERT") -> dict[str, Any]:
-    value = '"test"' if record_type == "TXT" else "192.0.2.1"
+def challenge_change(name: str, record_type: str = "TXT", action: str = "UPSERT", text: str = "test") -> dict[str, Any]:
+    """A change batch of one record: a TXT record of `text`, or any other type with a documentation address."""
+    value = f'"{text}"' if record_type == "TXT" else "192.0.2.1"
     return {
         "Changes": [
             {
@@ -184,12 +180,7 @@ def as_role_from(
     credentials = client(info, session, "sts").assume_role(RoleArn=role_arn, RoleSessionName="chain", **extra)[
         "Credentials"
     ]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=info["region"],
-    )
+    return session_of(credentials, info["region"])
 
 
 def test_a_node_reads_only_the_bundles_of_its_access_group(sandbox: dict[str, Any]) -> None:
