@@ -117,7 +117,7 @@ def provision(
         environment,
         timings,
         lambda steps, env: _create_functions(clients, names, steps, env, stacks.workload),
-        lambda state_machine: _state_machine_role(clients, stacks.workload, state_machine),
+        lambda state_machine: stacks.workload.role_of_state_machine(state_machine).arn,
     )
     return Provisioned(
         account_id=account_id,
@@ -167,12 +167,12 @@ def _roles_from_template(
 ) -> SandboxStacks:
     """Synthesize the app shaped as the sandbox (cached) and create its roles in both accounts, with the template's
     own policies resolved to the sandbox's resources."""
-    spec = sandbox_synthesis_input(names, account_id)
+    templates = load_templates(synthesize(sandbox_synthesis_input(names, account_id)))
     resources: dict[str, object] = {}
-    for template in load_templates(synthesize(spec)).values():
+    for template in templates.values():
         resources.update(template.get("Resources", {}))
     physical = physical_values(resources, kms_key_arn, secret_arns)
-    stacks = load_sandbox_stacks(spec, account_id, REGION, DNS_ACCOUNT_ID, physical, zone_ids, names.prefix)
+    stacks = load_sandbox_stacks(templates, account_id, REGION, DNS_ACCOUNT_ID, physical, zone_ids, names.prefix)
     create_roles(clients.iam, stacks.workload)
     create_roles(dns_account.session.client("iam", endpoint_url=clients.endpoint_url), stacks.dns)
     return stacks
@@ -245,7 +245,7 @@ def _create_lifecycle(
     return clients.stepfunctions.create_state_machine(
         name=names.lifecycle_state_machine,
         definition=render_definition(LIFECYCLE_ASL, lifecycle_substitutions(function_arns, timings)),
-        roleArn=_state_machine_role(clients, stack, names.lifecycle_state_machine),
+        roleArn=stack.role_of_state_machine(names.lifecycle_state_machine).arn,
         type="STANDARD",
     )["stateMachineArn"]
 
@@ -258,13 +258,9 @@ def _create_renewal(
     return clients.stepfunctions.create_state_machine(
         name=names.renewal_sweep_state_machine,
         definition=render_definition(RENEWAL_SWEEP_ASL, sweep_substitutions(function_arns, timings)),
-        roleArn=_state_machine_role(clients, stack, names.renewal_sweep_state_machine),
+        roleArn=stack.role_of_state_machine(names.renewal_sweep_state_machine).arn,
         type="STANDARD",
     )["stateMachineArn"]
-
-
-def _state_machine_role(clients: _Clients, stack: ResolvedStack, state_machine: str) -> str:
-    return stack.role_of_state_machine(state_machine).arn
 
 
 def _create_notification_topic(clients: _Clients, names: ResourceNames, kms_key_arn: str) -> str:

@@ -36,6 +36,7 @@ from sandbox.iam.requests import (
     signing_service,
 )
 from sandbox.iam.resource_state import ResourceState
+from sandbox.iam.wire import signing_region
 
 LOG = logging.getLogger(__name__)
 PARTITION = "aws"
@@ -114,7 +115,7 @@ class IamEnforcement:
         if caller is None:  # the operator's credentials, or unsigned
             return self.app(environ, start_response)
         service = signing_service(request) or ""
-        region = _signing_region(request) or DEFAULT_REGION
+        region = signing_region(request) or DEFAULT_REGION
         try:
             verdict = self.authorize(request, caller, service, region)
         except (Unmapped, Undecidable) as exc:
@@ -234,13 +235,3 @@ def _http_request(environ: dict[str, Any]) -> HttpRequest:
         headers=headers,
         body=body,
     )
-
-
-def _signing_region(request: HttpRequest) -> str | None:
-    """The region of the SigV4 credential scope (AKID/date/region/service/aws4_request)."""
-    authorization = request.headers.get("authorization", "")
-    marker = "Credential="
-    if marker not in authorization:
-        return None
-    scope = authorization.split(marker, 1)[1].split(",", 1)[0].split("/")
-    return scope[2] if len(scope) >= 5 else None

@@ -90,8 +90,9 @@ def sandbox_stacks(prefix: str) -> SandboxStacks:
         ResourceNames(prefix), SANDBOX_ACCOUNT, REGION, DNS_ACCOUNT_ID, ROLE_ARN, "sandbox", "admin@example.test"
     )
     stand_in_zones = {"partner.test": "ZPARTNER", "validation.example.net": "ZVALIDATION"}
+    templates = load_templates(synthesize(spec))
     resources: dict[str, Any] = {}
-    for template in load_templates(synthesize(spec)).values():
+    for template in templates.values():
         resources.update(template.get("Resources", {}))
     secrets = {
         str(resource["Properties"]["Name"]): f"arn:aws:secretsmanager:{REGION}:{SANDBOX_ACCOUNT}:secret:"
@@ -100,7 +101,7 @@ def sandbox_stacks(prefix: str) -> SandboxStacks:
         if resource["Type"] == "AWS::SecretsManager::Secret" and "Name" in resource.get("Properties", {})
     }
     physical = physical_values(resources, f"arn:aws:kms:{REGION}:{SANDBOX_ACCOUNT}:key/stand-in", secrets)
-    return load_sandbox_stacks(spec, SANDBOX_ACCOUNT, REGION, DNS_ACCOUNT_ID, physical, stand_in_zones, prefix)
+    return load_sandbox_stacks(templates, SANDBOX_ACCOUNT, REGION, DNS_ACCOUNT_ID, physical, stand_in_zones, prefix)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,9 +24,7 @@ from sandbox.iam.template import (
     Role,
     SynthesisInput,
     TemplateError,
-    load_templates,
     resolve_stack,
-    synthesize,
 )
 
 # Zones whose IDs the template names: {zone name: the stand-in the app is synthesized with}.
@@ -103,7 +101,7 @@ def synthesis_input(
 
 
 def load_sandbox_stacks(
-    spec: SynthesisInput,
+    templates: Mapping[str, Mapping[str, Any]],
     account: str,
     region: str,
     dns_account: str,
@@ -111,14 +109,14 @@ def load_sandbox_stacks(
     zone_ids: Mapping[str, str],
     prefix: str,
 ) -> SandboxStacks:
-    """Synthesize (or reuse) and resolve the certificate stack and the DNS account's stack.
+    """Resolve the certificate stack and the DNS account's stack among the synthesized `templates`.
 
     `physical`: {logical ID: {"Ref"/"Arn": value}} of what the sandbox made whose name the template cannot know
     (the KMS key, the EAB secrets); `zone_ids`: {zone name: moto's ID}. Raises TemplateError.
     """
     replacements = {stand_in: zone_ids[zone] for zone, stand_in in ZONE_STAND_INS.items()}
     workload = dns = None
-    for template in load_templates(synthesize(spec)).values():
+    for template in templates.values():
         types = {resource["Type"] for resource in template.get("Resources", {}).values()}
         if "AWS::Lambda::Function" in types:
             workload = resolve_stack(template, account, region, physical, replacements, prefix)
@@ -144,15 +142,13 @@ def physical_values(
     return found
 
 
-def create_roles(iam: Any, stack: ResolvedStack, only: set[str] | None = None) -> dict[str, str]:
+def create_roles(iam: Any, stack: ResolvedStack) -> dict[str, str]:
     """Create the stack's managed policies (all: some are for principals outside the stack, as the nodes' one) and its
-    roles (or those of `only`, by logical ID) in moto's IAM through `iam` (a client of the stack's account); returns
-    {logical ID: role ARN}."""
-    needed = [role for role in stack.roles.values() if only is None or role.logical_id in only]
+    roles in moto's IAM through `iam` (a client of the stack's account); returns {logical ID: role ARN}."""
     for policy in stack.managed_policies.values():
         iam.create_policy(PolicyName=policy.name, PolicyDocument=json.dumps(policy.document))
     arns = {}
-    for role in needed:
+    for role in stack.roles.values():
         arns[role.logical_id] = _create_role(iam, role)
     return arns
 
