@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.faults.conftest import faults  # noqa: F401 - fixtures for this folder
 from tests.faults.helpers import FaultSwitch
 from tests.lifecycle.helpers import issue, target_of
 from tests.stack.conftest import layer_directory, synthesized  # noqa: F401 - fixtures for this folder
@@ -29,14 +30,14 @@ def something_to_scan(sandbox: dict[str, Any]) -> dict[str, Any]:
     the session's sandbox, whatever else ran: the scan must have each kind of secret and of record to look through."""
     issued = issue(sandbox, name="scanned", domains=["scanned.example.test"])
     assert issued["status"] == "issued", issued
-    faults = FaultSwitch(sandbox)
-    faults.inject(
+    switch = FaultSwitch(sandbox)
+    switch.inject(
         {"at": "handler", "fault": "crash", "when": "after", "step": "finalize_order", "certificate": "dropped"}
     )
     try:
         failed = issue(sandbox, name="dropped", domains=["dropped.example.test"])
     finally:
-        faults.clear()
+        switch.clear()
     assert (failed["status"], failed["error"]) == ("failed", "Runtime.ExitError"), failed
     canary = "no-secret-canary-parameter"
     target_of(sandbox).client("ssm").send_command(

@@ -33,16 +33,6 @@ from tests.operations.aws_fakes import REGION, Deployment, deployment
 
 
 # --- on the sandbox: the attack, end to end -----------------------------------------------------------------------
-@pytest.fixture
-def faults(sandbox: dict[str, Any]) -> Iterator[FaultSwitch]:
-    """The sandbox's fault switch, cleared after the test."""
-    switch = FaultSwitch(sandbox)
-    try:
-        yield switch
-    finally:
-        switch.clear()
-
-
 def certificate_bundle(info: dict[str, Any], name: str) -> dict[str, Any]:
     target = target_of(info)
     secret = certificate_secret_name(target.names.secret_prefix, name)
