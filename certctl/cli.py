@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from certctl import executions
+from certctl.acm_tags import add_acm_tags_parser, run_migrate_acm_tags
 from certctl.aws import CliError, Target
+from certctl.distribution import add_distribution_flags, add_migrate_parser, distribution_choice, run_migrate
 from certctl.export import add_export_parser, run_export
 from certctl.output import (
     plain,
@@ -61,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="change the domains or ACME account of an existing certificate (refused without it; announced)",
     )
+    add_distribution_flags(issue)
     _add_wait_flags(issue)
 
     renew = commands.add_parser("renew", help="renew a certificate of the inventory now")
@@ -97,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--json", action="store_true")
 
     add_export_parser(commands, DEFAULT_WAIT_SECONDS)
+    add_migrate_parser(commands)
+    add_acm_tags_parser(commands)
 
     sandbox = commands.add_parser("sandbox", help="the local sandbox (Pebble + moto + DNS)")
     sandbox.add_argument("action", choices=("up", "down", "demo"))
@@ -134,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_revoke(target, args)
         if args.command == "export":
             return run_export(target, args)
+        if args.command == "migrate-distribution":
+            return run_migrate(target, args)
+        if args.command == "migrate-acm-tags":
+            return run_migrate_acm_tags(target, args)
         if args.command == "accounts":
             return run_accounts_push(target, args)
     except (CliError, CertificateError) as exc:
@@ -155,6 +164,9 @@ def run_issue(target: Target, args: argparse.Namespace) -> int:
         raw["regions"] = args.regions
     if args.replace:
         raw["replace"] = True
+    distribution = distribution_choice(args)
+    if distribution is not None:
+        raw["distribution"] = distribution
     # The state machine checks it again; checking here first saves starting an execution that must fail.
     execution_input = parse_request(raw, target.config(), target.session.region_name or "")
     if "account" not in raw:  # the execution takes the default itself, and says so if that changes the certificate's

@@ -15,15 +15,14 @@ from certctl import executions
 from certctl.aws import Target
 from certctl.output import days_left
 from certlib.keys import facts_of, key_matches_certificate, load_private_key, split_pem_chain, verify_signed_by
-from sandbox.nodes import INSTALLED_FILES, Node, distribution_input, start_nodes
+from sandbox.nodes import INSTALLED_FILES, Node, start_nodes
+from sandbox.provision import SANDBOX_PROFILE, SANDBOX_PROFILE_TAG
 
 DEMO_NAME = "demo"
 DEMO_DOMAINS = ["demo.example.test", "*.demo.example.test"]
-DEMO_NODE_TAG = ("role", "demo-web")
-DEMO_DIRECTORY = "/etc/ssl/demo"
-# What a web server's distribution would run: a configuration check, then a reload (here: a line in a file).
-DEMO_CHECK = 'test -s "$FULLCHAIN_PATH" && test -s "$KEY_PATH"'
-DEMO_RELOAD = 'echo "reloaded $(date -u +%FT%TZ)" >> "$(dirname "$CERTIFICATE_PATH")/reloads.log"'
+# The sandbox's distribution profile (sandbox.provision.SANDBOX_PROFILE): nodes tagged role=web get each certificate
+# in /etc/ssl/acme/<name>/, checked, then "reloaded" (a line in reloads.log).
+DEMO_DIRECTORY = f"/etc/ssl/acme/{DEMO_NAME}"
 
 
 def check_node(node: Node, serial: str) -> list[str]:
@@ -97,18 +96,16 @@ def run_demo(state_dir: Path | None) -> int:
             target.client("iam"),
             Path(info["ssm_nodes_dir"]),
             2,
-            dict([DEMO_NODE_TAG]),
-            access_group=DEMO_NODE_TAG[1],
+            dict([SANDBOX_PROFILE_TAG]),
+            access_group=SANDBOX_PROFILE,
             prefix=info["resource_prefix"],
         )
         instances = ", ".join(node.instance_id for node in nodes)
-        print(f"  two servers for Run Command, tagged {'='.join(DEMO_NODE_TAG)}: {instances}")
+        print(f"  two servers for Run Command, tagged {'='.join(SANDBOX_PROFILE_TAG)}: {instances}")
         print(f"issuing {', '.join(DEMO_DOMAINS)} through the certificate lifecycle state machine:")
         issue_started = time.monotonic()
-        distribution = distribution_input(
-            DEMO_DIRECTORY, *DEMO_NODE_TAG, check_command=DEMO_CHECK, reload_command=DEMO_RELOAD
-        )
-        lifecycle_input = {"name": DEMO_NAME, "domains": DEMO_DOMAINS, "distribution": distribution}
+        print(f"  distribution profile {SANDBOX_PROFILE!r} (the sandbox's accounts file): {DEMO_DIRECTORY}/ on them")
+        lifecycle_input = {"name": DEMO_NAME, "domains": DEMO_DOMAINS, "distribution": {"profile": SANDBOX_PROFILE}}
         execution_arn = executions.start(target, lifecycle_input)
         description = executions.wait(target, execution_arn, 300, executions.print_progress)
         result = executions.result_of(description)

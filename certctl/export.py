@@ -1,13 +1,13 @@
 """`certctl export`: register an ACM exportable certificate for distribution to servers, and run it once.
 
-    certctl export --certificate-arn ARN --name N (--tag KEY=V1[,V2] ... | --instance-id ID ...)
-                   [--certificate-path P] [--chain-path P] [--fullchain-path P] [--key-path P] [--owner U[:G]]
-                   [--check-command C] [--reload-command C] [--access-group G] [--no-wait] [--timeout S] [--json]
+    certctl export --certificate-arn ARN --name N [--distribution-profile P | --no-distribution]
+                   [--no-wait] [--timeout S] [--json]
 
 It starts the distribution state machine, which exports the certificate from ACM, keeps the bundle in Secrets
-Manager and sends it to the nodes; after that, every "ACM Certificate Available" renewal of that ARN does the same
-without being asked. Without targets it registers (or re-exports) the certificate and keeps the targets it has.
-Exit 0 when every node got it, 1 otherwise (the JSON says which nodes failed).
+Manager and sends it to the nodes of the distribution profile (deploy-time configuration: docs/distribution.md);
+after that, every "ACM Certificate Available" renewal of that ARN does the same without being asked. Without a
+profile it registers (or re-exports) the certificate and keeps the profile it has. Exit 0 when every node got it, 1
+otherwise (the JSON says which nodes failed).
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from typing import Any
 
 from certctl import executions
 from certctl.aws import CliError, Target
+from certctl.distribution import add_distribution_flags, distribution_choice
 from certctl.output import print_json
+from certlib.distribution.spec import parse_distribution
+from certlib.exceptions import InvalidRequest
 from certlib.resources import EXPORT_ALLOWED_TAG
 
 EXIT_FAILED = 1
@@ -29,49 +32,10 @@ def add_export_parser(commands: Any, default_timeout: float) -> None:
     )
     export.add_argument("--certificate-arn", required=True, help="the ACM certificate (private CA, or export enabled)")
     export.add_argument("--name", required=True, help="its name in the inventory and in Secrets Manager")
-    export.add_argument("--tag", action="append", default=[], metavar="KEY=V1[,V2]", help="SSM tag target (repeatable)")
-    export.add_argument("--instance-id", action="append", default=[], help="SSM instance target (repeatable)")
-    for option, what in (
-        ("certificate-path", "the certificate"),
-        ("chain-path", "the chain"),
-        ("fullchain-path", "certificate + chain"),
-        ("key-path", "the private key (mode 600)"),
-    ):
-        export.add_argument(f"--{option}", help=f"where {what} goes on the nodes (default /etc/ssl/acme/<name>/...)")
-    export.add_argument("--owner", help="owner of the files on the nodes, user or user:group (default root:root)")
-    export.add_argument("--check-command", help='run after installing, e.g. "nginx -t"; failing restores the old files')
-    export.add_argument("--reload-command", help='run after a passing check, e.g. "systemctl reload nginx"')
-    export.add_argument("--access-group", help="the nodes' principal tag value allowed to read it (default: the name)")
+    add_distribution_flags(export)
     export.add_argument("--no-wait", action="store_true", help="start it and return")
     export.add_argument("--timeout", type=float, default=default_timeout, help="seconds to wait at most")
     export.add_argument("--json", action="store_true", help="one JSON object on stdout")
-
-
-def distribution_of(args: argparse.Namespace) -> dict[str, Any] | None:
-    """The `distribution` input from the options; None without targets (the inventory's are kept)."""
-    tags: dict[str, list[str]] = {}
-    for text in args.tag:
-        key, sep, values = text.partition("=")
-        if not sep or not key or not values:
-            raise CliError(f"--tag {text!r}: expected KEY=VALUE or KEY=V1,V2")
-        tags.setdefault(key, []).extend(value for value in values.split(",") if value)
-    if not tags and not args.instance_id:
-        return None
-    distribution: dict[str, Any] = {"tags": tags} if tags else {"instance_ids": list(args.instance_id)}
-    for field in (
-        "certificate_path",
-        "chain_path",
-        "fullchain_path",
-        "key_path",
-        "owner",
-        "check_command",
-        "reload_command",
-        "access_group",
-    ):
-        value = getattr(args, field)
-        if value is not None:
-            distribution[field] = value
-    return distribution
 
 
 def check_tagged_for_export(target: Target, certificate_arn: str) -> None:
@@ -92,8 +56,12 @@ def check_tagged_for_export(target: Target, certificate_arn: str) -> None:
 def run_export(target: Target, args: argparse.Namespace) -> int:
     check_tagged_for_export(target, args.certificate_arn)
     execution_input: dict[str, Any] = {"name": args.name, "certificate_arn": args.certificate_arn}
-    distribution = distribution_of(args)
+    distribution = distribution_choice(args)
     if distribution is not None:
+        try:  # the machine checks it again; checking here first saves starting an execution that must fail
+            parse_distribution(distribution, target.config().distribution_profiles)
+        except InvalidRequest as exc:
+            raise CliError(str(exc)) from None
         execution_input["distribution"] = distribution
     machine = target.state_machine_arn(target.names.distribution_state_machine)
     execution_arn = executions.start(target, execution_input, machine)

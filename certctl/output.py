@@ -175,7 +175,9 @@ def _distribution_of(item: Mapping[str, Any]) -> dict[str, Any] | None:
         "failed": list(last.get("failed") or []),
         "succeeded": list(last.get("succeeded") or []),
         "checked_at": last.get("checked_at"),
-        "targets": spec.get("targets") if isinstance(spec, Mapping) else spec,
+        "profile": spec.get("profile", "(inline: run certctl migrate-distribution)")
+        if isinstance(spec, Mapping)
+        else None,
     }
 
 

@@ -14,6 +14,8 @@
           hosted-zones: {example.com: Z0123456789ABC}   # explicit zone per domain suffix
           ca-bundle: /path/to/ca.pem          # or inline PEM: trust roots for a private ACME CA's HTTPS
     default-account: sectigo-ov             # ours, optional; the only account is the default otherwise
+    distribution-profiles:                  # ours, optional: certificates on servers (certlib.distribution.spec)
+      web: {tags: {role: [web]}, reload-command: systemctl reload nginx}
     notifications:                          # ours, optional; deploy time only (certlib.notifications)
       emails: [pki-team@example.com]        # e-mail subscriptions of the SNS topic (failures, revocations, alarms)
       expiry-alarm-days: 14                 # the expiry alarm fires for a certificate under this many days
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from certlib.distribution.spec import DistributionProfile, ProfileError, parse_profiles
 from certlib.dns_zones import DnsZone, parse_dns_zones
 from certlib.exceptions import ConfigError
 from certlib.keys import KEY_TYPES
@@ -45,6 +48,7 @@ SECTIGO_FIELDS = ("acme-endpoint", "eab-key", "eab-hmac-key", "email", "RenewBef
 OUR_FIELDS = ("preferred-chain", "hosted-zones", "ca-bundle", "new-orders-per-3-hours")
 DEFAULT_NEW_ORDERS_PER_3_HOURS = 300  # Let's Encrypt's limit per account
 DEFAULT_KEY_TYPE = "ec256"
+TOP_LEVEL_KEYS = ("accounts", "default-account", "dns-zones", "distribution-profiles", "notifications")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Config:
     accounts: dict[str, AccountConfig]
     default_account: str
     dns_zones: dict[str, DnsZone] = field(default_factory=dict)
+    distribution_profiles: dict[str, DistributionProfile] = field(default_factory=dict)
 
     def account(self, alias: str | None) -> AccountConfig:
         """The account for an alias (the default one for None); raises ConfigError for an unknown alias."""
@@ -89,6 +94,7 @@ class Config:
                 "default_account": self.default_account,
                 "accounts": {a: asdict(c) for a, c in self.accounts.items()},
                 "dns_zones": {s: asdict(z) for s, z in self.dns_zones.items()},
+                "distribution_profiles": {n: p.to_dict() for n, p in self.distribution_profiles.items()},
             },
             sort_keys=True,
             separators=(",", ":"),
@@ -101,7 +107,16 @@ class Config:
             data = json.loads(text)
             accounts = {alias: AccountConfig(**values) for alias, values in data["accounts"].items()}
             zones = {suffix: DnsZone(**values) for suffix, values in data.get("dns_zones", {}).items()}
-            config = cls(accounts=accounts, default_account=data["default_account"], dns_zones=zones)
+            profiles = {
+                name: DistributionProfile.from_dict(values)
+                for name, values in data.get("distribution_profiles", {}).items()
+            }
+            config = cls(
+                accounts=accounts,
+                default_account=data["default_account"],
+                dns_zones=zones,
+                distribution_profiles=profiles,
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"the deployed configuration is not valid: {exc}") from exc
         config.account(None)
@@ -139,7 +154,7 @@ def parse_accounts(document: Any, source: str = "acme-accounts.yaml", base_dir: 
     """Validate the parsed YAML document. Raises ConfigError with one clear message."""
     if not isinstance(document, dict) or not isinstance(document.get("accounts"), dict) or not document["accounts"]:
         raise ConfigError(f"{source}: expected a top-level 'accounts:' mapping of alias to account settings")
-    unknown_top = sorted(set(document) - {"accounts", "default-account", "dns-zones", "notifications"})
+    unknown_top = sorted(set(document) - set(TOP_LEVEL_KEYS))
     if unknown_top:
         raise ConfigError(f"{source}: unknown top-level key(s) {', '.join(map(repr, unknown_top))}")
     accounts: dict[str, AccountConfig] = {}
@@ -161,8 +176,15 @@ def parse_accounts(document: Any, source: str = "acme-accounts.yaml", base_dir: 
         default = next(iter(accounts))
     if default not in accounts:
         raise ConfigError(f"{source}: default-account {default!r} is not one of the configured aliases")
+    try:
+        profiles = parse_profiles(document.get("distribution-profiles"))
+    except ProfileError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     config = Config(
-        accounts=accounts, default_account=str(default), dns_zones=parse_dns_zones(document.get("dns-zones"), source)
+        accounts=accounts,
+        default_account=str(default),
+        dns_zones=parse_dns_zones(document.get("dns-zones"), source),
+        distribution_profiles=profiles,
     )
     notifications = parse_notifications(document.get("notifications"), source)
     return LoadedFile(config=config, eab_hmac_keys=hmac_keys, notifications=notifications)

@@ -144,8 +144,12 @@ REMEDIES: dict[str, str] = {
         "The lock of an execution that crashed expires on its own after the execution timeout."
     ),
     "ImportRefused": (
-        "ACM refused the import: a certificate re-imported to the same ARN must keep its key type and key usages. "
-        "Ask for the key type it has, or issue under a new name and move the resources that use it."
+        "The import was refused, and nothing was imported. When the ARN recorded for a region is not a certificate "
+        "this deployment imported for the name (it lacks our managed-by and certificate-name tags), check who put it "
+        "in the inventory and remove it from the item's certificate_arns; one an earlier version imported (tagged "
+        "managed-by=acme-certificates) is retagged by certctl migrate-acm-tags --apply. Otherwise, a certificate "
+        "re-imported to the same ARN must keep its key type and key usages: ask for the key type it has, or issue "
+        "under a new name and move the resources that use it."
     ),
     "CertificateCheckFailed": (
         "The certificate the CA returned did not match its key, the requested names or its chain. Retry once: "

@@ -33,7 +33,7 @@ RENEWAL_INDEX = "renewal-due"
 RENEWAL_BUCKET_ATTRIBUTE = "renewal_bucket"
 RENEWAL_BUCKET = "managed"
 RENEW_AFTER_ATTRIBUTE = "renew_after"
-# Tags on everything we import into ACM, so an operator can tell our certificates apart.
+# On the secrets we create, so an operator can tell them apart. On ACM, its key carries the deployment instead (below).
 MANAGED_BY_TAG = ("managed-by", "acme-certificates")
 CERTIFICATE_NAME_TAG = "certificate-name"
 # On a certificate bundle's secret when it is distributed: a node may read it only when its role has the same value in
@@ -43,6 +43,10 @@ ACCESS_GROUP_TAG = "certificate-access-group"
 # export function's acm:ExportCertificate is conditioned on it, so starting the distribution machine cannot export
 # another team's private certificate.
 EXPORT_ALLOWED_TAG = "acme-certificates-export"
+# On an EC2 instance or managed instance, set by whoever runs it: this deployment (its resource prefix as the value)
+# may send it certificates. Distribution targets always include it, and the send_distribution role's
+# ssm:SendCommand is conditioned on it (ssm:resourceTag), so no profile can reach a node that did not opt in.
+DISTRIBUTION_OPT_IN_TAG = "acme-certificates-distribution"
 
 # One Lambda per step of the certificate lifecycle; each lives in functions/<step>/handler.py.
 LIFECYCLE_STEPS: tuple[str, ...] = (
@@ -220,6 +224,17 @@ def certificate_secret_name(secret_prefix: str, name: str) -> str:
 def export_passphrase_secret_name(secret_prefix: str, name: str) -> str:
     """The passphrase ACM encrypts an exported key with, kept apart from the bundle."""
     return f"{secret_prefix}export-passphrase/{name}"
+
+
+def acm_ownership_tags(deployment: str, name: str) -> dict[str, str]:
+    """The tags of a certificate that deployment `deployment` (its resource prefix) imported into ACM for `name`.
+
+    MANAGED_BY_TAG's key with the deployment as its value, not MANAGED_BY_TAG's value: two deployments in one account
+    must not re-import into each other's certificates. import_certificate re-imports only into a certificate carrying
+    both tags (certlib.adapters.acm), and its role may re-import only into one carrying the first
+    (stacks/permissions.py).
+    """
+    return {MANAGED_BY_TAG[0]: deployment, CERTIFICATE_NAME_TAG: name}
 
 
 def function_environment(

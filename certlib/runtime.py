@@ -150,12 +150,12 @@ class Services:
         return route53
 
     def acm(self, region: str) -> Acm:
-        return Acm(self._session.client("acm", region_name=region, config=BOTO_CONFIG))
+        return Acm(self._session.client("acm", region_name=region, config=BOTO_CONFIG), self.settings.resource_prefix)
 
-    def config(self) -> Config:
-        """The deployed account configuration, re-read at most every CONFIG_CACHE_SECONDS."""
+    def config(self, fresh: bool = False) -> Config:
+        """The deployed account configuration, re-read at most every CONFIG_CACHE_SECONDS (or now, when `fresh`)."""
         now = time.monotonic()
-        if self._config is None or now - self._config[0] > CONFIG_CACHE_SECONDS:
+        if fresh or self._config is None or now - self._config[0] > CONFIG_CACHE_SECONDS:
             ssm: SSMClient = self._session.client("ssm", config=BOTO_CONFIG)
             try:
                 value = ssm.get_parameter(Name=self.settings.config_parameter)["Parameter"]["Value"]
@@ -163,6 +163,15 @@ class Services:
                 raise_classified(exc, f"reading the configuration parameter {self.settings.config_parameter}")
             self._config = (now, Config.from_json(value))
         return self._config[1]
+
+    def config_with_profile(self, choice: Any) -> Config:
+        """The configuration, read again when `choice` ({"profile": NAME}) names a distribution profile the cached one
+        lacks: a deploy that added it moments ago is seen at once."""
+        config = self.config()
+        name = choice.get("profile") if isinstance(choice, dict) else None
+        if isinstance(name, str) and name not in config.distribution_profiles:
+            config = self.config(fresh=True)
+        return config
 
     def acme(self, account: AccountConfig) -> AcmeSession:
         """The registered ACME account of an alias (kept warm).

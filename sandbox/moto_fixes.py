@@ -12,6 +12,12 @@
   whose TTL and values are not exactly the ones given (InvalidChangeBatch each time, nothing applied). Those
   refusals are what makes a DELETE + CREATE batch a conditional write (certlib.adapters.route53): with moto's
   behaviour two concurrent writers of one name both "succeed" and one's values are lost or duplicated unseen.
+- ACM ImportCertificate over an existing ARN (a re-import): moto makes the certificate anew, without its tags, and
+  takes Tags. ACM keeps the certificate's tags (its ARN, associations and tags stay; only the certificate and key
+  change), and refuses Tags on a re-import ("ValidationException: Tagging is not permitted on re-import.", the ACM
+  User Guide's "Reimport a certificate": "You cannot apply resource tags when reimporting a certificate"). Our
+  import step re-imports only into a certificate that carries its ownership tags, so with moto's behaviour a second
+  renewal would be refused.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from moto.acm.exceptions import AWSValidationException
+from moto.acm.models import AWSCertificateManagerBackend
 from moto.route53.exceptions import DnsNameInvalidForZone, InvalidActionValue, Route53ClientError
 from moto.route53.models import RecordSet, Route53Backend
 from moto.route53.utils import validate_domain_name
@@ -134,8 +142,34 @@ def _record_set(record_set: Mapping[str, Any]) -> RecordSet:
     return RecordSet(fields)  # type: ignore[abstract]  # moto makes them so itself (FakeZone.add_rrset)
 
 
+_original_import_certificate = AWSCertificateManagerBackend.import_certificate
+
+
+@functools.wraps(_original_import_certificate)
+def import_certificate_as_acm_does(
+    backend: AWSCertificateManagerBackend,
+    certificate: bytes,
+    private_key: bytes,
+    chain: bytes | None,
+    arn: str | None,
+    tags: list[dict[str, str]],
+) -> str:
+    """A re-import keeps the certificate's tags and takes none; a new import is moto's."""
+    if arn is None:
+        return _original_import_certificate(backend, certificate, private_key, chain, arn, tags)
+    if tags:
+        raise AWSValidationException("Tagging is not permitted on re-import.")
+    existing = backend._certificates.get(arn)
+    kept = existing.tags if existing is not None else None
+    imported = _original_import_certificate(backend, certificate, private_key, chain, arn, tags)
+    if kept is not None:
+        backend._certificates[imported].tags = kept
+    return imported
+
+
 def apply_moto_fixes() -> None:
     """Patch moto, for this whole process (idempotent)."""
     StepFunctionsParserBackend.start_execution = _start_execution_named_as_aws_does  # type: ignore[method-assign,assignment]
     Environment.set_error = _set_error_unless_stopped  # type: ignore[method-assign,assignment]
     Route53Backend.change_resource_record_sets = change_resource_record_sets_as_route53_does  # type: ignore[method-assign,assignment]
+    AWSCertificateManagerBackend.import_certificate = import_certificate_as_acm_does  # type: ignore[method-assign,assignment]

@@ -4,17 +4,22 @@ sandbox.ssm_agent, which runs the commands there). Used by `make demo` and the d
 
 from __future__ import annotations
 
+import dataclasses
 import grp
 import hashlib
 import json
 import os
 import pwd
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from certlib.resources import ACCESS_GROUP_TAG, DEFAULT_PREFIX, ResourceNames
+from certlib.config import Config
+from certlib.distribution.spec import ProfileError, parse_profiles
+from certlib.exceptions import ConfigError
+from certlib.resources import ACCESS_GROUP_TAG, DEFAULT_PREFIX, DISTRIBUTION_OPT_IN_TAG, ResourceNames
 
 # A moto AMI: any image moto knows will do, nothing boots.
 NODE_IMAGE_ID = "ami-12c6146b"
@@ -45,10 +50,14 @@ def start_nodes(
     tags: dict[str, str],
     access_group: str,
     prefix: str = DEFAULT_PREFIX,
+    opt_in: bool = True,
 ) -> list[Node]:
     """`count` instances with these tags, through the sandbox's EC2 and IAM clients; `nodes_dir` is the sandbox's
     `ssm_nodes_dir`. Each runs as the node role of `access_group` (node_instance_profile): it may read the bundles
-    whose secret carries that access group, as docs/distribution.md tells users to set their nodes up."""
+    whose secret carries that access group, and (unless `opt_in` is false) carries the opt-in tag that lets the
+    deployment send it commands, as docs/distribution.md tells users to set their nodes up."""
+    if opt_in:
+        tags = {**tags, DISTRIBUTION_OPT_IN_TAG: prefix}
     profile = node_instance_profile(iam, access_group, prefix)
     reservation = ec2.run_instances(
         ImageId=NODE_IMAGE_ID,
@@ -118,19 +127,34 @@ def _node_role_name(prefix: str, access_group: str) -> str:
     return f"{prefix}-node-{readable}"[:55] + f"-{digest}"
 
 
-def distribution_input(
-    directory: str, tag_key: str, tag_value: str, access_group: str | None = None, **extra: Any
+def profile_entry(
+    directory: str, tag_key: str, tag_value: str, access_group: str | None = None, **extra: str
 ) -> dict[str, Any]:
-    """The lifecycle input's `distribution`: the nodes tagged tag_key=tag_value, the four files in `directory`, owned
-    by this process's user, readable by the nodes of `access_group` (default: the tag value, as the tests' and the
-    demo's nodes are started); `extra` adds check_command, reload_command, ..."""
+    """An accounts file's distribution profile (its `distribution-profiles` entry): the nodes tagged
+    tag_key=tag_value, the four files in `directory` (it may hold {name}), owned by this process's user, readable by
+    the nodes of `access_group` (default: the tag value, as the tests' and the demo's nodes are started); `extra`
+    adds check_command, reload_command, ... (Python names, written with hyphens)."""
     return {
-        "access_group": access_group or tag_value,
         "tags": {tag_key: [tag_value]},
-        "certificate_path": f"{directory}/cert.pem",
-        "chain_path": f"{directory}/chain.pem",
-        "fullchain_path": f"{directory}/fullchain.pem",
-        "key_path": f"{directory}/privkey.pem",
+        "directory": directory,
         "owner": local_owner(),
-        **extra,
+        "access-group": access_group or tag_value,
+        **{key.replace("_", "-"): value for key, value in extra.items()},
     }
+
+
+def deploy_distribution_profiles(
+    ssm: Any, profiles: Mapping[str, Mapping[str, Any]], prefix: str = DEFAULT_PREFIX
+) -> None:
+    """What deploying an accounts file with these `distribution-profiles` entries does to the sandbox: they join (or
+    replace those of the same name in) the deployed configuration parameter, through the parser `cdk deploy` uses.
+    The functions see a new profile name at once; a changed one within CONFIG_CACHE_SECONDS, as on AWS.
+    Raises ConfigError for a profile the accounts file would refuse."""
+    parameter = ResourceNames(prefix).config_parameter
+    config = Config.from_json(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+    try:
+        added = parse_profiles(dict(profiles))
+    except ProfileError as exc:
+        raise ConfigError(f"distribution profiles for the sandbox: {exc}") from None
+    deployed = dataclasses.replace(config, distribution_profiles={**config.distribution_profiles, **added})
+    ssm.put_parameter(Name=parameter, Value=deployed.to_json(), Type="String", Overwrite=True)

@@ -45,11 +45,19 @@ from sandbox.iam.stack_roles import (
     synthesis_input,
 )
 from sandbox.iam.template import ResolvedStack, SynthesisInput, load_templates, synthesize
+from sandbox.nodes import profile_entry
 from sandbox.pebble import ExternalAccountKey
 from sandbox.provision_distribution import provision_distribution
 
 SANDBOX_ACCOUNT_ALIAS = "sandbox"
 SANDBOX_ACCOUNT_EMAIL = "admin@example.test"
+# The sandbox's distribution profile: nodes started with the tag role=web (and the opt-in tag, as
+# sandbox.nodes.start_nodes does) get each certificate in /etc/ssl/acme/<name>/, owned by the sandbox's user; the
+# check and the reload stand in for `nginx -t` and `systemctl reload nginx` (a line in reloads.log).
+SANDBOX_PROFILE = "web"
+SANDBOX_PROFILE_TAG = ("role", "web")
+SANDBOX_PROFILE_CHECK = 'test -s "$FULLCHAIN_PATH" && test -s "$KEY_PATH"'
+SANDBOX_PROFILE_RELOAD = 'echo "reloaded $(date -u +%FT%TZ)" >> "$(dirname "$CERTIFICATE_PATH")/reloads.log"'
 # example.test and example.org take certificates; validation.example.net is a zone kept only for delegated
 # (CNAME'd) DNS-01 records.
 HOSTED_ZONES = ("example.test", "example.org", VALIDATION_ZONE)
@@ -226,6 +234,14 @@ def _configure_account(
         account.ca_bundle_pem,
         ROLE_ARN,
         validation_zone_id,
+        distribution_profiles={
+            SANDBOX_PROFILE: profile_entry(
+                "/etc/ssl/acme/{name}",
+                *SANDBOX_PROFILE_TAG,
+                check_command=SANDBOX_PROFILE_CHECK,
+                reload_command=SANDBOX_PROFILE_RELOAD,
+            )
+        },
     )
     loaded = parse_accounts(document, source="the sandbox's account document")
     clients.ssm.put_parameter(Name=names.config_parameter, Value=loaded.config.to_json(), Type="String", Overwrite=True)

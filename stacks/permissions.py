@@ -13,27 +13,27 @@ from dataclasses import dataclass
 from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
 
-from certlib.adapters.inventory import INTERNAL_PREFIX
 from certlib.dns_access import CHALLENGE_RECORD_ACTIONS, dns_read_role_arn
 from certlib.resources import (
     ACCESS_GROUP_TAG,
+    CERTIFICATE_NAME_TAG,
+    DISTRIBUTION_OPT_IN_TAG,
     EVENT_SOURCE,
     EXPORT_ALLOWED_TAG,
+    MANAGED_BY_TAG,
     RENEWAL_INDEX,
     ResourceNames,
     account_key_secret_name,
     certificate_secret_name,
     export_passphrase_secret_name,
 )
+from stacks.inventory_writes import inventory_statements
 
 # Secrets Manager appends "-" and six random characters to every secret's name in its ARN; but a request for a secret
 # that does not exist yet (ensure_account's first read, a certificate's first key) is authorized against the ARN
 # without them (`secret:<name>`), so a `<name>-??????` grant answers AccessDenied where the code expects "not found".
 # Our patterns end in "*" (a name prefix), which covers both (found by the sandbox's IAM enforcement).
 CHALLENGE_RECORD_NAMES = ["_acme-challenge.*"]
-# import_certificate puts one `#arn/<ACM ARN>` -> name item per import (Inventory.set_certificate_arn): PutItem is
-# limited to those keys, so it can never overwrite a certificate's item.
-ARN_OWNER_KEYS = f"{INTERNAL_PREFIX}arn/*"
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,9 @@ class AccessTargets:
     regional_acm_certificates: str = ""
     passphrase_secrets: str = ""
     distribution_state_machine: str = ""
-    # The value of EXPORT_ALLOWED_TAG on the ACM certificates this deployment may export (its resource prefix).
-    export_tag_value: str = ""
+    # The value of EXPORT_ALLOWED_TAG on the ACM certificates this deployment may export, and of
+    # DISTRIBUTION_OPT_IN_TAG on the nodes it may send commands to: its resource prefix.
+    deployment_tag_value: str = ""
     # DNS accounts (certlib.dns_zones, certlib.dns_access): the write roles named in the accounts file's `dns-zones`
     # and their read roles, and our own account's zones kept only for CNAME-delegated DNS-01 records (TXT at any name
     # there).
@@ -139,7 +140,7 @@ class AccessTargets:
             ),
             regional_acm_certificates=stack.format_arn(service="acm", resource="certificate", resource_name="*"),
             passphrase_secrets=secrets(export_passphrase_secret_name(names.secret_prefix, "*")),
-            export_tag_value=names.prefix,
+            deployment_tag_value=names.prefix,
             lifecycle_executions=stack.format_arn(
                 service="states",
                 resource="execution",
@@ -182,9 +183,16 @@ ACM_CERTIFICATES = (
     "Certificates are imported at run time into each region a request names; their ARNs are unknown at deploy time, "
     "so the grant covers this account's certificates in any region."
 )
+REIMPORT_OWN_CERTIFICATES = (
+    "Renewals re-import into the certificates this deployment imported, in each region a request names; their ARNs "
+    "are made at run time, so the grant covers this account's certificates, and of those only the ones tagged "
+    "managed-by=<the resource prefix> (aws:ResourceTag)."
+)
 IMPORT_NEW_CERTIFICATE = (
-    "acm:ImportCertificate of a new certificate is authorized on '*' (its ARN does not exist yet); re-imports use "
-    "the same action."
+    "A new certificate has no ARN before its import: acm:ImportCertificate, and acm:AddTagsToCertificate that tagging "
+    "it on import needs, are authorized on certificate/* of its region. The conditions require the tags "
+    "managed-by=<the resource prefix> and certificate-name, and no other, and refuse a certificate that already has a "
+    "managed-by tag."
 )
 
 
@@ -227,10 +235,6 @@ def _encrypt(t: AccessTargets) -> Grant:
             {"StringEquals": {"kms:ViaService": list(t.kms_via_services)}},
         )
     )
-
-
-def _inventory(t: AccessTargets) -> Grant:
-    return Grant(_statement("ReadWriteInventory", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [t.table_arn]))
 
 
 def _read_account_keys(t: AccessTargets) -> Grant:
@@ -313,7 +317,6 @@ def _challenge_records(t: AccessTargets) -> list[Grant]:
 def _validate_request(t: AccessTargets) -> list[Grant]:
     find_zones = ["route53:ListHostedZones", "route53:ListHostedZonesByName"]
     return [
-        _inventory(t),
         _encrypt(t),
         Grant(
             _statement("FindHostedZones", find_zones, ["*"]), NO_RESOURCE_LEVEL.format(actions=" and ".join(find_zones))
@@ -337,7 +340,6 @@ def _read_eab_keys_early(t: AccessTargets) -> list[Grant]:
 
 def _ensure_account(t: AccessTargets) -> list[Grant]:
     grants = [
-        _inventory(t),
         _encrypt(t),
         _read_account_keys(t),
         Grant(
@@ -356,7 +358,7 @@ def _ensure_account(t: AccessTargets) -> list[Grant]:
 
 def _acme_session(t: AccessTargets) -> list[Grant]:
     """create_order, answer_challenges, check_order: the registered account, and order bookkeeping."""
-    return [_inventory(t), _read_account_keys(t)]
+    return [_read_account_keys(t)]
 
 
 def _check_dns_change(t: AccessTargets) -> list[Grant]:
@@ -369,7 +371,6 @@ def _check_dns_change(t: AccessTargets) -> list[Grant]:
 def _certificate_keeper(t: AccessTargets) -> list[Grant]:
     """finalize_order, store_certificate: the account, and the certificate's key and chain in Secrets Manager."""
     return [
-        _inventory(t),
         _encrypt(t),
         _read_account_keys(t),
         _certificate_secrets(
@@ -387,17 +388,34 @@ def _certificate_keeper(t: AccessTargets) -> list[Grant]:
 
 def _import_certificate(t: AccessTargets) -> list[Grant]:
     return [
-        _inventory(t),
+        _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
+        # a renewal re-imports only into a certificate of this deployment (the code checks the certificate-name too)
         Grant(
             _statement(
-                "RecordCertificateOwners",
-                ["dynamodb:PutItem"],
-                [t.table_arn],
-                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [ARN_OWNER_KEYS]}},
-            )
+                "ReimportOwnCertificates",
+                ["acm:ImportCertificate"],
+                [t.acm_certificates],
+                {"StringEquals": {f"aws:ResourceTag/{MANAGED_BY_TAG[0]}": [t.deployment_tag_value]}},
+            ),
+            REIMPORT_OWN_CERTIFICATES,
         ),
-        _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
-        Grant(_statement("ImportCertificates", ["acm:ImportCertificate"], ["*"]), IMPORT_NEW_CERTIFICATE),
+        # a new certificate is imported only with this deployment's tags (and ACM refuses tags on a re-import)
+        Grant(
+            _statement(
+                "ImportNewCertificates",
+                ["acm:ImportCertificate", "acm:AddTagsToCertificate"],
+                [t.acm_certificates],
+                {
+                    "StringEquals": {f"aws:RequestTag/{MANAGED_BY_TAG[0]}": [t.deployment_tag_value]},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": [MANAGED_BY_TAG[0], CERTIFICATE_NAME_TAG]},
+                    "Null": {
+                        f"aws:RequestTag/{CERTIFICATE_NAME_TAG}": "false",
+                        f"aws:ResourceTag/{MANAGED_BY_TAG[0]}": "true",
+                    },
+                },
+            ),
+            IMPORT_NEW_CERTIFICATE,
+        ),
         # an import whose ARN was never recorded is found again (ACM's import has no idempotency token)
         Grant(
             _statement("FindImportedCertificates", ["acm:ListCertificates"], ["*"]),
@@ -405,8 +423,8 @@ def _import_certificate(t: AccessTargets) -> list[Grant]:
         ),
         Grant(
             _statement(
-                "DescribeAndTagCertificates",
-                ["acm:DescribeCertificate", "acm:AddTagsToCertificate", "acm:ListTagsForCertificate"],
+                "DescribeCertificates",
+                ["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
                 [t.acm_certificates],
             ),
             ACM_CERTIFICATES,
@@ -416,14 +434,13 @@ def _import_certificate(t: AccessTargets) -> list[Grant]:
 
 def _record_result(t: AccessTargets) -> list[Grant]:
     """Records the result; announces it, and a distribution that failed on some nodes to people too."""
-    return [_inventory(t), *notification_grants(t)]
+    return notification_grants(t)
 
 
 def _clean_up_failure(t: AccessTargets) -> list[Grant]:
     """Remove the TXT records, release the lock, drop the pending key (PutSecretValue: Secrets Manager encrypts the
     new version with the stack key, which needs kms:GenerateDataKey), record and announce the failure."""
     return [
-        _inventory(t),
         Grant(
             _statement(
                 "EncryptDroppedKeys",
@@ -512,7 +529,7 @@ def _find_due_certificates(t: AccessTargets) -> list[Grant]:
 
 def _renewal_starter(t: AccessTargets) -> list[Grant]:
     """start_renewal, handle_expiry_event: read the item, mark it queued, count the account's order, start."""
-    return [_inventory(t), _start_lifecycle(t)]
+    return [_start_lifecycle(t)]
 
 
 def _check_revocations(t: AccessTargets) -> list[Grant]:
@@ -520,7 +537,6 @@ def _check_revocations(t: AccessTargets) -> list[Grant]:
     No certificate secret: nothing here can read a private key."""
     return [
         Grant(_statement("ScanInventory", ["dynamodb:Scan"], [t.table_arn])),
-        _inventory(t),
         _start_lifecycle(t),
         *notification_grants(t),
     ]
@@ -530,7 +546,6 @@ def _revoke_certificate(t: AccessTargets) -> list[Grant]:
     """Revoke through the ACME account that issued it (the certificate is on the item), record it, and start the
     replacement. No certificate secret: nothing here can read a private key."""
     return [
-        _inventory(t),
         _read_account_keys(t),
         _start_lifecycle(t),
         *notification_grants(t),
@@ -566,18 +581,21 @@ STEP_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {
 
 
 def grants_for(step: str, targets: AccessTargets) -> list[Grant]:
-    """The step's statements, after the basics every function has; raises KeyError for an unknown step."""
+    """The step's statements, after the basics every function has and its inventory reads and writes (each write
+    scoped to the attributes its step owns: stacks/inventory_writes.py); raises KeyError for an unknown step."""
     grants = (
         STEP_GRANTS.get(step) or RENEWAL_GRANTS.get(step) or DISTRIBUTION_GRANTS.get(step) or MONITORING_GRANTS[step]
     )
-    return [*_basics(targets), *grants(targets)]
+    inventory = [Grant(statement) for statement in inventory_statements(step, targets.table_arn)]
+    return [*_basics(targets), *inventory, *grants(targets)]
 
 
 # --- distribution (certlib.distribution): SSM Run Command, and ACM's exportable certificates ------------------------
 COMMAND_TARGETS = (
     "ssm:SendCommand is authorized on each target node too; the nodes are chosen by tag at run time (SSM resolves the "
-    "tags), so the grant names this account's EC2 instances and managed instances in this region. The document is "
-    "named: only the distribution document can be sent."
+    "tags), so the grant names this account's EC2 instances and managed instances in this region, only those that "
+    f"opted in with the tag {DISTRIBUTION_OPT_IN_TAG} = the resource prefix (ssm:resourceTag condition). The document "
+    "is named in a statement of its own: only the distribution document can be sent."
 )
 EXPORT_PHRASE_SECRETS = (
     "Export passphrases are created at run time, one secret per exported certificate, named "
@@ -594,7 +612,6 @@ READ_COMMANDS = NO_RESOURCE_LEVEL.format(actions="ssm:ListCommands and ssm:ListC
 def _send_distribution(t: AccessTargets) -> list[Grant]:
     """Tag the bundle's secret with the nodes' access group (only that tag), and send only the distribution document."""
     return [
-        _inventory(t),
         Grant(
             _statement(
                 "TagCertificatesForNodes",
@@ -604,8 +621,14 @@ def _send_distribution(t: AccessTargets) -> list[Grant]:
             ),
             CERTIFICATE_SECRETS,
         ),
+        Grant(_statement("SendOnlyTheDistributionDocument", ["ssm:SendCommand"], [t.distribution_document])),
         Grant(
-            _statement("SendDistributionDocument", ["ssm:SendCommand"], [t.distribution_document, *t.command_targets]),
+            _statement(
+                "SendToNodesThatOptedIn",
+                ["ssm:SendCommand"],
+                list(t.command_targets),
+                {"StringEquals": {f"ssm:resourceTag/{DISTRIBUTION_OPT_IN_TAG}": t.deployment_tag_value}},
+            ),
             COMMAND_TARGETS,
         ),
     ]
@@ -624,15 +647,6 @@ def _export_certificate(t: AccessTargets) -> list[Grant]:
         "secretsmanager:TagResource",
     ]
     return [
-        _inventory(t),
-        Grant(
-            _statement(
-                "RecordCertificateOwners",
-                ["dynamodb:PutItem"],
-                [t.table_arn],
-                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [ARN_OWNER_KEYS]}},
-            )
-        ),
         _encrypt(t),
         _certificate_secrets(t, "StoreCertificates", secret_writes),
         Grant(_statement("KeepExportPassphrases", secret_writes, [t.passphrase_secrets]), EXPORT_PHRASE_SECRETS),
@@ -641,7 +655,7 @@ def _export_certificate(t: AccessTargets) -> list[Grant]:
                 "ExportCertificates",
                 ["acm:ExportCertificate"],
                 [t.regional_acm_certificates],
-                {"StringEquals": {f"aws:ResourceTag/{EXPORT_ALLOWED_TAG}": [t.export_tag_value]}},
+                {"StringEquals": {f"aws:ResourceTag/{EXPORT_ALLOWED_TAG}": [t.deployment_tag_value]}},
             ),
             EXPORTABLE_CERTIFICATES,
         ),
@@ -649,14 +663,13 @@ def _export_certificate(t: AccessTargets) -> list[Grant]:
 
 
 def _record_distribution(t: AccessTargets) -> list[Grant]:
-    return [_inventory(t)]
+    return []  # its inventory writes only (stacks/inventory_writes.py)
 
 
 def _handle_certificate_available(t: AccessTargets) -> list[Grant]:
     if not t.distribution_state_machine:
         raise ValueError("handle_certificate_available's grants need the distribution state machine's ARN")
     return [
-        _inventory(t),
         Grant(_statement("StartDistribution", ["states:StartExecution"], [t.distribution_state_machine])),
     ]
 

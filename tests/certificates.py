@@ -47,3 +47,31 @@ def key_pem(key: CertificateIssuerPrivateKeyTypes) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+
+
+def issued(
+    subject: str,
+    key: CertificateIssuerPrivateKeyTypes,
+    issuer: str,
+    issuer_key: CertificateIssuerPrivateKeyTypes,
+    *,
+    ca: bool,
+    days: int = 1,
+    backdated_days: int = 0,
+) -> x509.Certificate:
+    """A certificate for `subject` (its key's public part) signed by `issuer`'s key: a CA (BasicConstraints ca) or a
+    leaf with `subject` as its DNS name, valid from `backdated_days` ago for `days`."""
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=backdated_days))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if not ca:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())

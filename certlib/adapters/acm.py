@@ -10,7 +10,7 @@ from cryptography import x509
 from certlib.adapters.aws_errors import raise_classified
 from certlib.exceptions import ExportRefused, ImportRefused
 from certlib.keys import check_bundle, key_type_of, load_private_key, names_of, split_pem_chain, to_pem
-from certlib.resources import CERTIFICATE_NAME_TAG, MANAGED_BY_TAG
+from certlib.resources import acm_ownership_tags
 
 if TYPE_CHECKING:
     from mypy_boto3_acm import ACMClient
@@ -26,8 +26,10 @@ ACM_KEY_ALGORITHMS = {
 
 
 class Acm:
-    def __init__(self, client: ACMClient) -> None:
+    def __init__(self, client: ACMClient, deployment: str) -> None:
+        """`deployment`: this deployment's resource prefix, the owner named in the tags of what it imports."""
         self._client = client
+        self._deployment = deployment
 
     def export_certificate(self, certificate_arn: str, passphrase: str) -> tuple[str, str, str]:
         """(certificate PEM, chain PEM, private key PEM encrypted with `passphrase`) of an exportable certificate.
@@ -54,7 +56,6 @@ class Acm:
         re-imports into it instead of leaving an orphan and making a second one. Raises TransientError or AwsError.
         """
         names = set(names_of(certificate))
-        ours = {MANAGED_BY_TAG, (CERTIFICATE_NAME_TAG, name)}
         try:
             pages = self._client.get_paginator("list_certificates").paginate(
                 Includes={"keyTypes": list(ACM_KEY_ALGORITHMS.values())}  # type: ignore[arg-type]
@@ -64,12 +65,35 @@ class Acm:
                     if summary.get("DomainName", "") not in names:
                         continue
                     arn = summary["CertificateArn"]
-                    tags = self._client.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
-                    if ours <= {(tag["Key"], tag.get("Value", "")) for tag in tags}:
+                    if self._is_ours(arn, name):
                         return arn
         except ClientError as exc:
             raise_classified(exc, f"looking in ACM for an earlier import of certificate {name!r}")
         return None
+
+    def _is_ours(self, arn: str, name: str) -> bool:
+        """Whether the certificate carries this deployment's tags for `name` (acm_ownership_tags)."""
+        tags = self._client.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
+        return acm_ownership_tags(self._deployment, name).items() <= {
+            (tag["Key"], tag.get("Value", "")) for tag in tags
+        }
+
+    def _refuse_unless_ours(self, arn: str, name: str) -> None:
+        """Raises ImportRefused unless this deployment imported the certificate at `arn` for `name`; TransientError or
+        AwsError when its tags cannot be read."""
+        try:
+            ours = self._is_ours(arn, name)
+        except ClientError as exc:
+            raise_classified(exc, f"reading the tags of {arn}")
+        if not ours:
+            tags = ", ".join(f"{key}={value}" for key, value in acm_ownership_tags(self._deployment, name).items())
+            raise ImportRefused(
+                f"{arn} is not a certificate this deployment imported for {name!r}: it lacks the tags {tags}, so "
+                f"nothing was re-imported into it. If the inventory names it by mistake, remove that region's ARN "
+                f"from the certificate_arns of {name!r}: the next issuance imports a new certificate. If it is "
+                f"{name!r}'s own certificate from before ACM tags named the deployment, `certctl migrate-acm-tags "
+                f"--apply` retags it; then retry"
+            )
 
     def key_algorithm(self, certificate_arn: str) -> str | None:
         """The KeyAlgorithm of an ACM certificate; None when it no longer exists."""
@@ -86,9 +110,11 @@ class Acm:
         """Import (or re-import to `existing_arn`) after checking key, certificate and chain; returns the ARN.
 
         Without `existing_arn`, a certificate an earlier try imported for `name` but never recorded is re-imported
-        into (`earlier_import`). A re-import that would change the key type is refused (ACM refuses it too). When
-        the certificate behind `existing_arn` was deleted, a new one is imported. Raises CertificateCheckFailed,
-        ImportRefused, TransientError or AwsError.
+        into (`earlier_import`). Only a certificate that carries this deployment's tags for `name` is re-imported
+        into: anything else at `existing_arn` (which comes from the inventory) is refused, and left as it is. A
+        re-import that would change the key type is refused (ACM refuses it too). When the certificate behind
+        `existing_arn` was deleted, a new one is imported. Raises CertificateCheckFailed, ImportRefused,
+        TransientError or AwsError.
         """
         certificate, *rest = split_pem_chain(certificate_pem)
         chain = split_pem_chain(chain_pem)
@@ -101,12 +127,14 @@ class Acm:
             current_algorithm = self.key_algorithm(arn)
             if current_algorithm is None or (existing_arn is None and current_algorithm != new_algorithm):
                 arn = None  # deleted meanwhile, or an unrecorded import of another key type: import anew
-            elif current_algorithm != new_algorithm:
-                raise ImportRefused(
-                    f"{arn} holds a {current_algorithm} key and the new certificate has {new_algorithm}: ACM cannot "
-                    f"change the key type on re-import. Issue with the same key type, or issue under a new name "
-                    f"and move your resources to its certificate"
-                )
+            else:
+                self._refuse_unless_ours(arn, name)  # the inventory's ARN is only data: whoever may write it, chose it
+                if current_algorithm != new_algorithm:
+                    raise ImportRefused(
+                        f"{arn} holds a {current_algorithm} key and the new certificate has {new_algorithm}: ACM "
+                        f"cannot change the key type on re-import. Issue with the same key type, or issue under a new "
+                        f"name and move your resources to its certificate"
+                    )
         arguments: dict[str, object] = {
             "Certificate": to_pem([certificate]).encode(),
             "PrivateKey": private_key_pem.encode(),
@@ -115,10 +143,8 @@ class Acm:
         if arn is not None:
             arguments["CertificateArn"] = arn  # tags cannot be given on re-import
         else:
-            arguments["Tags"] = [
-                {"Key": MANAGED_BY_TAG[0], "Value": MANAGED_BY_TAG[1]},
-                {"Key": CERTIFICATE_NAME_TAG, "Value": name},
-            ]
+            tags = acm_ownership_tags(self._deployment, name)
+            arguments["Tags"] = [{"Key": tag_key, "Value": value} for tag_key, value in tags.items()]
         try:
             return self._client.import_certificate(**arguments)["CertificateArn"]  # type: ignore[arg-type]
         except ClientError as exc:

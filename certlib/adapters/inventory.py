@@ -32,6 +32,62 @@ if TYPE_CHECKING:
 HISTORY_LENGTH = 20
 # Items that are not certificates (an ACME account's rate-limit pause) have names starting with this.
 INTERNAL_PREFIX = "#"
+ARN_OWNER_PREFIX = f"{INTERNAL_PREFIX}arn/"  # + an ACM ARN: {certificate_name}, the certificate it belongs to
+ACME_ACCOUNT_PREFIX = f"{INTERNAL_PREFIX}acme-account/"  # + an alias: {paused_until, registered_directory}
+ORDER_SLOT_PREFIX = f"{INTERNAL_PREFIX}acme-orders/"  # + alias/window: {orders, expires_at}, the account's order budget
+
+# The items' top-level attributes, besides the key (INVENTORY_PARTITION_KEY) and the renewal index's attributes
+# (certlib.resources). The writes name them through these constants, and stacks/inventory_writes.py grants each step's
+# role only those its writes name (dynamodb:Attributes): renaming one here renames it in both.
+# A certificate item: bookkeeping every write may add, and the lock.
+UPDATED_AT = "updated_at"
+CREATED_AT = "created_at"
+HISTORY = "history"
+LOCK_OWNER = "lock_owner"
+LOCK_EXPIRES_AT = "lock_expires_at"
+# ... the request (validate_request), and the order in flight (create_order) or queued (the renewal triggers)
+DOMAINS = "domains"
+ACCOUNT = "account"
+KEY_TYPE = "key_type"
+REGIONS = "regions"
+STATUS = "status"
+ORDER_URL = "order_url"
+ORDER_EXECUTION = "order_execution"
+QUEUED_EXECUTION = "queued_execution"
+QUEUED_AT = "queued_at"
+# ... the certificate (record_result; the ACM ARNs: import_certificate)
+CERTIFICATE_ARNS = "certificate_arns"
+SERIAL = "serial"
+NOT_BEFORE = "not_before"
+NOT_AFTER = "not_after"
+ISSUER = "issuer"
+SECRET_ARN = "secret_arn"  # noqa: S105 - an attribute name, not a secret
+ISSUED_AT = "issued_at"
+ISSUED_ACCOUNT = "issued_account"
+RENEW_REASON = "renew_reason"
+RENEW_DETAIL = "renew_detail"
+ARI_CERTIFICATE_ID = "ari_certificate_id"
+REVOCATION = "revocation"  # {ocsp_url, crl_urls, issuer_pem, ...}: what a revocation answer is checked against
+IMPORT_FAILURES = "import_failures"
+# ... a failure (clean_up_failure), a revocation (check_revocations, revoke_certificate)
+LAST_ERROR = "last_error"
+FAILURE_NOTIFIED = "failure_notified"
+REVOKED = "revoked"
+# ... its distribution (certlib.distribution), and an ACM certificate exported for it
+DISTRIBUTION = "distribution"
+DISTRIBUTION_STATUS = "distribution_status"
+LAST_DISTRIBUTION = "last_distribution"
+DISTRIBUTION_COMMAND = "distribution_command"
+SOURCE = "source"
+CERTIFICATE_ARN = "certificate_arn"
+# Internal items: ARN -> certificate, an ACME account's pause and registration, its order budget.
+CERTIFICATE_NAME = "certificate_name"
+PAUSED_UNTIL = "paused_until"
+REGISTERED_DIRECTORY = "registered_directory"
+ORDERS = "orders"
+EXPIRES_AT = "expires_at"
+LOCK_FIELDS = (LOCK_OWNER, LOCK_EXPIRES_AT)
+ORDER_FIELDS = (ORDER_URL, ORDER_EXECUTION, QUEUED_EXECUTION, QUEUED_AT)
 
 
 def utc_now() -> str:
@@ -59,7 +115,7 @@ class Inventory:
                 items.extend(
                     dict(item)
                     for item in page.get("Items", [])
-                    if not str(item.get("name", "")).startswith(INTERNAL_PREFIX)
+                    if not str(item.get(INVENTORY_PARTITION_KEY, "")).startswith(INTERNAL_PREFIX)
                 )
                 if "LastEvaluatedKey" not in page:
                     return items
@@ -78,30 +134,30 @@ class Inventory:
             response = self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
                 UpdateExpression=(
-                    "SET lock_owner = :owner, lock_expires_at = :expires, domains = :domains, account = :account, "
-                    "key_type = :key_type, regions = :regions, #status = :status, updated_at = :now_iso, "
-                    "created_at = if_not_exists(created_at, :now_iso), certificate_arns = "
-                    "if_not_exists(certificate_arns, :empty_map)"
+                    f"SET {LOCK_OWNER} = :owner, {LOCK_EXPIRES_AT} = :expires, {DOMAINS} = :domains, "
+                    f"{ACCOUNT} = :account, {KEY_TYPE} = :key_type, {REGIONS} = :regions, #status = :status, "
+                    f"{UPDATED_AT} = :now_iso, {CREATED_AT} = if_not_exists({CREATED_AT}, :now_iso)"
                 ),
-                ConditionExpression="attribute_not_exists(lock_owner) OR lock_owner = :owner OR lock_expires_at < :now",
-                ExpressionAttributeNames={"#status": "status"},
+                ConditionExpression=(
+                    f"attribute_not_exists({LOCK_OWNER}) OR {LOCK_OWNER} = :owner OR {LOCK_EXPIRES_AT} < :now"
+                ),
+                ExpressionAttributeNames={"#status": STATUS},
                 ExpressionAttributeValues={
                     ":owner": owner,
                     ":expires": now + ttl_seconds,
                     ":now": now,
                     ":now_iso": utc_now(),
-                    ":domains": request["domains"],
-                    ":account": request["account"],
-                    ":key_type": request["key_type"],
-                    ":regions": request["regions"],
-                    ":status": request["status"],
-                    ":empty_map": {},
+                    ":domains": request[DOMAINS],
+                    ":account": request[ACCOUNT],
+                    ":key_type": request[KEY_TYPE],
+                    ":regions": request[REGIONS],
+                    ":status": request[STATUS],
                 },
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                holder = (self.get(name) or {}).get("lock_owner", "another execution")
+                holder = (self.get(name) or {}).get(LOCK_OWNER, "another execution")
                 raise CertificateLocked(
                     f"certificate {name!r} is being worked on by {holder}; this execution leaves it to that one"
                 ) from None
@@ -113,8 +169,8 @@ class Inventory:
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression="REMOVE lock_owner, lock_expires_at",
-                ConditionExpression="lock_owner = :owner",
+                UpdateExpression=f"REMOVE {LOCK_OWNER}, {LOCK_EXPIRES_AT}",
+                ConditionExpression=f"{LOCK_OWNER} = :owner",
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:
@@ -139,10 +195,10 @@ class Inventory:
         names = {f"#f{i}": field for i, field in enumerate(values)}
         expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(values.values())}
         sets = [f"#f{i} = :v{i}" for i in range(len(values))]
-        sets.append("updated_at = :updated_at")
+        sets.append(f"{UPDATED_AT} = :updated_at")
         expression_values[":updated_at"] = utc_now()
         if event is not None:
-            sets.append("history = list_append(if_not_exists(history, :no_history), :event)")
+            sets.append(f"{HISTORY} = list_append(if_not_exists({HISTORY}, :no_history), :event)")
             expression_values[":no_history"] = []
             expression_values[":event"] = [{"at": utc_now(), **event}]
         expression = "SET " + ", ".join(sets)
@@ -153,7 +209,7 @@ class Inventory:
         names["#key"] = INVENTORY_PARTITION_KEY
         condition = "attribute_exists(#key)"
         if owner is not None:
-            condition += " AND lock_owner = :owner"
+            condition += f" AND {LOCK_OWNER} = :owner"
             expression_values[":owner"] = owner
         try:
             self._table.update_item(
@@ -172,22 +228,37 @@ class Inventory:
 
     def name_for_arn(self, arn: str) -> str | None:
         """The certificate an ACM ARN belongs to, when it is one of ours."""
-        item = self.get(f"{INTERNAL_PREFIX}arn/{arn}") or {}
-        return str(item["certificate_name"]) if item.get("certificate_name") else None
+        item = self.get(f"{ARN_OWNER_PREFIX}{arn}") or {}
+        return str(item[CERTIFICATE_NAME]) if item.get(CERTIFICATE_NAME) else None
 
-    def set_certificate_arn(self, name: str, owner: str, region: str, arn: str) -> None:
-        """Record the region's ARN on the item, and ARN -> name for ACM's events (safe to repeat)."""
+    def set_certificate_arn(self, name: str, owner: str, region: str, arn: str, *, has_arns: bool) -> None:
+        """Record the region's ARN on the item, and ARN -> name for ACM's events (safe to repeat).
+
+        `has_arns`: whether the item had its map of ARNs when the import read it. Without one (a new certificate: the
+        request's step may not write it), this import makes it with its own ARN; the regions' imports run side by
+        side, so one that finds the map made meanwhile adds its ARN to it. Raises CertificateLocked when `owner` no
+        longer holds the lock."""
         try:
-            self._table.put_item(
-                Item={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}arn/{arn}", "certificate_name": name}
-            )
+            self._table.put_item(Item={INVENTORY_PARTITION_KEY: f"{ARN_OWNER_PREFIX}{arn}", CERTIFICATE_NAME: name})
         except ClientError as exc:
             raise_classified(exc, f"recording the owner of {arn}")
+        if not has_arns:
+            try:
+                self._table.update_item(
+                    Key={INVENTORY_PARTITION_KEY: name},
+                    UpdateExpression=f"SET {CERTIFICATE_ARNS} = :arns, {UPDATED_AT} = :now",
+                    ConditionExpression=f"attribute_not_exists({CERTIFICATE_ARNS}) AND {LOCK_OWNER} = :owner",
+                    ExpressionAttributeValues={":arns": {region: arn}, ":owner": owner, ":now": utc_now()},
+                )
+                return
+            except ClientError as exc:  # made meanwhile, or the lock is lost (the write below says which)
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise_classified(exc, f"recording the ACM ARN of {name!r} in {region}")
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression="SET certificate_arns.#region = :arn, updated_at = :now",
-                ConditionExpression="lock_owner = :owner",
+                UpdateExpression=f"SET {CERTIFICATE_ARNS}.#region = :arn, {UPDATED_AT} = :now",
+                ConditionExpression=f"{LOCK_OWNER} = :owner",
                 ExpressionAttributeNames={"#region": region},
                 ExpressionAttributeValues={":arn": arn, ":owner": owner, ":now": utc_now()},
             )
@@ -203,22 +274,20 @@ class Inventory:
         says why; this condition holds when two registrations race). Raises CertificateLocked when it does not.
         """
         try:
-            self._table.put_item(
-                Item={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}arn/{arn}", "certificate_name": name}
-            )
+            self._table.put_item(Item={INVENTORY_PARTITION_KEY: f"{ARN_OWNER_PREFIX}{arn}", CERTIFICATE_NAME: name})
         except ClientError as exc:
             raise_classified(exc, f"recording the owner of {arn}")
-        fields = {**values, "status": "exported", "regions": [region], "certificate_arns": {region: arn}}
+        fields = {**values, STATUS: "exported", REGIONS: [region], CERTIFICATE_ARNS: {region: arn}}
         names = {f"#f{i}": field for i, field in enumerate(fields)}
         expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
         expression_values.update({":arn": arn, ":now": utc_now()})
-        names.update({"#key": INVENTORY_PARTITION_KEY, "#arn": "certificate_arn"})
+        names.update({"#key": INVENTORY_PARTITION_KEY, "#arn": CERTIFICATE_ARN})
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
                 UpdateExpression="SET "
                 + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
-                + ", updated_at = :now, created_at = if_not_exists(created_at, :now)",
+                + f", {UPDATED_AT} = :now, {CREATED_AT} = if_not_exists({CREATED_AT}, :now)",
                 ConditionExpression="attribute_not_exists(#key) OR #arn = :arn",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=expression_values,
@@ -260,10 +329,10 @@ class Inventory:
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression="SET queued_execution = :execution, queued_at = :now",
+                UpdateExpression=f"SET {QUEUED_EXECUTION} = :execution, {QUEUED_AT} = :now",
                 ConditionExpression=(
-                    "attribute_exists(#key) AND (attribute_not_exists(queued_at) OR queued_at < :stale) "
-                    "AND (attribute_not_exists(lock_owner) OR lock_expires_at < :now)"
+                    f"attribute_exists(#key) AND (attribute_not_exists({QUEUED_AT}) OR {QUEUED_AT} < :stale) "
+                    f"AND (attribute_not_exists({LOCK_OWNER}) OR {LOCK_EXPIRES_AT} < :now)"
                 ),
                 ExpressionAttributeNames={"#key": INVENTORY_PARTITION_KEY},
                 ExpressionAttributeValues={":execution": execution, ":now": now, ":stale": stale_before},
@@ -279,9 +348,9 @@ class Inventory:
         window = int(time.time()) // window_seconds
         try:
             self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}acme-orders/{alias}/{window}"},
-                UpdateExpression="ADD orders :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(orders) OR orders < :budget",
+                Key={INVENTORY_PARTITION_KEY: f"{ORDER_SLOT_PREFIX}{alias}/{window}"},
+                UpdateExpression=f"ADD {ORDERS} :one SET {EXPIRES_AT} = :expires",
+                ConditionExpression=f"attribute_not_exists({ORDERS}) OR {ORDERS} < :budget",
                 ExpressionAttributeValues={":one": 1, ":budget": budget, ":expires": (window + 2) * window_seconds},
             )
         except ClientError as exc:
@@ -293,16 +362,16 @@ class Inventory:
     # --- an ACME account's pause after `rateLimited` --------------------------------------------------------------
     def acme_pause_until(self, alias: str) -> int:
         """Epoch seconds before which no request may go to the CA for this account (0: none)."""
-        item = self.get(f"{INTERNAL_PREFIX}acme-account/{alias}") or {}
-        return int(item.get("paused_until", 0))
+        item = self.get(f"{ACME_ACCOUNT_PREFIX}{alias}") or {}
+        return int(item.get(PAUSED_UNTIL, 0))
 
     def pause_acme(self, alias: str, until: int) -> None:
         """Remember the CA's Retry-After for every container; only ever moves the pause later."""
         try:
             self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}acme-account/{alias}"},
-                UpdateExpression="SET paused_until = :until, updated_at = :now",
-                ConditionExpression="attribute_not_exists(paused_until) OR paused_until < :until",
+                Key={INVENTORY_PARTITION_KEY: f"{ACME_ACCOUNT_PREFIX}{alias}"},
+                UpdateExpression=f"SET {PAUSED_UNTIL} = :until, {UPDATED_AT} = :now",
+                ConditionExpression=f"attribute_not_exists({PAUSED_UNTIL}) OR {PAUSED_UNTIL} < :until",
                 ExpressionAttributeValues={":until": until, ":now": utc_now()},
             )
         except ClientError as exc:
@@ -312,14 +381,14 @@ class Inventory:
     # --- an ACME account's registration (validate_request reads it; the account key stays in Secrets Manager) --------
     def acme_registered_at(self, alias: str) -> str | None:
         """The directory URL the account is registered at, as ensure_account recorded it (None: not yet)."""
-        item = self.get(f"{INTERNAL_PREFIX}acme-account/{alias}") or {}
-        return str(item["registered_directory"]) if item.get("registered_directory") else None
+        item = self.get(f"{ACME_ACCOUNT_PREFIX}{alias}") or {}
+        return str(item[REGISTERED_DIRECTORY]) if item.get(REGISTERED_DIRECTORY) else None
 
     def record_acme_registration(self, alias: str, directory_url: str) -> None:
         try:
             self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: f"{INTERNAL_PREFIX}acme-account/{alias}"},
-                UpdateExpression="SET registered_directory = :directory, updated_at = :now",
+                Key={INVENTORY_PARTITION_KEY: f"{ACME_ACCOUNT_PREFIX}{alias}"},
+                UpdateExpression=f"SET {REGISTERED_DIRECTORY} = :directory, {UPDATED_AT} = :now",
                 ExpressionAttributeValues={":directory": directory_url, ":now": utc_now()},
             )
         except ClientError as exc:
@@ -327,13 +396,13 @@ class Inventory:
 
     def _trim_history(self, name: str) -> None:
         item = self.get(name) or {}
-        excess = len(item.get("history", [])) - HISTORY_LENGTH
+        excess = len(item.get(HISTORY, [])) - HISTORY_LENGTH
         if excess <= 0:
             return
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression="REMOVE " + ", ".join(f"history[{i}]" for i in range(excess)),
+                UpdateExpression="REMOVE " + ", ".join(f"{HISTORY}[{i}]" for i in range(excess)),
             )
         except ClientError as exc:
             raise_classified(exc, f"trimming the history of {name!r}")

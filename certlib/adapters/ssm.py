@@ -61,8 +61,10 @@ class SsmCommands:
         instance_ids: list[str],
         comment: str,
         timeout_seconds: int,
+        purpose: str = "",
     ) -> str:
-        """Send the document to the tag targets (or the instance IDs); returns the command ID.
+        """Send the document to the tag targets (or the instance IDs); returns the command ID. `purpose` ends the
+        message of an error (what the call was for, and what the caller should check).
 
         Raises TransientError or AwsError (an unknown document, no permission).
         """
@@ -81,7 +83,7 @@ class SsmCommands:
         try:
             return str(self._client.send_command(**arguments)["Command"]["CommandId"])
         except ClientError as exc:
-            raise_classified(exc, f"sending {document_name}")
+            raise_classified(exc, f"sending {document_name}{purpose}")
 
     def state(self, command_id: str) -> CommandState:
         """The command's status and each node's result so far. Raises TransientError or AwsError."""

@@ -1,7 +1,8 @@
 """ACM's own exportable certificates (private CA ones, and public ones requested with export enabled, since June
 2025): export, keep the bundle where the distribution document reads it, and send it out again after ACM renews.
 
-`certctl export` starts the distribution state machine with {"name", "certificate_arn", "distribution"?}: its first
+`certctl export` starts the distribution state machine with {"name", "certificate_arn", "distribution"?: {"profile":
+NAME}} (a deployed distribution profile, certlib.distribution.spec; {} stops distributing): its first
 step registers the certificate (an inventory item with `source: "acm"`, found by ARN later) and exports it. ACM's
 "ACM Certificate Available" event with `Action: RENEWAL` for a registered ARN starts the same machine again.
 """
@@ -12,7 +13,7 @@ import re
 from typing import Any
 
 from certlib.adapters.stepfunctions import execution_name
-from certlib.distribution.spec import DistributionSpec, parse_distribution
+from certlib.distribution.spec import parse_distribution
 from certlib.distribution.steps import distribution_record, failed_outcome
 from certlib.exceptions import CertificateCheckFailed, InvalidRequest
 from certlib.keys import (
@@ -35,7 +36,8 @@ EXPORT_INPUT_FIELDS = ("name", "certificate_arn", "distribution")
 def export_certificate(event: dict[str, Any], services: Services) -> dict[str, Any]:
     """{"input": {"name", "certificate_arn", "distribution"?}, "execution_id"}: register, export, store the bundle.
 
-    Returns {"name", "certificate_arn", "serial", "not_before", "not_after", "secret_arn", "distribution": spec|None}.
+    Returns {"name", "certificate_arn", "serial", "not_before", "not_after", "secret_arn", "distribution":
+    {"profile": NAME} | None} (left out of the input: the inventory's).
     Raises InvalidRequest (bad input, or a name or ARN that belongs to another certificate), ExportRefused (ACM will
     not export it), CertificateCheckFailed, TransientError.
     """
@@ -63,11 +65,10 @@ def export_certificate(event: dict[str, Any], services: Services) -> dict[str, A
     if owner not in (None, name):
         raise InvalidRequest(f"{arn} is registered as {owner!r} already")
     if "distribution" in raw:
-        spec = parse_distribution(raw["distribution"], name)
-        distribution = spec.to_dict() if spec is not None else None
-    else:
-        stored = (item or {}).get("distribution")
-        distribution = DistributionSpec.from_dict(stored).to_dict() if stored else None
+        config = services.config_with_profile(raw["distribution"])
+        distribution = parse_distribution(raw["distribution"], config.distribution_profiles)
+    else:  # send_distribution checks it against the deployed profiles
+        distribution = (item or {}).get("distribution") or None
 
     passphrase = services.secrets.export_passphrase(name)
     certificate_pem, chain_pem, encrypted_key = services.acm(region).export_certificate(arn, passphrase)

@@ -1,30 +1,38 @@
 """A certificate's distribution: which nodes get it (SSM targets) and how (the document's parameters).
 
-It is given as `distribution` in a lifecycle execution's input (or `certctl export`), checked here before anything is
-written, and kept on the certificate's inventory item, so renewals, ACM's renewals of exported certificates and
-`certctl renew` send it to the same nodes without being told again:
+Targets, file locations, owner and hooks are deploy-time configuration, reviewed like code: named *distribution
+profiles* in the accounts file (`distribution-profiles:`, parsed here; docs/distribution.md), deployed with the rest
+of the configuration (the SSM parameter /<prefix>/config). An execution only names one:
 
-    "distribution": {
-      "tags": {"role": ["web"], "env": ["prod"]},       # or "instance_ids": ["i-0123456789abcdef0"]
-      "certificate_path": "/etc/ssl/acme/web/cert.pem",  # these four default to /etc/ssl/acme/<name>/...
-      "chain_path": "/etc/ssl/acme/web/chain.pem",
-      "fullchain_path": "/etc/ssl/acme/web/fullchain.pem",
-      "key_path": "/etc/ssl/acme/web/privkey.pem",
-      "owner": "root:root",
-      "check_command": "nginx -t",
-      "reload_command": "systemctl reload nginx",
-      "access_group": "web"                               # default: the certificate's name
-    }
+    "distribution": {"profile": "web"}         # certctl issue --distribution-profile web
 
-`"distribution": {}` stops distributing a certificate; leaving the key out keeps what the inventory has.
-The patterns are the document's allowedPattern values (ssm/distribute-certificate.yaml; a test keeps them equal):
-SSM pastes parameter values into the script, so these patterns are what keep them data.
+`"distribution": {}` stops distributing a certificate; leaving the key out keeps what the inventory has. The
+inventory keeps the choice ({"profile": "web"}), never a target, a path or a command: send_distribution looks the
+profile up in the deployed configuration each time it sends, so whoever may start an execution (or write an
+inventory item) can at most pick another reviewed profile.
+
+    distribution-profiles:
+      web:
+        tags: {role: [web], env: [prod]}      # SSM tag targets (ANDed), or instance-ids: [i-0123456789abcdef0]
+        directory: /etc/ssl/acme/{name}       # the default; {name} is the certificate's name
+        key-path: /etc/nginx/tls/{name}.key   # each of the four files may be placed apart
+        owner: root:root                      # the default
+        check-command: nginx -t
+        reload-command: systemctl reload nginx
+        access-group: web                     # the nodes' principal tag allowed to read the bundle; default: the
+                                              # profile's name
+
+Only nodes that opted in receive commands: the targets always include the opt-in tag (DISTRIBUTION_OPT_IN_TAG = the
+resource prefix), and IAM allows ssm:SendCommand only on instances carrying it. The patterns are the document's
+allowedPattern values (ssm/distribute-certificate.yaml; a test keeps them equal): SSM pastes parameter values into
+the script, so these patterns are what keep them data.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from certlib.exceptions import InvalidRequest
@@ -35,7 +43,7 @@ COMMAND_PATTERN = r"^[^'\r\n]{0,1024}$"
 SECRET_ID_PATTERN = r"^[A-Za-z0-9/_+=.@:-]{1,2048}$"  # noqa: S105 - a name pattern
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}$"
 SERIAL_PATTERN = r"^[0-9a-fA-F]{0,64}$"
-# The document's parameter -> its pattern (and the spec field it comes from, where there is one).
+# The document's parameter -> its pattern.
 DOCUMENT_PATTERNS = {
     "secretId": SECRET_ID_PATTERN,
     "region": REGION_PATTERN,
@@ -48,38 +56,52 @@ DOCUMENT_PATTERNS = {
     "checkCommand": COMMAND_PATTERN,
     "reloadCommand": COMMAND_PATTERN,
 }
+PROFILE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 TAG_KEY_PATTERN = re.compile(r"[A-Za-z0-9 _.:/=+@-]{1,128}")
 TAG_VALUE_PATTERN = re.compile(r"[A-Za-z0-9 _.:/=+@-]{1,256}")
 INSTANCE_ID_PATTERN = re.compile(r"(i|mi)-[0-9a-f]{8,17}")
 ACCESS_GROUP_PATTERN = re.compile(r"[A-Za-z0-9_.:/=+@-]{1,256}")
-MAX_TAG_KEYS = 5  # SSM Targets: at most 5 keys (ANDed)
+MAX_TAG_KEYS = 4  # SSM Targets: at most 5 keys (ANDed); the opt-in tag is the fifth
 MAX_TAG_VALUES = 50
 MAX_INSTANCE_IDS = 50  # SendCommand InstanceIds
-DEFAULT_DIRECTORY = "/etc/ssl/acme"
+NAME_PLACEHOLDER = "{name}"
+DEFAULT_DIRECTORY = f"/etc/ssl/acme/{NAME_PLACEHOLDER}"
 DEFAULT_OWNER = "root:root"
-FIELDS = (
+# The four files: the profile's path field -> the file name in `directory` when the path is not given.
+FILES = {
+    "certificate_path": "cert.pem",
+    "chain_path": "chain.pem",
+    "fullchain_path": "fullchain.pem",
+    "key_path": "privkey.pem",
+}
+# The accounts file's keys of a profile (YAML style of our additions: hyphens).
+PROFILE_KEYS = (
     "tags",
-    "instance_ids",
-    "certificate_path",
-    "chain_path",
-    "fullchain_path",
-    "key_path",
+    "instance-ids",
+    "directory",
+    *(key.replace("_", "-") for key in FILES),
     "owner",
-    "check_command",
-    "reload_command",
-    "access_group",
+    "check-command",
+    "reload-command",
+    "access-group",
 )
+MIGRATION_HELP = "docs/distribution.md#migrating-from-an-inline-distribution"
+
+
+class ProfileError(ValueError):
+    """A profile that does not hold (the accounts file reports it as ConfigError, with the file and the profile)."""
 
 
 @dataclass(frozen=True)
-class DistributionSpec:
-    """Where a certificate goes and how it is installed there; plain JSON (kept in the inventory as is)."""
+class DistributionProfile:
+    """A deployed distribution profile. Its paths may hold {name}; `for_certificate` fills it in."""
 
+    name: str
+    access_group: str
     certificate_path: str
     chain_path: str
     fullchain_path: str
     key_path: str
-    access_group: str
     tags: dict[str, list[str]] = field(default_factory=dict)
     instance_ids: list[str] = field(default_factory=list)
     owner: str = DEFAULT_OWNER
@@ -90,16 +112,27 @@ class DistributionSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DistributionSpec:
-        """From what to_dict wrote (the inventory turns lists into lists of str already)."""
-        values = {key: data[key] for key in FIELDS if key in data}
+    def from_dict(cls, data: Mapping[str, Any]) -> DistributionProfile:
+        """From what to_dict wrote (the deployed configuration's JSON)."""
+        values = dict(data)
         values["tags"] = {str(k): [str(v) for v in vs] for k, vs in (data.get("tags") or {}).items()}
         values["instance_ids"] = [str(i) for i in data.get("instance_ids") or []]
         return cls(**values)
 
-    def targets(self) -> list[dict[str, Any]]:
-        """SendCommand Targets: one entry per tag key (SSM ANDs them); empty when instance IDs are used."""
-        return [{"Key": f"tag:{key}", "Values": list(values)} for key, values in sorted(self.tags.items())]
+    def for_certificate(self, certificate: str) -> DistributionProfile:
+        """The profile with {name} replaced by the certificate's name; raises InvalidRequest if a path breaks."""
+        paths = {key: getattr(self, key).replace(NAME_PLACEHOLDER, certificate) for key in FILES}
+        for key, path in paths.items():
+            if not re.search(PATH_PATTERN, path):
+                raise InvalidRequest(f"distribution profile {self.name!r}: {key} {path!r} is not an absolute path")
+        return replace(self, **paths)
+
+    def targets(self, opt_in: tuple[str, str]) -> list[dict[str, Any]]:
+        """SendCommand Targets: one entry per tag key and the opt-in tag (SSM ANDs them); none for instance IDs."""
+        if not self.tags:
+            return []
+        keys = {**{key: list(values) for key, values in self.tags.items()}, opt_in[0]: [opt_in[1]]}
+        return [{"Key": f"tag:{key}", "Values": values} for key, values in sorted(keys.items())]
 
     def document_parameters(self, secret_id: str, region: str, serial: str) -> dict[str, list[str]]:
         """SendCommand Parameters: names and paths only; the node fetches the key itself."""
@@ -122,78 +155,145 @@ class DistributionSpec:
 
     def describe_targets(self) -> str:
         if self.instance_ids:
-            return "instances " + ", ".join(self.instance_ids)
-        return " and ".join(f"tag {key} in {values}" for key, values in sorted(self.tags.items()))
+            return f"profile {self.name}: instances " + ", ".join(self.instance_ids)
+        return f"profile {self.name}: " + " and ".join(f"tag {k} in {v}" for k, v in sorted(self.tags.items()))
 
 
-def parse_distribution(raw: Any, name: str) -> DistributionSpec | None:
-    """The checked spec, None for `{}` (no distribution). Raises InvalidRequest with one clear message."""
+# --- the execution's side: a profile's name, nothing else -----------------------------------------------------------
+
+
+def parse_distribution(raw: Any, profiles: Mapping[str, DistributionProfile]) -> dict[str, str] | None:
+    """An execution's `distribution`: {"profile": NAME} of a deployed profile, or None for `{}` (no distribution).
+    Raises InvalidRequest with one clear message; targets, paths, owners and commands are refused, whatever else."""
     if not isinstance(raw, dict):
-        raise InvalidRequest('\'distribution\' must be an object, e.g. {"tags": {"role": ["web"]}}')
+        raise InvalidRequest(
+            "'distribution' must be {\"profile\": NAME} (a distribution profile of the deployed configuration), or {} "
+            "to stop distributing"
+        )
     if not raw:
         return None
-    unknown = sorted(set(raw) - set(FIELDS))
-    if unknown:
-        raise InvalidRequest(f"distribution: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
-    tags = _tags(raw.get("tags"))
-    instance_ids = _instance_ids(raw.get("instance_ids"))
-    if bool(tags) == bool(instance_ids):
-        raise InvalidRequest("distribution: give either 'tags' (SSM tag targets) or 'instance_ids', not both or none")
-    directory = f"{DEFAULT_DIRECTORY}/{name}"
-    paths = {
-        "certificate_path": f"{directory}/cert.pem",
-        "chain_path": f"{directory}/chain.pem",
-        "fullchain_path": f"{directory}/fullchain.pem",
-        "key_path": f"{directory}/privkey.pem",
-    }
-    for key in paths:
-        value = raw.get(key)
-        if value is not None:
-            paths[key] = _matching(key, value, PATH_PATTERN, "an absolute path of letters, digits, '.', '_', '-'")
-    if len(set(paths.values())) != len(paths):
-        raise InvalidRequest("distribution: the certificate, chain, full chain and key paths must all differ")
-    owner = raw.get("owner", DEFAULT_OWNER)
-    access_group = raw.get("access_group", name)
-    if not isinstance(access_group, str) or not ACCESS_GROUP_PATTERN.fullmatch(access_group):
+    if set(raw) != {"profile"}:
+        others = ", ".join(sorted(repr(key) for key in raw if key != "profile"))
         raise InvalidRequest(
-            f"distribution: 'access_group' must be a tag value (1-256 characters), got {access_group!r}"
+            f"'distribution' takes only 'profile', not {others}: targets, paths, owner and commands are deploy-time "
+            f"configuration. Define a distribution profile in the accounts file, deploy it, and name it "
+            f'("distribution": {{"profile": "web"}}); see {MIGRATION_HELP}'
         )
-    return DistributionSpec(
-        **paths,
+    return {"profile": profile_of(raw, profiles).name}
+
+
+def profile_of(choice: Any, profiles: Mapping[str, DistributionProfile], certificate: str = "") -> DistributionProfile:
+    """The deployed profile a recorded or requested choice names. Raises InvalidRequest when the choice is not
+    {"profile": NAME} (an inventory item written before profiles holds its targets and commands inline: those are
+    never run) or names no deployed profile."""
+    whose = f" of {certificate!r}" if certificate else ""
+    if not isinstance(choice, Mapping) or set(choice) != {"profile"}:
+        raise InvalidRequest(
+            f"the distribution{whose} is not a profile name (an inline distribution from before profiles, which is "
+            f"never run): name a distribution profile (certctl issue --distribution-profile NAME) or run "
+            f"`certctl migrate-distribution`; see {MIGRATION_HELP}"
+        )
+    name = choice["profile"]
+    if not isinstance(name, str) or not PROFILE_NAME_PATTERN.fullmatch(name):
+        raise InvalidRequest(f"'distribution' 'profile' must be a profile name, got {name!r}")
+    profile = profiles.get(name)
+    if profile is None:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise InvalidRequest(
+            f"distribution profile {name!r}{whose} is not in the deployed configuration (deployed profiles: {known}): "
+            f"add it under 'distribution-profiles:' in the accounts file and deploy"
+        )
+    return profile
+
+
+# --- the accounts file's side: `distribution-profiles:` ---------------------------------------------------------------
+
+
+def parse_profiles(raw: Any) -> dict[str, DistributionProfile]:
+    """The accounts file's `distribution-profiles` mapping. Raises ProfileError naming the profile and the key."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ProfileError("'distribution-profiles' must map profile names to their settings")
+    profiles = {}
+    for name, values in raw.items():
+        name = str(name)
+        if not PROFILE_NAME_PATTERN.fullmatch(name):
+            raise ProfileError(f"distribution profile {name!r}: a name is 1-64 letters, digits, '.', '_' or '-'")
+        try:
+            profiles[name] = _profile(name, values)
+        except ProfileError as exc:
+            raise ProfileError(f"distribution profile {name!r}: {exc}") from None
+    return profiles
+
+
+def _profile(name: str, values: Any) -> DistributionProfile:
+    if not isinstance(values, dict):
+        raise ProfileError(f"expected its settings ({', '.join(PROFILE_KEYS)})")
+    unknown = sorted(set(map(str, values)) - set(PROFILE_KEYS))
+    if unknown:
+        raise ProfileError(f"unknown key(s) {', '.join(map(repr, unknown))}; known keys: {', '.join(PROFILE_KEYS)}")
+    tags = _tags(values.get("tags"))
+    instance_ids = _instance_ids(values.get("instance-ids"))
+    if bool(tags) == bool(instance_ids):
+        raise ProfileError("give either 'tags' (SSM tag targets) or 'instance-ids', not both or none")
+    directory = _matching("directory", values.get("directory", DEFAULT_DIRECTORY), "an absolute directory path")
+    paths = {}
+    for key, file in FILES.items():
+        given = values.get(key.replace("_", "-"))
+        paths[key] = directory + "/" + file if given is None else _matching(key.replace("_", "-"), given, "a path")
+    if len(set(paths.values())) != len(paths):
+        raise ProfileError("the certificate, chain, full chain and key paths must all differ")
+    access_group = values.get("access-group", name)
+    if not isinstance(access_group, str) or not ACCESS_GROUP_PATTERN.fullmatch(access_group):
+        raise ProfileError(f"'access-group' must be a tag value (1-256 characters), got {access_group!r}")
+    owner = values.get("owner", DEFAULT_OWNER)
+    if not isinstance(owner, str) or not re.search(OWNER_PATTERN, owner):
+        raise ProfileError(f"'owner' must be user or user:group, got {owner!r}")
+    return DistributionProfile(
+        name=name,
         access_group=access_group,
         tags=tags,
         instance_ids=instance_ids,
-        owner=_matching("owner", owner, OWNER_PATTERN, "user or user:group"),
-        check_command=_matching("check_command", raw.get("check_command", ""), COMMAND_PATTERN, _COMMAND_RULE),
-        reload_command=_matching("reload_command", raw.get("reload_command", ""), COMMAND_PATTERN, _COMMAND_RULE),
+        owner=owner,
+        check_command=_command("check-command", values.get("check-command", "")),
+        reload_command=_command("reload-command", values.get("reload-command", "")),
+        **paths,
     )
 
 
-_COMMAND_RULE = "one line of at most 1024 characters without single quotes"
+def _matching(key: str, value: Any, what: str) -> str:
+    """A path (it may hold {name}): checked as it will be with the longest certificate name in it."""
+    if not isinstance(value, str) or not re.search(PATH_PATTERN, value.replace(NAME_PLACEHOLDER, "n" * 128)):
+        raise ProfileError(
+            f"{key!r} must be {what} of letters, digits, '.', '_', '-' (segments not starting with '.'), "
+            f"optionally with {NAME_PLACEHOLDER}, got {value!r}"
+        )
+    return value.rstrip("/") if key == "directory" else value
 
 
-def _matching(key: str, value: Any, pattern: str, rule: str) -> str:
-    if not isinstance(value, str) or not re.search(pattern, value):
-        raise InvalidRequest(f"distribution: {key!r} must be {rule}, got {value!r}")
+def _command(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not re.search(COMMAND_PATTERN, value):
+        raise ProfileError(f"{key!r} must be one line of at most 1024 characters without single quotes")
     return value
 
 
 def _tags(value: Any) -> dict[str, list[str]]:
     if value is None:
         return {}
-    if not isinstance(value, dict) or len(value) > MAX_TAG_KEYS:
-        raise InvalidRequest(f"distribution: 'tags' must map up to {MAX_TAG_KEYS} tag keys to lists of values")
+    if not isinstance(value, dict) or not value or len(value) > MAX_TAG_KEYS:
+        raise ProfileError(f"'tags' must map 1-{MAX_TAG_KEYS} tag keys to lists of values")
     tags: dict[str, list[str]] = {}
     for key, values in value.items():
         if isinstance(values, str):
             values = [values]
         if not isinstance(key, str) or not TAG_KEY_PATTERN.fullmatch(key):
-            raise InvalidRequest(f"distribution: {key!r} is not a valid tag key")
+            raise ProfileError(f"{key!r} is not a valid tag key")
         if not isinstance(values, list) or not values or len(values) > MAX_TAG_VALUES:
-            raise InvalidRequest(f"distribution: tag {key!r} needs 1-{MAX_TAG_VALUES} values")
+            raise ProfileError(f"tag {key!r} needs 1-{MAX_TAG_VALUES} values")
         for item in values:
             if not isinstance(item, str) or not TAG_VALUE_PATTERN.fullmatch(item):
-                raise InvalidRequest(f"distribution: {item!r} is not a valid value for tag {key!r}")
+                raise ProfileError(f"{item!r} is not a valid value for tag {key!r}")
         tags[key] = list(dict.fromkeys(values))
     return tags
 
@@ -201,9 +301,9 @@ def _tags(value: Any) -> dict[str, list[str]]:
 def _instance_ids(value: Any) -> list[str]:
     if value is None:
         return []
-    if not isinstance(value, list) or len(value) > MAX_INSTANCE_IDS:
-        raise InvalidRequest(f"distribution: 'instance_ids' must be a list of at most {MAX_INSTANCE_IDS} instance IDs")
+    if not isinstance(value, list) or not value or len(value) > MAX_INSTANCE_IDS:
+        raise ProfileError(f"'instance-ids' must be a list of 1-{MAX_INSTANCE_IDS} instance IDs")
     for item in value:
         if not isinstance(item, str) or not INSTANCE_ID_PATTERN.fullmatch(item):
-            raise InvalidRequest(f"distribution: {item!r} is not an EC2 or managed instance ID (i-... or mi-...)")
+            raise ProfileError(f"{item!r} is not an EC2 or managed instance ID (i-... or mi-...)")
     return list(dict.fromkeys(value))

@@ -1,6 +1,6 @@
 """The distribution steps both state machines share: send the document, then check each node's result.
 
-Input of send_distribution (the ASL builds it): {"name", "distribution" (the spec), "serial", "secret_arn",
+Input of send_distribution (the ASL builds it): {"name", "distribution" ({"profile": NAME}), "serial", "secret_arn",
 "lock_owner"?}. The lifecycle passes its execution as lock_owner (its writes need the lock); the export machine holds
 no lock. Its output, {"command_id", "serial", "targets"}, is check_distribution's input with "name".
 """
@@ -11,10 +11,10 @@ from typing import Any
 
 from certlib.adapters.inventory import utc_now
 from certlib.adapters.ssm import CommandState
-from certlib.distribution.spec import DistributionSpec
+from certlib.distribution.spec import DistributionProfile, profile_of
 from certlib.exceptions import DistributionPending
 from certlib.observability import logger
-from certlib.resources import ACCESS_GROUP_TAG, ResourceNames
+from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames
 from certlib.runtime import Services
 
 # How long SSM may take to deliver the command to a node (the document itself has its own timeoutSeconds).
@@ -23,29 +23,39 @@ DELIVERY_TIMEOUT_SECONDS = 600
 PENDING_COMMAND = "distribution_command"
 
 
+def deployed_profile(services: Services, choice: Any, certificate: str) -> DistributionProfile:
+    """The deployed profile `choice` names, for this certificate ({name} filled in). Whatever the state or the
+    inventory says, only a reviewed profile of the deployed configuration is ever sent. Raises InvalidRequest."""
+    config = services.config_with_profile(choice)
+    return profile_of(choice, config.distribution_profiles, certificate).for_certificate(certificate)
+
+
 def send_distribution(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Tag the bundle's secret for the nodes' access group, and send the document to the nodes.
+    """Tag the bundle's secret for the profile's access group, and send the document to the profile's nodes that
+    opted in (DISTRIBUTION_OPT_IN_TAG).
 
     Safe to repeat: a command already sent by this execution for this serial is returned, not sent again.
-    Raises TransientError, AwsError (no document, no permission), InvalidRequest (a parameter out of pattern).
+    Raises TransientError, AwsError (no document, no permission: a node that did not opt in), InvalidRequest (no
+    such profile, or a recorded inline distribution).
     """
     name = str(event["name"])
     owner = event.get("lock_owner")
     serial = str(event["serial"])
-    spec = DistributionSpec.from_dict(event["distribution"])
+    profile = deployed_profile(services, event.get("distribution"), name)
     item = services.inventory.get(name) or {}
     pending = item.get(PENDING_COMMAND) or {}
     if pending.get("serial") == serial and pending.get("execution") == (owner or event.get("execution_id")):
-        return {"command_id": pending["command_id"], "serial": serial, "targets": spec.describe_targets()}
-    services.secrets.tag_certificate(name, {ACCESS_GROUP_TAG: spec.access_group})
-    document = ResourceNames(services.settings.resource_prefix).distribution_document
+        return {"command_id": pending["command_id"], "serial": serial, "targets": profile.describe_targets()}
+    services.secrets.tag_certificate(name, {ACCESS_GROUP_TAG: profile.access_group})
+    prefix = services.settings.resource_prefix
     command_id = services.ssm_commands.send(
-        document,
-        spec.document_parameters(str(event["secret_arn"]), services.region, serial),
-        spec.targets(),
-        spec.instance_ids,
+        ResourceNames(prefix).distribution_document,
+        profile.document_parameters(str(event["secret_arn"]), services.region, serial),
+        profile.targets((DISTRIBUTION_OPT_IN_TAG, prefix)),
+        profile.instance_ids,
         comment=f"{name} serial {serial}",
         timeout_seconds=DELIVERY_TIMEOUT_SECONDS,
+        purpose=f" ({profile.describe_targets()}; only nodes tagged {DISTRIBUTION_OPT_IN_TAG}={prefix} may receive it)",
     )
     services.inventory.update(
         name,
@@ -59,8 +69,8 @@ def send_distribution(event: dict[str, Any], services: Services) -> dict[str, An
             }
         },
     )
-    logger.info("distribution sent", extra={"command_id": command_id, "targets": spec.describe_targets()})
-    return {"command_id": command_id, "serial": serial, "targets": spec.describe_targets()}
+    logger.info("distribution sent", extra={"command_id": command_id, "targets": profile.describe_targets()})
+    return {"command_id": command_id, "serial": serial, "targets": profile.describe_targets()}
 
 
 def check_distribution(event: dict[str, Any], services: Services) -> dict[str, Any]:
@@ -117,7 +127,7 @@ def failed_outcome(error: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def distribution_record(
-    spec: dict[str, Any] | None, outcome: dict[str, Any] | None, execution_id: str
+    choice: dict[str, Any] | None, outcome: dict[str, Any] | None, execution_id: str
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """What record steps add: (fields of the execution's result, inventory values to SET, inventory fields to REMOVE).
 
@@ -125,10 +135,10 @@ def distribution_record(
     (revocation checks and renewals go on). The distribution has its own status: `distribution_status`
     ("distributed" or "distribution_failed") and `last_distribution` (each node's outcome) on the item.
     """
-    if spec is None:
+    if choice is None:
         return {}, {}, ["distribution", "distribution_status", "last_distribution", PENDING_COMMAND]
     if outcome is None:  # registered, but nothing was sent (cannot happen in the state machines; kept total)
-        return {}, {"distribution": spec}, []
+        return {}, {"distribution": choice}, []
     summary: dict[str, Any] = {
         key: outcome[key] for key in ("status", "command_id", "succeeded", "failed") if key in outcome
     }
@@ -137,7 +147,7 @@ def distribution_record(
     if "error" in outcome:
         summary["error"] = outcome["error"]
     values = {
-        "distribution": spec,
+        "distribution": choice,
         "distribution_status": "distributed" if outcome["status"] == "succeeded" else "distribution_failed",
         "last_distribution": {**outcome, "execution": execution_id},
     }

@@ -9,6 +9,25 @@ from typing import Any
 from cryptography import x509
 
 from certlib.adapters.acme_client import AcmeSession, ari_certificate_id
+from certlib.adapters.inventory import (
+    ARI_CERTIFICATE_ID,
+    CERTIFICATE_ARNS,
+    IMPORT_FAILURES,
+    ISSUED_ACCOUNT,
+    ISSUED_AT,
+    ISSUER,
+    LAST_ERROR,
+    LOCK_FIELDS,
+    NOT_AFTER,
+    NOT_BEFORE,
+    ORDER_FIELDS,
+    RENEW_DETAIL,
+    RENEW_REASON,
+    REVOCATION,
+    SECRET_ARN,
+    SERIAL,
+    STATUS,
+)
 from certlib.distribution.steps import distribution_record
 from certlib.exceptions import (
     AcmeProblem,
@@ -28,9 +47,6 @@ from certlib.renewal.revocation_sources import REVOCATION_FIELDS, revocation_sou
 from certlib.renewal.timing import RenewalPlan, plan_renewal
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
 from certlib.runtime import Services
-
-LOCK_FIELDS = ("lock_owner", "lock_expires_at")
-ORDER_FIELDS = ("order_url", "order_execution", "queued_execution", "queued_at")
 
 
 def store_certificate(state: dict[str, Any], services: Services) -> dict[str, Any]:
@@ -104,7 +120,8 @@ def import_certificate(item: dict[str, Any], services: Services) -> dict[str, st
     stored = services.secrets.certificate(request.name)
     if stored is None or stored.value.get("serial") != item["certificate"]["serial"]:
         raise CertificateCheckFailed(f"the stored bundle of {request.name!r} is not the certificate just issued")
-    current = (services.inventory.get(request.name) or {}).get("certificate_arns") or {}
+    recorded = (services.inventory.get(request.name) or {}).get(CERTIFICATE_ARNS)
+    current = recorded or {}
     arn = services.acm(region).import_certificate(
         request.name,
         stored.value["certificate"],
@@ -112,7 +129,9 @@ def import_certificate(item: dict[str, Any], services: Services) -> dict[str, st
         stored.value["private_key"],
         current.get(region),
     )
-    services.inventory.set_certificate_arn(request.name, request.execution_id, region, arn)
+    services.inventory.set_certificate_arn(
+        request.name, request.execution_id, region, arn, has_arns=recorded is not None
+    )
     return {"region": region, "certificate_arn": arn}
 
 
@@ -164,28 +183,28 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
         request.name,
         request.execution_id,
         {
-            "status": "issued",
-            "serial": certificate["serial"],
-            "not_before": certificate["not_before"],
-            "not_after": certificate["not_after"],
-            "issuer": certificate["issuer"],
-            "secret_arn": certificate["secret_arn"],
+            STATUS: "issued",
+            SERIAL: certificate["serial"],
+            NOT_BEFORE: certificate["not_before"],
+            NOT_AFTER: certificate["not_after"],
+            ISSUER: certificate["issuer"],
+            SECRET_ARN: certificate["secret_arn"],
             # when we got it (a CA may backdate not_before), to the millisecond: ACM's expiry events carry whole
             # seconds, and an event sent earlier in the same second is still about the certificate before
-            "issued_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "issued_account": request.account,
+            ISSUED_AT: dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            ISSUED_ACCOUNT: request.account,
             RENEWAL_BUCKET_ATTRIBUTE: RENEWAL_BUCKET,
             RENEW_AFTER_ATTRIBUTE: certificate["renew_after"],
-            "renew_reason": certificate["renew_reason"],
-            "renew_detail": certificate["renew_detail"],
-            "ari_certificate_id": certificate["ari_certificate_id"],
+            RENEW_REASON: certificate["renew_reason"],
+            RENEW_DETAIL: certificate["renew_detail"],
+            ARI_CERTIFICATE_ID: certificate["ari_certificate_id"],
             # .get: a state stored by an earlier version (an execution running through an update) lacks the PEMs
-            "revocation": {key: certificate.get(key) for key in REVOCATION_FIELDS},
-            "import_failures": failures,
+            REVOCATION: {key: certificate.get(key) for key in REVOCATION_FIELDS},
+            IMPORT_FAILURES: failures,
             **distribution_values,
         },
         event={"event": event, "execution": request.execution_id, "serial": certificate["serial"], "failed": failures},
-        remove=(*LOCK_FIELDS, *ORDER_FIELDS, "last_error", *distribution_remove),
+        remove=(*LOCK_FIELDS, *ORDER_FIELDS, LAST_ERROR, *distribution_remove),
     )
     return result
 

@@ -18,10 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from certlib.adapters.inventory import utc_now
+from certlib.adapters.inventory import FAILURE_NOTIFIED, LAST_ERROR, LOCK_FIELDS, ORDER_FIELDS, STATUS, utc_now
 from certlib.adapters.route53 import ZoneAccess, group_by_zone, normalize
 from certlib.exceptions import CertificateError, CertificateLocked, TransientError
-from certlib.lifecycle.certificate import LOCK_FIELDS, ORDER_FIELDS
 from certlib.lifecycle.dns import route53_of
 from certlib.notifications import failure_event, problem_type_of
 from certlib.observability import logger, record_lifecycle_failure
@@ -137,14 +136,12 @@ def _drop_pending_key(services: Services, name: str, order_url: str) -> None:
     services.secrets.put_certificate(name, bundle)
 
 
-# On the inventory item: the execution whose failure was announced, so a retried cleanup does not announce it twice.
-FAILURE_NOTIFIED = "failure_notified"
-
-
 def _announce_failure(
     services: Services, name: str, request: dict[str, Any], execution_id: str, failure: dict[str, str]
 ) -> bool:
-    """`Certificate Renewal Failed` on EventBridge and the SNS topic, once per execution; False when done already.
+    """`Certificate Renewal Failed` on EventBridge and the SNS topic, once per execution (FAILURE_NOTIFIED on the item:
+    the execution whose failure was announced, so a retried cleanup does not announce it twice); False when done
+    already.
 
     Raises TransientError when EventBridge or SNS is briefly unavailable: the state machine retries this step.
     """
@@ -184,7 +181,7 @@ def _record_failure(
         services.inventory.update(
             name,
             execution_id,
-            {"status": status, "last_error": {**failure, "at": utc_now(), "execution": execution_id}},
+            {STATUS: status, LAST_ERROR: {**failure, "at": utc_now(), "execution": execution_id}},
             event=None if again else {"event": "failed", "execution": execution_id, "error": failure["error"]},
             remove=() if keep_lock else (*LOCK_FIELDS, *ORDER_FIELDS),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from certlib.adapters.acme_client import AcmeSession, OrderStatus, order_from_dict
+from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
 from certlib.exceptions import AcmeProblem, ChallengeInvalid, OrderInvalid, OrderPending
 from certlib.keys import csr_pem, generate_private_key, load_private_key, private_key_to_pem
 from certlib.lifecycle.request import Request
@@ -33,7 +34,7 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
     if order is None:
         order = _new_order(request, services, session)
         services.inventory.update(
-            request.name, request.execution_id, {"order_url": order.url, "order_execution": request.execution_id}
+            request.name, request.execution_id, {ORDER_URL: order.url, ORDER_EXECUTION: request.execution_id}
         )
     if order.status not in LIVE_ORDER_STATES:
         raise OrderInvalid("orderInvalid", f"the new order is {order.status}: {order.error}")

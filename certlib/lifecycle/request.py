@@ -1,10 +1,10 @@
 """Check an execution's input before anything is written or asked of the CA, then take the certificate's lock.
 
 Input: {"name": ..., "domains": [...], "account"?: alias, "key_type"?: ec256|ec384|rsa2048|rsa3072|rsa4096,
-"regions"?: [...], "distribution"?: {...} (certlib.distribution.spec: SSM targets and paths; left out, a renewal
-keeps the one the inventory has; {} stops it), "replace"?: true|false}. Names are normalized (lowercase, no trailing
-dot, internationalized names to their A-label form); every problem is one InvalidRequest message saying what is wrong
-and what to do.
+"regions"?: [...], "distribution"?: {"profile": NAME} (certlib.distribution.spec: a deployed distribution profile;
+left out, a renewal keeps the one the inventory has; {} stops it), "replace"?: true|false}. Names are normalized
+(lowercase, no trailing dot, internationalized names to their A-label form); every problem is one InvalidRequest
+message saying what is wrong and what to do.
 
 A certificate's name is bound to its domains (as a set) and its ACME account: a request for a name the inventory
 holds with other domains or another account is refused, unless it says `"replace": true`; an accepted replacement
@@ -51,7 +51,7 @@ class Request:
     execution_id: str
     zones: dict[str, dict[str, str | None]] = field(default_factory=dict)  # domain -> its DNS-01 record's place
     renewal: bool = False
-    distribution: dict[str, Any] | None = None  # certlib.distribution.spec.DistributionSpec.to_dict(); None: none
+    distribution: dict[str, Any] | None = None  # {"profile": NAME} (certlib.distribution.spec); None: none
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,8 +88,7 @@ def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, An
         "regions": _regions(raw.get("regions"), default_region),
     }
     if "distribution" in raw:  # left out: the inventory's (validate_request); {}: none
-        spec = parse_distribution(raw["distribution"], name)
-        fields["distribution"] = spec.to_dict() if spec is not None else {}
+        fields["distribution"] = parse_distribution(raw["distribution"], config.distribution_profiles) or {}
     replace = raw.get("replace", False)
     if not isinstance(replace, bool):
         raise InvalidRequest(f"'replace' must be true or false, got {replace!r}")
@@ -183,8 +182,8 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     """Step 1. Raises InvalidRequest (nothing written), CertificateLocked (someone else works on it); TransientError
     (retried) when an accepted replacement cannot be announced yet, or DNS does not answer."""
     execution_id = str(event.get("execution_id", ""))
-    config = services.config()
     raw: Any = event.get("input")
+    config = services.config_with_profile(raw.get("distribution") if isinstance(raw, dict) else None)
     fields = parse_request(raw, config, services.region)
     replace = bool(fields.pop("replace", False))
     directory = ZoneDirectory(services, config, config.account(fields["account"]))

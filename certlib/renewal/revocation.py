@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from certlib.adapters.inventory import REVOKED, STATUS
 from certlib.exceptions import CertificateError, InvalidRequest
 from certlib.notifications import revoked_event
 from certlib.observability import logger
@@ -101,7 +102,7 @@ def record_revocation(services: Services, item: dict[str, Any], how: str, reason
     services.inventory.update(
         str(item["name"]),
         None,
-        {"status": "revoked", "revoked": {"serial": item["serial"], "how": how, "reason": reason or "unspecified"}},
+        {STATUS: "revoked", REVOKED: {"serial": item["serial"], "how": how, "reason": reason or "unspecified"}},
         event={"event": "revoked", "serial": item["serial"], "how": how},
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from certlib.adapters.inventory import QUEUED_AT, QUEUED_EXECUTION
 from certlib.adapters.stepfunctions import execution_name
 from certlib.runtime import Services
 
@@ -27,7 +28,7 @@ def begin_renewal(services: Services, item: dict[str, Any], trigger: str, count_
     if count_order:
         account = services.config().account(str(item["account"]) if item.get("account") else None)
         if not services.inventory.take_order_slot(account.alias, account.new_orders_per_3_hours):
-            services.inventory.update(name, None, {}, remove=("queued_execution", "queued_at"))
+            services.inventory.update(name, None, {}, remove=(QUEUED_EXECUTION, QUEUED_AT))
             return {"name": name, "outcome": "deferred"}
     arn = services.lifecycle.start(trigger, item, name=execution)
     return {"name": name, "outcome": "started", "execution_arn": arn}

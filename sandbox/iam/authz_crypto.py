@@ -15,11 +15,14 @@ keys for AWS Secrets Manager / AWS Key Management Service / AWS Certificate Mana
 - KMS: a KeyId (key ID, key ARN, alias name or alias ARN) is authorized on the key's ARN; Decrypt without KeyId on
   the key the ciphertext names. kms:RequestAlias when the request names an alias.
 - ACM: ImportCertificate without CertificateArn (a new certificate) is authorized on
-  `arn:aws:acm:<region>:<account>:certificate/*`: the SAR gives ImportCertificate the certificate resource (with
-  aws:RequestTag/aws:TagKeys), and AWS's own AccessDenied for a new import names that resource ("... is not
-  authorized to perform: acm:ImportCertificate on resource: arn:aws:acm:eu-north-1:<account>:certificate/*", as for
-  RequestCertificate). A re-import (CertificateArn) is authorized on that certificate, with its tags.
-  ListCertificates has no resource type: "*".
+  `arn:aws:acm:<region>:<account>:certificate/*`: the SAR gives ImportCertificate the certificate resource (required)
+  and the keys aws:RequestTag/${TagKey}, aws:ResourceTag/${TagKey} and aws:TagKeys, and AWS's own AccessDenied for a
+  new import names that resource ("... is not authorized to perform: acm:ImportCertificate on resource:
+  arn:aws:acm:eu-north-1:<account>:certificate/*", as for RequestCertificate); it has no resource tags yet. A
+  re-import (CertificateArn) is authorized on that certificate, with its tags as aws:ResourceTag/<key>. The SAR's
+  operations table maps ImportCertificate to acm:ImportCertificate and acm:AddTagsToCertificate: an import that
+  tags (Tags) needs AddTagsToCertificate too, on the same resource with the same keys (as CreateSecret with tags
+  needs TagResource). ListCertificates has no resource type: "*".
 """
 
 from __future__ import annotations
@@ -177,17 +180,32 @@ def acm_authorizations(call: Call) -> list[Request]:
     if operation == "ListCertificates":
         return [call.authorize(action, "*")]
     tags = tag_list(body.get("Tags"))
-    if operation == "ImportCertificate" and not body.get("CertificateArn"):
-        resource = f"arn:aws:acm:{call.region}:{call.account}:certificate/*"
-        return [call.authorize(action, resource, request_tags(tags))]
-    if operation not in CERTIFICATE_OPERATIONS and operation != "ImportCertificate":
+    if operation == "ImportCertificate":
+        return _import_certificate(call, body, tags)
+    if operation not in CERTIFICATE_OPERATIONS:
         raise Unmapped(f"acm: {operation} is not mapped")
     arn = required(body, "CertificateArn", operation)
     context: dict[str, ContextValue | None] = {**resource_tags(call.state.certificate_tags(arn))}
-    if operation in ("ImportCertificate", "AddTagsToCertificate"):
+    if operation == "AddTagsToCertificate":
         context.update(request_tags(tags))
     elif operation == "RemoveTagsFromCertificate":  # a tag to remove may name its key only
         with_values = {tag["Key"]: tag["Value"] for tag in body.get("Tags") or [] if "Value" in tag}
         context.update(request_tags(with_values))
         context["aws:TagKeys"] = list(tags) or None
     return [call.authorize(action, arn, context)]
+
+
+def _import_certificate(call: Call, body: Mapping[str, Any], tags: Mapping[str, str]) -> list[Request]:
+    """A new certificate on certificate/* of the region (no resource tags), a re-import on the certificate (its tags);
+    with Tags, acm:AddTagsToCertificate as well."""
+    if body.get("CertificateArn"):
+        resource = required(body, "CertificateArn", "ImportCertificate")
+        context: dict[str, ContextValue | None] = {**resource_tags(call.state.certificate_tags(resource))}
+    else:
+        resource = f"arn:aws:acm:{call.region}:{call.account}:certificate/*"
+        context = {}
+    context.update(request_tags(tags))
+    requests = [call.authorize("acm:ImportCertificate", resource, context)]
+    if tags:
+        requests.append(call.authorize("acm:AddTagsToCertificate", resource, context))
+    return requests

@@ -54,9 +54,11 @@ def accounts_document(
     dns_role_arn: str,
     validation_zone_id: str,
     external_id: str = DNS_EXTERNAL_ID,
+    distribution_profiles: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The sandbox's accounts file (Sectigo's format with our additions): one builder for the configuration the
-    sandbox deploys and for the synthesis of its policies. `external_id` goes with the DNS account's role."""
+    sandbox deploys and for the synthesis of its policies. `external_id` goes with the DNS account's role; the
+    distribution profiles (none for the synthesis: no policy depends on them) join the deployed configuration."""
     account: dict[str, Any] = {
         "acme-endpoint": directory_url,
         "eab-key": eab_key_id,
@@ -72,6 +74,7 @@ def accounts_document(
             PARTNER_ZONE: {"role-arn": dns_role_arn, "external-id": external_id},
             VALIDATION_ZONE: {"hosted-zone-id": validation_zone_id, "validation-only": True},
         },
+        **({"distribution-profiles": dict(distribution_profiles)} if distribution_profiles else {}),
     }
 
 

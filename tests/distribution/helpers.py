@@ -20,9 +20,12 @@ from tests.lifecycle.helpers import target_of
 FILES = tuple(INSTALLED_FILES)
 
 
-def start_nodes(info: dict[str, Any], count: int, access_group: str | None = None, **tags: str) -> list[Node]:
+def start_nodes(
+    info: dict[str, Any], count: int, access_group: str | None = None, opt_in: bool = True, **tags: str
+) -> list[Node]:
     """`count` EC2 instances with these tags in the sandbox's moto: nodes the sandbox's agent runs commands on, as the
-    node role of `access_group` (default: the only tag's value, as distribution_input's default access group)."""
+    node role of `access_group` (default: the only tag's value, as profile_entry's default access group), opted in
+    for this deployment's commands unless `opt_in` is false."""
     if access_group is None:
         (access_group,) = tags.values()
     target = target_of(info)
@@ -34,7 +37,21 @@ def start_nodes(info: dict[str, Any], count: int, access_group: str | None = Non
         tags,
         access_group,
         info["resource_prefix"],
+        opt_in,
     )
+
+
+def distribution_profile(
+    info: dict[str, Any], directory: str, tag_key: str, tag_value: str, **settings: str
+) -> dict[str, str]:
+    """Deploy a distribution profile named `tag_value` (sandbox.nodes.profile_entry: the nodes tagged
+    tag_key=tag_value, the four files in `directory`; `settings` adds access_group, check_command, ...) and return
+    the execution's `distribution` that names it."""
+    entry = sandbox_nodes.profile_entry(directory, tag_key, tag_value, **settings)
+    sandbox_nodes.deploy_distribution_profiles(
+        target_of(info).client("ssm"), {tag_value: entry}, info["resource_prefix"]
+    )
+    return {"profile": tag_value}
 
 
 def unique(prefix: str) -> str:

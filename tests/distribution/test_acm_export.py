@@ -12,11 +12,11 @@ from typing import Any
 from certctl.executions import result_of, wait
 from certlib.renewal.timing import iso
 from certlib.resources import EXPORT_ALLOWED_TAG
-from sandbox.nodes import local_owner
 from tests import certificates
 from tests.certificates import certificate_pem, key_pem
 from tests.distribution.helpers import (
     bundle,
+    distribution_profile,
     installed,
     invoke,
     key_matches,
@@ -68,7 +68,7 @@ def test_export_then_acm_renewal_reaches_the_nodes(sandbox: dict[str, Any]) -> N
     name, tag = unique("intranet"), unique("intranet")
     directory = f"/etc/pki/{name}"
     arn = private_ca_certificate(sandbox, "intranet.corp.test")
-    nodes = start_nodes(sandbox, 2, access_group=name, app=tag)  # the export's access group: its name (default)
+    nodes = start_nodes(sandbox, 2, access_group=name, app=tag)  # the profile gives the access group: the name
 
     # When it is registered for distribution with certctl export
     completed = certctl(
@@ -78,18 +78,8 @@ def test_export_then_acm_renewal_reaches_the_nodes(sandbox: dict[str, Any]) -> N
         arn,
         "--name",
         name,
-        "--tag",
-        f"app={tag}",
-        "--certificate-path",
-        f"{directory}/cert.pem",
-        "--chain-path",
-        f"{directory}/chain.pem",
-        "--fullchain-path",
-        f"{directory}/fullchain.pem",
-        "--key-path",
-        f"{directory}/privkey.pem",
-        "--owner",
-        local_owner(),
+        "--distribution-profile",
+        distribution_profile(sandbox, directory, "app", tag, access_group=name)["profile"],
         "--json",
     )
 

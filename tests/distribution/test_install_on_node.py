@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.nodes import distribution_input
-from tests.distribution.helpers import start_nodes, unique
+from tests.distribution.helpers import distribution_profile, start_nodes, unique
 from tests.distribution.node_document import (
     DIRECTORY,
     FILE_PATHS,
@@ -374,7 +373,7 @@ def test_through_run_command_a_world_writable_directory_fails_the_node(sandbox: 
         sandbox,
         name=name,
         domains=[f"{name}.example.test"],
-        distribution=distribution_input(directory, "role", tag),
+        distribution=distribution_profile(sandbox, directory, "role", tag),
     )
 
     # Then the certificate is issued, the node failed with the refusal, and nothing landed there

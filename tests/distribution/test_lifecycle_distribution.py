@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.nodes import Node, distribution_input
+from sandbox.nodes import Node
 from tests.distribution.helpers import (
     bundle,
+    distribution_profile,
     installed,
     key_matches,
     serial_of,
@@ -58,7 +59,7 @@ def test_issue_installs_on_both_nodes_and_a_rerun_changes_only_what_changed(sand
         sandbox,
         name=name,
         domains=[f"{name}.example.test"],
-        distribution=distribution_input(directory, "role", tag, reload_command=RELOAD),
+        distribution=distribution_profile(sandbox, directory, "role", tag, reload_command=RELOAD),
     )
 
     # Then the execution succeeded with both nodes done, and each holds the four files, right modes and contents
@@ -72,7 +73,7 @@ def test_issue_installs_on_both_nodes_and_a_rerun_changes_only_what_changed(sand
     item = inventory_item(sandbox, name)
     assert item["status"] == "issued"
     assert item["distribution_status"] == "distributed"
-    assert item["distribution"]["tags"] == {"role": [tag]}
+    assert item["distribution"] == {"profile": tag}
     assert {n["instance_id"]: n["status"] for n in item["last_distribution"]["nodes"]} == dict.fromkeys(
         before, "Success"
     )
@@ -111,7 +112,7 @@ def test_failed_check_keeps_the_previous_files_and_names_the_node(sandbox: dict[
     directory = f"/etc/ssl/{name}"
     healthy, broken = start_nodes(sandbox, 2, service=tag)
     capture = start_capture(sandbox, f"{name}-announced")
-    distribution = distribution_input(directory, "service", tag, check_command=CHECK, reload_command=RELOAD)
+    distribution = distribution_profile(sandbox, directory, "service", tag, check_command=CHECK, reload_command=RELOAD)
     first = issue(sandbox, name=name, domains=[f"{name}.example.test"], distribution=distribution)
     assert first["distribution"]["status"] == "succeeded", first
     original = installed(broken, directory)
@@ -169,7 +170,7 @@ def test_without_targets_distribution_is_skipped_by_a_choice(sandbox: dict[str, 
 def test_unmatched_targets_are_a_failed_distribution_not_a_failed_issuance(sandbox: dict[str, Any]) -> None:
     # Given a tag no node carries
     name = unique("nobody")
-    distribution = distribution_input(f"/etc/ssl/{name}", "role", unique("nobody-has-this"))
+    distribution = distribution_profile(sandbox, f"/etc/ssl/{name}", "role", unique("nobody-has-this"))
 
     # When the certificate is issued with it
     result = issue(sandbox, name=name, domains=[f"{name}.example.test"], distribution=distribution)

@@ -43,9 +43,10 @@ def test_command_and_execution_histories_hold_no_key_material(sandbox: dict[str,
             histories.extend(execution_history_text(sandbox, e["executionArn"]) for e in page["executions"])
 
     # Then the commands carry names and paths only, and no history holds a key line, a PEM key or a passphrase
-    assert commands
-    assert {command["DocumentName"] for command in commands} == {target.names.distribution_document}
-    assert all(set(command["Parameters"]) >= {"secretId", "keyPath"} for command in commands)
+    # (other tests send documents of their own to the same sandbox: those are scanned too)
+    ours = [command for command in commands if command["DocumentName"] == target.names.distribution_document]
+    assert ours
+    assert all(set(command["Parameters"]) >= {"secretId", "keyPath"} for command in ours)
     assert "PRIVATE KEY" not in command_text
     assert histories
     for text in [command_text, *histories]:

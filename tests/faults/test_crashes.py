@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from certlib.resources import LIFECYCLE_STEPS
-from sandbox.nodes import distribution_input
-from tests.distribution.helpers import start_nodes
+from tests.distribution.helpers import distribution_profile, start_nodes
 from tests.faults.helpers import (
     FaultSwitch,
     acm_certificates_for,
@@ -52,7 +51,7 @@ def request_for(info: dict[str, Any], name: str, step: str) -> dict[str, Any]:
     request: dict[str, Any] = {"name": name, "domains": [domain_of(name)], "regions": REGIONS}
     if step in DISTRIBUTION_STEPS:
         start_nodes(info, 1, role=name)
-        request["distribution"] = distribution_input(f"/etc/ssl/{name}", "role", name)
+        request["distribution"] = distribution_profile(info, f"/etc/ssl/{name}", "role", name)
     return request
 
 

@@ -66,7 +66,7 @@ def build_fleet(info: dict[str, Any]) -> list[str]:
         "fleet-pushed",
         None,
         {
-            "distribution": {"targets": {"tag:role": "web"}},
+            "distribution": {"profile": "web"},
             "distribution_status": "distribution_failed",
             "last_distribution": {"status": "failed", "failed": ["i-0a1b2c3d"], "succeeded": ["i-0e4f5a6b"]},
         },

@@ -61,7 +61,7 @@ FLEET = [
         "pushed",
         not_after=at(80),
         renew_after=at(50),
-        distribution={"targets": {"tag:role": "web"}},
+        distribution={"profile": "web"},
         distribution_status="distribution_failed",
         last_distribution={"failed": ["i-1", "i-2"], "succeeded": []},
     ),

@@ -35,7 +35,7 @@ def test_demo_issues_distributes_to_two_servers_and_stops_the_sandbox(tmp_path: 
     # And both servers hold the certificate, checked file by file on each, and were reloaded
     assert re.search(r"^distributed through Run Command: succeeded \(command [0-9a-f-]{36}\)$", output, re.MULTILINE)
     healthy = re.findall(
-        r"^  (i-[0-9a-f]+)  .*/etc/ssl/demo/  the issued certificate, key matches", output, re.MULTILINE
+        r"^  (i-[0-9a-f]+)  .*/etc/ssl/acme/demo/  the issued certificate, key matches", output, re.MULTILINE
     )
     assert len(set(healthy)) == 2
 

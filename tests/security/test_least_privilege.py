@@ -103,10 +103,12 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     "import_certificate": {
         "inventory table": TABLE | {"dynamodb:PutItem"},
         "certificate secrets": READ,
-        "*": {"acm:ImportCertificate", "acm:ListCertificates"},
+        "*": {"acm:ListCertificates"},
+        # re-imports only into ours, new imports only with our tags (conditions: tests/stack/test_permissions.py)
         "ACM certificates (any region)": {
             "acm:AddTagsToCertificate",
             "acm:DescribeCertificate",
+            "acm:ImportCertificate",
             "acm:ListTagsForCertificate",
         },
     },
@@ -139,7 +141,7 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     "clean_up_stopped_execution": {**CLEAN_UP, "lifecycle executions": {"states:GetExecutionHistory"}},
     # ACM's own exportable certificates
     "handle_certificate_available": {
-        "inventory table": TABLE,
+        "inventory table": {"dynamodb:GetItem"},
         "distribution state machine": {"states:StartExecution"},
     },
     "export_certificate": {

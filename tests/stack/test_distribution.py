@@ -13,6 +13,7 @@ from certlib.resources import (
     ACCESS_GROUP_TAG,
     DISTRIBUTION_DOCUMENT,
     DISTRIBUTION_FUNCTIONS,
+    DISTRIBUTION_OPT_IN_TAG,
     DISTRIBUTION_STEPS,
     Env,
     ResourceNames,
@@ -107,14 +108,22 @@ def test_send_may_send_only_the_document_and_set_only_the_access_tag(synthesized
     statements = synthesized.statements_by_step(["send_distribution"])["send_distribution"]
     sids = by_sid(statements)
 
-    # When / Then it sends only the distribution document (to this region's instances), and tags only the access tag
+    # When / Then it sends only the distribution document, only to this region's instances that opted in by tag, and
+    # tags only the access tag
     assert actions(statements) - BASICS == TABLE | {"ssm:SendCommand", "secretsmanager:TagResource"}
-    send = sids["SendDistributionDocument"]
-    assert [flat(r) for r in send["Resource"]] == [
-        f"arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:document/{NAMES.distribution_document}",
+    document = sids["SendOnlyTheDistributionDocument"]
+    assert flat(document["Resource"]) == (
+        f"arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:document/{NAMES.distribution_document}"
+    )
+    assert "Condition" not in document
+    nodes = sids["SendToNodesThatOptedIn"]
+    assert [flat(r) for r in nodes["Resource"]] == [
         "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*",
         "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*",
     ]
+    assert nodes["Condition"] == {"StringEquals": {f"ssm:resourceTag/{DISTRIBUTION_OPT_IN_TAG}": NAMES.prefix}}
+    send_statements = [s for s in statements if "ssm:SendCommand" in as_list(s["Action"])]
+    assert len(send_statements) == 2
     tag = sids["TagCertificatesForNodes"]
     assert tag["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": [ACCESS_GROUP_TAG]}}
     assert flat(tag["Resource"]) == f"{SECRETS}acme-certs/certificate/*"
@@ -153,7 +162,7 @@ def test_export_and_event_functions_do_exactly_their_job(synthesized: Synthesize
     assert flat(sids["KeepExportPassphrases"]["Resource"]) == f"{SECRETS}acme-certs/export-passphrase/*"
     assert actions(statements["record_distribution"]) - BASICS == TABLE
     handler = statements["handle_certificate_available"]
-    assert actions(handler) - BASICS == {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:StartExecution"}
+    assert actions(handler) - BASICS == {"dynamodb:GetItem", "states:StartExecution"}  # it writes nothing
     assert by_sid(handler)["StartDistribution"]["Resource"] == {"Ref": machine_id}
 
 

@@ -54,7 +54,7 @@ EXPECTED_ACTIONS = {
 }
 BASICS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 BASICS |= {"ssm:GetParameter", "kms:Decrypt"}
-# The only actions granted on "*": APIs without resource-level permissions, and ImportCertificate of a new certificate.
+# The only actions granted on "*": APIs without resource-level permissions.
 ACTIONS_ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
@@ -70,7 +70,6 @@ ACTIONS_ALLOWED_ON_ANY_RESOURCE = {
     "logs:DescribeLogGroups",
     "route53:ListHostedZones",
     "route53:ListHostedZonesByName",
-    "acm:ImportCertificate",
     "acm:ListCertificates",
     "ssm:ListCommands",
     "ssm:ListCommandInvocations",
@@ -174,9 +173,9 @@ def test_resource_star_only_where_iam_has_no_resource_level_permissions(synthesi
         for action in as_list(statement["Action"])
     }
 
-    # Then they are all in the allowed list
+    # Then they are all in the allowed list: not ImportCertificate (a new certificate is authorized on certificate/*)
     assert on_any_resource <= ACTIONS_ALLOWED_ON_ANY_RESOURCE
-    assert "acm:ImportCertificate" in on_any_resource
+    assert "acm:ListCertificates" in on_any_resource
 
 
 def test_secrets_are_reached_by_name_prefix_and_eab_keys_by_arn(synthesized: Synthesized) -> None:
@@ -212,8 +211,38 @@ def test_acm_grants_cover_this_account_only(synthesized: Synthesized) -> None:
     statements = synthesized.statements_by_step()["import_certificate"]
     described = next(s for s in statements if "acm:DescribeCertificate" in as_list(s["Action"]))
 
-    # When / Then describing and tagging is on this account's certificates (any region: imports go to several)
+    # When / Then describing is on this account's certificates (any region: imports go to several)
     assert flat(described["Resource"]) == "arn:<AWS::Partition>:acm:*:<AWS::AccountId>:certificate/*"
+
+
+def test_import_reimports_only_into_this_deployments_certificates(synthesized: Synthesized) -> None:
+    # Given the import step's statements that allow acm:ImportCertificate
+    statements = synthesized.statements_by_step()["import_certificate"]
+    importing = {s["Sid"]: s for s in statements if "acm:ImportCertificate" in as_list(s["Action"])}
+
+    # When / Then two, both on this account's certificates: a re-import only into one tagged with this deployment's
+    # prefix; a new import (and the tagging it needs) only with exactly our two tags, never onto an owned certificate
+    assert set(importing) == {"ReimportOwnCertificates", "ImportNewCertificates"}
+    for statement in importing.values():
+        assert flat(statement["Resource"]) == "arn:<AWS::Partition>:acm:*:<AWS::AccountId>:certificate/*"
+    assert as_list(importing["ReimportOwnCertificates"]["Action"]) == ["acm:ImportCertificate"]
+    assert importing["ReimportOwnCertificates"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/managed-by": ["acme-certs"]}
+    }
+    assert sorted(as_list(importing["ImportNewCertificates"]["Action"])) == [
+        "acm:AddTagsToCertificate",
+        "acm:ImportCertificate",
+    ]
+    assert importing["ImportNewCertificates"]["Condition"] == {
+        "StringEquals": {"aws:RequestTag/managed-by": ["acme-certs"]},
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["managed-by", "certificate-name"]},
+        "Null": {"aws:RequestTag/certificate-name": "false", "aws:ResourceTag/managed-by": "true"},
+    }
+    # and no other statement of any role tags or imports ACM certificates
+    for step, step_statements in synthesized.statements_by_step().items():
+        for statement in step_statements:
+            actions = set(as_list(statement["Action"])) & {"acm:ImportCertificate", "acm:AddTagsToCertificate"}
+            assert not actions or statement["Sid"] in importing, (step, statement["Sid"])
 
 
 def test_import_may_put_only_the_arn_owner_items(synthesized: Synthesized) -> None:
@@ -223,10 +252,15 @@ def test_import_may_put_only_the_arn_owner_items(synthesized: Synthesized) -> No
     # When the one that allows PutItem is picked out
     (put,) = (s for s in statements if "dynamodb:PutItem" in as_list(s["Action"]))
 
-    # Then it is PutItem alone, on the inventory, for `#arn/<ACM ARN>` keys only (never a certificate's own item)
+    # Then it is PutItem alone, on the inventory, for `#arn/<ACM ARN>` keys only (never a certificate's own item), of
+    # the owner's name alone (stacks/inventory_writes.py)
     assert as_list(put["Action"]) == ["dynamodb:PutItem"]
     assert put["Resource"] == {"Fn::GetAtt": [synthesized.only_id("AWS::DynamoDB::Table"), "Arn"]}
-    assert put["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#arn/*"]}}
+    assert put["Condition"] == {
+        "Null": {"dynamodb:Attributes": "false", "dynamodb:LeadingKeys": "false"},
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["certificate_name", "name"]},
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#arn/*"]},
+    }
 
 
 # The steps that talk to the CA: each reads the account's Retry-After pause and records a new one.
@@ -246,9 +280,12 @@ def test_every_acme_step_can_read_and_record_the_accounts_pause(synthesized: Syn
     statements = synthesized.statements_by_step()[step]
     table = {"Fn::GetAtt": [synthesized.only_id("AWS::DynamoDB::Table"), "Arn"]}
 
-    # When / Then it may read and update inventory items
+    # When / Then it may read inventory items, and update the `#acme-account/` ones with the pause
     on_table = {action for s in statements if s["Resource"] == table for action in as_list(s["Action"])}
     assert on_table >= TABLE
+    (pause,) = (s for s in statements if s.get("Sid") == "WriteAcmeAccountItems")
+    assert pause["Condition"]["ForAllValues:StringLike"] == {"dynamodb:LeadingKeys": ["#acme-account/*"]}
+    assert "paused_until" in pause["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
 
 
 def test_named_hosted_zones_replace_the_any_zone_grant() -> None:

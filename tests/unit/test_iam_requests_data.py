@@ -474,15 +474,24 @@ def test_import_of_a_new_certificate_is_authorized_on_every_certificate(moto: No
     # Given a certificate imported for the first time, with tags
     pem, key = _self_signed()
     # When ImportCertificate is mapped
-    imported = only(
-        authorize("acm", "import_certificate", Certificate=pem, PrivateKey=key, Tags=[{"Key": "Name", "Value": "www"}])
+    imported, tagged = authorize(
+        "acm", "import_certificate", Certificate=pem, PrivateKey=key, Tags=[{"Key": "Name", "Value": "www"}]
     )
-    # Then on certificate/* of the request's region (what AWS's AccessDenied names), with the request's tags
-    assert (imported.action, imported.resource) == (
-        "acm:ImportCertificate",
-        f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/*",
-    )
-    assert imported.context["aws:RequestTag/Name"] == "www"
+    # Then on certificate/* of the request's region (what AWS's AccessDenied names), with the request's tags and no
+    # resource tag; tagging on import is acm:AddTagsToCertificate too (the SAR's operations table), with the same keys
+    for request, action in ((imported, "acm:ImportCertificate"), (tagged, "acm:AddTagsToCertificate")):
+        assert (request.action, request.resource) == (action, f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/*")
+        assert (request.context["aws:RequestTag/Name"], request.context["aws:TagKeys"]) == ("www", ["Name"])
+        assert not [key for key in request.context if key.startswith("aws:ResourceTag/")]
+
+
+def test_import_of_a_new_certificate_without_tags_needs_no_tagging(moto: None) -> None:
+    # Given a certificate imported for the first time, without tags
+    pem, key = _self_signed()
+    # When ImportCertificate is mapped
+    imported = only(authorize("acm", "import_certificate", Certificate=pem, PrivateKey=key))
+    # Then acm:ImportCertificate only, with no tag keys
+    assert (imported.action, "aws:TagKeys" in imported.context) == ("acm:ImportCertificate", False)
 
 
 def test_reimport_is_authorized_on_the_certificate(certificate: tuple[str, bytes, bytes]) -> None:

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from certlib.adapters.inventory import HISTORY_LENGTH, Inventory
+from certlib.adapters.inventory import CERTIFICATE_ARNS, HISTORY_LENGTH, Inventory
 from certlib.exceptions import CertificateLocked
 from certlib.resources import INVENTORY_PARTITION_KEY
 
@@ -65,3 +65,23 @@ def test_acme_pause_moves_only_later_and_is_not_a_certificate(inventory: Invento
     assert inventory.acme_pause_until("sandbox") == 2_000
     assert inventory.acme_pause_until("other") == 0
     assert inventory.all() == []
+
+
+def test_the_first_import_makes_the_map_of_arns_and_the_others_add_to_it(inventory: Inventory) -> None:
+    # Given a new certificate's lock: the request's step records no ARNs (it may not write them)
+    inventory.take_lock("web", "A", 600, {**REQUEST, "status": "issuing"})
+    assert CERTIFICATE_ARNS not in (inventory.get("web") or {})
+    # When two regions' imports, both having read no map, record their ARNs; then a renewal's import records again
+    inventory.set_certificate_arn("web", "A", "us-east-1", "arn:east", has_arns=False)
+    inventory.set_certificate_arn("web", "A", "eu-west-1", "arn:west", has_arns=False)
+    inventory.set_certificate_arn("web", "A", "eu-west-1", "arn:west-2", has_arns=True)
+    # Then the map holds each region's, and each ARN names the certificate
+    assert (inventory.get("web") or {})[CERTIFICATE_ARNS] == {"us-east-1": "arn:east", "eu-west-1": "arn:west-2"}
+    assert inventory.name_for_arn("arn:west") == "web"
+    # And an execution that lost the lock records nothing, whether the map is there or not
+    for has_arns in (False, True):
+        with pytest.raises(CertificateLocked, match="no longer holds the lock"):
+            inventory.set_certificate_arn("web", "B", "us-east-1", "arn:other", has_arns=has_arns)
+    inventory.take_lock("new", "A", 600, {**REQUEST, "status": "issuing"})
+    with pytest.raises(CertificateLocked, match="no longer holds the lock"):
+        inventory.set_certificate_arn("new", "B", "us-east-1", "arn:other", has_arns=False)

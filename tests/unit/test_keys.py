@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import NameOID
 
 from certlib.exceptions import CertificateCheckFailed
 from certlib.keys import (
@@ -21,23 +17,11 @@ from certlib.keys import (
     load_private_key,
     private_key_to_pem,
 )
+from tests.certificates import issued
 
 
 def certificate(subject: str, key: PrivateKey, issuer: str, issuer_key: PrivateKey, ca: bool) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
+    return issued(subject, key, issuer, issuer_key, ca=ca)
 
 
 @pytest.fixture(scope="module")
