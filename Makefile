@@ -13,7 +13,7 @@ LAYER_SOURCES := stacks/layer_build.py requirements-lambda.lock requirements.loc
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup pebble demo test unit lint synth layer bench clean iam-report lock
+.PHONY: setup pebble demo test unit lint synth layer bench clean iam-report lock cdk-cli deploy diff
 
 setup: $(VENV)/.installed pebble
 
@@ -80,6 +80,26 @@ iam-report: setup layer
 # Override cdk.json's context with e.g. CONTEXT="-c accountsFile=config/acme-accounts.yaml -c hostedZoneIds=Z1,Z2".
 synth: $(VENV)/.installed layer
 	$(PY) app.py $(CONTEXT)
+
+# The CDK CLI, pinned in package.json / package-lock.json (at least the aws-cdk-lib's minimumCliVersion), is only for
+# the targets that talk to CloudFormation: `make setup`, `synth` and `test` never run npm. `npm ci` installs exactly
+# the lock; `npx cdk ...` then runs that CLI (README, "Deploy to AWS").
+CDK := npx --no-install cdk
+CDK_CLI := node_modules/.package-lock.json
+
+cdk-cli: $(CDK_CLI)
+
+$(CDK_CLI): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Every stack the app prints (one per `deployments` entry and DNS account), or STACKS="name ..."; CONTEXT as for synth.
+deploy: $(VENV)/.installed layer $(CDK_CLI)
+	$(CDK) deploy $(or $(STACKS),--all) --outputs-file cdk-outputs.json $(CONTEXT)
+
+# What a deploy would change, replacements included (docs/operations.md, "Upgrading").
+diff: $(VENV)/.installed layer $(CDK_CLI)
+	$(CDK) diff $(STACKS) $(CONTEXT)
 
 # Benchmarks on the sandbox (bench/README.md); not part of `make test`. certbot goes into its own venv, build/bench-venv.
 bench: setup layer

@@ -13,6 +13,8 @@ from botocore.exceptions import ClientError
 
 from certlib.adapters.inventory import Inventory
 from certlib.config import Config
+from certlib.exceptions import ConfigError
+from certlib.pushed_accounts import load_configuration
 from certlib.resources import ResourceNames
 
 if TYPE_CHECKING:
@@ -86,12 +88,25 @@ class Target:
         return Inventory(resource.Table(self.names.inventory_table))
 
     def config(self) -> Config:
+        """The configuration in effect: the deployed one, with the accounts pushed at run time."""
+        try:
+            return load_configuration(self.client("ssm"), self.names.config_parameter, self.names.accounts_parameter)
+        except ClientError as exc:
+            raise self._unreadable(exc) from None
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
+
+    def deployed_config(self) -> Config:
+        """The configuration the stack was deployed with (without the pushed accounts)."""
         try:
             parameter = self.client("ssm").get_parameter(Name=self.names.config_parameter)
         except ClientError as exc:
-            raise CliError(
-                f"cannot read the deployed configuration {self.names.config_parameter}: "
-                f"{exc.response['Error']['Code']}; is the stack deployed in {self.session.region_name} "
-                f"(or the sandbox up, with --endpoint-url)?"
-            ) from None
+            raise self._unreadable(exc) from None
         return Config.from_json(parameter["Parameter"]["Value"])
+
+    def _unreadable(self, exc: ClientError) -> CliError:
+        return CliError(
+            f"cannot read the deployed configuration {self.names.config_parameter}: "
+            f"{exc.response['Error']['Code']}; is the stack deployed in {self.session.region_name} "
+            f"(or the sandbox up, with --endpoint-url)?"
+        )

@@ -37,7 +37,7 @@ from certlib.keys import KEY_TYPES
 from certlib.lifecycle.request import parse_request
 from certlib.renewal.revocation import REASON_CODES
 from certlib.renewal.timing import iso, parse_iso
-from certlib.resources import DEFAULT_PREFIX
+from certlib.resources import DEFAULT_PREFIX, STANDARD_PARAMETER_MAX_BYTES
 
 REVOCATION_REASONS = tuple(REASON_CODES)
 EXIT_FAILED = 1
@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue = commands.add_parser("issue", help="issue (or renew) a certificate")
     issue.add_argument("--name", required=True, help="the certificate's name in the inventory")
     issue.add_argument("--domains", required=True, help="comma-separated DNS names, wildcards as *.example.com")
-    issue.add_argument("--account", help="ACME account alias (default: the configured default)")
+    issue.add_argument(
+        "--account", help="ACME account alias (default: default-account; required with several and no default)"
+    )
     issue.add_argument("--key-type", choices=KEY_TYPES, help="key type (default: the account's)")
     issue.add_argument("--region", dest="regions", action="append", help="ACM region to import into (repeatable)")
     issue.add_argument(
@@ -95,8 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     accounts = commands.add_parser("accounts", help="ACME account configuration")
     accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
-    push = accounts_commands.add_parser("push", help="store the EAB HMAC keys of acme-accounts.yaml in Secrets Manager")
+    push = accounts_commands.add_parser(
+        "push",
+        help="store the EAB HMAC keys of acme-accounts.yaml in Secrets Manager, and its accounts where the next "
+        "execution reads them (no deploy needed)",
+    )
     push.add_argument("--file", required=True, type=Path, help="the acme-accounts.yaml to read")
+    push.add_argument(
+        "--keys-only", action="store_true", help="store the EAB HMAC keys only; keep the accounts in effect as they are"
+    )
     push.add_argument("--json", action="store_true")
 
     add_export_parser(commands, DEFAULT_WAIT_SECONDS)
@@ -104,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_acm_tags_parser(commands)
 
     sandbox = commands.add_parser("sandbox", help="the local sandbox (Pebble + moto + DNS)")
-    sandbox.add_argument("action", choices=("up", "down", "demo"))
+    sandbox.add_argument("action", choices=("up", "down", "demo", "prevalidate"))
     sandbox.add_argument("--state-dir", type=Path, default=None, help="where the sandbox keeps its files")
     sandbox.add_argument(
         "--no-iam",
@@ -112,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="up: do not enforce IAM (every role may do anything). For debugging only: what passes so may fail on AWS",
     )
+    sandbox.add_argument("--account", help="prevalidate: the ACME account alias the CA validates the names for")
+    sandbox.add_argument("--domains", help="prevalidate: comma-separated DNS names the CA treats as validated")
     return parser
 
 
@@ -289,13 +300,34 @@ def run_status(target: Target, args: argparse.Namespace) -> int:
 
 def run_accounts_push(target: Target, args: argparse.Namespace) -> int:
     from certlib.adapters.secrets import SecretStore
+    from certlib.pushed_accounts import deploy_only_differences, pushed_value
 
     loaded = load_accounts_file(args.file)
     names = target.names
     store = SecretStore(target.client("secretsmanager"), names.secret_prefix, names.kms_alias)
     pushed = {alias: store.put_eab_hmac_key(alias, hmac_key) for alias, hmac_key in loaded.eab_hmac_keys.items()}
-    summary = {"pushed": sorted(pushed), "secret_arns": pushed}
-    print_json(summary) if args.json else print(f"stored the EAB HMAC key of: {', '.join(sorted(pushed)) or 'none'}")
+    summary: dict[str, Any] = {"pushed": sorted(pushed), "secret_arns": pushed}
+    if not args.keys_only:
+        value = pushed_value(loaded.config)
+        target.client("ssm").put_parameter(
+            Name=names.accounts_parameter,
+            Value=value,
+            Type="String",
+            Overwrite=True,
+            Tier="Advanced" if len(value.encode()) > STANDARD_PARAMETER_MAX_BYTES else "Standard",
+        )
+        summary["accounts"] = sorted(loaded.config.accounts)
+        summary["accounts_parameter"] = names.accounts_parameter
+        summary["deploy_only"] = deploy_only_differences(target.deployed_config(), loaded.config)
+    if args.json:
+        print_json(summary)
+        return 0
+    print(f"stored the EAB HMAC key of: {', '.join(sorted(pushed)) or 'none'}")
+    if not args.keys_only:
+        in_effect = ", ".join(summary["accounts"])
+        print(f"accounts in effect from the next execution: {in_effect} ({names.accounts_parameter})")
+        for section in summary["deploy_only"]:
+            print(f"note: {section} differs from the deployed configuration; it takes effect with cdk deploy only")
     return 0
 
 
@@ -308,6 +340,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
     if args.action == "down":
         sandbox_commands.down(args.state_dir)
         return 0
+    if args.action == "prevalidate":
+        return sandbox_commands.run_prevalidate(args.state_dir, args.account, args.domains)
     from certctl.demo import run_demo
 
     return run_demo(args.state_dir)

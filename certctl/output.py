@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from certlib.notifications import days_until, remedy_for
+from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS
 from certlib.resources import DEFAULT_EXPIRY_ALARM_DAYS
 
 EXPIRY_WARNING_DAYS = DEFAULT_EXPIRY_ALARM_DAYS
@@ -30,6 +31,13 @@ LEVELS = ("expired", "expiring", "failed", "overdue", "working", "ok")
 FAILED_STATUSES = ("failed", "renewal_failed")
 WORKING_STATUSES = ("issuing", "renewing")
 HISTORY_SHOWN = 5
+# The status table's short name of the rule that chose renew_after (the detail view shows the whole renew_detail).
+RENEW_REASON_LABELS = {
+    "ari": "ARI",
+    "renew_before_days": "RenewBeforeDays",
+    "default_renew_before_days": f"default {DEFAULT_RENEW_BEFORE_DAYS} days",
+    "lifetime_fraction": "lifetime",
+}
 
 # ANSI SGR colours by level; `dim` for what matters less.
 _RED, _YELLOW, _CYAN, _GREEN, _DIM, _BOLD, _RESET = "31", "33", "36", "32", "2", "1", "0"
@@ -304,9 +312,7 @@ def _names(domains: Sequence[str]) -> str:
 def _renew_after(row: CertificateStatus) -> str:
     if not row.renew_after:
         return "-"
-    reason = {"ari": "ARI", "renew_before_days": "RenewBeforeDays", "lifetime_fraction": "lifetime"}.get(
-        row.renew_reason or "", row.renew_reason or ""
-    )
+    reason = RENEW_REASON_LABELS.get(row.renew_reason or "", row.renew_reason or "")
     return f"{row.renew_after[:10]} ({reason})" if reason else row.renew_after[:10]
 
 
@@ -350,7 +356,8 @@ def render_certificate_detail(row: CertificateStatus, item: Mapping[str, Any], c
     if row.not_after:
         field("valid", f"{row.not_before or '?'} to {row.not_after} ({row.days_left} days left)")
     if row.renew_after:
-        field("renew after", f"{row.renew_after} ({row.renew_detail or row.renew_reason or '-'})")
+        field("renew after", row.renew_after)
+        field("renewal rule", row.renew_detail or RENEW_REASON_LABELS.get(row.renew_reason or "", row.renew_reason))
     for region, arn in sorted(row.certificate_arns.items()):
         field(f"ACM {region}", arn)
     field("distribution", _distribution(row.distribution) if row.distribution else None)

@@ -1,4 +1,5 @@
-"""`certctl sandbox up | down`: run the sandbox (`python -m sandbox serve`) in the background, and stop it."""
+"""`certctl sandbox up | down | prevalidate`: run the sandbox (`python -m sandbox serve`) in the background, stop it,
+and have its CA validate names out of band (sandbox.prevalidation)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,36 @@ def down(state_dir: Path | None = None, pid: int | None = None) -> None:
     if isinstance(pebble_pid, int) and any(str(state_dir) in part for part in command_line(pebble_pid)):
         stop_process(pebble_pid, STOP_TIMEOUT_SECONDS)
     (state_dir / INFO_FILE_NAME).unlink(missing_ok=True)
+
+
+def run_prevalidate(state_dir: Path | None, alias: str | None, domains: str | None) -> int:
+    """`certctl sandbox prevalidate --account ALIAS --domains D1,D2`: prints one JSON object of what was validated.
+
+    Raises CliError when an argument is missing, the sandbox is not running, or the CA did not validate a name.
+    """
+    from certctl.aws import CliError
+    from sandbox.prevalidation import PrevalidationError, prevalidate
+
+    names = [name.strip() for name in (domains or "").split(",") if name.strip()]
+    if not alias or not names:
+        raise CliError("sandbox prevalidate needs --account ALIAS and --domains D1,D2 (the names to validate)")
+    resolved = (state_dir or DEFAULT_STATE_DIR).resolve()
+    info = _running_info(resolved)
+    if info is None:
+        raise CliError(f"no sandbox is running in {resolved}: start it with `certctl sandbox up` (same --state-dir)")
+    try:
+        result = prevalidate(info, alias, names)
+    except PrevalidationError as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps(result, indent=2))
+    undeclared = result["not_declared_prevalidated"]
+    if undeclared:
+        print(
+            f"certctl: note: account {alias!r} does not declare {', '.join(undeclared)} pre-validated "
+            f"('prevalidated-domains'): issuing {'it' if len(undeclared) == 1 else 'them'} still needs a Route 53 zone",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def _running_info(state_dir: Path) -> dict[str, Any] | None:

@@ -8,12 +8,15 @@
           email: pki@example.com
           RenewBeforeDays: 30
           KeyType: RSA            # RSA or EC (ECDSA)
-          KeySize: 2048           # RSA: 2048, 3072, 4096; EC: 256, 384
+          KeySize: 2048           # RSA: 2048, 3072, 4096; EC: 256, 384, 521
           # ours, all optional:
           preferred-chain: "ISRG Root X1"     # issuer CN of the chain root to prefer
           hosted-zones: {example.com: Z0123456789ABC}   # explicit zone per domain suffix
           ca-bundle: /path/to/ca.pem          # or inline PEM: trust roots for a private ACME CA's HTTPS
-    default-account: sectigo-ov             # ours, optional; the only account is the default otherwise
+          prevalidated-domains: [corp.example, "*.corp.example"]   # or all: validated out of band by the CA
+    default-account: sectigo-ov             # ours, optional: the alias of a request that names none. Without it the
+                                            # only account is the default; with several (Sectigo's own sample) there
+                                            # is none, and a request must name its account
     distribution-profiles:                  # ours, optional: certificates on servers (certlib.distribution.spec)
       web: {tags: {role: [web]}, reload-command: systemctl reload nginx}
     notifications:                          # ours, optional; deploy time only (certlib.notifications)
@@ -41,11 +44,13 @@ from certlib.dns_zones import DnsZone, parse_dns_zones
 from certlib.exceptions import ConfigError
 from certlib.keys import KEY_TYPES
 from certlib.notifications import NotificationSettings, parse_notifications
+from certlib.prevalidation import FIELD as PREVALIDATED_FIELD
+from certlib.prevalidation import is_prevalidated, parse_prevalidated
 
 ALIAS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ZONE_ID_PATTERN = re.compile(r"[A-Z0-9]{1,32}")
 SECTIGO_FIELDS = ("acme-endpoint", "eab-key", "eab-hmac-key", "email", "RenewBeforeDays", "KeyType", "KeySize")
-OUR_FIELDS = ("preferred-chain", "hosted-zones", "ca-bundle", "new-orders-per-3-hours")
+OUR_FIELDS = ("preferred-chain", "hosted-zones", "ca-bundle", "new-orders-per-3-hours", PREVALIDATED_FIELD)
 DEFAULT_NEW_ORDERS_PER_3_HOURS = 300  # Let's Encrypt's limit per account
 DEFAULT_KEY_TYPE = "ec256"
 TOP_LEVEL_KEYS = ("accounts", "default-account", "dns-zones", "distribution-profiles", "notifications")
@@ -65,22 +70,37 @@ class AccountConfig:
     hosted_zones: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
     new_orders_per_3_hours: int = DEFAULT_NEW_ORDERS_PER_3_HOURS
+    prevalidated_domains: list[str] = field(default_factory=list)  # names and "*." patterns; ["*"]: every name
 
     @property
     def uses_eab(self) -> bool:
         return self.eab_key_id is not None
 
+    def is_prevalidated(self, domain: str) -> bool:
+        """Whether the CA validated this (normalized) name out of band: no Route 53 zone, no DNS-01 record."""
+        return is_prevalidated(domain, self.prevalidated_domains)
+
 
 @dataclass(frozen=True)
 class Config:
     accounts: dict[str, AccountConfig]
-    default_account: str
+    default_account: str | None  # None: several accounts and no `default-account:`; a request must name one
     dns_zones: dict[str, DnsZone] = field(default_factory=dict)
     distribution_profiles: dict[str, DistributionProfile] = field(default_factory=dict)
 
     def account(self, alias: str | None) -> AccountConfig:
-        """The account for an alias (the default one for None); raises ConfigError for an unknown alias."""
+        """The account for an alias (the default one for None).
+
+        Raises ConfigError for an unknown alias, or for None when there is no default account (the message lists the
+        aliases and says how to name one).
+        """
         chosen = alias or self.default_account
+        if chosen is None:
+            raise ConfigError(
+                f"no ACME account named, and there is no default among the configured aliases "
+                f"{', '.join(sorted(self.accounts))}: name one with 'account' in the request (certctl issue "
+                f"--account ALIAS), or add 'default-account: ALIAS' to the accounts file and deploy it"
+            )
         try:
             return self.accounts[chosen]
         except KeyError:
@@ -113,13 +133,14 @@ class Config:
             }
             config = cls(
                 accounts=accounts,
-                default_account=data["default_account"],
+                default_account=data.get("default_account"),
                 dns_zones=zones,
                 distribution_profiles=profiles,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"the deployed configuration is not valid: {exc}") from exc
-        config.account(None)
+        if config.default_account is not None:
+            config.account(config.default_account)
         return config
 
 
@@ -146,7 +167,10 @@ def load_accounts_file(path: str | Path) -> LoadedFile:
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{line}: fix the syntax and load it again") from None
+        # YAML reads an unquoted leading '*' as an alias: the usual slip in a wildcard name or pattern
+        bad_line = text.splitlines()[where.line] if where is not None and where.line < len(text.splitlines()) else ""
+        quote = "; quote a name that starts with '*', as in \"*.example.com\"" if "*" in bad_line else ""
+        raise ConfigError(f"{path}: not valid YAML{line}: fix the syntax and load it again{quote}") from None
     return parse_accounts(document, source=str(path), base_dir=path.parent)
 
 
@@ -170,11 +194,10 @@ def parse_accounts(document: Any, source: str = "acme-accounts.yaml", base_dir: 
         if hmac_key is not None:
             hmac_keys[alias] = hmac_key
     default = document.get("default-account")
-    if default is None:
-        if len(accounts) != 1:
-            raise ConfigError(f"{source}: several accounts are configured: name one with 'default-account:'")
+    if default is None and len(accounts) == 1:
         default = next(iter(accounts))
-    if default not in accounts:
+    # Several accounts and no default (Sectigo's own sample) load as written: requests then name their account.
+    if default is not None and default not in accounts:
         raise ConfigError(f"{source}: default-account {default!r} is not one of the configured aliases")
     try:
         profiles = parse_profiles(document.get("distribution-profiles"))
@@ -182,7 +205,7 @@ def parse_accounts(document: Any, source: str = "acme-accounts.yaml", base_dir: 
         raise ConfigError(f"{source}: {exc}") from None
     config = Config(
         accounts=accounts,
-        default_account=str(default),
+        default_account=None if default is None else str(default),
         dns_zones=parse_dns_zones(document.get("dns-zones"), source),
         distribution_profiles=profiles,
     )
@@ -224,6 +247,7 @@ def _parse_account(
         hosted_zones=_hosted_zones(values.get("hosted-zones"), where),
         ca_bundle=_ca_bundle(values.get("ca-bundle"), where, base_dir),
         new_orders_per_3_hours=_order_budget(values.get("new-orders-per-3-hours"), where),
+        prevalidated_domains=parse_prevalidated(values.get(PREVALIDATED_FIELD), where),
     )
     return account, hmac_key
 
@@ -307,6 +331,10 @@ _EC_SIZES = {
     "p-384": 384,
     "p384": 384,
     "secp384r1": 384,
+    "521": 521,
+    "p-521": 521,
+    "p521": 521,
+    "secp521r1": 521,
 }
 
 
@@ -324,7 +352,7 @@ def key_type_from_sectigo(key_type: Any, key_size: Any, where: str) -> str:
     if kind in _EC_NAMES:
         bits = _EC_SIZES.get(size or "256")
         if bits is None:
-            raise ConfigError(f"{where}: field 'KeySize' {key_size!r} does not fit KeyType EC: use 256 or 384")
+            raise ConfigError(f"{where}: field 'KeySize' {key_size!r} does not fit KeyType EC: use 256, 384 or 521")
         return f"ec{bits}"
     raise ConfigError(f"{where}: field 'KeyType' {key_type!r} is not supported: use RSA or EC")
 

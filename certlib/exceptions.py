@@ -96,6 +96,10 @@ class ZoneNotFound(CertificateError):
     """No public Route 53 hosted zone holds a requested name."""
 
 
+class NotPrevalidated(CertificateError):
+    """A name the account declares pre-validated (`prevalidated-domains`) still has a challenge to answer at the CA."""
+
+
 class CertificateCheckFailed(CertificateError):
     """The issued certificate does not match its key, its names, or its chain does not link up."""
 

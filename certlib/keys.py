@@ -14,8 +14,8 @@ from cryptography.x509.oid import NameOID
 
 from certlib.exceptions import CertificateCheckFailed
 
-KEY_TYPES: tuple[str, ...] = ("rsa2048", "rsa3072", "rsa4096", "ec256", "ec384")
-_CURVES: dict[str, ec.EllipticCurve] = {"ec256": ec.SECP256R1(), "ec384": ec.SECP384R1()}
+KEY_TYPES: tuple[str, ...] = ("rsa2048", "rsa3072", "rsa4096", "ec256", "ec384", "ec521")
+_CURVES: dict[str, ec.EllipticCurve] = {"ec256": ec.SECP256R1(), "ec384": ec.SECP384R1(), "ec521": ec.SECP521R1()}
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -63,7 +63,9 @@ def csr_pem(key: PrivateKey, domains: list[str]) -> bytes:
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)] if common_name else []
     builder = builder.subject_name(x509.Name(attributes))
     builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), critical=False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    # ECDSA P-521 signs with SHA-512 (RFC 5480 section 4); every other key type with SHA-256.
+    hash_algorithm: hashes.SHA256 | hashes.SHA512 = hashes.SHA512() if key_type_of(key) == "ec521" else hashes.SHA256()
+    return builder.sign(key, hash_algorithm).public_bytes(serialization.Encoding.PEM)
 
 
 def split_pem_chain(fullchain_pem: str) -> list[x509.Certificate]:

@@ -139,6 +139,12 @@ REMEDIES: dict[str, str] = {
         "name's suffix to a zone with `hosted-zones:` in acme-accounts.yaml (and allow it in the hostedZoneIds "
         "context), then deploy and retry."
     ),
+    "NotPrevalidated": (
+        "The account declares the name pre-validated (`prevalidated-domains`), but the CA still asks for a challenge: "
+        "its validation is missing or has expired. Validate the name in the CA's portal (Sectigo: Domains in SCM), or "
+        "give it a Route 53 hosted zone and take it out of `prevalidated-domains`, then retry: "
+        "certctl renew --name {name} --force --wait"
+    ),
     "CertificateLocked": (
         "Another execution holds this certificate's lock and is doing the work; see certctl status --name {name}. "
         "The lock of an execution that crashed expires on its own after the execution timeout."

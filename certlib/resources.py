@@ -48,6 +48,9 @@ EXPORT_ALLOWED_TAG = "acme-certificates-export"
 # ssm:SendCommand is conditioned on it (ssm:resourceTag), so no profile can reach a node that did not opt in.
 DISTRIBUTION_OPT_IN_TAG = "acme-certificates-distribution"
 
+# SSM's Standard tier holds values up to this size; a larger configuration needs the Advanced tier.
+STANDARD_PARAMETER_MAX_BYTES = 4096
+
 # One Lambda per step of the certificate lifecycle; each lives in functions/<step>/handler.py.
 LIFECYCLE_STEPS: tuple[str, ...] = (
     "validate_request",
@@ -160,6 +163,11 @@ class ResourceNames:
     @property
     def config_parameter(self) -> str:
         return f"/{self.prefix}/config"
+
+    @property
+    def accounts_parameter(self) -> str:
+        """ACME accounts pushed at run time (certlib.pushed_accounts); not in the template."""
+        return f"/{self.prefix}/accounts"
 
     @property
     def secret_prefix(self) -> str:

@@ -30,6 +30,8 @@ from certlib.config import AccountConfig, Config
 from certlib.dns_access import dns_read_role_arn
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
 from certlib.notifications import CertificateEvents
+from certlib.pushed_accounts import load_configuration
+from certlib.resources import ResourceNames
 from certlib.settings import Settings
 
 if TYPE_CHECKING:
@@ -153,16 +155,26 @@ class Services:
         return Acm(self._session.client("acm", region_name=region, config=BOTO_CONFIG), self.settings.resource_prefix)
 
     def config(self, fresh: bool = False) -> Config:
-        """The deployed account configuration, re-read at most every CONFIG_CACHE_SECONDS (or now, when `fresh`)."""
+        """The configuration in effect (deployed, with the accounts pushed at run time: certlib.pushed_accounts),
+        re-read at most every CONFIG_CACHE_SECONDS (or now, when `fresh`)."""
         now = time.monotonic()
         if fresh or self._config is None or now - self._config[0] > CONFIG_CACHE_SECONDS:
             ssm: SSMClient = self._session.client("ssm", config=BOTO_CONFIG)
+            accounts_parameter = ResourceNames(self.settings.resource_prefix).accounts_parameter
             try:
-                value = ssm.get_parameter(Name=self.settings.config_parameter)["Parameter"]["Value"]
+                config = load_configuration(ssm, self.settings.config_parameter, accounts_parameter)
             except ClientError as exc:
-                raise_classified(exc, f"reading the configuration parameter {self.settings.config_parameter}")
-            self._config = (now, Config.from_json(value))
+                raise_classified(exc, f"reading the configuration parameters {self.settings.config_parameter}")
+            self._config = (now, config)
         return self._config[1]
+
+    def account(self, alias: str | None) -> AccountConfig:
+        """The ACME account of an alias (the default for None), read again once when the cached configuration lacks
+        it: an account pushed a moment ago is seen at once. Raises ConfigError for an alias that is not there."""
+        try:
+            return self.config().account(alias)
+        except ConfigError:
+            return self.config(fresh=True).account(alias)
 
     def config_with_profile(self, choice: Any) -> Config:
         """The configuration, read again when `choice` ({"profile": NAME}) names a distribution profile the cached one

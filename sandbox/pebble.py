@@ -26,7 +26,9 @@ VA_TLS_PORT = 5001
 READY_TIMEOUT_SECONDS = 30.0
 PORT_ATTEMPTS = 3
 STOP_TIMEOUT_SECONDS = 10.0
-DEFAULT_ENVIRONMENT = {"PEBBLE_VA_NOSLEEP": "1"}
+# No validation delay; an account's valid authorizations always reused, as a CA does for names it validated out of band
+# (`certctl sandbox prevalidate`) and as Let's Encrypt does for a while. A caller's PEBBLE_AUTHZREUSE=0 turns it off.
+DEFAULT_ENVIRONMENT = {"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_AUTHZREUSE": "100"}
 
 
 @dataclass(frozen=True)

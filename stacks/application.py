@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from certlib.resources import REPO_ROOT
 from stacks.certificate_stack import CertificateStack
-from stacks.deployments import parse_deployments, parse_dns_accounts, workload_accounts
+from stacks.deployments import parse_deployments, parse_dns_accounts, regions_of, workload_accounts
 from stacks.dns_account_stack import DnsAccountStack
 from stacks.settings import CONTEXT_KEYS, StackSettings
 
@@ -52,7 +52,8 @@ def build_deployment(context: Mapping[str, Any] | None = None, outdir: str | Non
 
     Context precedence: cdk.json, then `context`, then what the CDK CLI passes (CDK_CONTEXT_JSON, `-c`).
     With `deployments`, one stack per account and region, named AcmeCertificates-<account>-<region>, and one
-    AcmeDnsAccess-<account> stack per `dnsAccounts` entry (stacks.deployments). Without it, one stack, bound to
+    AcmeDnsAccess-<account> stack per `dnsAccounts` entry (stacks.deployments); an account listed in several regions
+    gets its account-wide names (IAM managed policy, dashboard) per region. Without it, one stack, bound to
     CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION when the CLI sets them, else environment-agnostic.
     Raises SettingsError or ConfigError for a bad context value or accounts file, FileNotFoundError without a layer.
     """
@@ -68,6 +69,7 @@ def build_deployment(context: Mapping[str, Any] | None = None, outdir: str | Non
                 stack_name=deployment.stack_name(settings.stack_name),
                 env=Environment(account=deployment.account, region=deployment.region),
                 settings=settings,
+                region_in_global_names=len(regions_of(deployments, deployment.account)) > 1,
             )
             for deployment in deployments
         ]

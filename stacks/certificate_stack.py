@@ -22,7 +22,18 @@ from stacks.settings import StackSettings
 
 
 class CertificateStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: StackSettings,
+        region_in_global_names: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """`region_in_global_names`: this stack's account has stacks in other regions too (context deployments), so
+        the two names an account holds once, whatever the region (the nodes' IAM managed policy and the CloudWatch
+        dashboard), end in -<region>; else the second region's deploy would fail on the first one's names."""
         super().__init__(
             scope,
             construct_id,
@@ -30,6 +41,7 @@ class CertificateStack(Stack):
             **kwargs,
         )
         names = settings.names
+        global_name_suffix = f"-{self.region}" if region_in_global_names else ""
         timings = Timings()
         key = EncryptionKey(self, "Encryption", names=names).key
         table = InventoryTable(self, "Inventory", names=names, key=key).table
@@ -41,7 +53,6 @@ class CertificateStack(Stack):
             table_arn=table.table_arn,
             config_parameter_arn=configuration.parameter.parameter_arn,
             key_arn=key.key_arn,
-            eab_secret_arns=configuration.eab_secret_arns(),
             hosted_zone_ids=settings.hosted_zone_ids,
             dns_role_arns=settings.dns_role_arns,
             validation_zone_ids=settings.validation_zone_ids,
@@ -71,6 +82,7 @@ class CertificateStack(Stack):
             targets=targets,
             lifecycle_functions={step: part.function for step, part in self.functions.items()},
             timings=timings,
+            name_suffix=global_name_suffix,
         )
         self.renewal = Renewal(
             self,
@@ -103,6 +115,7 @@ class CertificateStack(Stack):
             stopped_execution_cleaner=self.monitoring_functions["clean_up_stopped_execution"].function,
             dead_letter_queues=[self.renewal.expiry_rule.dead_letters, self.distribution.dead_letters],
             expiry_alarm_days=alarm_days,
+            name_suffix=global_name_suffix,
         )
         CfnOutput(
             self,

@@ -3,8 +3,9 @@
     deployments: [{"account": "111111111111", "region": "us-east-1"},
                   {"account": "222222222222", "region": "eu-west-1"}]
         One CertificateStack per entry, named AcmeCertificates-<account>-<region> (<stackName>-<account>-<region>
-        with the context stackName) and bound to that account and region. Without it: today's single stack,
-        environment-agnostic unless the CDK CLI sets CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION.
+        with the context stackName) and bound to that account and region. An account listed in several regions gets
+        the names an account holds once (the nodes' IAM policy, the dashboard) with -<region> (regions_of). Without
+        it: today's single stack, environment-agnostic unless the CDK CLI sets CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION.
     dnsAccounts: [{"account": "333333333333", "zoneIds": ["Z1..."], "validationZoneIds": ["Z2..."],
                    "region": "us-east-1", "externalId": "acme-certificates", "organizationId": "o-a1b2c3d4e5"}]
         One DnsAccountStack per entry, named AcmeDnsAccess-<account>: the write role certlib.dns_access.DNS_ROLE_NAME,
@@ -140,6 +141,11 @@ def parse_dns_accounts(value: Any, deployments: tuple[Deployment, ...]) -> tuple
 def dns_account_of(dns_accounts: tuple[DnsAccount, ...], account: str) -> DnsAccount | None:
     """The entry of `account`, if it is a DNS account."""
     return next((dns_account for dns_account in dns_accounts if dns_account.account == account), None)
+
+
+def regions_of(deployments: tuple[Deployment, ...], account: str) -> list[str]:
+    """The regions `deployments` put a stack of `account` in, sorted."""
+    return sorted(deployment.region for deployment in deployments if deployment.account == account)
 
 
 def workload_accounts(deployments: tuple[Deployment, ...]) -> list[str]:

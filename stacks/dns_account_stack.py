@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Stack, Token
+from aws_cdk import Aws, CfnOutput, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -143,6 +143,8 @@ class DnsAccountStack(Stack):
                 )
             ],
         )
+        # Explicit: the access goes with the stack; a deploy makes it again under the same name and ARN.
+        role.apply_removal_policy(RemovalPolicy.DESTROY)
         acknowledge(role, f"{WILDCARD_RULE}[Resource::*]", FIND_ZONES_REASON)
         acknowledge(role, f"{WILDCARD_RULE}[Resource::arn:<AWS::Partition>:route53:::change/*]", CHANGES_REASON)
         return role

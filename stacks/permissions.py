@@ -25,6 +25,7 @@ from certlib.resources import (
     ResourceNames,
     account_key_secret_name,
     certificate_secret_name,
+    eab_hmac_secret_name,
     export_passphrase_secret_name,
 )
 from stacks.inventory_writes import inventory_statements
@@ -48,8 +49,9 @@ class AccessTargets:
 
     table_arn: str
     config_parameter_arn: str
+    accounts_parameter_arn: str
     key_arn: str
-    eab_secret_arns: tuple[str, ...]
+    eab_secrets: str
     account_secrets: str
     certificate_secrets: str
     hosted_zones: tuple[str, ...]
@@ -88,7 +90,6 @@ class AccessTargets:
         table_arn: str,
         config_parameter_arn: str,
         key_arn: str,
-        eab_secret_arns: Sequence[str],
         hosted_zone_ids: Sequence[str],
         dns_role_arns: Sequence[str] = (),
         validation_zone_ids: Sequence[str] = (),
@@ -112,8 +113,14 @@ class AccessTargets:
         return cls(
             table_arn=table_arn,
             config_parameter_arn=config_parameter_arn,
+            accounts_parameter_arn=stack.format_arn(
+                service="ssm",
+                resource="parameter",
+                resource_name=names.accounts_parameter.lstrip("/"),
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            ),
             key_arn=key_arn,
-            eab_secret_arns=tuple(eab_secret_arns),
+            eab_secrets=secrets(eab_hmac_secret_name(names.secret_prefix, "*")),
             account_secrets=secrets(account_key_secret_name(names.secret_prefix, "*")),
             certificate_secrets=secrets(certificate_secret_name(names.secret_prefix, "*")),
             hosted_zones=zones,
@@ -165,6 +172,11 @@ ACCOUNT_SECRETS = (
     "the pattern is that name prefix (it covers the random suffix Secrets Manager adds to every secret ARN, and the "
     "ARN without it that a request for a secret not created yet is authorized against)."
 )
+EAB_SECRETS = (
+    "EAB HMAC keys are stored by `certctl accounts push`, one secret per EAB account alias, named "
+    "<prefix>/acme-eab/<alias>: for the accounts of the deployed file and for accounts pushed at run time (the "
+    "SSM parameter <prefix>/accounts, changed without a deploy); the pattern is that name prefix."
+)
 CERTIFICATE_SECRETS = (
     "Certificate bundles are created at run time, one secret per certificate name, named "
     "<prefix>/certificate/<name>; the pattern is that name prefix (covering Secrets Manager's random ARN suffix)."
@@ -214,7 +226,9 @@ def _statement(
 def _basics(t: AccessTargets) -> list[Grant]:
     """Every function reads the deployed configuration and decrypts what the stack key protects."""
     return [
-        Grant(_statement("ReadConfiguration", ["ssm:GetParameter"], [t.config_parameter_arn])),
+        Grant(
+            _statement("ReadConfiguration", ["ssm:GetParameters"], [t.config_parameter_arn, t.accounts_parameter_arn])
+        ),
         Grant(
             _statement(
                 "DecryptWithStackKey",
@@ -331,11 +345,13 @@ def _validate_request(t: AccessTargets) -> list[Grant]:
     ]
 
 
+def _read_eab_keys(t: AccessTargets) -> Grant:
+    return Grant(_statement("ReadEabHmacKeys", ["secretsmanager:GetSecretValue"], [t.eab_secrets]), EAB_SECRETS)
+
+
 def _read_eab_keys_early(t: AccessTargets) -> list[Grant]:
     """An EAB account that is not registered yet is refused by validate_request when its HMAC key was never pushed."""
-    if not t.eab_secret_arns:
-        return []
-    return [Grant(_statement("ReadEabHmacKeys", ["secretsmanager:GetSecretValue"], t.eab_secret_arns))]
+    return [_read_eab_keys(t)]
 
 
 def _ensure_account(t: AccessTargets) -> list[Grant]:
@@ -351,8 +367,7 @@ def _ensure_account(t: AccessTargets) -> list[Grant]:
             ACCOUNT_SECRETS,
         ),
     ]
-    if t.eab_secret_arns:
-        grants.append(Grant(_statement("ReadEabHmacKeys", ["secretsmanager:GetSecretValue"], t.eab_secret_arns)))
+    grants.append(_read_eab_keys(t))
     return grants
 
 

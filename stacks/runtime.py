@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from certlib.resources import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+# Logs outlive the stack (`cdk destroy`) and a replacement: what each step did stays readable for their retention.
+LOG_REMOVAL_POLICY = RemovalPolicy.RETAIN
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 

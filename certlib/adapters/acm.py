@@ -22,6 +22,7 @@ ACM_KEY_ALGORITHMS = {
     "rsa4096": "RSA_4096",
     "ec256": "EC_prime256v1",
     "ec384": "EC_secp384r1",
+    "ec521": "EC_secp521r1",
 }
 
 

@@ -149,6 +149,15 @@ class Challenge:
 
 
 @dataclass(frozen=True)
+class Unvalidated:
+    """An authorization of an order that is not valid yet, read from the CA."""
+
+    domain: str  # `*.` and the identifier for a wildcard
+    url: str
+    authorization: Any  # acme.messages.Authorization
+
+
+@dataclass(frozen=True)
 class OrderStatus:
     url: str
     status: str
@@ -291,31 +300,37 @@ class AcmeSession:
 
         Raises AcmeProblem when an authorization offers no dns-01 challenge or is already invalid.
         """
-        found: list[Challenge] = []
+        return [self.dns_challenge(unvalidated) for unvalidated in self.unvalidated_authorizations(order)]
+
+    def unvalidated_authorizations(self, order: OrderStatus) -> list[Unvalidated]:
+        """The order's authorizations that are not valid yet, each with its name (`*.` for a wildcard)."""
+        found: list[Unvalidated] = []
         for url in order.authorization_urls:
             authorization = self.authorization(url)
             if authorization.status == messages.STATUS_VALID:
                 continue
             domain = authorization.identifier.value
-            if authorization.wildcard:
-                domain = f"*.{domain}"
-            if authorization.status != messages.STATUS_PENDING:
-                raise AcmeProblem(
-                    "authorizationNotPending", f"authorization for {domain} is {authorization.status.name}"
-                )
-            challenge_body = next((c for c in authorization.challenges if isinstance(c.chall, challenges.DNS01)), None)
-            if challenge_body is None:
-                raise AcmeProblem("unsupportedChallenge", f"the CA offers no dns-01 challenge for {domain}")
-            found.append(
-                Challenge(
-                    domain=domain,
-                    authorization_url=url,
-                    challenge_url=challenge_body.uri,
-                    record_name=challenge_body.chall.validation_domain_name(authorization.identifier.value),
-                    value=challenge_body.chall.validation(self.account_key),
-                )
-            )
+            found.append(Unvalidated(f"*.{domain}" if authorization.wildcard else domain, url, authorization))
         return found
+
+    def dns_challenge(self, unvalidated: Unvalidated) -> Challenge:
+        """The DNS-01 challenge of a pending authorization.
+
+        Raises AcmeProblem when the authorization offers no dns-01 challenge or is not pending (e.g. invalid).
+        """
+        authorization, domain = unvalidated.authorization, unvalidated.domain
+        if authorization.status != messages.STATUS_PENDING:
+            raise AcmeProblem("authorizationNotPending", f"authorization for {domain} is {authorization.status.name}")
+        challenge_body = next((c for c in authorization.challenges if isinstance(c.chall, challenges.DNS01)), None)
+        if challenge_body is None:
+            raise AcmeProblem("unsupportedChallenge", f"the CA offers no dns-01 challenge for {domain}")
+        return Challenge(
+            domain=domain,
+            authorization_url=unvalidated.url,
+            challenge_url=challenge_body.uri,
+            record_name=challenge_body.chall.validation_domain_name(authorization.identifier.value),
+            value=challenge_body.chall.validation(self.account_key),
+        )
 
     def authorization(self, url: str) -> messages.Authorization:
         return self._call(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from certlib.adapters.acme_client import account_key_from_json, account_key_to_json, generate_account_key
+from certlib.config import AccountConfig
 from certlib.lifecycle.request import Request
 from certlib.runtime import Services
 
@@ -17,7 +18,11 @@ def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
     Raises AccountSecretMissing, AcmeProblem, AcmeRateLimited, TransientError.
     """
     request = Request.from_state(state)
-    account = services.config().account(request.account)
+    return ensure_registered(services.account(request.account), services)
+
+
+def ensure_registered(account: AccountConfig, services: Services) -> dict[str, Any]:
+    """ensure_account for one configured account (`certctl sandbox prevalidate` registers the same way)."""
     stored = services.secrets.account(account.alias)
     value = stored.value if stored is not None else {}
     if value.get("url") and value.get("directory") == account.directory_url:

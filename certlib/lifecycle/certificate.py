@@ -44,7 +44,7 @@ from certlib.monitoring import request_started_at
 from certlib.notifications import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
 from certlib.renewal.revocation_sources import REVOCATION_FIELDS, revocation_sources
-from certlib.renewal.timing import RenewalPlan, plan_renewal
+from certlib.renewal.timing import AriWindow, RenewalPlan, plan_renewal
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
 from certlib.runtime import Services
 
@@ -62,7 +62,7 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
         raise CertificatePending("the CA is issuing the certificate")
     if order.status != "valid" or not order.certificate_url:
         raise OrderInvalid("orderInvalid", f"the order is {order.status} instead of valid: {order.error}")
-    account = services.config().account(request.account)
+    account = services.account(request.account)
     certificate, *chain = split_pem_chain(session.download(order.certificate_url, account.preferred_chain))
     facts = facts_of(certificate)
     stored = services.secrets.certificate(request.name)
@@ -99,17 +99,18 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
 
 
 def _renewal_plan(certificate: x509.Certificate, renew_before_days: int | None, session: AcmeSession) -> RenewalPlan:
-    """ARI when the CA offers it; a CA that fails to answer ARI does not fail the issuance (the fallback applies)."""
+    """The configured time, brought forward by the CA's ARI window when it starts earlier; a CA that fails to answer
+    ARI does not fail the issuance (the configured time applies)."""
     try:
         info = session.renewal_info(certificate)
     except (TransientError, AcmeProblem) as exc:
-        logger.warning("no renewal information from the CA; using the fallback", extra={"reason": str(exc)})
+        logger.warning("no renewal information from the CA; the configured time applies", extra={"reason": str(exc)})
         info = None
     return plan_renewal(
         certificate.not_valid_before_utc,
         certificate.not_valid_after_utc,
         renew_before_days,
-        info.suggested_time if info is not None else None,
+        AriWindow(info.window_start, info.window_end) if info is not None else None,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from certlib.adapters.acme_client import AcmeSession, OrderStatus, order_from_dict
 from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
-from certlib.exceptions import AcmeProblem, ChallengeInvalid, OrderInvalid, OrderPending
+from certlib.exceptions import AcmeProblem, ChallengeInvalid, NotPrevalidated, OrderInvalid, OrderPending
 from certlib.keys import csr_pem, generate_private_key, load_private_key, private_key_to_pem
 from certlib.lifecycle.request import Request
 from certlib.observability import logger
@@ -19,14 +19,16 @@ LIVE_ORDER_STATES = frozenset({"pending", "ready", "processing", "valid"})
 
 
 def session_for(request: Request, services: Services) -> AcmeSession:
-    return services.acme(services.config().account(request.account))
+    return services.acme(services.account(request.account))
 
 
 def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
     """A new order for the request's names, or the live one this execution made before a retry.
 
     Returns the order and the DNS-01 challenges still to solve (already valid authorizations are skipped), each
-    with its hosted zone. Raises OrderInvalid, AcmeProblem, AcmeRateLimited, TransientError.
+    with its hosted zone, and `has_challenges`: without any, the state machine skips the DNS-01 states.
+    Raises NotPrevalidated when a name the account declares pre-validated still asks for a challenge; OrderInvalid,
+    AcmeProblem, AcmeRateLimited, TransientError.
     """
     request = Request.from_state(state)
     session = session_for(request, services)
@@ -38,12 +40,29 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
         )
     if order.status not in LIVE_ORDER_STATES:
         raise OrderInvalid("orderInvalid", f"the new order is {order.status}: {order.error}")
-    challenges = session.pending_challenges(order) if order.status == "pending" else []
+    unvalidated = session.unvalidated_authorizations(order) if order.status == "pending" else []
+    _refuse_unvalidated(request, [u.domain for u in unvalidated if u.domain not in request.zones])
+    challenges = [session.dns_challenge(u) for u in unvalidated]
     return {
         **order.to_dict(),
         # Each value goes where the domain's DNS-01 record lives: its zone, after any CNAME delegation.
         "challenges": [{**c.to_dict(), **request.zones[c.domain]} for c in challenges],
+        "has_challenges": bool(challenges),
     }
+
+
+def _refuse_unvalidated(request: Request, domains: list[str]) -> None:
+    """Raises NotPrevalidated naming the pre-validated names the CA still asks a challenge for: with no zone of ours
+    looked up for them, they cannot be validated here."""
+    if not domains:
+        return
+    names, them = ", ".join(domains), "it" if len(domains) == 1 else "them"
+    raise NotPrevalidated(
+        f"the CA has not validated {names} for ACME account {request.account!r}, which declares {them} pre-validated "
+        f"('prevalidated-domains'): validate {them} in the CA's portal (in the sandbox: certctl sandbox prevalidate "
+        f"--account {request.account} --domains {','.join(domains)}), or give {them} a Route 53 hosted zone and take "
+        f"{them} out of 'prevalidated-domains'; then retry"
+    )
 
 
 def _new_order(request: Request, services: Services, session: AcmeSession) -> OrderStatus:

@@ -1,6 +1,6 @@
 """Check an execution's input before anything is written or asked of the CA, then take the certificate's lock.
 
-Input: {"name": ..., "domains": [...], "account"?: alias, "key_type"?: ec256|ec384|rsa2048|rsa3072|rsa4096,
+Input: {"name": ..., "domains": [...], "account"?: alias, "key_type"?: ec256|ec384|ec521|rsa2048|rsa3072|rsa4096,
 "regions"?: [...], "distribution"?: {"profile": NAME} (certlib.distribution.spec: a deployed distribution profile;
 left out, a renewal keeps the one the inventory has; {} stops it), "replace"?: true|false}. Names are normalized
 (lowercase, no trailing dot, internationalized names to their A-label form); every problem is one InvalidRequest
@@ -50,6 +50,7 @@ class Request:
     regions: list[str]
     execution_id: str
     zones: dict[str, dict[str, str | None]] = field(default_factory=dict)  # domain -> its DNS-01 record's place
+    prevalidated: list[str] = field(default_factory=list)  # domains validated out of band: no zone, no record
     renewal: bool = False
     distribution: dict[str, Any] | None = None  # {"profile": NAME} (certlib.distribution.spec); None: none
 
@@ -183,16 +184,10 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     (retried) when an accepted replacement cannot be announced yet, or DNS does not answer."""
     execution_id = str(event.get("execution_id", ""))
     raw: Any = event.get("input")
-    config = services.config_with_profile(raw.get("distribution") if isinstance(raw, dict) else None)
+    config = services.config(fresh=True)  # accounts pushed or profiles deployed a moment ago count at once
     fields = parse_request(raw, config, services.region)
     replace = bool(fields.pop("replace", False))
-    directory = ZoneDirectory(services, config, config.account(fields["account"]))
-    zones: dict[str, dict[str, str | None]] = {}
-    for domain in fields["domains"]:
-        try:
-            zones[domain] = directory.challenge_target(domain)
-        except ZoneNotFound as exc:
-            raise InvalidRequest(str(exc)) from None
+    zones, prevalidated = _challenge_places(fields["domains"], config, config.account(fields["account"]), services)
     _check_eab_key_if_unregistered(config.account(fields["account"]), services)
     current = services.inventory.get(fields["name"]) or {}
     arns = current.get("certificate_arns") or {}
@@ -217,8 +212,30 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
         services.settings.lock_ttl_seconds,
         {**fields, "status": "renewing" if renewal else "issuing"},
     )
-    request = Request(**fields, execution_id=execution_id, zones=zones, renewal=renewal)
+    request = Request(**fields, execution_id=execution_id, zones=zones, prevalidated=prevalidated, renewal=renewal)
     return {"request": request.to_dict()}
+
+
+def _challenge_places(
+    domains: list[str], config: Config, account: AccountConfig, services: Services
+) -> tuple[dict[str, dict[str, str | None]], list[str]]:
+    """({domain: its DNS-01 record's place}, [domains the account declares pre-validated]). A pre-validated name is
+    not looked up (no Route 53 call: an account whose names are all pre-validated needs no Route 53 permission).
+
+    Raises InvalidRequest for any other name in no zone we may use; TransientError when DNS does not answer.
+    """
+    directory = ZoneDirectory(services, config, account)
+    zones: dict[str, dict[str, str | None]] = {}
+    prevalidated: list[str] = []
+    for domain in domains:
+        if account.is_prevalidated(domain):
+            prevalidated.append(domain)
+            continue
+        try:
+            zones[domain] = directory.challenge_target(domain)
+        except ZoneNotFound as exc:
+            raise InvalidRequest(str(exc)) from None
+    return zones, prevalidated
 
 
 def binding_changes(current: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

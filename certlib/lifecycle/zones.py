@@ -110,7 +110,8 @@ class ZoneDirectory:
         return (
             f"no Route 53 hosted zone we may use holds {domain!r} (zones: {self._known()}), and DNS has no CNAME at "
             f"{name!r}; create the zone, map the name with 'hosted-zones', give the DNS account's role under "
-            f"'dns-zones', or delegate {name!r} by CNAME to a name in one of those zones"
+            f"'dns-zones', or delegate {name!r} by CNAME to a name in one of those zones; a name the CA validated "
+            f"out of band (in its portal) goes under the account's 'prevalidated-domains' instead"
         )
 
     def _known(self) -> str:

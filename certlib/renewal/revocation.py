@@ -90,7 +90,7 @@ def ari_says_renew_now(services: Services, item: dict[str, Any]) -> bool:
     if not certificate_id:
         return False
     try:
-        account = services.config().account(str(item.get("issued_account") or item.get("account")))
+        account = services.account(str(item.get("issued_account") or item.get("account")))
         info = services.acme_public(account).renewal_info_by_id(str(certificate_id))  # no account key: an open GET
     except CertificateError as exc:
         logger.warning("no renewal information from the CA", extra={"certificate": item["name"], "reason": str(exc)})
@@ -125,7 +125,7 @@ def revoke_certificate(event: dict[str, Any], services: Services) -> dict[str, A
             f"certificate {name!r} was issued before the inventory kept certificates: renew it "
             f"(certctl renew --name {name} --force --wait), then revoke the old one at the CA if it must be"
         )
-    account = services.config().account(str(item.get("issued_account") or item.get("account")))
+    account = services.account(str(item.get("issued_account") or item.get("account")))
     services.acme(account).revoke(str(certificate_pem), REASON_CODES[reason])
     record_revocation(services, item, "revoked on request (certctl revoke)", reason)
     result: dict[str, Any] = {"name": name, "revoked_serial": item["serial"], "reason": reason}

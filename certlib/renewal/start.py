@@ -26,7 +26,7 @@ def begin_renewal(services: Services, item: dict[str, Any], trigger: str, count_
     if not services.inventory.queue_renewal(name, execution, stale_before):
         return {"name": name, "outcome": "in_progress"}
     if count_order:
-        account = services.config().account(str(item["account"]) if item.get("account") else None)
+        account = services.account(str(item["account"]) if item.get("account") else None)
         if not services.inventory.take_order_slot(account.alias, account.new_orders_per_3_hours):
             services.inventory.update(name, None, {}, remove=(QUEUED_EXECUTION, QUEUED_AT))
             return {"name": name, "outcome": "deferred"}

@@ -16,10 +16,9 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from certlib.config import Config
-from certlib.resources import ResourceNames, eab_hmac_secret_name
+from certlib.resources import STANDARD_PARAMETER_MAX_BYTES, ResourceNames, eab_hmac_secret_name
 from stacks.nag import acknowledge
 
-STANDARD_PARAMETER_MAX_BYTES = 4096
 EAB_PLACEHOLDER_FIELD = "placeholder"
 
 
@@ -38,6 +37,8 @@ class AccountConfiguration(Construct):
             string_value=value,
             tier=ssm.ParameterTier.ADVANCED if too_big else ssm.ParameterTier.STANDARD,
         )
+        # Explicit: every deploy writes it again from the accounts file; it holds no secret and nothing else.
+        self.parameter.apply_removal_policy(RemovalPolicy.DESTROY)
         self.eab_secrets: dict[str, secretsmanager.CfnSecret] = {}
         eab_aliases = sorted(alias for alias, account in config.accounts.items() if account.uses_eab)
         for alias in eab_aliases:
@@ -64,7 +65,3 @@ class AccountConfiguration(Construct):
                 "one from the CA and stores it with `python -m certctl accounts push`.",
             )
             self.eab_secrets[alias] = secret
-
-    def eab_secret_arns(self) -> list[str]:
-        """The ARN of each EAB secret (a secret's Ref is its ARN)."""
-        return [secret.ref for secret in self.eab_secrets.values()]

@@ -60,8 +60,10 @@ class Distribution(Construct):
         targets: AccessTargets,
         lifecycle_functions: Mapping[str, lambda_.IFunction],
         timings: Timings,
+        name_suffix: str = "",
     ) -> None:
-        """`lifecycle_functions` holds at least send_distribution and check_distribution."""
+        """`lifecycle_functions` holds at least send_distribution and check_distribution; `name_suffix` goes after the
+        node policy's name, which IAM holds once per account (see CertificateStack)."""
         super().__init__(scope, construct_id)
         self.document = ssm.CfnDocument(
             self,
@@ -72,7 +74,9 @@ class Distribution(Construct):
             content=yaml.safe_load(DISTRIBUTION_DOCUMENT.read_text()),
             update_method="NewVersion",
         )
-        self.node_policy = CertificateNodesPolicy(self, "NodePolicy", names=names, key=key, targets=targets)
+        self.node_policy = CertificateNodesPolicy(
+            self, "NodePolicy", names=names, key=key, targets=targets, name_suffix=name_suffix
+        )
 
         parts = FunctionParts(names, layer, key)
         self.functions = build_functions(
@@ -142,7 +146,14 @@ class CertificateNodesPolicy(Construct):
     role's own principal tag of the same key (attribute-based, as AWS's certificate export sample does it)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, names: ResourceNames, key: kms.IKey, targets: AccessTargets
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: ResourceNames,
+        key: kms.IKey,
+        targets: AccessTargets,
+        name_suffix: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
         region = Stack.of(self).region
@@ -150,7 +161,7 @@ class CertificateNodesPolicy(Construct):
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
-            managed_policy_name=names.certificate_nodes_policy,
+            managed_policy_name=names.certificate_nodes_policy + name_suffix,
             description=(
                 f"Nodes receiving certificates from {names.prefix}: read the bundles whose {ACCESS_GROUP_TAG} tag "
                 f"equals the role's principal tag {ACCESS_GROUP_TAG}"

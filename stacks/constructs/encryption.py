@@ -33,6 +33,10 @@ class EncryptionKey(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        # The alias stays with the key: the retained key is still found by its name (docs/operations.md, Upgrading).
+        for alias in self.key.node.children:
+            if isinstance(alias, kms.Alias):
+                alias.apply_removal_policy(RemovalPolicy.RETAIN)
         log_groups = Stack.of(self).format_arn(
             service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
         )

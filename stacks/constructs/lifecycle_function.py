@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Stack, Token
+from aws_cdk import Aws, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -17,7 +17,7 @@ from certlib.dns_access import DNS_ROLE_INFIX, DNS_STEPS, dns_function_role_labe
 from certlib.resources import LAMBDA_PYTHON_VERSION, REPO_ROOT, ResourceNames, camel_case
 from stacks.nag import acknowledge, acknowledge_wildcard_resources, wildcard_resources
 from stacks.permissions import NO_RESOURCE_LEVEL, AccessTargets, Grant, grants_for
-from stacks.runtime import LOG_RETENTION, lambda_architecture, lambda_runtime, sizing
+from stacks.runtime import LOG_REMOVAL_POLICY, LOG_RETENTION, lambda_architecture, lambda_runtime, sizing
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 HANDLER = "handler.handler"
@@ -71,7 +71,11 @@ class LifecycleFunction(Construct):
             # the DNS steps' roles are named, so that a DNS account's role can trust exactly them (certlib.dns_access)
             role_name=dns_step_role_name(self, names.prefix, step) if step in DNS_STEPS else None,
         )
-        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, encryption_key=key)
+        if step in DNS_STEPS:  # named, trusted by name: explicit that it holds no data and goes with the stack
+            self.role.apply_removal_policy(RemovalPolicy.DESTROY)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=LOG_RETENTION, encryption_key=key, removal_policy=LOG_REMOVAL_POLICY
+        )
         self.log_group.grant_write(self.role)
         for grant in grants:
             self.role.add_to_policy(grant.statement)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -25,7 +26,7 @@ from certlib.resources import (
 )
 from stacks.nag import acknowledge, acknowledge_wildcard_resources
 from stacks.permissions import NO_RESOURCE_LEVEL
-from stacks.runtime import LOG_RETENTION
+from stacks.runtime import LOG_REMOVAL_POLICY, LOG_RETENTION
 
 LOG_DELIVERY_REASON = NO_RESOURCE_LEVEL.format(
     actions="The CloudWatch Logs delivery actions Step Functions needs for execution logging (logs:CreateLogDelivery, "
@@ -62,7 +63,9 @@ class FunctionsStateMachine(Construct):
         missing = sorted(used - set(substitutions))
         if missing:
             raise ValueError(f"{asl.name}: no substitution for {', '.join(missing)}")
-        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, encryption_key=key)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=LOG_RETENTION, encryption_key=key, removal_policy=LOG_REMOVAL_POLICY
+        )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -73,6 +76,9 @@ class FunctionsStateMachine(Construct):
             definition_substitutions={name: value for name, value in substitutions.items() if name in used},
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ERROR, include_execution_data=False),
+            # Explicit: its executions run only with the stack's functions; their outcomes are in the inventory and
+            # the retained log groups.
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(sid=invoke_sid, actions=["lambda:InvokeFunction"], resources=list(function_arns))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -58,6 +58,8 @@ class Notifications(Construct):
             master_key=key,
             enforce_ssl=True,
         )
+        # RETAIN: its subscriptions (some made outside the stack, by whoever wants to hear) outlive a `cdk destroy`.
+        self.topic.apply_removal_policy(RemovalPolicy.RETAIN)
         for email in settings.emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
         # SNS asks KMS for a data key with the topic's ARN as encryption context: the condition holds these services
@@ -131,7 +133,9 @@ class Monitoring(Construct):
         expiry_alarm_days: int,
         dead_letter_queues: Sequence[sqs.IQueue] = (),
         other_state_machines: Sequence[sfn.IStateMachine] = (),
+        name_suffix: str = "",
     ) -> None:
+        """`name_suffix` goes after the dashboard's name, which CloudWatch holds once per account (CertificateStack)."""
         super().__init__(scope, construct_id)
         self.schedule = events.Rule(
             self,
@@ -247,7 +251,12 @@ class Monitoring(Construct):
             )
         )
         self.dashboard = _dashboard(
-            self, names, lifecycle, (self.failed_executions, self.expiring_soon), expiry_alarm_days
+            self,
+            names,
+            names.dashboard + name_suffix,
+            lifecycle,
+            (self.failed_executions, self.expiring_soon),
+            expiry_alarm_days,
         )
 
 
@@ -298,12 +307,13 @@ def _search(
 def _dashboard(
     scope: Construct,
     names: ResourceNames,
+    dashboard_name: str,
     lifecycle: sfn.IStateMachine,
     alarms: Sequence[cloudwatch.IAlarm],
     expiry_alarm_days: int,
 ) -> cloudwatch.Dashboard:
     dashboard = cloudwatch.Dashboard(
-        scope, "Dashboard", dashboard_name=names.dashboard, default_interval=Duration.days(7)
+        scope, "Dashboard", dashboard_name=dashboard_name, default_interval=Duration.days(7)
     )
     threshold = cloudwatch.HorizontalAnnotation(value=expiry_alarm_days, label=f"alarm: {expiry_alarm_days} days")
     dashboard.add_widgets(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -47,6 +47,9 @@ def encrypted_dead_letters(
         encryption_master_key=key,
         enforce_ssl=True,
         retention_period=DEAD_LETTER_RETENTION,
+        # Explicit: without the stack nothing would read the events it holds, and the retained inventory still says
+        # which certificates are due.
+        removal_policy=RemovalPolicy.DESTROY,
     )
     acknowledge(queue, "AwsSolutions-SQS3", DEAD_LETTER_REASON)
     key.add_to_resource_policy(

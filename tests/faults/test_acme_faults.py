@@ -124,9 +124,12 @@ def test_issuance_survives_one_failed_request(
     def accepted(request: str) -> int:
         return len([c for c in calls if c["request"] == request and c["as_get"] is False and accepted_by_ca(c)])
 
-    assert accepted("newOrder") == case.orders
-    assert accepted("challenge") == case.answers
-    assert accepted("finalize") == case.finalizations
+    # A timed-out request forces a second one only when the CA did the first: Pebble may have refused it (a badNonce,
+    # which it answers to 5% of requests), and then the retry is the only one.
+    refused = {c["request"] for c in injected if case.fault == "timeout" and not accepted_by_ca(c)}
+    for request, forced in (("newOrder", case.orders), ("challenge", case.answers), ("finalize", case.finalizations)):
+        expected = forced - 1 if request in refused and forced > 1 else forced
+        assert accepted(request) == expected, (request, accepted(request), expected, injected)
     # And nothing is left behind
     assert challenge_records_under(sandbox, case.domain) == []
     assert "lock_owner" not in plain(target_of(sandbox).inventory.get(case.name))

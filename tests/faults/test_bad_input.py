@@ -390,9 +390,10 @@ BROKEN_ACCOUNT_FILES = {
         "accounts:\n  a:\n    - acme-endpoint: https://ca.example/dir\n      KeyType: RSA\n      KeySize: 1024\n",
         "does not fit KeyType RSA",
     ),
-    "two-accounts-no-default": (
-        "accounts:\n  a:\n    - acme-endpoint: https://a.example/dir\n  b:\n    - acme-endpoint: https://b.example/dir\n",
-        "name one with 'default-account:'",
+    "default-not-an-alias": (
+        "accounts:\n  a:\n    - acme-endpoint: https://a.example/dir\n  b:\n    - acme-endpoint: https://b.example/dir\n"
+        "default-account: c\n",
+        "default-account 'c' is not one of the configured aliases",
     ),
     "missing-file": (None, "cannot read the account file"),
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 
+from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS, MAX_JITTER, parse_iso
 from tests.lifecycle.helpers import certctl
 from tests.operations.fleet import PREFIX, build_fleet
 
@@ -48,7 +50,7 @@ def test_status_json_ranks_the_fleet_by_urgency(sandbox: dict[str, Any], fleet: 
     assert failed["last_error"]["problem"] == "unauthorized"
     assert "_acme-challenge.www.fleet-renewal-failed.example.test" in failed["remedy"]
     assert by_name["fleet-new-failed"]["certificate_arns"] == {}
-    assert by_name["fleet-ok"]["renew_reason"] == "lifetime_fraction"
+    assert by_name["fleet-ok"]["renew_reason"] == "default_renew_before_days"
     assert by_name["fleet-rsa"]["key_type"] == "rsa2048"
     assert by_name["fleet-working"]["in_progress_by"].endswith(":fleet-working-renewal")
     assert by_name["fleet-pushed"]["distribution"]["failed"] == ["i-0a1b2c3d"]
@@ -88,3 +90,21 @@ def test_status_of_one_certificate_says_what_to_do(sandbox: dict[str, Any], flee
     assert "what to do" in out
     assert "_acme-challenge.www.fleet-renewal-failed.example.test" in out
     assert "history" in out
+
+
+def test_status_says_which_rule_chose_the_renewal_time(sandbox: dict[str, Any], fleet: list[str]) -> None:
+    # Given a certificate issued by Pebble (five years, no ARI) for the sandbox account, which sets no RenewBeforeDays
+    # When the operator looks at the table and at the certificate
+    table = certctl(sandbox, "status")
+    detail = certctl(sandbox, "status", "--name", "fleet-ok")
+    document = json.loads(certctl(sandbox, "status", "--json").stdout)
+
+    # Then it renews 30 days before expiry (less the jitter), and both views say it is the default that decided
+    assert (table.returncode, detail.returncode) == (0, 0), table.stderr + detail.stderr
+    row = next(row for row in document["certificates"] if row["name"] == "fleet-ok")
+    thirty_days_before = parse_iso(row["not_after"]) - dt.timedelta(days=DEFAULT_RENEW_BEFORE_DAYS)
+    assert thirty_days_before - MAX_JITTER <= parse_iso(row["renew_after"]) <= thirty_days_before
+    line = next(line for line in table.stdout.splitlines() if line.split()[1:2] == ["fleet-ok"])
+    assert f"{row['renew_after'][:10]} (default 30 days)" in line
+    assert f"  renew after   {row['renew_after']}\n" in detail.stdout
+    assert "  renewal rule  30 days before expiry (default: the account sets no RenewBeforeDays)\n" in detail.stdout

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from certctl.aws import Target
-from certlib.renewal.timing import MAX_JITTER, iso, parse_iso
+from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS, MAX_JITTER, iso, parse_iso
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
 from tests.lifecycle.helpers import acm_view, certctl, issue, target_of
 
@@ -89,7 +89,7 @@ def test_time_past_the_window_renews_to_the_same_arn(sweep_sandbox: dict[str, An
     assert first["status"] == "issued", first
     item = target_of(sweep_sandbox).inventory.get("due-soon") or {}
     renew_after = parse_iso(str(item["renew_after"]))
-    assert item["renew_reason"] == "lifetime_fraction"  # Pebble 2.4 has no ARI
+    assert item["renew_reason"] == "default_renew_before_days"  # no ARI in Pebble 2.4, no RenewBeforeDays
     # When the sweep runs as of just after its renew_after (and before the fleet's)
     result = sweep(sweep_sandbox, renew_after + dt.timedelta(seconds=1))
     assert [r["name"] for r in result["results"] if r["outcome"] == "started"] == ["due-soon"]
@@ -103,7 +103,8 @@ def test_time_past_the_window_renews_to_the_same_arn(sweep_sandbox: dict[str, An
     assert renewed["serial"] != first["serial"]
     assert acm_view(sweep_sandbox, renewed["certificate_arn"])["facts"].serial == renewed["serial"]
     not_before, not_after = parse_iso(renewed["not_before"]), parse_iso(renewed["not_after"])
-    planned = not_after - (not_after - not_before) / 3
+    planned = not_after - dt.timedelta(days=DEFAULT_RENEW_BEFORE_DAYS)  # Pebble's 5 years: 30 days is far from half
+    assert not_after - not_before > 2 * dt.timedelta(days=DEFAULT_RENEW_BEFORE_DAYS)
     assert renewed["renew_after"] != iso(renew_after)
     assert planned - MAX_JITTER <= parse_iso(renewed["renew_after"]) <= planned
     assert (target_of(sweep_sandbox).inventory.get("due-soon") or {})["renew_after"] == renewed["renew_after"]

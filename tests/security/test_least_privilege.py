@@ -28,7 +28,7 @@ RESOURCE_KINDS = [
     (r":secret:acme-certs/acme-account/\*$", "account key secrets"),
     (r":secret:acme-certs/certificate/\*$", "certificate secrets"),
     (r":secret:acme-certs/export-passphrase/\*$", "export passphrase secrets"),
-    (r"^<ConfigurationEabHmacKey[A-Za-z0-9]+>$", "EAB secrets"),
+    (r":secret:acme-certs/acme-eab/\*$", "EAB secrets"),
     (r"^arn:<AWS::Partition>:route53:::hostedzone/\*$", "hosted zones"),
     (r"^arn:<AWS::Partition>:route53:::change/\*$", "DNS changes"),
     (r"^arn:<AWS::Partition>:acm:\*:<AWS::AccountId>:certificate/\*$", "ACM certificates (any region)"),

@@ -71,7 +71,7 @@ def holds(victim: str, attacker_marker: str) -> list[dict[str, Any]]:
         {
             "id": "attacker-in-validate-request",
             "at": "aws",
-            "operation": "ssm.GetParameter",
+            "operation": "ssm.GetParameters",
             "fault": "error",
             "code": "ThrottlingException",
             "times": 0,

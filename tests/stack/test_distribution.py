@@ -27,7 +27,7 @@ NAMES = ResourceNames()
 SECRETS = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
 TABLE = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
 BASICS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-BASICS |= {"ssm:GetParameter", "kms:Decrypt"}
+BASICS |= {"ssm:GetParameters", "kms:Decrypt"}
 SECRET_WRITES = {
     "secretsmanager:GetSecretValue",
     "secretsmanager:PutSecretValue",

@@ -377,7 +377,6 @@ def test_named_zones_and_validation_zones_are_read_and_changed_separately() -> N
         table_arn="arn:t",
         config_parameter_arn="arn:p",
         key_arn="arn:k",
-        eab_secret_arns=[],
         hosted_zone_ids=["Z1EXAMPLE"],
         dns_role_arns=[DNS_ROLES[0]],
         validation_zone_ids=["Z9VALIDATION"],

@@ -53,7 +53,7 @@ EXPECTED_ACTIONS = {
     | NOTIFICATIONS,
 }
 BASICS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-BASICS |= {"ssm:GetParameter", "kms:Decrypt"}
+BASICS |= {"ssm:GetParameters", "kms:Decrypt"}
 # The only actions granted on "*": APIs without resource-level permissions.
 ACTIONS_ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments",
@@ -102,8 +102,14 @@ def test_every_function_reads_the_config_and_decrypts_only_through_the_services(
         # When the parameter and key statements of a step are picked out
         by_sid = {statement.get("Sid"): statement for statement in statements}
 
-        # Then the parameter is the deployed one, and KMS is usable only via Secrets Manager and DynamoDB
-        assert f"<{parameter}>" in flat(by_sid["ReadConfiguration"]["Resource"]), step
+        # Then the parameters are the deployed one and the pushed accounts', and KMS is usable only via Secrets
+        # Manager and DynamoDB
+        read = by_sid["ReadConfiguration"]
+        assert as_list(read["Action"]) == ["ssm:GetParameters"], step
+        assert [flat(resource) for resource in read["Resource"]] == [
+            f"arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter<{parameter}>",
+            f"arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter{NAMES.accounts_parameter}",
+        ], step
         for sid in ("DecryptWithStackKey", "EncryptWithStackKey"):
             if sid in by_sid:
                 assert by_sid[sid]["Resource"] == key_arn, step
@@ -178,11 +184,11 @@ def test_resource_star_only_where_iam_has_no_resource_level_permissions(synthesi
     assert "acm:ListCertificates" in on_any_resource
 
 
-def test_secrets_are_reached_by_name_prefix_and_eab_keys_by_arn(synthesized: Synthesized) -> None:
-    # Given the secret statements of every step, and the stack's EAB secrets
-    eab_secrets = {f"<{logical_id}>" for logical_id in synthesized.resources("AWS::SecretsManager::Secret")}
+def test_secrets_are_reached_by_name_prefix_and_eab_keys_only_by_their_readers(synthesized: Synthesized) -> None:
+    # Given the secret statements of every step
     secret_prefix = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
     allowed = {f"{secret_prefix}acme-certs/acme-account/*", f"{secret_prefix}acme-certs/certificate/*"}
+    eab_secrets = f"{secret_prefix}acme-certs/acme-eab/*"
 
     for step, statements in synthesized.statements_by_step().items():
         # When the resources of its Secrets Manager statements are collected
@@ -193,17 +199,14 @@ def test_secrets_are_reached_by_name_prefix_and_eab_keys_by_arn(synthesized: Syn
             for resource in as_list(statement["Resource"])
         }
 
-        # Then they are the account-key and certificate prefixes, and the EAB secrets only for the two steps that
-        # need an HMAC key: registering, and refusing early an unregistered account whose key was never pushed
+        # Then they are the account-key and certificate prefixes, and the EAB prefix (accounts of the deployed file
+        # and accounts pushed since) only for the two steps that need an HMAC key: registering, and refusing early an
+        # unregistered account whose key was never pushed; they only read it
         readers_of_eab_keys = ("ensure_account", "validate_request")
-        assert resources <= allowed | (eab_secrets if step in readers_of_eab_keys else set()), step
+        assert resources <= allowed | ({eab_secrets} if step in readers_of_eab_keys else set()), step
     for step in ("ensure_account", "validate_request"):
-        assert eab_secrets <= {
-            flat(resource)
-            for statement in synthesized.statements_by_step()[step]
-            if statement.get("Sid") == "ReadEabHmacKeys"
-            for resource in as_list(statement["Resource"])
-        }, step
+        [read] = [s for s in synthesized.statements_by_step()[step] if s.get("Sid") == "ReadEabHmacKeys"]
+        assert (as_list(read["Action"]), flat(read["Resource"])) == (["secretsmanager:GetSecretValue"], eab_secrets)
 
 
 def test_acm_grants_cover_this_account_only(synthesized: Synthesized) -> None:
@@ -297,7 +300,6 @@ def test_named_hosted_zones_replace_the_any_zone_grant() -> None:
         table_arn="arn:aws:dynamodb:eu-west-1:111122223333:table/t",
         config_parameter_arn="arn:aws:ssm:eu-west-1:111122223333:parameter/p",
         key_arn="arn:aws:kms:eu-west-1:111122223333:key/k",
-        eab_secret_arns=[],
         hosted_zone_ids=["Z1EXAMPLE", "Z2EXAMPLE"],
     )
 
@@ -323,24 +325,3 @@ def test_named_hosted_zones_replace_the_any_zone_grant() -> None:
 def test_every_lifecycle_step_has_grants() -> None:
     # Given / When / Then the grant table covers exactly the lifecycle steps
     assert sorted(STEP_GRANTS) == sorted(LIFECYCLE_STEPS)
-
-
-def test_ensure_account_has_no_eab_grant_without_eab_accounts() -> None:
-    # Given access targets without any EAB secret (e.g. Let's Encrypt only)
-    stack = Stack(App(), "Probe")
-    targets = AccessTargets.build(
-        stack,
-        NAMES,
-        table_arn="arn:t",
-        config_parameter_arn="arn:p",
-        key_arn="arn:k",
-        eab_secret_arns=[],
-        hosted_zone_ids=[],
-    )
-
-    # When the ensure_account grants are made
-    sids = [grant.statement.sid for grant in grants_for("ensure_account", targets)]
-
-    # Then there is no statement for EAB keys (an empty Resource list would be invalid IAM)
-    assert "ReadEabHmacKeys" not in sids
-    assert "StoreAccountKeys" in sids

@@ -17,7 +17,7 @@ BASICS = {
     "logs:PutLogEvents",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
-    "ssm:GetParameter",
+    "ssm:GetParameters",
     "kms:Decrypt",
 }
 ROW = re.compile(r"^\| `(?P<function>[a-z_]+)` \| (?P<actions>[^|]*) \|$", re.MULTILINE)

@@ -8,7 +8,6 @@ import json
 import random
 from typing import Any
 
-import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -23,7 +22,8 @@ from certlib.adapters.acme_client import (
     generate_account_key,
 )
 from certlib.keys import generate_private_key
-from certlib.renewal.timing import MAX_JITTER, plan_renewal
+from certlib.lifecycle.certificate import _renewal_plan
+from certlib.renewal.timing import MAX_JITTER
 
 CA = "https://ca.example"
 # RFC 9773 section 4.2's example answer, as a CA sends it.
@@ -166,39 +166,20 @@ def test_without_ari_there_is_no_renewal_info_and_no_replaces() -> None:
     assert "replaces" not in payload
 
 
-NOT_BEFORE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-@pytest.mark.parametrize(
-    ("lifetime_days", "renew_before_days", "reason", "expected_left"),
-    [
-        (90, None, "lifetime_fraction", dt.timedelta(days=30)),
-        (45, None, "lifetime_fraction", dt.timedelta(days=15)),
-        (6, None, "lifetime_fraction", dt.timedelta(days=3)),
-        (90, 20, "renew_before_days", dt.timedelta(days=20)),
-        (6, 30, "lifetime_fraction", dt.timedelta(days=3)),
-    ],
-)
-def test_fallback_when_the_ca_has_no_ari(
-    lifetime_days: int, renew_before_days: int | None, reason: str, expected_left: dt.timedelta
-) -> None:
-    not_after = NOT_BEFORE + dt.timedelta(days=lifetime_days)
-    plan = plan_renewal(NOT_BEFORE, not_after, renew_before_days, None, random.Random(7))
-    assert plan.reason == reason
-    jitter = (not_after - expected_left) - plan.renew_after
-    assert dt.timedelta(0) <= jitter <= min(MAX_JITTER, dt.timedelta(days=lifetime_days) * 0.02)
-
-
-def test_jitter_spreads_a_fleet_issued_together() -> None:
-    not_after = NOT_BEFORE + dt.timedelta(days=90)
-    times = {plan_renewal(NOT_BEFORE, not_after, None, None).renew_after for _ in range(50)}
-    assert len(times) > 40
-
-
-def test_ari_time_wins() -> None:
-    ari_time = NOT_BEFORE + dt.timedelta(days=61)
-    plan = plan_renewal(NOT_BEFORE, NOT_BEFORE + dt.timedelta(days=90), 30, ari_time)
-    assert (plan.renew_after, plan.reason) == (ari_time, "ari")
+def test_the_issuance_plans_its_renewal_from_the_cas_window() -> None:
+    # Given a 90-day certificate and a CA whose window (the RFC's, January 2025) starts before 30 days before expiry
+    certificate = issued_certificate()
+    # When the issuance plans the renewal, with and without ARI
+    with_ari = _renewal_plan(certificate, None, session_with(RecordedCA(with_ari=True)))
+    without = _renewal_plan(certificate, None, session_with(RecordedCA(with_ari=False)))
+    # Then the CA's window brings it forward; without ARI it is 30 days before expiry (the default)
+    assert with_ari.reason == "ari"
+    assert (
+        dt.datetime(2025, 1, 2, 4, tzinfo=dt.UTC) <= with_ari.renew_after <= dt.datetime(2025, 1, 3, 4, tzinfo=dt.UTC)
+    )
+    assert without.reason == "default_renew_before_days"
+    thirty_days_before = certificate.not_valid_after_utc - dt.timedelta(days=30)
+    assert thirty_days_before - MAX_JITTER <= without.renew_after <= thirty_days_before
 
 
 def test_a_window_moved_into_the_past_is_read_by_certificate_id() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def test_our_optional_keys() -> None:
     [
         ({"KeyType": "DSA"}, "account 'sectigo-ov': field 'KeyType' 'DSA' is not supported"),
         ({"KeySize": 1024}, "account 'sectigo-ov': field 'KeySize' 1024 does not fit KeyType RSA"),
-        ({"KeyType": "EC", "KeySize": 521}, "field 'KeySize' 521 does not fit KeyType EC"),
+        ({"KeyType": "EC", "KeySize": 512}, "field 'KeySize' 512 does not fit KeyType EC: use 256, 384 or 521"),
         ({"acme-endpoint": None}, "account 'sectigo-ov': field 'acme-endpoint' is missing"),
         ({"acme-endpoint": "http://plain.example/dir"}, "field 'acme-endpoint' must be an https:// directory URL"),
         ({"eab-hmac-key": "not base64 !!"}, "account 'sectigo-ov': field 'eab-hmac-key' is malformed"),
@@ -104,15 +105,35 @@ def test_each_mistake_gives_one_clear_message(overrides: dict[str, object], mess
     assert "zWNDZM6e" not in str(raised.value)
 
 
-def test_several_accounts_need_a_default() -> None:
-    # Given two accounts and no default
+def test_several_accounts_without_a_default_load_and_a_request_must_name_one() -> None:
+    # Given two accounts and no default (as Sectigo's own sample has them)
     document = sectigo()
     document["accounts"]["other"] = [{"acme-endpoint": "https://ca.example/dir"}]  # type: ignore[index]
-    # When / Then
-    with pytest.raises(ConfigError, match="name one with 'default-account:'"):
-        parse_accounts(document)
+    # When it is loaded, and deployed
+    config = parse_accounts(document).config
+    deployed = Config.from_json(config.to_json())
+    # Then each alias is there, and naming none is refused with the aliases and both ways out
+    assert config.default_account is None
+    assert deployed == config
+    assert deployed.account("other").directory_url == "https://ca.example/dir"
+    with pytest.raises(ConfigError) as refused:
+        deployed.account(None)
+    message = str(refused.value)
+    assert "configured aliases other, sectigo-ov" in message
+    assert "'account' in the request (certctl issue --account ALIAS)" in message
+    assert "add 'default-account: ALIAS' to the accounts file" in message
+    # And with a default, that one is used
     document["default-account"] = "other"
-    assert parse_accounts(document).config.default_account == "other"
+    assert parse_accounts(document).config.account(None).alias == "other"
+
+
+def test_a_default_that_is_not_an_alias_is_refused_at_load_and_in_the_deployed_form() -> None:
+    document = {**sectigo(), "default-account": "nope"}
+    with pytest.raises(ConfigError, match="default-account 'nope' is not one of the configured aliases"):
+        parse_accounts(document)
+    deployed = json.loads(parse_accounts(sectigo()).config.to_json())
+    with pytest.raises(ConfigError, match="unknown ACME account alias 'nope'"):
+        Config.from_json(json.dumps({**deployed, "default_account": "nope"}))
 
 
 def test_unknown_alias_names_the_known_ones() -> None:
