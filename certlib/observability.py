@@ -113,6 +113,6 @@ def record_lifecycle_failure(deployment: str, step: str, error: str, problem_typ
         1,
         deployment,
         Step=step or "unknown",
-        Error=error,
+        Error=error or "Unknown",  # CloudWatch refuses an empty dimension value: the data point would be lost
         ProblemType=problem_type or "none",
     )

@@ -40,7 +40,8 @@ class Sizing:
 
 
 # Steps that need more than the default: RSA 4096 key generation in finalize_order wants CPU (memory buys CPU),
-# import_certificate imports into every configured region in turn, check_revocations asks an OCSP responder (or
+# import_certificate imports one region's certificate per invocation (a Map item) and may first look for an
+# unrecorded earlier import among the account's certificates, check_revocations asks an OCSP responder (or
 # fetches a CRL) for every active certificate, and revoke_certificate waits on the CA and starts the replacement.
 _SIZING = {
     "finalize_order": Sizing(memory_mb=1024, timeout_seconds=120),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -95,8 +96,10 @@ def utc_now() -> str:
 
 
 class Inventory:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, clock: Callable[[], float] = time.time) -> None:
+        """`clock`: seconds since the epoch (the lock's expiry, the order budget's window); tests pass their own."""
         self._table = table
+        self._clock = clock
 
     def get(self, name: str) -> dict[str, Any] | None:
         try:
@@ -106,7 +109,8 @@ class Inventory:
         return dict(item) if item else None
 
     def all(self) -> list[dict[str, Any]]:
-        """Every item; for `certctl status` (the sweep queries an index instead)."""
+        """Every certificate item (a Scan): for the operator's commands, `certctl status` and the migrations; no
+        function scans (the sweep queries the renewal index)."""
         items: list[dict[str, Any]] = []
         arguments: dict[str, Any] = {}
         try:
@@ -129,7 +133,7 @@ class Inventory:
 
         Returns the item as it was before. Raises CertificateLocked naming the execution that holds the lock.
         """
-        now = int(time.time())
+        now = int(self._clock())
         try:
             response = self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
@@ -325,7 +329,7 @@ class Inventory:
 
     def queue_renewal(self, name: str, execution: str, stale_before: int) -> bool:
         """Mark a renewal as started unless one is queued (since `stale_before`) or running; False when it is."""
-        now = int(time.time())
+        now = int(self._clock())
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
@@ -345,7 +349,7 @@ class Inventory:
 
     def take_order_slot(self, alias: str, budget: int, window_seconds: int = 3 * 3600) -> bool:
         """Count one new order against the account's budget for the current window; False when it is spent."""
-        window = int(time.time()) // window_seconds
+        window = int(self._clock()) // window_seconds
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: f"{ORDER_SLOT_PREFIX}{alias}/{window}"},

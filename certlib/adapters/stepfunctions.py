@@ -70,7 +70,7 @@ class ExecutionHistory:
         """(state name, state) of the newest state entered or left whose data is an object with key `holding`: what
         the execution knew when it stopped. None when no state got that far.
 
-        Raises TransientError or AwsCallFailed (aws_errors) when the history cannot be read.
+        Raises TransientError or AwsError (aws_errors) when the history cannot be read.
         """
         pages = self._client.get_paginator("get_execution_history")
         last = None

@@ -57,12 +57,15 @@ def test_issuance_duration_is_in_seconds_by_operation(capsys: pytest.CaptureFixt
     assert (record["name"], record["dimensions"]["Operation"]) == (Metric.ISSUANCE_DURATION, "renew")
 
 
-def test_a_metric_that_cannot_be_written_does_not_fail_the_step(capsys: pytest.CaptureFixture[str]) -> None:
-    # Given / When a failure with an empty error name (an invalid dimension value for CloudWatch)
+def test_a_failure_without_names_is_still_counted(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given / When a failure with an empty step and error name (CloudWatch refuses empty dimension values)
     record_lifecycle_failure("acme-certs", "", "", None)
 
-    # Then nothing is raised (a data point is lost, and logged)
-    capsys.readouterr()
+    # Then it is counted all the same, under names CloudWatch accepts
+    [record] = emf_records(capsys.readouterr().out)
+    assert record["name"] == Metric.LIFECYCLE_FAILURES
+    assert all(record["dimensions"].values())
+    assert (record["dimensions"]["Step"], record["dimensions"]["Error"]) == ("unknown", "Unknown")
 
 
 def test_expiry_of_the_fleet() -> None:

@@ -96,7 +96,7 @@ def test_standard_workflow_traced_and_logging_errors_without_data(synthesized: S
     assert synthesized.resources("AWS::Logs::LogGroup")[log_group_id]["Properties"]["KmsKeyId"] == key_arn
 
 
-def test_the_role_invokes_exactly_the_thirteen_functions(synthesized: Synthesized) -> None:
+def test_the_role_invokes_exactly_the_lifecycle_functions(synthesized: Synthesized) -> None:
     # Given the state machine's role policy
     role_id = state_machine(synthesized)["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     (policy,) = (
@@ -109,7 +109,8 @@ def test_the_role_invokes_exactly_the_thirteen_functions(synthesized: Synthesize
     # When the Lambda statements are picked out
     lambda_statements = [s for s in statements if any(str(a).startswith("lambda:") for a in as_list(s["Action"]))]
 
-    # Then one statement invokes the 13 function ARNs, no version or alias pattern, and nothing else
+    # Then one statement invokes the lifecycle's function ARNs (LIFECYCLE_STEPS), no version or alias pattern, and
+    # nothing else
     functions = synthesized.functions_by_step()
     assert len(lambda_statements) == 1
     assert lambda_statements[0]["Action"] == "lambda:InvokeFunction"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import boto3
@@ -42,10 +41,17 @@ def test_lock_is_exclusive_reentrant_and_released_only_by_its_owner(inventory: I
 
 
 def test_an_expired_lock_can_be_taken_over(inventory: Inventory) -> None:
-    inventory.take_lock("web", "crashed", 1, {**REQUEST, "status": "issuing"})
-    time.sleep(2.1)
-    inventory.take_lock("web", "next", 600, {**REQUEST, "status": "issuing"})
-    assert (inventory.get("web") or {})["lock_owner"] == "next"
+    # Given a lock of one second, taken at a time of the test's clock
+    now = [1_800_000_000.0]
+    clocked = Inventory(inventory._table, clock=lambda: now[0])
+    clocked.take_lock("web", "crashed", 1, {**REQUEST, "status": "issuing"})
+    # When it has not expired yet, Then it holds
+    with pytest.raises(CertificateLocked):
+        clocked.take_lock("web", "next", 600, {**REQUEST, "status": "issuing"})
+    # When its second has passed, Then another execution takes it over
+    now[0] += 2
+    clocked.take_lock("web", "next", 600, {**REQUEST, "status": "issuing"})
+    assert (clocked.get("web") or {})["lock_owner"] == "next"
 
 
 def test_writes_need_the_lock_and_history_is_bounded(inventory: Inventory) -> None:
