@@ -17,6 +17,7 @@ from typing import Any
 
 from certctl import executions
 from certctl.acm_tags import add_acm_tags_parser, run_migrate_acm_tags
+from certctl.adopt import add_adopt_parser, run_adopt
 from certctl.aws import CliError, Target
 from certctl.distribution import add_distribution_flags, add_migrate_parser, distribution_choice, run_migrate
 from certctl.export import add_export_parser, run_export
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(commands, DEFAULT_WAIT_SECONDS)
     add_migrate_parser(commands)
     add_acm_tags_parser(commands)
+    add_adopt_parser(commands)
 
     sandbox = commands.add_parser("sandbox", help="the local sandbox (Pebble + moto + DNS)")
     sandbox.add_argument("action", choices=("up", "down", "demo", "prevalidate"))
@@ -154,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_migrate(target, args)
         if args.command == "migrate-acm-tags":
             return run_migrate_acm_tags(target, args)
+        if args.command == "adopt":
+            return run_adopt(target, args)
         if args.command == "accounts":
             return run_accounts_push(target, args)
     except (CliError, CertificateError) as exc:

@@ -96,6 +96,17 @@ class Acm:
                 f"--apply` retags it; then retry"
             )
 
+    def tag_as_ours(self, certificate_arn: str, name: str) -> None:
+        """Tag a certificate as this deployment's for `name` (acm_ownership_tags), so that the import step re-imports
+        into it (`certctl adopt`, with the operator's credentials). Raises TransientError or AwsError."""
+        tags = acm_ownership_tags(self._deployment, name)
+        try:
+            self._client.add_tags_to_certificate(
+                CertificateArn=certificate_arn, Tags=[{"Key": key, "Value": value} for key, value in tags.items()]
+            )
+        except ClientError as exc:
+            raise_classified(exc, f"tagging {certificate_arn} as certificate {name!r} of this deployment")
+
     def key_algorithm(self, certificate_arn: str) -> str | None:
         """The KeyAlgorithm of an ACM certificate; None when it no longer exists."""
         try:

@@ -187,7 +187,7 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     config = services.config(fresh=True)  # accounts pushed or profiles deployed a moment ago count at once
     fields = parse_request(raw, config, services.region)
     replace = bool(fields.pop("replace", False))
-    zones, prevalidated = _challenge_places(fields["domains"], config, config.account(fields["account"]), services)
+    zones, prevalidated = challenge_places(fields["domains"], config, config.account(fields["account"]), services)
     _check_eab_key_if_unregistered(config.account(fields["account"]), services)
     current = services.inventory.get(fields["name"]) or {}
     arns = current.get("certificate_arns") or {}
@@ -216,7 +216,7 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     return {"request": request.to_dict()}
 
 
-def _challenge_places(
+def challenge_places(
     domains: list[str], config: Config, account: AccountConfig, services: Services
 ) -> tuple[dict[str, dict[str, str | None]], list[str]]:
     """({domain: its DNS-01 record's place}, [domains the account declares pre-validated]). A pre-validated name is
