@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ConnectionError, ReadTimeoutError
 
-from certlib.exceptions import CertificateError
+from certlib.exceptions import CertificateError, TransientError
 from certlib.resources import METRICS_NAMESPACE, SERVICE_NAME, Metric
 
 logger = Logger()
@@ -36,7 +37,9 @@ def lambda_step(step: str) -> Callable[[Handler], Handler]:
     """Wrap a handler: Lambda context in the logs, metrics flushed, traced without its response.
 
     A CertificateError raised by the step is tagged with the step's name (its message then starts with it) and
-    re-raised unchanged otherwise, so the state machine's Retry and Catch still match its class name.
+    re-raised unchanged otherwise, so the state machine's Retry and Catch still match its class name. An AWS endpoint
+    that did not answer (botocore's ConnectionError or ReadTimeoutError, after botocore's own retries), wherever
+    an adapter let it through, is a TransientError: the state machine retries it like throttling.
     """
 
     def decorate(function: Handler) -> Handler:
@@ -45,7 +48,10 @@ def lambda_step(step: str) -> Callable[[Handler], Handler]:
             logger.append_keys(step=step)
             started = time.monotonic()
             try:
-                result = function(event, context)
+                try:
+                    result = function(event, context)
+                except (ConnectionError, ReadTimeoutError) as exc:
+                    raise TransientError(f"AWS did not answer: {exc}") from exc
             except CertificateError as error:
                 error.step = step
                 kind = type(error).__name__

@@ -301,7 +301,9 @@ class Timings:
     def sandbox(cls) -> Timings:
         return cls(
             dns_poll_interval_seconds=1,
-            dns_poll_max_attempts=10,
+            # moto is INSYNC at once; only tests hold a change PENDING, and they act on the execution while it waits:
+            # 10 polls (10 s) ran out beside a heavy job before they were done (issue 19)
+            dns_poll_max_attempts=120,
             order_poll_interval_seconds=1,
             order_poll_backoff_rate=1.0,
             order_poll_max_attempts=30,

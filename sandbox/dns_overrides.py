@@ -25,7 +25,7 @@ OVERRIDES_FILE_NAME = "dns-overrides.json"
 class DnsOverrides:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: tuple[int, int, int] | None = None
+        self._text: str | None = None
         self._answers: dict[str, dict[str, list[str]]] = {}
 
     def answers(self, name: str, record_type: str) -> list[str] | None:
@@ -35,22 +35,25 @@ class DnsOverrides:
         return None if by_type is None else by_type.get(record_type)
 
     def _reload(self) -> None:
+        """Compares the whole text, not (inode, mtime, size): a replaced file's inode is reused at once (two writes
+        later the old inode is back), so two overrides of the same size written in one clock tick looked the same."""
         try:
-            status = self.path.stat()
-            # an atomic replace is a new inode: seen even when it lands in the same clock tick as the last write
-            stamp = (status.st_ino, status.st_mtime_ns, status.st_size)
+            text = self.path.read_text()
         except FileNotFoundError:
-            self._stamp, self._answers = None, {}
+            self._text, self._answers = None, {}
             return
-        if stamp == self._stamp:
+        except OSError as exc:
+            LOG.warning("dns: keeping the overrides read before: %s", exc)
             return
+        if text == self._text:
+            return
+        self._text = text
         try:
-            raw = json.loads(self.path.read_text())
+            raw = json.loads(text)
             self._answers = {normalize_name(name): dict(by_type) for name, by_type in raw.items()}
         except (ValueError, AttributeError, TypeError) as exc:
             LOG.warning("dns: ignoring %s: %s", self.path, exc)
             self._answers = {}
-        self._stamp = stamp
 
 
 @contextlib.contextmanager

@@ -28,7 +28,8 @@ every time). The faults by place:
 - `aws`: an AWS API call a function makes, through botocore's `before-send` event (inside botocore's own retry
   loop, so its retries and backoff apply as with a real error). `operation` is `client.Operation`
   (`route53.ChangeResourceRecordSets`). `fault`: `error` (HTTP `status`, default 400, with error `code`),
-  `respond` (HTTP `status`, default 200, with `body` as the service's answer), `crash-after` (the call is made,
+  `respond` (HTTP `status`, default 200, with `body` as the service's answer), `unreachable` (the endpoint does not
+  answer: botocore's EndpointConnectionError, as when the network to AWS is down), `crash-after` (the call is made,
   then the function crashes before it can record what it did).
 - `handler`: the function itself. `fault`: `crash` (the runtime dies `when` = `before` or `after` the step's
   work; Step Functions sees `Runtime.ExitError`, and the container starts cold next time).
@@ -52,6 +53,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import botocore.exceptions
 import botocore.handlers
 import requests
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -86,7 +88,7 @@ PEBBLE_RESOURCES = (
 CLIENT_NAMES = {"route-53": "route53", "secrets-manager": "secretsmanager", "sfn": "stepfunctions"}
 XML_PROTOCOL_CLIENTS = frozenset({"route53"})  # the others the functions call speak JSON
 ACME_PROBLEM_PREFIX = "urn:ietf:params:acme:error:"
-BEFORE_SEND_FAULTS = frozenset({"error", "respond"})
+BEFORE_SEND_FAULTS = frozenset({"error", "respond", "unreachable"})
 AFTER_CALL_FAULTS = frozenset({"crash-after"})
 
 
@@ -126,7 +128,7 @@ class FaultPlan:
         self.path = path
         self._on_cold_start = on_cold_start
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
+        self._text: str | None = None
         self._faults: list[dict[str, Any]] = []
         self._used: dict[str, int] = {}
         self._cold_start: Any = None
@@ -152,17 +154,21 @@ class FaultPlan:
         return None
 
     def _reload(self) -> None:
+        """Compares the whole text, not (inode, mtime, size): two plans written within one clock tick, of the same
+        size, onto a reused inode look the same by their stamp (a small file, read on every call)."""
         try:
-            status = self.path.stat()
+            text = self.path.read_text()
         except FileNotFoundError:
-            self._stamp, self._faults = None, []
+            self._text, self._faults = None, []
             return
-        stamp = (status.st_ino, status.st_mtime_ns, status.st_size)
-        if stamp == self._stamp:
+        except OSError as exc:
+            LOG.warning("faults: keeping the plan read before: %s", exc)
             return
-        self._stamp = stamp
+        if text == self._text:
+            return
+        self._text = text
         try:
-            document = json.loads(self.path.read_text())
+            document = json.loads(text)
             faults = [dict(fault) for fault in document.get("faults", [])]
         except (OSError, ValueError, AttributeError, TypeError) as exc:
             LOG.warning("faults: ignoring %s: %s", self.path, exc)
@@ -280,6 +286,8 @@ class FaultInjector:
         self.log.append(invocation, kind="aws", operation=operation, fault=fault["id"] if fault else None)
         if fault is None:
             return None
+        if fault.get("fault") == "unreachable":  # botocore retries it, then the function sees a ConnectionError
+            raise botocore.exceptions.EndpointConnectionError(endpoint_url=request.url)
         return _injected_aws_response(fault, operation, request)
 
     def after_call(self, http_response: AWSResponse, event_name: str, **_: Any) -> None:

@@ -26,6 +26,8 @@ TRANSIENT_CODES = frozenset(
         "RequestTimeout",
         "RequestTimeoutException",
         "TransactionConflictException",
+        # a service's KMS key throttled (SNS, DynamoDB and others name it so): it passes with time, as throttling does
+        "KMSThrottlingException",
     }
 )
 

@@ -41,7 +41,9 @@ class FaultSwitch:
             return []
         with self.log_path.open("rb") as log:
             log.seek(self._started_at if since is None else since)
-            lines = log.read().decode().splitlines()
+            data = log.read()
+        # only whole lines: the sandbox may be appending one right now
+        lines = data[: data.rfind(b"\n") + 1].decode().splitlines()
         entries = [json.loads(line) for line in lines if line.strip()]
         return [entry for entry in entries if all(entry.get(key) == value for key, value in filters.items())]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sandbox.faults import FaultPlan, Invocation, write_plan
@@ -68,3 +69,22 @@ def test_the_file_is_read_again_when_it_changes(tmp_path: Path) -> None:
     # And when the file is gone, nothing is injected
     plan.path.unlink()
     assert plan.take("acme", WEB, request="newOrder") is None
+
+
+def test_a_new_plan_is_seen_even_when_its_inode_size_and_mtime_are_the_old_ones(tmp_path: Path) -> None:
+    # Given a plan read once (what a file's stamp was: inode, mtime, size)
+    plan, _ = plan_at(tmp_path)
+    first = {"id": "a", "at": "acme", "request": "newOrder", "fault": "reset", "certificate": "web"}
+    write_plan(plan.path, [first])
+    assert plan.take("acme", API, request="newOrder") is None
+    seen = plan.path.stat()
+    # When two plans are written after it (a replaced file's inode comes back two writes later), the last one of the
+    # same size and, as within one clock tick, with the same mtime
+    write_plan(plan.path, [])
+    write_plan(plan.path, [{**first, "certificate": "api"}])
+    os.utime(plan.path, ns=(seen.st_atime_ns, seen.st_mtime_ns))
+    assert plan.path.stat().st_size == seen.st_size
+    # Then the new plan is what the next call meets
+    hit = plan.take("acme", API, request="newOrder")
+    assert hit is not None
+    assert hit["certificate"] == "api"

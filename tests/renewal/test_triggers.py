@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,15 +28,17 @@ def invoke(info: dict[str, Any], step: str, event: dict[str, Any]) -> dict[str, 
     return dict(body)
 
 
-def expiry_event(info: dict[str, Any], certificate_arn: str, days_to_expiry: int) -> dict[str, Any]:
-    """The event as ACM sends it (EventBridge envelope)."""
+def expiry_event(
+    info: dict[str, Any], certificate_arn: str, days_to_expiry: int, sent_at: str | None = None
+) -> dict[str, Any]:
+    """The event as ACM sends it (EventBridge envelope), sent now or at `sent_at`."""
     return {
         "version": "0",
         "id": "9c95e8e4-96a4-ef3f-b739-b6aa5b193afb",
         "detail-type": "ACM Certificate Approaching Expiration",
         "source": "aws.acm",
         "account": info["account_id"],
-        "time": iso(dt.datetime.now(dt.UTC)),
+        "time": sent_at or iso(dt.datetime.now(dt.UTC)),
         "region": info["region"],
         "resources": [certificate_arn],
         "detail": {"DaysToExpiry": days_to_expiry, "CommonName": "expiring.example.test"},
@@ -53,14 +54,15 @@ def test_expiry_event_renews_ours_once_and_ignores_others(renewal_sandbox: dict[
     first = issue(renewal_sandbox, name="expiring", domains=["expiring.example.test"])
     assert first["status"] == "issued", first
     days_left = (parse_iso(first["not_after"]) - dt.datetime.now(dt.UTC)).days
-    time.sleep(1.1)  # ACM's event time has whole seconds: send it in a second after the issuance, as ACM would
-    # When ACM sends its expiry event twice, and one for a certificate that is not ours
-    event = expiry_event(renewal_sandbox, first["certificate_arn"], days_left)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # duplicate deliveries arrive together
-        answers = list(pool.map(lambda _: invoke(renewal_sandbox, "handle_expiry_event", event), range(2)))
+    # When EventBridge delivers ACM's expiry event three times, and one for a certificate that is not ours; the event
+    # is sent at the very instant of the issuance (no waiting on the clock), which is no later issuance
+    issued_at = inventory_item(renewal_sandbox, "expiring")["issued_at"]
+    event = expiry_event(renewal_sandbox, first["certificate_arn"], days_left, sent_at=issued_at)
+    with ThreadPoolExecutor(max_workers=3) as pool:  # duplicate deliveries arrive together
+        answers = list(pool.map(lambda _: invoke(renewal_sandbox, "handle_expiry_event", event), range(3)))
     foreign_arn = first["certificate_arn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
     foreign = invoke(renewal_sandbox, "handle_expiry_event", expiry_event(renewal_sandbox, foreign_arn, 20))
-    # Then exactly one renewal started (the other found it queued), and the foreign one did nothing
+    # Then exactly one renewal started (the others found it queued), and the foreign one did nothing
     started = [answer for answer in answers if answer["outcome"] == "started"]
     assert len(started) == 1, answers
     assert foreign["outcome"] == "not_ours"
