@@ -211,7 +211,7 @@ def test_an_expired_certificate_is_adopted_and_renewed_at_once(sandbox: dict[str
 def test_discover_adopts_a_fleet_and_refuses_name_collisions(sandbox: dict[str, Any]) -> None:
     # Given a region with imported certificates, two of them with the same first name, and an Amazon-issued one
     acm = target_of(sandbox).client("acm", OTHER_REGION)
-    fleet = {import_by_hand(sandbox, f"{unique('fleet')}.example.test", region=OTHER_REGION)[0] for _ in range(2)}
+    fleet = {import_by_hand(sandbox, f"{unique('discovered')}.example.test", region=OTHER_REGION)[0] for _ in range(2)}
     twin = f"{unique('twin')}.example.test"
     twins = {import_by_hand(sandbox, twin, region=OTHER_REGION)[0] for _ in range(2)}
     acm.request_certificate(DomainName=f"{unique('amazon')}.example.test")
