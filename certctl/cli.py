@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,34 +139,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sandbox":
             return run_sandbox(args)
-        target = Target(endpoint_url=args.endpoint_url, region=args.region, prefix=args.prefix)
-        if args.command == "issue":
-            return run_issue(target, args)
-        if args.command == "status":
-            return run_status(target, args)
-        if args.command == "renew":
-            return run_renew(target, args)
-        if args.command == "sweep":
-            return run_sweep(target, args)
-        if args.command == "revoke":
-            return run_revoke(target, args)
-        if args.command == "export":
-            return run_export(target, args)
-        if args.command == "migrate-distribution":
-            return run_migrate(target, args)
-        if args.command == "migrate-acm-tags":
-            return run_migrate_acm_tags(target, args)
-        if args.command == "adopt":
-            return run_adopt(target, args)
-        if args.command == "accounts":
-            return run_accounts_push(target, args)
+        run = _COMMANDS.get(args.command)
+        if run is None:
+            raise AssertionError(f"unhandled command {args.command}")
+        return run(Target(endpoint_url=args.endpoint_url, region=args.region, prefix=args.prefix), args)
     except (CliError, CertificateError) as exc:
         print(f"certctl: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("certctl: interrupted", file=sys.stderr)
         return 130
-    raise AssertionError(f"unhandled command {args.command}")
 
 
 def run_issue(target: Target, args: argparse.Namespace) -> int:
@@ -349,3 +331,18 @@ def run_sandbox(args: argparse.Namespace) -> int:
     from certctl.demo import run_demo
 
     return run_demo(args.state_dir)
+
+
+# Every command but `sandbox` (which needs no deployment): what runs it against the target.
+_COMMANDS: dict[str, Callable[[Target, argparse.Namespace], int]] = {
+    "issue": run_issue,
+    "status": run_status,
+    "renew": run_renew,
+    "sweep": run_sweep,
+    "revoke": run_revoke,
+    "export": run_export,
+    "migrate-distribution": run_migrate,
+    "migrate-acm-tags": run_migrate_acm_tags,
+    "adopt": run_adopt,
+    "accounts": run_accounts_push,
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,23 @@ def finish(info: dict[str, Any], execution_arns: Iterable[str]) -> list[dict[str
 
 def run(info: dict[str, Any], **execution_input: Any) -> dict[str, Any]:
     return finish(info, [start(info, **execution_input)])[0]
+
+
+def side_by_side(info: dict[str, Any], cases: Sequence[Any], kind: str, **execution_input: Any) -> dict[str, Any]:
+    """Every case's fault injected at once, each scoped to its own certificate (a case has `name`, `domain` and
+    `plan()`), one execution per case run side by side: {case name: {"result", "calls" of `kind` it made}}."""
+    switch = FaultSwitch(info)
+    switch.inject(*(case.plan() for case in cases))
+    try:
+        arns = [start(info, name=case.name, domains=[case.domain], **execution_input) for case in cases]
+        results = finish(info, arns)
+        calls = switch.calls(kind=kind)
+    finally:
+        switch.clear()
+    return {
+        case.name: {"result": result, "calls": [c for c in calls if c["certificate"] == case.name]}
+        for case, result in zip(cases, results, strict=True)
+    }
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from tests.faults.helpers import (
     history,
     lambda_failures,
     plain,
+    side_by_side,
     start,
 )
 from tests.lifecycle.helpers import target_of
@@ -87,18 +88,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def outcomes(sandbox: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every case side by side, each fault scoped to its own certificate; the calls each made, from the log."""
-    switch = FaultSwitch(sandbox)
-    switch.inject(*(case.plan() for case in CASES))
-    try:
-        arns = [start(sandbox, name=case.name, domains=[case.domain]) for case in CASES]
-        results = finish(sandbox, arns)
-        calls = switch.calls(kind="acme")
-    finally:
-        switch.clear()
-    return {
-        case.name: {"result": result, "calls": [c for c in calls if c["certificate"] == case.name]}
-        for case, result in zip(CASES, results, strict=True)
-    }
+    return side_by_side(sandbox, CASES, "acme")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

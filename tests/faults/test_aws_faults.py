@@ -21,6 +21,7 @@ from tests.faults.helpers import (
     history,
     lambda_failures,
     plain,
+    side_by_side,
     start,
 )
 from tests.lifecycle.helpers import target_of
@@ -108,17 +109,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def outcomes(sandbox: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    switch = FaultSwitch(sandbox)
-    switch.inject(*(case.plan() for case in CASES))
-    try:
-        results = finish(sandbox, [start(sandbox, name=case.name, domains=[case.domain]) for case in CASES])
-        calls = switch.calls(kind="aws")
-    finally:
-        switch.clear()
-    return {
-        case.name: {"result": result, "calls": [c for c in calls if c["certificate"] == case.name]}
-        for case, result in zip(CASES, results, strict=True)
-    }
+    return side_by_side(sandbox, CASES, "aws")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

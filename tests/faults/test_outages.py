@@ -18,14 +18,12 @@ from certlib.adapters.aws_errors import is_transient
 from certlib.resources import Timings
 from certlib.runtime import BOTO_CONFIG
 from tests.faults.helpers import (
-    FaultSwitch,
     acm_certificates_for,
     challenge_records_under,
-    finish,
     history,
     lambda_failures,
     plain,
-    start,
+    side_by_side,
 )
 from tests.lifecycle.helpers import target_of
 
@@ -70,18 +68,7 @@ OUTAGES = [
 @pytest.fixture(scope="module")
 def outcomes(sandbox: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every outage side by side, each scoped to its own certificate (imported into two regions)."""
-    switch = FaultSwitch(sandbox)
-    switch.inject(*(outage.plan() for outage in OUTAGES))
-    try:
-        arns = [start(sandbox, name=outage.name, domains=[outage.domain], regions=REGIONS) for outage in OUTAGES]
-        results = finish(sandbox, arns)
-        calls = switch.calls(kind="aws")
-    finally:
-        switch.clear()
-    return {
-        outage.name: {"result": result, "calls": [c for c in calls if c["certificate"] == outage.name]}
-        for outage, result in zip(OUTAGES, results, strict=True)
-    }
+    return side_by_side(sandbox, OUTAGES, "aws", regions=REGIONS)
 
 
 @pytest.mark.parametrize("outage", OUTAGES, ids=[outage.name for outage in OUTAGES])
