@@ -71,6 +71,10 @@ test: setup layer lint
 	rm -rf $(IAM_USAGE_DIR)
 	SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m pytest -q
 
+# The tests that need neither a sandbox nor a synthesis (markers set in tests/conftest.py): what to run while working.
+unit: setup
+	$(PY) -m pytest -q -p no:cacheprovider -m unit
+
 # For each function and state machine: the actions its role is granted that no test used (candidates to remove).
 # Reads what the last `make test` collected; runs the suite first when there is nothing.
 iam-report: setup layer

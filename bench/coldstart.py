@@ -14,7 +14,8 @@ from bench.paths import FUNCTIONS_DIR, LAYER_DIR
 from bench.results import PartResult
 from certlib.resources import ALL_FUNCTIONS, LAMBDA_PYTHON_VERSION
 
-IMPORT_GOAL_SECONDS = 0.300
+IMPORT_GOAL_SECONDS = 0.200  # issue 16: none above 200 ms ...
+IMPORT_MEDIAN_GOAL_SECONDS = 0.150  # ... and a median of at most 150 ms
 SIZE_GOAL_BYTES = 12_000_000
 
 
@@ -59,13 +60,13 @@ def _import_rows(result: PartResult, imports: dict[str, dict[str, float]]) -> No
     shipped = {step: figures["with_bytecode"] for step, figures in imports.items()}
     bare = {step: figures["without_bytecode"] for step, figures in imports.items()}
     slowest = max(shipped, key=lambda step: shipped[step])
-    passed = sum(1 for seconds in shipped.values() if seconds < IMPORT_GOAL_SECONDS)
+    passed = sum(1 for seconds in shipped.values() if seconds <= IMPORT_GOAL_SECONDS)
     median_shipped, median_bare = stats.median(list(shipped.values())), stats.median(list(bare.values()))
     result.add(
         f"handler import as deployed, median over {len(shipped)} handlers",
         stats.milliseconds(median_shipped),
         "",
-        f"{passed}/{len(shipped)} PASS < 300 ms",
+        f"{verdict(median_shipped <= IMPORT_MEDIAN_GOAL_SECONDS)} <= 150 ms; {passed}/{len(shipped)} <= 200 ms",
         f"slowest {slowest} {stats.milliseconds(shipped[slowest])}; the layer ships bytecode (`make layer`)",
     )
     result.add(
@@ -80,7 +81,7 @@ def _import_rows(result: PartResult, imports: dict[str, dict[str, float]]) -> No
             f"  import handler ({step})",
             stats.milliseconds(shipped[step]),
             "",
-            verdict(shipped[step] < IMPORT_GOAL_SECONDS),
+            verdict(shipped[step] <= IMPORT_GOAL_SECONDS),
             f"without bytecode {stats.milliseconds(bare[step])}",
         )
 

@@ -93,3 +93,21 @@ def work_of(history: list[dict[str, Any]], names: ResourceNames) -> ExecutionWor
         invocations.append(Invocation(step, seconds, configured_memory_mb(step)))
     retries = max(0, len(invocations) - tasks_entered)
     return ExecutionWork(transitions=states_entered + retries, invocations=invocations)
+
+
+# --- list prices of what a year of the pipeline uses besides Step Functions and Lambda (us-east-1, USD) ------------
+# From each service's pricing page (aws.amazon.com/<service>/pricing) as last read for this file, 2025; this machine
+# cannot reach those pages, so they were not checked again here: bench/README.md says so beside the figure.
+PRICES_AS_OF = "2025 list prices, us-east-1 (not re-checked from this machine)"
+DYNAMODB_PER_WRITE_UNIT = 0.625 / 1_000_000  # on-demand, aws.amazon.com/dynamodb/pricing/on-demand
+DYNAMODB_PER_READ_UNIT = 0.125 / 1_000_000  # on-demand
+SECRETS_MANAGER_PER_SECRET_MONTH = 0.40  # aws.amazon.com/secrets-manager/pricing
+SECRETS_MANAGER_PER_CALL = 0.05 / 10_000
+KMS_PER_KEY_MONTH = 1.00  # customer managed key, aws.amazon.com/kms/pricing
+KMS_PER_REQUEST = 0.03 / 10_000  # Secrets Manager asks KMS once per GetSecretValue / PutSecretValue with our key
+CLOUDWATCH_PER_ALARM_MONTH = 0.10  # standard resolution metric alarm, aws.amazon.com/cloudwatch/pricing
+EVENTBRIDGE_PER_EVENT = 1.00 / 1_000_000  # custom events, aws.amazon.com/eventbridge/pricing (Scheduler: same)
+# ACM's exportable public certificates (aws.amazon.com/certificate-manager/pricing, launched June 2025): charged at
+# issuance and at each renewal, per name; they are valid 395 days, so about one charge per name a year.
+ACM_EXPORTABLE_PER_NAME = 15.00
+ACM_EXPORTABLE_PER_WILDCARD_NAME = 149.00

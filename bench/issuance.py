@@ -9,13 +9,13 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bench import stats
+from bench import certctl_client, stats
 from bench.acme_requests import KINDS, PebbleRequestLog, protocol_minimum
 from bench.aws_calls import MotoRecorder, count_by
 from bench.certbot_client import Certbot, ensure_certbot
 from bench.cost import work_of
 from bench.issuance_report import report
-from bench.lifecycle import execution_history, run_lifecycle
+from bench.lifecycle import execution_history
 from bench.measurement import Measurement
 from bench.results import PartResult
 from bench.sandbox import BenchSandbox, running_sandbox
@@ -63,10 +63,13 @@ class SideBySide:
         return measurement
 
     def _ours(self, domains: list[str]) -> Measurement:
-        run = run_lifecycle(self.sandbox, {"name": domains[0].replace(".", "-"), "domains": domains})
-        measurement = Measurement(
-            "ours", run.seconds, run.certificate_issued, "" if run.certificate_issued else run.describe_failure()
-        )
+        """`certctl issue --wait` as a process (its wall time), and the execution's own time: startDate to stopDate."""
+        run = certctl_client.issue(self.sandbox, domains[0].replace(".", "-"), domains)
+        if not run.execution_arn:
+            return Measurement("ours", run.seconds, False, f"certctl printed no execution: {run.output_tail}")
+        description = self.sandbox.stepfunctions.describe_execution(executionArn=run.execution_arn)
+        seconds = (description["stopDate"] - description["startDate"]).total_seconds()
+        measurement = Measurement("ours", seconds, run.succeeded, run.output_tail, process_seconds=run.seconds)
         measurement.work = work_of(execution_history(self.sandbox, run.execution_arn), self.resource_names)
         return measurement
 

@@ -19,3 +19,4 @@ class Measurement:
     other_aws: Counter[str] = field(default_factory=Counter)  # the issuer's other calls, by service
     dns_server_reads: int = 0  # Route 53 reads of the sandbox's DNS server answering Pebble
     work: ExecutionWork | None = None
+    process_seconds: float | None = None  # ours: the whole `certctl issue --wait` process (certbot's is `seconds`)

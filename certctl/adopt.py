@@ -28,7 +28,7 @@ from certlib.adapters.acm import ACM_KEY_ALGORITHMS
 from certlib.adapters.stepfunctions import lifecycle_input
 from certlib.adoption import AcmCertificate, adopt, default_name, plan_adoption, read_acm_certificate, region_of
 from certlib.exceptions import InvalidRequest
-from certlib.keys import KEY_TYPES
+from certlib.key_types import KEY_TYPES
 from certlib.runtime import Services
 from certlib.settings import Settings
 

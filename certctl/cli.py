@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 the operation failed (the error is on stderr, or in the --
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -31,10 +32,12 @@ from certctl.output import (
     status_rows,
     use_colour,
 )
+from certctl.pkcs12 import add_pkcs12_parser, run_pkcs12_password
+from certctl.terminal import WaitDisplay
 from certlib.adapters.stepfunctions import lifecycle_input
 from certlib.config import load_accounts_file
 from certlib.exceptions import CertificateError
-from certlib.keys import KEY_TYPES
+from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.request import parse_request
 from certlib.renewal.revocation import REASON_CODES
 from certlib.renewal.timing import iso, parse_iso
@@ -58,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--domains", required=True, help="comma-separated DNS names, wildcards as *.example.com")
     issue.add_argument(
         "--account", help="ACME account alias (default: default-account; required with several and no default)"
+    )
+    issue.add_argument(
+        "--fallback-account",
+        dest="fallback_accounts",
+        action="append",
+        help="ACME account alias to try, in the same execution, when the account fails on the CA's side (repeatable, "
+        "in order; default: what the inventory has)",
     )
     issue.add_argument("--key-type", choices=KEY_TYPES, help="key type (default: the account's)")
     issue.add_argument("--region", dest="regions", action="append", help="ACM region to import into (repeatable)")
@@ -113,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_migrate_parser(commands)
     add_acm_tags_parser(commands)
     add_adopt_parser(commands)
+    add_pkcs12_parser(commands)
 
     sandbox = commands.add_parser("sandbox", help="the local sandbox (Pebble + moto + DNS)")
     sandbox.add_argument("action", choices=("up", "down", "demo", "prevalidate"))
@@ -155,6 +166,8 @@ def run_issue(target: Target, args: argparse.Namespace) -> int:
     raw: dict[str, Any] = {"name": args.name, "domains": [d for d in args.domains.split(",") if d.strip()]}
     if args.account:
         raw["account"] = args.account
+    if args.fallback_accounts:
+        raw["fallback_accounts"] = args.fallback_accounts
     if args.key_type:
         raw["key_type"] = args.key_type
     if args.regions:
@@ -177,10 +190,13 @@ def start_and_report(target: Target, execution_input: dict[str, Any], args: argp
         started = {"name": execution_input["name"], "status": "started", "execution_arn": execution_arn}
         print_json(started) if args.json else print(f"started {execution_arn}")
         return 0
-    progress = None if args.json else executions.print_progress
-    if progress is not None:
+    if args.json:
+        description = executions.wait(target, execution_arn, args.timeout, None)
+    else:
         print(f"{execution_input['name']}: execution {execution_arn}", file=sys.stderr, flush=True)
-    result = executions.result_of(executions.wait(target, execution_arn, args.timeout, progress))
+        with WaitDisplay(str(execution_input["name"])) as progress:  # live on a terminal, plain lines elsewhere
+            description = executions.wait(target, execution_arn, args.timeout, progress)
+    result = executions.result_of(description)
     print_json(result) if args.json else print_result(result, use_colour(sys.stdout))
     if result.get("status") == "already_in_progress":
         return EXIT_IN_PROGRESS
@@ -241,7 +257,9 @@ def run_revoke(target: Target, args: argparse.Namespace) -> int:
     result = invoke_function(target, target.names.function("revoke_certificate"), payload)
     replacement = result.get("replacement") or {}
     if args.wait and replacement.get("execution_arn"):
-        description = executions.wait(target, replacement["execution_arn"], args.timeout, None)
+        progress = None if args.json else WaitDisplay(f"{args.name} (replacement)")
+        with progress or contextlib.nullcontext():
+            description = executions.wait(target, replacement["execution_arn"], args.timeout, progress)
         result["replacement"] = {**replacement, **executions.result_of(description)}
     if args.json:
         print_json(result)
@@ -344,5 +362,6 @@ _COMMANDS: dict[str, Callable[[Target, argparse.Namespace], int]] = {
     "migrate-distribution": run_migrate,
     "migrate-acm-tags": run_migrate_acm_tags,
     "adopt": run_adopt,
+    "pkcs12-password": run_pkcs12_password,
     "accounts": run_accounts_push,
 }

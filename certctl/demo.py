@@ -14,6 +14,7 @@ from cryptography import x509
 from certctl import executions
 from certctl.aws import Target
 from certctl.output import days_left
+from certctl.terminal import WaitDisplay
 from certlib.keys import facts_of, key_matches_certificate, load_private_key, split_pem_chain, verify_signed_by
 from sandbox.nodes import INSTALLED_FILES, Node, start_nodes
 from sandbox.provision import SANDBOX_PROFILE, SANDBOX_PROFILE_TAG
@@ -107,7 +108,8 @@ def run_demo(state_dir: Path | None) -> int:
         print(f"  distribution profile {SANDBOX_PROFILE!r} (the sandbox's accounts file): {DEMO_DIRECTORY}/ on them")
         lifecycle_input = {"name": DEMO_NAME, "domains": DEMO_DOMAINS, "distribution": {"profile": SANDBOX_PROFILE}}
         execution_arn = executions.start(target, lifecycle_input)
-        description = executions.wait(target, execution_arn, 300, executions.print_progress)
+        with WaitDisplay(DEMO_NAME) as progress:
+            description = executions.wait(target, execution_arn, 300, progress)
         result = executions.result_of(description)
         if result.get("status") != "issued":
             print(f"the demo failed in step {result.get('step')}: {result.get('error')}: {result.get('message')}")

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import re
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,10 +13,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from certctl.aws import CliError, Target
-from certlib.lifecycle.failure import describe_error
-from certlib.notifications import remedy_for
+from certlib.exceptions import RETRIED_ERROR_NAMES, WAITING_ERROR_NAMES
 
-POLL_SECONDS = 0.5
+# wait polls soon after the start, then less and less often: a short execution (the sandbox's) is seen ending
+# within a fraction of a second, a long one (DNS propagation on AWS) costs few DescribeExecution calls.
+FIRST_POLL_SECONDS = 0.1
+POLL_BACKOFF_RATE = 1.25
+MAX_POLL_SECONDS = 2.0
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -42,23 +44,20 @@ def start(target: Target, execution_input: dict[str, Any], state_machine_arn: st
 
 
 Progress = Callable[[str, float], None]
-# Errors a step raises while it waits for something (the state machine retries them): shown as waiting, not failing.
-WAITING = frozenset({"DnsChangePending", "OrderPending", "CertificatePending", "AcmeRateLimited"})
-RETRIED = WAITING | {"TransientError"}
+# Errors a step raises while it waits for something (the state machine retries them): shown as waiting, not failing;
+# the transient ones as retrying.
+WAITING = WAITING_ERROR_NAMES
+RETRIED = RETRIED_ERROR_NAMES
 # A retry of the same kind in the same state is shown again only after this many seconds, so a long DNS or order
 # wait prints a line now and then instead of one per poll.
 REPEAT_EVERY_SECONDS = 30.0
-
-
-def print_progress(line: str, elapsed: float) -> None:
-    """Progress goes to stderr: stdout keeps the result (and `--json` output) clean."""
-    print(f"  {elapsed:6.1f}s  {line}", file=sys.stderr, flush=True)
 
 
 def wait(target: Target, execution_arn: str, timeout_seconds: float, progress: Progress | None) -> dict[str, Any]:
     """Poll until the execution ends; report each state entered and each retry. Raises CliError on timeout."""
     started = time.monotonic()
     follower = ProgressFollower(progress) if progress is not None else None
+    interval = FIRST_POLL_SECONDS
     while True:
         description = target.stepfunctions.describe_execution(executionArn=execution_arn)
         if follower is not None:
@@ -70,7 +69,8 @@ def wait(target: Target, execution_arn: str, timeout_seconds: float, progress: P
                 f"execution {execution_arn} still running after {timeout_seconds:.0f} s; follow it with "
                 f"`certctl status` or the Step Functions console"
             )
-        time.sleep(POLL_SECONDS)
+        time.sleep(interval)
+        interval = min(interval * POLL_BACKOFF_RATE, MAX_POLL_SECONDS)
 
 
 def _history(target: Target, execution_arn: str, seen: int) -> list[dict[str, Any]]:
@@ -142,6 +142,11 @@ def result_of(description: dict[str, Any]) -> dict[str, Any]:
     if status == "SUCCEEDED":
         output = json.loads(description.get("output") or "{}")
         return {**output, "execution_arn": execution_arn, "duration_seconds": duration}
+    # Only for a failure: they import the functions' observability (Powertools, the X-Ray SDK), about half a second
+    # of every certctl start otherwise.
+    from certlib.lifecycle.failure import describe_error
+    from certlib.notifications import remedy_for
+
     failure = describe_error({"Error": description.get("error", status), "Cause": description.get("cause", "")})
     request = _input_of(description)
     name = request.get("name") if isinstance(request.get("name"), str) else None

@@ -21,8 +21,8 @@ from typing import Any
 from certlib.config import ALIAS_PATTERN
 from certlib.distribution.export import ACM_ARN_PATTERN, EXPORT_INPUT_FIELDS
 from certlib.distribution.spec import PROFILE_NAME_PATTERN
-from certlib.keys import KEY_TYPES
-from certlib.lifecycle.request import ALLOWED_KEYS, MAX_DOMAINS, NAME_PATTERN, REGION_PATTERN
+from certlib.key_types import KEY_TYPES
+from certlib.lifecycle.request import ALLOWED_KEYS, MAX_DOMAINS, MAX_FALLBACK_ACCOUNTS, NAME_PATTERN, REGION_PATTERN
 from certlib.resources import REPO_ROOT
 
 SCHEMA_PATH = REPO_ROOT / "docs" / "execution-input.schema.json"
@@ -86,6 +86,18 @@ def lifecycle_input() -> dict[str, Any]:
                 "type": ["string", "null"],
                 "pattern": anchored(ALIAS_PATTERN),
                 "description": "an ACME account alias of the deployed accounts file; left out: its default-account",
+            },
+            "fallback_accounts": {
+                "type": "array",
+                "maxItems": MAX_FALLBACK_ACCOUNTS,
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": anchored(ALIAS_PATTERN)},
+                "description": (
+                    "ACME account aliases tried in order, in the same execution, when the account fails on the CA's "
+                    "side (rate limit, CA unavailable, order refused); each gives the same key type. Left out: what "
+                    "the inventory has; [] for none"
+                ),
+                "examples": [["backup-ca"]],
             },
             "key_type": {
                 "enum": [*KEY_TYPES, None],

@@ -1,7 +1,7 @@
 """What certctl prints: one JSON object for scripts, or short readable text for people.
 
 `certctl status` is the fleet at a glance: one row per certificate, the most urgent first, coloured when stdout is a
-terminal (and NO_COLOR is not set). Its urgency levels, most urgent first:
+terminal (and NO_COLOR is not set; certctl.terminal says how rich decides). Its urgency levels, most urgent first:
 
     expired   the certificate in ACM has expired, or was revoked and nothing replaces it yet
     expiring  fewer than EXPIRY_WARNING_DAYS left (the expiry alarm's default threshold) and not renewed
@@ -18,10 +18,15 @@ import datetime as dt
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from certctl.terminal import console_for, has_colour, paint, render
 from certlib.notifications import days_until, remedy_for
 from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS
 from certlib.resources import DEFAULT_EXPIRY_ALARM_DAYS
@@ -39,8 +44,8 @@ RENEW_REASON_LABELS = {
     "lifetime_fraction": "lifetime",
 }
 
-# ANSI SGR colours by level; `dim` for what matters less.
-_RED, _YELLOW, _CYAN, _GREEN, _DIM, _BOLD, _RESET = "31", "33", "36", "32", "2", "1", "0"
+# rich styles by level.
+_RED, _YELLOW, _CYAN, _GREEN, _BOLD = "red", "yellow", "cyan", "green", "bold"
 LEVEL_COLOURS = {
     "expired": _RED,
     "expiring": _RED,
@@ -75,16 +80,8 @@ def days_left(not_after: str | None, now: dt.datetime | None = None) -> int | No
 
 
 def use_colour(stream: IO[str], mode: str = "auto", environ: Mapping[str, str] = os.environ) -> bool:
-    """`always`, `never`, or `auto`: a terminal that is not `dumb`, and no NO_COLOR (https://no-color.org)."""
-    if mode != "auto":
-        return mode == "always"
-    if environ.get("NO_COLOR"):
-        return False
-    return bool(getattr(stream, "isatty", lambda: False)()) and environ.get("TERM") != "dumb"
-
-
-def _paint(text: str, code: str | None, colour: bool) -> str:
-    return f"\033[{code}m{text}\033[{_RESET}m" if colour and code else text
+    """`always`, `never`, or `auto`: rich's decision (a terminal that is not `dumb`, and no NO_COLOR)."""
+    return has_colour(console_for(stream, mode, environ))
 
 
 # --- status: one row per certificate ------------------------------------------------------------------------------
@@ -114,6 +111,10 @@ class CertificateStatus:
     distribution: Any
     in_progress_by: str | None
     updated_at: str | None
+    fallback_accounts: list[str] = field(default_factory=list)  # tried in order when `account` fails at the CA
+    issued_account: str | None = None  # the ACME account that issued the current certificate (a fallback's too)
+    # who issued the current certificate: {"kind": "acme"|"private-ca", "account": alias, "ca_arn"?}; None: none yet
+    issuer: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,7 +169,19 @@ def certificate_status(
         distribution=distribution,
         in_progress_by=lock_owner,
         updated_at=item.get("updated_at"),
+        fallback_accounts=[str(alias) for alias in item.get("fallback_accounts") or []],
+        issued_account=item.get("issued_account"),
+        issuer=_issuer_of(item),
     )
+
+
+def _issuer_of(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The inventory's `issued_by`; an item recorded before it was kept has an ACME certificate (or none)."""
+    if item.get("issued_by"):
+        return dict(item["issued_by"])
+    if not item.get("serial"):
+        return None
+    return {"kind": "acme", "account": item.get("issued_account") or item.get("account")}
 
 
 def _distribution_of(item: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -245,36 +258,62 @@ def status_document(rows: Sequence[CertificateStatus], now: dt.datetime | None =
     }
 
 
-COLUMNS = ("state", "name", "names", "account", "key", "regions", "not after", "days", "renew after", "last result")
+COLUMNS = (
+    "state",
+    "name",
+    "names",
+    "account",
+    "key",
+    "regions",
+    "not after",
+    "days",
+    "renew after",
+    "last result",
+    "issuer",
+)
 DISTRIBUTION_COLUMN = "distribution"
 MAX_NAMES_WIDTH = 40
 
 
 def render_status_table(rows: Sequence[CertificateStatus], colour: bool = False) -> str:
-    """The table `certctl status` prints, and a summary line."""
+    """The table `certctl status` prints, and a summary line. One line per row, at the table's natural width (a
+    terminal narrower than that wraps lines, as it does any output): cells cut to fit are worse than a wrapped row."""
+    return render(status_table(rows), colour)
+
+
+def status_table(rows: Sequence[CertificateStatus]) -> Group | Text:
+    """The status table and its summary as a rich renderable, or how to start when there is none."""
     if not rows:
-        return "no certificates in the inventory yet: issue one with `certctl issue --name N --domains D --wait`\n"
+        return Text("no certificates in the inventory yet: issue one with `certctl issue --name N --domains D --wait`")
     show_distribution = any(row.distribution for row in rows)
     columns = COLUMNS + ((DISTRIBUTION_COLUMN,) if show_distribution else ())
-    cells = [_cells(row, show_distribution) for row in rows]
-    widths = [max(len(title), *(len(row_cells[i]) for row_cells in cells)) for i, title in enumerate(columns)]
-    header = "  ".join(title.upper().ljust(width) for title, width in zip(columns, widths, strict=True)).rstrip()
-    lines = [_paint(header, _BOLD, colour)]
-    for row, row_cells in zip(rows, cells, strict=True):
-        padded = [cell.ljust(width) for cell, width in zip(row_cells, widths, strict=True)]
+    table = Table(
+        box=None,
+        pad_edge=False,
+        padding=(0, 1),
+        header_style=_BOLD,
+    )
+    for title in columns:
+        table.add_column(title.upper(), justify="right" if title == "days" else "left", no_wrap=True)
+    for row in rows:
         level_colour = LEVEL_COLOURS[row.level]
-        padded[0] = _paint(padded[0], level_colour, colour)
-        padded[7] = _paint(padded[7], level_colour if row.level in ("expired", "expiring") else None, colour)
+        cells = [Text(cell) for cell in _cells(row, show_distribution)]
+        cells[0].stylize(level_colour)
+        if row.level in ("expired", "expiring"):
+            cells[7].stylize(level_colour)
         if row.level in ("failed", "expired", "expiring"):
-            padded[9] = _paint(padded[9], level_colour, colour)
-        lines.append("  ".join(padded).rstrip())
+            cells[9].stylize(level_colour)
+        table.add_row(*cells)
+    return Group(table, Text(_summary(rows)))
+
+
+def _summary(rows: Sequence[CertificateStatus]) -> str:
     counts = [f"{sum(1 for row in rows if row.level == level)} {level}" for level in LEVELS]
-    lines.append("")
     noun = "certificate" if len(rows) == 1 else "certificates"
-    lines.append(f"{len(rows)} {noun}: " + ", ".join(c for c in counts if not c.startswith("0 ")))
+    lines = ["", f"{len(rows)} {noun}: " + ", ".join(c for c in counts if not c.startswith("0 "))]
     if any(row.level == "failed" for row in rows):
         lines.append("what to do about a failure: certctl status --name NAME")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def _cells(row: CertificateStatus, show_distribution: bool) -> list[str]:
@@ -282,17 +321,25 @@ def _cells(row: CertificateStatus, show_distribution: bool) -> list[str]:
         row.level,
         row.name,
         _names(row.domains),
-        row.account or "-",
+        _account(row),
         row.key_type or "-",
         ",".join(row.regions) or "-",
         (row.not_after or "-")[:10],
         "-" if row.days_left is None else str(row.days_left),
         _renew_after(row),
         _last_result_text(row),
+        str((row.issuer or {}).get("kind") or "-"),
     ]
     if show_distribution:
         cells.append(_distribution(row.distribution))
     return cells
+
+
+def _account(row: CertificateStatus) -> str:
+    """The certificate's account; when a fallback account issued the current certificate, that one too."""
+    if row.issued_account and row.account and row.issued_account != row.account:
+        return f"{row.account} (issued by {row.issued_account})"
+    return row.account or "-"
 
 
 def _names(domains: Sequence[str]) -> str:
@@ -343,7 +390,7 @@ def _distribution(value: Any) -> str:
 def render_certificate_detail(row: CertificateStatus, item: Mapping[str, Any], colour: bool = False) -> str:
     """`certctl status --name N`: everything about one certificate, and what to do when it failed."""
     item = plain(dict(item))
-    lines = [f"{_paint(row.name, _BOLD, colour)}  {_paint(row.level, LEVEL_COLOURS[row.level], colour)}: {row.reason}"]
+    lines = [f"{paint(row.name, _BOLD, colour)}  {paint(row.level, LEVEL_COLOURS[row.level], colour)}: {row.reason}"]
 
     def field(label: str, value: Any) -> None:
         if value not in (None, "", [], {}):
@@ -351,6 +398,10 @@ def render_certificate_detail(row: CertificateStatus, item: Mapping[str, Any], c
 
     field("names", ", ".join(row.domains))
     field("account", row.account)
+    field("fallbacks", ", ".join(row.fallback_accounts))
+    field("issued by", row.issued_account)
+    if row.issuer:
+        field("issuer", " ".join(str(row.issuer[key]) for key in ("kind", "ca_arn") if row.issuer.get(key)))
     field("key type", row.key_type)
     field("serial", row.serial)
     if row.not_after:
@@ -367,7 +418,7 @@ def render_certificate_detail(row: CertificateStatus, item: Mapping[str, Any], c
         field("failed", f"{error.get('error')} in step {error.get('step') or '?'} at {error.get('at', '?')}")
         field("ACME problem", error.get("problem"))
         field("message", error.get("message"))
-        field("what to do", _paint(row.remedy or "", _YELLOW, colour))
+        field("what to do", paint(row.remedy or "", _YELLOW, colour))
         field("execution", error.get("execution"))
     history = item.get("history") or []
     if history:
@@ -385,7 +436,7 @@ def render_result(result: Mapping[str, Any], colour: bool = False) -> str:
     took = f" in {result['duration_seconds']:.1f}s" if result.get("duration_seconds") is not None else ""
     lines: list[str] = []
     if status in ("issued", "renewed"):
-        lines.append(_paint(f"{status}{took}: {result['name']} ({', '.join(result['domains'])})", _GREEN, colour))
+        lines.append(paint(f"{status}{took}: {result['name']} ({', '.join(result['domains'])})", _GREEN, colour))
         lines.append(f"  serial        {result['serial']}")
         lines.append(f"  not after     {result['not_after']} ({days_left(result['not_after'])} days)")
         if result.get("renew_after"):
@@ -393,17 +444,17 @@ def render_result(result: Mapping[str, Any], colour: bool = False) -> str:
         for region, arn in sorted((result.get("certificate_arns") or {}).items()):
             lines.append(f"  {'ACM ' + region:<13} {arn}")
         for region, error in sorted((result.get("failed_regions") or {}).items()):
-            lines.append(_paint(f"  {'not in ' + region:<13} {error}", _RED, colour))
+            lines.append(paint(f"  {'not in ' + region:<13} {error}", _RED, colour))
     elif status == "already_in_progress":
         lines.append(f"nothing done: {result.get('detail', 'another execution is working on this certificate')}")
     else:
         where = f" in step {result['step']}" if result.get("step") else ""
-        lines.append(_paint(f"{status}{where}{took}: {result.get('error')}", _RED, colour))
+        lines.append(paint(f"{status}{where}{took}: {result.get('error')}", _RED, colour))
         if result.get("problem"):
             lines.append(f"  ACME problem  {result['problem']}")
         lines.append(f"  message       {result.get('message')}")
         if result.get("remedy"):
-            lines.append(f"  what to do    {_paint(str(result['remedy']), _YELLOW, colour)}")
+            lines.append(f"  what to do    {paint(str(result['remedy']), _YELLOW, colour)}")
     lines.append(f"  execution     {result.get('execution_arn')}")
     return "\n".join(lines) + "\n"
 

@@ -42,10 +42,12 @@ from urllib.parse import urlparse
 from certlib.distribution.spec import DistributionProfile, ProfileError, parse_profiles
 from certlib.dns_zones import DnsZone, parse_dns_zones
 from certlib.exceptions import ConfigError
-from certlib.keys import KEY_TYPES
+from certlib.key_types import KEY_TYPES
 from certlib.notifications import NotificationSettings, parse_notifications
 from certlib.prevalidation import FIELD as PREVALIDATED_FIELD
 from certlib.prevalidation import is_prevalidated, parse_prevalidated
+from certlib.private_ca import KIND as PRIVATE_CA_KIND
+from certlib.private_ca import check_renewal_fits, is_private_ca_entry, parse_private_ca
 
 ALIAS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ZONE_ID_PATTERN = re.compile(r"[A-Z0-9]{1,32}")
@@ -71,10 +73,20 @@ class AccountConfig:
     ca_bundle: str | None = None
     new_orders_per_3_hours: int = DEFAULT_NEW_ORDERS_PER_3_HOURS
     prevalidated_domains: list[str] = field(default_factory=list)  # names and "*." patterns; ["*"]: every name
+    # An AWS Private CA account (certlib.private_ca): no directory_url (""), no EAB; the CA and how it issues.
+    private_ca_arn: str | None = None
+    template_arn: str | None = None
+    signing_algorithm: str | None = None
+    validity_days: int | None = None
 
     @property
     def uses_eab(self) -> bool:
         return self.eab_key_id is not None
+
+    @property
+    def kind(self) -> str:
+        """'private-ca' for an AWS Private CA account, 'acme' for the others."""
+        return PRIVATE_CA_KIND if self.private_ca_arn else "acme"
 
     def is_prevalidated(self, domain: str) -> bool:
         """Whether the CA validated this (normalized) name out of band: no Route 53 zone, no DNS-01 record."""
@@ -230,6 +242,8 @@ def _merge_entries(raw: Any, where: str) -> dict[str, Any]:
 def _parse_account(
     alias: str, values: dict[str, Any], where: str, base_dir: Path | None
 ) -> tuple[AccountConfig, str | None]:
+    if is_private_ca_entry(values):
+        return _private_ca_account(alias, values, where), None
     unknown = sorted(set(values) - set(SECTIGO_FIELDS) - set(OUR_FIELDS))
     if unknown:
         known = ", ".join(SECTIGO_FIELDS + OUR_FIELDS)
@@ -250,6 +264,16 @@ def _parse_account(
         prevalidated_domains=parse_prevalidated(values.get(PREVALIDATED_FIELD), where),
     )
     return account, hmac_key
+
+
+def _private_ca_account(alias: str, values: dict[str, Any], where: str) -> AccountConfig:
+    """An AWS Private CA account (certlib.private_ca); raises ConfigError naming the field."""
+    common = ("RenewBeforeDays", "KeyType", "KeySize")
+    ca = parse_private_ca(values, common, where)
+    renew_before_days = _renew_before_days(values.get("RenewBeforeDays"), where)
+    check_renewal_fits(ca["validity_days"], renew_before_days, where)
+    key_type = key_type_from_sectigo(values.get("KeyType"), values.get("KeySize"), where)
+    return AccountConfig(alias=alias, directory_url="", renew_before_days=renew_before_days, key_type=key_type, **ca)
 
 
 def _directory_url(value: Any, where: str) -> str:

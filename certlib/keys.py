@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from certlib.exceptions import CertificateCheckFailed
+from certlib.key_types import KEY_TYPES
 
-KEY_TYPES: tuple[str, ...] = ("rsa2048", "rsa3072", "rsa4096", "ec256", "ec384", "ec521")
 _CURVES: dict[str, ec.EllipticCurve] = {"ec256": ec.SECP256R1(), "ec384": ec.SECP384R1(), "ec521": ec.SECP521R1()}
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey

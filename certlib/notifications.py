@@ -30,7 +30,7 @@ from typing import Any
 
 from certlib.adapters.events import EventBus
 from certlib.adapters.sns import NotificationTopic
-from certlib.exceptions import ConfigError
+from certlib.exceptions import ERRORS, AcmeProblem, ConfigError, problem_of
 from certlib.resources import DEFAULT_EXPIRY_ALARM_DAYS, EVENT_SOURCE
 
 SCHEMA_VERSION = "1"
@@ -40,61 +40,22 @@ RENEWAL_FAILED = "Certificate Renewal Failed"
 REVOKED = "Certificate Revoked"
 DISTRIBUTION_FAILED = "Certificate Distribution Failed"
 REPLACEMENT_ACCEPTED = "Certificate Replacement Accepted"
-DETAIL_TYPES = (ISSUED, RENEWED, RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED)
+ACCOUNT_SWITCHED = "Certificate Account Switched"  # built by certlib.lifecycle.fallback
+DETAIL_TYPES = (ISSUED, RENEWED, RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED, ACCOUNT_SWITCHED)
 # What also goes to the SNS topic: what someone has to act on, or must know about.
-NOTIFIED = frozenset({RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED})
+NOTIFIED = frozenset({RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED, ACCOUNT_SWITCHED})
 MAX_MESSAGE_CHARACTERS = 2000
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1f5a4e-5b7c-4a55-9d0e-acde00000001")
 
 # --- the CA's problem --------------------------------------------------------------------------------------------
-# RFC 8555 section 6.7 problem types (urn:ietf:params:acme:error:<type>), and the ones our adapter names itself.
-ACME_PROBLEM_TYPES = (
-    "accountDoesNotExist",
-    "alreadyReplaced",
-    "alreadyRevoked",
-    "badCSR",
-    "badNonce",
-    "badPublicKey",
-    "badRevocationReason",
-    "badSignatureAlgorithm",
-    "caa",
-    "compound",
-    "connection",
-    "dns",
-    "externalAccountRequired",
-    "incorrectResponse",
-    "invalidContact",
-    "malformed",
-    "orderNotReady",
-    "rateLimited",
-    "rejectedIdentifier",
-    "serverInternal",
-    "tls",
-    "unauthorized",
-    "unsupportedContact",
-    "unsupportedIdentifier",
-    "userActionRequired",
-    "orderInvalid",
-    "unsupportedChallenge",
-)
-# Our errors that carry a CA problem document (certlib.exceptions.AcmeProblem and its subclasses).
-ACME_PROBLEM_ERRORS = frozenset({"AcmeProblem", "ChallengeInvalid", "OrderInvalid"})
-_PROBLEM_PATTERN = re.compile(r"(?<![\w-])(" + "|".join(ACME_PROBLEM_TYPES) + r"): ")
 _PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(-----END [A-Z0-9 ]+-----|$)", re.DOTALL)
 
 
 def problem_type_of(error: str, message: str) -> str | None:
-    """The CA's problem type (e.g. "unauthorized") of a failure, or None when the error is not the CA's problem.
-
-    AcmeProblem's message is "<step>: <what we did>: <problem type>: <detail>", so the type is the first known
-    problem type followed by ": ". A rate limit is always `rateLimited`.
-    """
-    if error == "AcmeRateLimited":
-        return "rateLimited"
-    if error not in ACME_PROBLEM_ERRORS:
-        return None
-    match = _PROBLEM_PATTERN.search(message)
-    return match.group(1) if match else None
+    """The CA's problem type (e.g. "unauthorized") of a failure, or None when the error is not the CA's problem
+    (certlib.exceptions.problem_of reads it back from the error the step raised)."""
+    problem = problem_of(error, message)
+    return problem.problem_type if problem is not None else None
 
 
 def safe_text(text: str, limit: int = MAX_MESSAGE_CHARACTERS) -> str:
@@ -161,6 +122,11 @@ REMEDIES: dict[str, str] = {
         "The certificate the CA returned did not match its key, the requested names or its chain. Retry once: "
         "certctl renew --name {name} --force --wait; if it happens again, check `preferred-chain` and ask the CA."
     ),
+    "CertificateNotYetValid": (
+        "The CA's certificate starts later than AWS's clock says it is now (the CA's clock runs ahead), and ACM "
+        "refused it through every retry (about 30 minutes). Ask the CA to check its clock, then retry: "
+        "certctl renew --name {name} --force --wait"
+    ),
     "TransientError": (
         "A network error, throttling or a 5xx answer (from the CA or AWS) lasted through every retry. Check the CA's "
         "status page and the AWS Health Dashboard, then retry: certctl renew --name {name} --force --wait"
@@ -172,6 +138,36 @@ REMEDIES: dict[str, str] = {
     "AwsError": (
         "An AWS API refused the call for good (often AccessDenied: a role without a permission, a KMS key policy, "
         "or a region that is not enabled). The message names the call; fix the permission or region and retry."
+    ),
+    "DnsChangePending": (
+        "Route 53 did not report the TXT records INSYNC through every poll. Check the AWS Health Dashboard for "
+        "Route 53 and the zone's change status, then retry: certctl renew --name {name} --force --wait"
+    ),
+    "OrderPending": (
+        "The CA was still validating the names when every poll was spent. Check that `dig TXT {first_challenge}` from "
+        "outside shows our value and the CA's status page, then retry: certctl renew --name {name} --force --wait"
+    ),
+    "CertificatePending": (
+        "The CA accepted the order but had not issued the certificate when every poll was spent. Check the CA's status "
+        "page, then retry: certctl renew --name {name} --force --wait"
+    ),
+    "PrivateCaCertificatePending": (
+        "AWS Private CA had not issued the certificate when every poll was spent. Check that the CA is ACTIVE and not "
+        "over its quotas (aws acm-pca describe-certificate-authority), then retry: "
+        "certctl renew --name {name} --force --wait"
+    ),
+    "DistributionPending": (
+        "Some nodes had not finished installing the certificate when every poll was spent: see which in "
+        "certctl status --name {name}, check their SSM agent, then retry: certctl renew --name {name} --force --wait"
+    ),
+    "ImportFailed": (
+        "ACM refused the certificate in every region; the message gives each region's error (a permission, a "
+        "region that is not enabled, a quota of imported certificates). Fix it, then retry: "
+        "certctl renew --name {name} --force --wait"
+    ),
+    "ExportRefused": (
+        "ACM will not export this certificate: only private certificates requested with export enabled can be "
+        "exported, not imported ones or Amazon-issued public ones. Request it again with export enabled."
     ),
     "States.Timeout": (
         "The execution ran out of time (a CA that never validated, or DNS that never became INSYNC). Look at its "
@@ -207,7 +203,14 @@ DEFAULT_REMEDY = (
 )
 
 
-_FAILED_DOMAIN = re.compile(r"could not validate (?P<domain>[^\s:]+):")
+def _remedy_template(error: str, problem_type: str | None) -> str:
+    """The CA's problem decides for an AcmeProblem (and its subclasses) when it has a remedy of its own; otherwise
+    the error's remedy, or that of the nearest class it derives from (AcmeUnavailable: TransientError's)."""
+    error_class = ERRORS.get(error)
+    if error_class is not None and issubclass(error_class, AcmeProblem) and problem_type in PROBLEM_REMEDIES:
+        return PROBLEM_REMEDIES[problem_type]
+    names = [kind.__name__ for kind in error_class.__mro__] if error_class is not None else [error]
+    return next((REMEDIES[name] for name in names if name in REMEDIES), DEFAULT_REMEDY)
 
 
 def remedy_for(
@@ -215,15 +218,10 @@ def remedy_for(
 ) -> str:
     """One paragraph: what to do about this failure, with the certificate's own names in it (the name the CA could
     not validate first, when the message says which)."""
-    failed = _FAILED_DOMAIN.search(message)
-    if failed:
-        domains = [failed["domain"], *(domain for domain in domains if domain != failed["domain"])]
-    template = (
-        PROBLEM_REMEDIES.get(problem_type or "")
-        if error in ACME_PROBLEM_ERRORS and problem_type in PROBLEM_REMEDIES
-        else REMEDIES.get(error, DEFAULT_REMEDY)
-    )
-    assert template is not None
+    problem = problem_of(error, message)
+    if problem is not None and problem.identifier:
+        domains = [problem.identifier, *(domain for domain in domains if domain != problem.identifier)]
+    template = _remedy_template(error, problem_type)
     challenges = [f"_acme-challenge.{domain.removeprefix('*.')}" for domain in domains] or ["_acme-challenge.<name>"]
     return template.format(
         name=name or "<name>",
@@ -269,11 +267,21 @@ def execution_console_url(execution_arn: str | None) -> str | None:
     return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution_arn}"
 
 
+def closing_lines(execution: str | None, name: str) -> list[str]:
+    """The lines that end every message: the execution, its console page when there is one, and the status command."""
+    console_url = execution_console_url(execution)
+    return [
+        f"Execution:     {execution or '-'}",
+        *([f"Console:       {console_url}"] if console_url else []),
+        f"Status:        certctl status --name {name}",
+    ]
+
+
 def _event_id(detail_type: str, execution: str | None, name: str, serial: str | None) -> str:
     return str(uuid.uuid5(_EVENT_ID_NAMESPACE, "|".join((detail_type, execution or "", name, serial or ""))))
 
 
-def _common(
+def common_detail(
     detail_type: str,
     deployment: str,
     certificate: Mapping[str, Any],
@@ -314,7 +322,9 @@ def issued_event(
     detail_type = RENEWED if request.get("renewal") else ISSUED
     arns = _arns(result.get("certificate_arns"))
     detail = {
-        **_common(detail_type, deployment, request, request.get("execution_id"), str(result["serial"]), occurred_at),
+        **common_detail(
+            detail_type, deployment, request, request.get("execution_id"), str(result["serial"]), occurred_at
+        ),
         "serial": str(result["serial"]),
         "not_before": str(result["not_before"]),
         "not_after": str(result["not_after"]),
@@ -350,7 +360,7 @@ def failure_event(
     current_not_after = _text_or_none(current.get("not_after"))
     arns = _arns(current.get("certificate_arns"))
     detail = {
-        **_common(RENEWAL_FAILED, deployment, {**certificate, "domains": domains}, execution, None, occurred_at),
+        **common_detail(RENEWAL_FAILED, deployment, {**certificate, "domains": domains}, execution, None, occurred_at),
         "operation": "renew" if renewal else "issue",
         "step": failure.get("step") or None,
         "error": error,
@@ -363,7 +373,7 @@ def failure_event(
         "certificate_arns": arns,
     }
     subject = f"Certificate {name}: {'renewal' if renewal else 'issuance'} failed ({error})"
-    body = _failure_body(detail, execution_console_url(execution))
+    body = _failure_body(detail)
     return CertificateEvent(RENEWAL_FAILED, detail, tuple(arns.values()), subject, body)
 
 
@@ -384,7 +394,7 @@ def revoked_event(
     """
     arns = _arns(item.get("certificate_arns"))
     detail = {
-        **_common(REVOKED, deployment, item, execution, serial, occurred_at),
+        **common_detail(REVOKED, deployment, item, execution, serial, occurred_at),
         "serial": serial,
         "reason": reason,
         "detected_by": detected_by,
@@ -423,7 +433,7 @@ def distribution_failed_event(
     error = failure.get("error") or "Unknown"
     serial = _text_or_none(item.get("serial"))
     detail = {
-        **_common(DISTRIBUTION_FAILED, deployment, item, execution, serial, occurred_at),
+        **common_detail(DISTRIBUTION_FAILED, deployment, item, execution, serial, occurred_at),
         "serial": serial,
         "step": failure.get("step") or None,
         "error": error,
@@ -469,7 +479,7 @@ def replacement_event(
     changed = [what for what in ("domains", "account") if what in changed]
     arns = _arns(current.get("certificate_arns"))
     detail = {
-        **_common(REPLACEMENT_ACCEPTED, deployment, request, execution, None, occurred_at),
+        **common_detail(REPLACEMENT_ACCEPTED, deployment, request, execution, None, occurred_at),
         "changed": changed,
         "previous_domains": previous_domains,
         "previous_account": previous_account,
@@ -500,17 +510,13 @@ def replacement_event(
         "If nobody meant to change this certificate, stop the execution before it imports the new certificate (Step "
         "Functions console), then issue it again with its former names and account and --replace.",
         "",
-        f"Execution:     {execution or '-'}",
+        *closing_lines(execution, name),
     ]
-    console_url = execution_console_url(execution)
-    if console_url:
-        lines.append(f"Console:       {console_url}")
-    lines.append(f"Status:        certctl status --name {name}")
     subject = f"Certificate {name}: {what} changed (replace accepted)"
     return CertificateEvent(REPLACEMENT_ACCEPTED, detail, tuple(arns.values()), subject, "\n".join(lines) + "\n")
 
 
-def _failure_body(detail: Mapping[str, Any], console_url: str | None) -> str:
+def _failure_body(detail: Mapping[str, Any]) -> str:
     name = detail["name"]
     operation = "renewed" if detail["operation"] == "renew" else "issued"
     if detail["current_not_after"]:
@@ -534,11 +540,8 @@ def _failure_body(detail: Mapping[str, Any], console_url: str | None) -> str:
         "What to do:",
         f"  {detail['remedy']}",
         "",
-        f"Execution:     {detail['execution'] or '-'}",
+        *closing_lines(detail["execution"], name),
     ]
-    if console_url:
-        lines.append(f"Console:       {console_url}")
-    lines.append(f"Status:        certctl status --name {name}")
     return "\n".join(lines) + "\n"
 
 

@@ -16,21 +16,22 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ConnectionError, ReadTimeoutError
 
-from certlib.exceptions import CertificateError, TransientError
+from certlib.exceptions import WAITING_ERROR_NAMES, CertificateError, TransientError
 from certlib.resources import METRICS_NAMESPACE, SERVICE_NAME, Metric
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+# X-Ray traces the AWS calls (botocore) and every other HTTP request, the CA's included (http.client, under requests):
+# patching all of X-Ray's modules instead imported requests, sqlite3 and more into every function (cold start).
+TRACED_MODULES = ("botocore", "httplib")
+tracer = Tracer(patch_modules=TRACED_MODULES)
 
 Event = dict[str, Any]
 Handler = Callable[[Event, LambdaContext], Any]
 F = TypeVar("F", bound=Handler)
 
-# Errors that only mean "not yet" or "later": expected, logged quietly.
-WAITING_ERRORS = frozenset(
-    {"DnsChangePending", "OrderPending", "CertificatePending", "DistributionPending", "AcmeRateLimited"}
-)
+# Errors that only mean "not yet" or "later" (pending or rate-limited): expected, logged quietly.
+WAITING_ERRORS = WAITING_ERROR_NAMES
 
 
 def lambda_step(step: str) -> Callable[[Handler], Handler]:

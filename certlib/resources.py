@@ -63,11 +63,14 @@ LIFECYCLE_STEPS: tuple[str, ...] = (
     "remove_challenges",
     "finalize_order",
     "store_certificate",
+    "issue_from_private_ca",
+    "check_private_ca_certificate",
     "import_certificate",
     "send_distribution",
     "check_distribution",
     "record_result",
     "clean_up_failure",
+    "switch_to_fallback_account",
 )
 
 # Lambdas outside the lifecycle: the renewal sweep's steps, the ACM expiry event, the revocation check and
@@ -291,6 +294,9 @@ class Timings:
     transient_retry_max_attempts: int = 6
     rate_limit_retry_interval_seconds: int = 60
     rate_limit_retry_max_attempts: int = 6  # 60 s doubling: about 63 minutes in all
+    # a certificate whose notBefore is ahead of AWS's clock (the CA's clock runs ahead): ACM refuses it until then
+    not_yet_valid_retry_interval_seconds: int = 30
+    not_yet_valid_retry_max_attempts: int = 6  # 30 s doubling: about 31 minutes in all
     execution_timeout_seconds: int = 3 * 3600
     distribution_poll_interval_seconds: int = 10
     distribution_poll_max_attempts: int = 90
@@ -312,6 +318,8 @@ class Timings:
             transient_retry_max_attempts=4,
             rate_limit_retry_interval_seconds=1,
             rate_limit_retry_max_attempts=3,
+            not_yet_valid_retry_interval_seconds=1,
+            not_yet_valid_retry_max_attempts=8,  # 1 s doubling: about 4 minutes
             execution_timeout_seconds=900,
             distribution_poll_interval_seconds=1,
             distribution_poll_max_attempts=60,

@@ -6,17 +6,14 @@ import contextlib
 import contextvars
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
-from josepy.jwk import JWK
 
-from certlib.adapters.acm import Acm
-from certlib.adapters.acme_client import AcmeSession, account_key_from_json, ca_bundle_path, generate_account_key
 from certlib.adapters.aws_errors import raise_classified
 from certlib.adapters.events import EventBus
 from certlib.adapters.inventory import Inventory
@@ -34,8 +31,15 @@ from certlib.pushed_accounts import load_configuration
 from certlib.resources import ResourceNames
 from certlib.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # acme, josepy and cryptography load only in the steps that speak ACME or read keys (cold start)
+    from josepy.jwk import JWK
     from mypy_boto3_ssm import SSMClient
+
+    from certlib.adapters.acm import Acm
+    from certlib.adapters.acme_client import AcmeSession
+    from certlib.adapters.private_ca import PrivateCa
+
+Adapter = TypeVar("Adapter")
 
 CONFIG_CACHE_SECONDS = 60
 # The session names of our sessions in a DNS account's roles (its CloudTrail shows them).
@@ -53,7 +57,8 @@ class Services:
         self._config: tuple[float, Config] | None = None
         self._acme: dict[str, AcmeSession] = {}
         self._acme_public: dict[str, AcmeSession] = {}
-        self._assumed: dict[tuple[str, str | None], tuple[float, Route53]] = {}
+        # (role ARN, external ID, kind) -> (expiry, adapter): assumed roles' adapters kept warm across invocations
+        self._assumed: dict[tuple[str, str | None, str], tuple[float, Any]] = {}
 
     @property
     def region(self) -> str:
@@ -128,30 +133,68 @@ class Services:
         if role_arn is None:
             return self.route53
         assumed_arn = role_arn if for_writing else dns_read_role_arn(role_arn)
-        key = (assumed_arn, external_id)
+        session_name = DNS_WRITE_SESSION if for_writing else DNS_READ_SESSION
+        purpose = "DNS-01 records" if for_writing else "reading DNS-01 zones"
+        return self._as_role(
+            "route53",
+            assumed_arn,
+            session_name,
+            external_id,
+            purpose,
+            lambda as_role: Route53(_client(as_role, "route53")),
+        )
+
+    def private_ca(self, ca_arn: str) -> PrivateCa:
+        """AWS Private CA in the region of the CA's ARN (certlib.private_ca accounts)."""
+        from certlib.adapters.private_ca import PrivateCa
+
+        region = ca_arn.split(":")[3]
+        return PrivateCa(self._session.client("acm-pca", region_name=region, config=BOTO_CONFIG))
+
+    def ssm_commands_as(self, role_arn: str, session_name: str, external_id: str | None = None) -> SsmCommands:
+        """Run Command in a node account, through the role its node-account stack offers (certlib.distribution.
+        node_accounts; credentials kept warm). Raises what raise_classified raises when the role cannot be assumed
+        (AccessDenied is terminal: the node-account stack is not deployed, or does not trust this role)."""
+        purpose = "running the distribution document in its account"
+        return self._as_role(
+            "ssm", role_arn, session_name, external_id, purpose, lambda as_role: SsmCommands(_client(as_role, "ssm"))
+        )
+
+    def _as_role(
+        self,
+        kind: str,
+        role_arn: str,
+        session_name: str,
+        external_id: str | None,
+        purpose: str,
+        make: Callable[[boto3.Session], Adapter],
+    ) -> Adapter:
+        """The `kind` adapter `make` builds on a session as `role_arn`, reused until shortly before the credentials
+        expire. Raises what raise_classified raises when the role cannot be assumed (AccessDenied is terminal)."""
+        key = (role_arn, external_id, kind)
         cached = self._assumed.get(key)
         if cached is not None and cached[0] > time.time() + ASSUMED_ROLE_MARGIN_SECONDS:
-            return cached[1]
-        session_name = DNS_WRITE_SESSION if for_writing else DNS_READ_SESSION
-        arguments: dict[str, Any] = {"RoleArn": assumed_arn, "RoleSessionName": session_name}
+            return cast(Adapter, cached[1])
+        arguments: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
         if external_id:
             arguments["ExternalId"] = external_id
-        purpose = "DNS-01 records" if for_writing else "reading DNS-01 zones"
         try:
             credentials = self._session.client("sts", config=BOTO_CONFIG).assume_role(**arguments)["Credentials"]
         except ClientError as exc:
-            raise_classified(exc, f"assuming {assumed_arn} for {purpose}")
+            raise_classified(exc, f"assuming {role_arn} for {purpose}")
         session = boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
             region_name=self._session.region_name,
         )
-        route53 = Route53(session.client("route53", config=BOTO_CONFIG))
-        self._assumed[key] = (credentials["Expiration"].timestamp(), route53)
-        return route53
+        adapter = make(session)
+        self._assumed[key] = (credentials["Expiration"].timestamp(), adapter)
+        return adapter
 
     def acm(self, region: str) -> Acm:
+        from certlib.adapters.acm import Acm  # cryptography: only in the steps that use ACM
+
         return Acm(self._session.client("acm", region_name=region, config=BOTO_CONFIG), self.settings.resource_prefix)
 
     def config(self, fresh: bool = False) -> Config:
@@ -185,14 +228,21 @@ class Services:
             config = self.config(fresh=True)
         return config
 
-    def acme(self, account: AccountConfig) -> AcmeSession:
-        """The registered ACME account of an alias (kept warm).
+    def acme(self, account: AccountConfig, registered_url: str | None = None) -> AcmeSession:
+        """The registered ACME account of an alias (kept warm, unless it is not the `registered_url` ensure_account
+        found: the account was registered again since).
 
         Raises AccountSecretMissing if never registered, AcmeRateLimited while the CA's Retry-After runs.
         """
+        from certlib.adapters.acme_client import account_key_from_json  # acme + josepy: only in ACME steps
+
         self.check_acme_pause(account.alias)
         session = self._acme.get(account.alias)
-        if session is not None and session.directory_url == account.directory_url:
+        if (
+            session is not None
+            and session.directory_url == account.directory_url
+            and registered_url in (None, session.account_url)
+        ):
             return session
         stored = self.secrets.account(account.alias)
         if stored is None or not stored.value.get("url") or stored.value.get("directory") != account.directory_url:
@@ -208,6 +258,8 @@ class Services:
         """A session for the CA's unauthenticated resources (the directory, ARI's renewalInfo GET): it reads no
         account secret, so a role that may not read ACME account keys can use it. Its key (made here, never
         registered) signs nothing. Raises AcmeRateLimited while the CA's Retry-After runs."""
+        from certlib.adapters.acme_client import generate_account_key  # acme + josepy: only in ACME steps
+
         self.check_acme_pause(account.alias)
         session = self._acme_public.get(account.alias)
         if session is None or session.directory_url != account.directory_url:
@@ -216,11 +268,13 @@ class Services:
         return session
 
     def new_acme_session(self, account: AccountConfig, key: JWK, url: str | None) -> AcmeSession:
-        return AcmeSession(
+        from certlib.adapters import acme_client  # acme + josepy: only in the steps that speak ACME
+
+        return acme_client.AcmeSession(
             account.directory_url,
             key,
             account_url=url,
-            verify=ca_bundle_path(account.ca_bundle),
+            verify=acme_client.ca_bundle_path(account.ca_bundle),
             # rounded up: the pause must not end before the CA's Retry-After has passed
             on_rate_limited=lambda seconds: self.inventory.pause_acme(account.alias, math.ceil(time.time()) + seconds),
         )
@@ -261,3 +315,7 @@ def invocation_services(given: Services) -> Iterator[None]:
         yield
     finally:
         _invocation_services.reset(token)
+
+
+def _client(session: boto3.Session, service: str) -> Any:
+    return session.client(service, config=BOTO_CONFIG)  # type: ignore[call-overload]

@@ -16,7 +16,9 @@ again whenever it changes:
 Every fault applies to the calls of one function invocation that match all its optional filters: `certificate`
 (the name the invocation works on), `step`, `execution` (the execution ARN), `event_contains` (a text the
 invocation's event holds, for steps whose event names no certificate), and it is used `times` times (default 1; 0:
-every time). The faults by place:
+every time). With `probability` (0 to 1) a matching call is hit only that often, drawn from a generator seeded with
+the plan's `seed` (default 0) when the seed changes, so a run can be repeated (a soak: 5% of ACME requests). The
+faults by place:
 
 - `acme`: a request from the `acme` client to the CA, through a transport mounted on the client's network (the
   adapter's `network_factory` seam). `request` is the ACME resource (`newNonce`, `newAccount`, `newOrder`,
@@ -24,7 +26,8 @@ every time). The faults by place:
   or false) tells a POST-as-GET read from a POST with a payload. `fault`: `reset` (the connection is reset before
   the CA sees the request), `timeout` (the CA answers, the answer is lost: a read timeout), `status` (HTTP
   `status`, default 503, with an HTML body, or a problem document of type `problem` when given),
-  `rate-limited` (429 `rateLimited` with `Retry-After: retry_after`).
+  `rate-limited` (429 `rateLimited` with `Retry-After: retry_after`), `clock-ahead` (on a `certificate` download:
+  the CA's clock runs `seconds` (default 300) ahead, the certificate is not valid yet: sandbox.ca_clock).
 - `aws`: an AWS API call a function makes, through botocore's `before-send` event (inside botocore's own retry
   loop, so its retries and backoff apply as with a real error). `operation` is `client.Operation`
   (`route53.ChangeResourceRecordSets`). `fault`: `error` (HTTP `status`, default 400, with error `code`),
@@ -32,7 +35,9 @@ every time). The faults by place:
   answer: botocore's EndpointConnectionError, as when the network to AWS is down), `crash-after` (the call is made,
   then the function crashes before it can record what it did).
 - `handler`: the function itself. `fault`: `crash` (the runtime dies `when` = `before` or `after` the step's
-  work; Step Functions sees `Runtime.ExitError`, and the container starts cold next time).
+  work; Step Functions sees `Runtime.ExitError`, and the container starts cold next time), `hold` (the invocation
+  waits `when` = `before` or `after` its work while the fault is in the plan, at most `seconds` (default 300): an
+  execution kept in one state, e.g. to be stopped there).
 
 Every ACME request and AWS call made by a function is appended to `faults-log.jsonl` (`faults_log_file`): when,
 which step, certificate and execution, what was called, its HTTP status, and the fault applied. Never a body,
@@ -45,6 +50,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -61,13 +67,16 @@ from botocore.compat import HTTPHeaders
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+import certlib.adapters.acme_client
 import certlib.runtime
 from certlib.adapters.acme_client import AcmeSession, _Network
-from sandbox import lambda_routing
+from sandbox import ca_clock, lambda_routing
 
 LOG = logging.getLogger(__name__)
 FAULTS_FILE_NAME = "faults.json"
 FAULTS_LOG_FILE_NAME = "faults-log.jsonl"
+HOLD_LIMIT_SECONDS = 300.0
+HOLD_POLL_SECONDS = 0.05
 
 # Pebble's paths for the ACME resources (RFC 8555 names).
 PEBBLE_RESOURCES = (
@@ -88,6 +97,7 @@ PEBBLE_RESOURCES = (
 CLIENT_NAMES = {"route-53": "route53", "secrets-manager": "secretsmanager", "sfn": "stepfunctions"}
 XML_PROTOCOL_CLIENTS = frozenset({"route53"})  # the others the functions call speak JSON
 ACME_PROBLEM_PREFIX = "urn:ietf:params:acme:error:"
+PASSED_TO_THE_CA = frozenset({"timeout", "clock-ahead"})  # ACME faults applied to the CA's answer
 BEFORE_SEND_FAULTS = frozenset({"error", "respond", "unreachable"})
 AFTER_CALL_FAULTS = frozenset({"crash-after"})
 
@@ -132,6 +142,8 @@ class FaultPlan:
         self._faults: list[dict[str, Any]] = []
         self._used: dict[str, int] = {}
         self._cold_start: Any = None
+        self._seed: Any = 0
+        self._random = random.Random(self._seed)  # noqa: S311  (reproducible draws, not secrets)
 
     def take(
         self, at: str, invocation: Invocation, kinds: frozenset[str] | None = None, **call: Any
@@ -149,9 +161,17 @@ class FaultPlan:
                 times = int(fault.get("times", 1))
                 if times and self._used.get(key, 0) >= times:
                     continue
+                if "probability" in fault and self._random.random() >= float(fault["probability"]):
+                    continue
                 self._used[key] = self._used.get(key, 0) + 1
                 return {**fault, "id": key}
         return None
+
+    def holds(self, fault_id: str) -> bool:
+        """Whether the plan still has this fault (a `hold` lasts while it does)."""
+        with self._lock:
+            self._reload()
+            return any(str(fault.get("id", index)) == fault_id for index, fault in enumerate(self._faults))
 
     def _reload(self) -> None:
         """Compares the whole text, not (inode, mtime, size): two plans written within one clock tick, of the same
@@ -177,6 +197,9 @@ class FaultPlan:
         known = {str(fault.get("id", index)) for index, fault in enumerate(faults)}
         self._used = {key: used for key, used in self._used.items() if key in known}
         self._faults = faults
+        if document.get("seed", 0) != self._seed:
+            self._seed = document.get("seed", 0)
+            self._random = random.Random(self._seed)  # noqa: S311  (reproducible draws, not secrets)
         if document.get("cold_start") != self._cold_start:
             self._cold_start = document.get("cold_start")
             self._on_cold_start()
@@ -231,19 +254,30 @@ class FaultInjector:
         invocation = Invocation.of(step, event)
         self._current.invocation = invocation
         try:
+            self._maybe_hold(invocation, "before")
             self._maybe_crash(invocation, "before")
             yield
+            self._maybe_hold(invocation, "after")
             self._maybe_crash(invocation, "after")
         finally:
             self._current.invocation = None
 
     def _maybe_crash(self, invocation: Invocation, when: str) -> None:
-        fault = self.plan.take("handler", invocation, when=when)
+        fault = self.plan.take("handler", invocation, frozenset({"crash"}), when=when)
         if fault is None:
             return
         self.log.append(invocation, kind="handler", fault=fault["id"], when=when)
         cold_start()  # the container is gone: the next invocation starts from nothing
         raise SimulatedCrash(invocation.step, fault["id"], f"{when} the step's work")
+
+    def _maybe_hold(self, invocation: Invocation, when: str) -> None:
+        fault = self.plan.take("handler", invocation, frozenset({"hold"}), when=when)
+        if fault is None:
+            return
+        self.log.append(invocation, kind="handler", fault=fault["id"], when=f"held {when}")
+        deadline = time.monotonic() + float(fault.get("seconds", HOLD_LIMIT_SECONDS))
+        while self.plan.holds(fault["id"]) and time.monotonic() < deadline:
+            time.sleep(HOLD_POLL_SECONDS)  # the sandbox's own wait: the test removes the fault to let it go
 
     # --- ACME ---------------------------------------------------------------------------------------------------
     def acme_send(
@@ -264,7 +298,7 @@ class FaultInjector:
             "fault": fault["id"] if fault else None,
         }
         kind = fault.get("fault") if fault else None
-        if fault is not None and kind != "timeout":
+        if fault is not None and kind not in PASSED_TO_THE_CA:
             response = _injected_acme_response(fault, request)
             self.log.append(invocation, **entry, status=response.status_code if response else None, reached_ca=False)
             if response is None:
@@ -272,6 +306,10 @@ class FaultInjector:
             return response
         response = HTTPAdapter.send(adapter, request, *args, **kwargs)
         self.log.append(invocation, **entry, status=response.status_code, reached_ca=True, problem=_problem(response))
+        if kind == "clock-ahead":
+            if response.status_code == 200:
+                response._content = ca_clock.ahead(response.content, int(fault.get("seconds", 300)))  # type: ignore[union-attr]
+            return response
         if fault is not None:
             raise requests.ReadTimeout(f"read timed out after the CA answered (sandbox fault {fault['id']!r})")
         return response
@@ -442,7 +480,8 @@ def install(state_dir: Path) -> FaultInjector:
     global _injector
     injector = FaultInjector(state_dir)
     _injector = injector
-    certlib.runtime.AcmeSession = _AcmeSessionWithFaults  # type: ignore[attr-defined]
+    # certlib.runtime builds its sessions as acme_client.AcmeSession (imported there on first use: cold start)
+    certlib.adapters.acme_client.AcmeSession = _AcmeSessionWithFaults  # type: ignore[misc]
     botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _before_send))
     botocore.handlers.BUILTIN_HANDLERS.append(("after-call", _after_call))
     return injector
@@ -457,11 +496,15 @@ def _after_call(**kwargs: Any) -> None:
         _injector.after_call(**kwargs)
 
 
-def write_plan(path: Path, faults: list[dict[str, Any]], cold_start_token: str | None = None) -> None:
+def write_plan(
+    path: Path, faults: list[dict[str, Any]], cold_start_token: str | None = None, seed: int | None = None
+) -> None:
     """Replace the faults file atomically (what tests call; a reader sees the old file or the new one)."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     document: dict[str, Any] = {"faults": faults}
     if cold_start_token is not None:
         document["cold_start"] = cold_start_token
+    if seed is not None:
+        document["seed"] = seed
     partial.write_text(json.dumps(document, indent=2))
     partial.replace(path)

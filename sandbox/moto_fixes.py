@@ -26,8 +26,10 @@ import copy
 import functools
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 
 from moto.acm.exceptions import AWSValidationException
 from moto.acm.models import AWSCertificateManagerBackend
@@ -38,6 +40,8 @@ from moto.stepfunctions.parser.api import ExecutionFailedEventDetails
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from sandbox.moto_pca import apply_private_ca_fixes
 
 _original_start_execution = StepFunctionsParserBackend.start_execution
 
@@ -113,6 +117,14 @@ def change_resource_record_sets_as_route53_does(
             zone.rr_changes.append(copy.deepcopy(change))
 
 
+@contextmanager
+def route53_as_aws() -> Iterator[None]:
+    """In-process moto (mock_aws) with change batches checked and refused as Route 53 does, as the sandbox runs it:
+    for tests of code that relies on Route 53 refusing a batch built on a stale view (certlib.adapters.route53)."""
+    with mock.patch.object(Route53Backend, "change_resource_record_sets", change_resource_record_sets_as_route53_does):
+        yield
+
+
 def _key(record_set: Mapping[str, Any]) -> RecordKey:
     return (str(record_set["Name"]).rstrip(".").lower(), str(record_set["Type"]), record_set.get("SetIdentifier"))
 
@@ -173,3 +185,4 @@ def apply_moto_fixes() -> None:
     Environment.set_error = _set_error_unless_stopped  # type: ignore[method-assign,assignment]
     Route53Backend.change_resource_record_sets = change_resource_record_sets_as_route53_does  # type: ignore[method-assign,assignment]
     AWSCertificateManagerBackend.import_certificate = import_certificate_as_acm_does  # type: ignore[method-assign,assignment]
+    apply_private_ca_fixes()  # acm-pca: sandbox.moto_pca says what differs

@@ -128,7 +128,7 @@ def _node_role_name(prefix: str, access_group: str) -> str:
 
 
 def profile_entry(
-    directory: str, tag_key: str, tag_value: str, access_group: str | None = None, **extra: str
+    directory: str, tag_key: str, tag_value: str, access_group: str | None = None, **extra: Any
 ) -> dict[str, Any]:
     """An accounts file's distribution profile (its `distribution-profiles` entry): the nodes tagged
     tag_key=tag_value, the four files in `directory` (it may hold {name}), owned by this process's user, readable by

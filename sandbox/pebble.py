@@ -9,9 +9,10 @@ import secrets
 import shutil
 import ssl
 import subprocess
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,11 +52,34 @@ class PebbleError(Exception):
 class Pebble:
     """A running Pebble process."""
 
-    def __init__(self, process: subprocess.Popen[bytes], listen_port: int, management_port: int, log_path: Path):
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        listen_port: int,
+        management_port: int,
+        log_path: Path,
+        launch: Callable[[], subprocess.Popen[bytes]] | None = None,
+    ):
         self.process = process
         self.listen_port = listen_port
         self.management_port = management_port
         self.log_path = log_path
+        self._launch = launch
+        self._stopping = False
+        self._lock = threading.Lock()
+
+    def restart_when_it_exits(self) -> None:
+        """Start Pebble again, on the same ports and configuration, each time it exits: a test kills it to have a CA
+        restarted in the middle of an order (Pebble keeps orders, authorizations and accounts in memory only)."""
+        threading.Thread(target=self._supervise, name="pebble-restarter", daemon=True).start()
+
+    def _supervise(self) -> None:
+        while True:
+            self.process.wait()
+            with self._lock:
+                if self._stopping or self._launch is None:
+                    return
+                self.process = self._launch()
 
     @property
     def directory_url(self) -> str:
@@ -88,6 +112,8 @@ class Pebble:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if Pebble has not exited within STOP_TIMEOUT_SECONDS."""
+        with self._lock:
+            self._stopping = True
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -113,15 +139,19 @@ def start_pebble(
     account_key: ExternalAccountKey,
     environ: Mapping[str, str],
     ocsp_responder_url: str = "",
+    more_account_keys: Sequence[ExternalAccountKey] = (),
 ) -> Pebble:
     """Start Pebble on free ports and wait until its directory answers; its output goes to state_dir/pebble.log.
+
+    Pebble accepts EAB with `account_key` and each of `more_account_keys` (the sandbox's other ACME accounts).
 
     A port picked free can be taken before Pebble binds it (by any outgoing connection): then Pebble is started
     again on other ports. Raises PebbleError, with Pebble's log tail, when it does not come up.
     """
     attempt = 1
     while True:
-        pebble = _spawn(executable, state_dir, tls, dns_server_port, account_key, environ, ocsp_responder_url)
+        keys = (account_key, *more_account_keys)
+        pebble = _spawn(executable, state_dir, tls, dns_server_port, keys, environ, ocsp_responder_url)
         try:
             pebble.wait_until_ready(tls.ca_bundle)
             return pebble
@@ -138,24 +168,29 @@ def _spawn(
     state_dir: Path,
     tls: TlsFiles,
     dns_server_port: int,
-    account_key: ExternalAccountKey,
+    account_keys: Sequence[ExternalAccountKey],
     environ: Mapping[str, str],
     ocsp_responder_url: str,
 ) -> Pebble:
     listen_port, management_port = free_port(), free_port()
     config_path = state_dir / "pebble-config.json"
-    _write_config(config_path, tls, listen_port, management_port, account_key, ocsp_responder_url)
+    _write_config(config_path, tls, listen_port, management_port, account_keys, ocsp_responder_url)
     log_path = state_dir / PEBBLE_LOG_FILE_NAME
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [executable, "-config", str(config_path), "-dnsserver", f"127.0.0.1:{dns_server_port}"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=pebble_environment(environ),
-            cwd=state_dir,
-        )
-    return Pebble(process, listen_port, management_port, log_path)
+    log_path.unlink(missing_ok=True)
+    environment = pebble_environment(environ)
+
+    def launch() -> subprocess.Popen[bytes]:
+        with log_path.open("ab") as log:
+            return subprocess.Popen(
+                [executable, "-config", str(config_path), "-dnsserver", f"127.0.0.1:{dns_server_port}"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                cwd=state_dir,
+            )
+
+    return Pebble(launch(), listen_port, management_port, log_path, launch)
 
 
 def pebble_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -170,7 +205,7 @@ def _write_config(
     tls: TlsFiles,
     listen_port: int,
     management_port: int,
-    account_key: ExternalAccountKey,
+    account_keys: Sequence[ExternalAccountKey],
     ocsp_responder_url: str,
 ) -> None:
     config = {
@@ -183,7 +218,7 @@ def _write_config(
             "tlsPort": VA_TLS_PORT,
             "ocspResponderURL": ocsp_responder_url,
             "externalAccountBindingRequired": True,
-            "externalAccountMACKeys": {account_key.key_id: account_key.hmac_key},
+            "externalAccountMACKeys": {key.key_id: key.hmac_key for key in account_keys},
         }
     }
     path.unlink(missing_ok=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from certlib.adapters.secrets import SecretStore
-from certlib.config import parse_accounts
+from certlib.config import Config, parse_accounts
 from certlib.resources import (
     DEFAULT_EXPIRY_ALARM_DAYS,
     INVENTORY_PARTITION_KEY,
@@ -45,11 +46,14 @@ from sandbox.iam.stack_roles import (
     synthesis_input,
 )
 from sandbox.iam.template import ResolvedStack, SynthesisInput, load_templates, synthesize
+from sandbox.moto_pca import create_private_ca
 from sandbox.nodes import profile_entry
 from sandbox.pebble import ExternalAccountKey
 from sandbox.provision_distribution import provision_distribution
 
 SANDBOX_ACCOUNT_ALIAS = "sandbox"
+# A second EAB account on the same Pebble, for a certificate's `fallback_accounts` (certlib.lifecycle.fallback).
+SANDBOX_BACKUP_ACCOUNT_ALIAS = "sandbox-backup"
 SANDBOX_ACCOUNT_EMAIL = "admin@example.test"
 # The sandbox's distribution profile: nodes started with the tag role=web (and the opt-in tag, as
 # sandbox.nodes.start_nodes does) get each certificate in /etc/ssl/acme/<name>/, owned by the sandbox's user; the
@@ -74,6 +78,7 @@ class AcmeAccount:
     directory_url: str
     external_account_key: ExternalAccountKey
     ca_bundle_pem: str
+    backup_external_account_key: ExternalAccountKey | None = None  # SANDBOX_BACKUP_ACCOUNT_ALIAS's, when given
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,8 @@ class Provisioned:
     dns_account: DnsAccount
     notification_topic_arn: str
     function_environment: dict[str, str] = field(repr=False)
+    account_aliases: list[str] = field(default_factory=list)
+    private_ca_arn: str = ""  # the CA of the account PRIVATE_CA_ALIAS (sandbox.moto_pca)
 
 
 def provision(
@@ -106,8 +113,11 @@ def provision(
     zone_ids = _create_hosted_zones(clients, names)
     dns_account = create_dns_account(session, endpoint_url, names.prefix)
     zone_ids[DNS_ACCOUNT_ZONE] = dns_account.zone_id
-    secret_arns = _configure_account(clients, names, account, kms_key_arn, zone_ids[VALIDATION_ZONE])
-    stacks = _roles_from_template(clients, names, account_id, kms_key_arn, secret_arns, zone_ids, dns_account)
+    private_ca_arn = create_private_ca(session, endpoint_url)
+    secret_arns = _configure_account(clients, names, account, kms_key_arn, zone_ids[VALIDATION_ZONE], private_ca_arn)
+    stacks = _roles_from_template(
+        clients, names, account_id, kms_key_arn, secret_arns, zone_ids, dns_account, private_ca_arn
+    )
     topic_arn = _create_notification_topic(clients, names, kms_key_arn)
     environment = {
         **function_environment(names, kms_key_arn, timings.lock_ttl_seconds, topic_arn),
@@ -137,7 +147,15 @@ def provision(
         notification_topic_arn=topic_arn,
         # The handlers all run in the sandbox's process: it gets the superset of every function's environment.
         function_environment={**renewal_env, **monitoring_env, **distribution_env},
+        account_aliases=configured_aliases(clients.ssm, names),
+        private_ca_arn=private_ca_arn,
     )
+
+
+def configured_aliases(ssm: Any, names: ResourceNames) -> list[str]:
+    """The account aliases of the deployed configuration, its default first (`sandbox up`'s acme_account_aliases)."""
+    config = Config.from_json(ssm.get_parameter(Name=names.config_parameter)["Parameter"]["Value"])
+    return sorted(config.accounts, key=lambda alias: (alias != config.default_account, alias))
 
 
 class _Clients:
@@ -172,6 +190,7 @@ def _roles_from_template(
     secret_arns: dict[str, str],
     zone_ids: dict[str, str],
     dns_account: DnsAccount,
+    private_ca_arn: str,
 ) -> SandboxStacks:
     """Synthesize the app shaped as the sandbox (cached) and create its roles in both accounts, with the template's
     own policies resolved to the sandbox's resources."""
@@ -180,7 +199,9 @@ def _roles_from_template(
     for template in templates.values():
         resources.update(template.get("Resources", {}))
     physical = physical_values(resources, kms_key_arn, secret_arns)
-    stacks = load_sandbox_stacks(templates, account_id, REGION, DNS_ACCOUNT_ID, physical, zone_ids, names.prefix)
+    stacks = load_sandbox_stacks(
+        templates, account_id, REGION, DNS_ACCOUNT_ID, physical, zone_ids, names.prefix, private_ca_arn
+    )
     create_roles(clients.iam, stacks.workload)
     create_roles(dns_account.session.client("iam", endpoint_url=clients.endpoint_url), stacks.dns)
     return stacks
@@ -221,7 +242,12 @@ def _create_hosted_zones(clients: _Clients, names: ResourceNames) -> dict[str, s
 
 
 def _configure_account(
-    clients: _Clients, names: ResourceNames, account: AcmeAccount, kms_key_arn: str, validation_zone_id: str
+    clients: _Clients,
+    names: ResourceNames,
+    account: AcmeAccount,
+    kms_key_arn: str,
+    validation_zone_id: str,
+    private_ca_arn: str,
 ) -> dict[str, str]:
     """The config parameter and the EAB secret, through the same parser and store operators use; returns
     {secret name: ARN} of the EAB secrets."""
@@ -242,7 +268,13 @@ def _configure_account(
                 reload_command=SANDBOX_PROFILE_RELOAD,
             )
         },
+        private_ca_arn=private_ca_arn,
     )
+    if account.backup_external_account_key is not None:
+        backup = dict(document["accounts"][SANDBOX_ACCOUNT_ALIAS])
+        backup["eab-key"] = account.backup_external_account_key.key_id
+        backup["eab-hmac-key"] = account.backup_external_account_key.hmac_key
+        document["accounts"][SANDBOX_BACKUP_ACCOUNT_ALIAS] = backup
     loaded = parse_accounts(document, source="the sandbox's account document")
     clients.ssm.put_parameter(Name=names.config_parameter, Value=loaded.config.to_json(), Type="String", Overwrite=True)
     secrets = SecretStore(clients.secretsmanager, names.secret_prefix, kms_key_arn)

@@ -19,6 +19,7 @@ from certlib.resources import ResourceNames
 from sandbox import INFO_FILE_NAME
 from sandbox.acm_renewal import install as install_acm_renewal
 from sandbox.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION, MotoServer, aws_environment
+from sandbox.dns_account import DNS_ACCOUNT_ID
 from sandbox.dns_account import SETUP_ROLE_ARN as DNS_SETUP_ROLE_ARN
 from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver
@@ -35,7 +36,7 @@ from sandbox.pebble import ExternalAccountKey, find_pebble, start_pebble
 from sandbox.provision import SANDBOX_ACCOUNT_ALIAS, AcmeAccount, provision, sandbox_synthesis_input
 from sandbox.ssm_agent import install as install_ssm_agent
 from sandbox.tls import write_tls_files
-from sandbox.zone_records import Route53Records
+from sandbox.zone_records import InProcessRoute53Records
 
 LOG = logging.getLogger("sandbox")
 # What the roles were allowed and denied, written when the sandbox stops (sandbox.iam.report reads it); a copy goes to
@@ -115,21 +116,26 @@ def _start(
     # Run Command runs the distribution document (only) on simulated nodes
     ssm_nodes = install_ssm_agent(state_dir, moto.endpoint_url, frozenset({names.distribution_document}), roles)
     install_acm_renewal()  # RenewCertificate of exportable certificates
-    route53_records = Route53Records(session.client("route53", endpoint_url=moto.endpoint_url))
+    route53_records = InProcessRoute53Records(
+        session.client("sts", endpoint_url=moto.endpoint_url).get_caller_identity()["Account"]
+    )
     overrides = DnsOverrides(state_dir / OVERRIDES_FILE_NAME)
     dns = DnsServer(Route53Resolver(route53_records, overrides))
     running.callback(dns.stop)
     dns.start()
-    account_key = ExternalAccountKey.generate()
+    account_key, backup_key = ExternalAccountKey.generate(), ExternalAccountKey.generate()
     ocsp = OcspResponder()
-    pebble = start_pebble(pebble_executable, state_dir, tls, dns.port, account_key, os.environ, ocsp.url)
+    pebble = start_pebble(
+        pebble_executable, state_dir, tls, dns.port, account_key, os.environ, ocsp.url, more_account_keys=[backup_key]
+    )
     running.callback(pebble.stop)
+    pebble.restart_when_it_exits()  # a test kills it to restart the CA (tests/faults/test_ca_restart.py)
     ocsp.attach(pebble.management_url, str(tls.ca_bundle))
     ocsp.start()
     running.callback(ocsp.stop)
-    account = AcmeAccount(pebble.directory_url, account_key, tls.ca_bundle.read_text())
+    account = AcmeAccount(pebble.directory_url, account_key, tls.ca_bundle.read_text(), backup_key)
     provisioned = provision(session, moto.endpoint_url, names, account, dns.address)
-    route53_records.add_account(provisioned.dns_account.session.client("route53", endpoint_url=moto.endpoint_url))
+    route53_records.add_account_id(DNS_ACCOUNT_ID)
     # The handlers run in this process: give it the environment each Lambda gets (read when they are imported).
     os.environ.update({**provisioned.function_environment, **HANDLER_RUNTIME_ENVIRONMENT})
     return {
@@ -148,6 +154,9 @@ def _start(
         "ssm_nodes_dir": str(ssm_nodes.nodes_dir),
         "ca_bundle": str(tls.ca_bundle),
         "acme_account_alias": SANDBOX_ACCOUNT_ALIAS,
+        # every alias the sandbox configures (its default first), read back from the deployed configuration
+        "acme_account_aliases": provisioned.account_aliases,
+        "private_ca_arn": provisioned.private_ca_arn,  # the CA of the account alias sandbox-pca
         "iam_enforced": iam,
         "iam_usage_file": str(state_dir / IAM_USAGE_FILE_NAME),
         "hosted_zones": provisioned.hosted_zone_ids,

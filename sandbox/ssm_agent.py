@@ -221,9 +221,14 @@ class SimulatedNodes:
 
 
 def instance_role_arn(instance_id: str) -> str | None:
-    """The role of the instance profile moto's EC2 holds for the instance (moto internals; pinned)."""
-    backend = ec2_backends[DEFAULT_ACCOUNT_ID][REGION]
-    association = backend.iam_instance_profile_associations.get(instance_id)
+    """The role of the instance profile moto's EC2 holds for the instance (moto internals; pinned), in the sandbox's
+    account or in a node account (sandbox.node_accounts)."""
+    accounts = [DEFAULT_ACCOUNT_ID, *(account for account in list(ec2_backends) if account != DEFAULT_ACCOUNT_ID)]
+    association = None
+    for account in accounts:
+        association = ec2_backends[account][REGION].iam_instance_profile_associations.get(instance_id)
+        if association is not None:
+            break
     profile = association.iam_instance_profile if association is not None else None
     if profile is None or not profile.roles:
         return None

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from moto.route53.models import route53_backends
 
 if TYPE_CHECKING:
     from mypy_boto3_route53 import Route53Client
 
 TXT_STRING_MAX_BYTES = 255
+GLOBAL = "global"  # moto keeps Route 53, a global service, under this region name
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 
 
@@ -80,6 +83,52 @@ class Route53Records:
                         )
                     )
         return record_sets
+
+
+class InProcessRoute53Records(Route53Records):
+    """The same zones and record sets, read from moto's Route 53 in this process (the sandbox's DNS server runs beside
+    its moto server). Pebble waits a few seconds for a DNS answer and does not ask again: answering through moto's
+    HTTP endpoint (two or three requests per query, each through the IAM layer) took longer than that on a loaded
+    machine, and the CA then failed a challenge whose TXT value was in place (issue 19). A batch of changes replaces a
+    zone's record sets in one assignment (sandbox.moto_fixes), so a reader sees it whole or not at all.
+    """
+
+    def __init__(self, account_id: str) -> None:
+        self._accounts = [account_id]
+
+    def add_account_id(self, account_id: str) -> None:
+        self._accounts.append(account_id)
+
+    def public_zones(self) -> list[Zone]:
+        zones = []
+        for index, account_id in enumerate(self._accounts):
+            for zone in list(route53_backends[account_id][GLOBAL].zones.values()):
+                if not zone.private_zone:
+                    zones.append(Zone(zone_id=zone.resource_id, name=normalize_name(zone.name), account=index))
+        return zones
+
+    def record_sets(self, zone: Zone) -> list[RecordSet]:
+        hosted_zone = route53_backends[self._accounts[zone.account]][GLOBAL].zones.get(zone.zone_id)
+        if hosted_zone is None:  # deleted since it was listed
+            return []
+        record_sets = []
+        for record_set in list(hosted_zone.rrsets):
+            values = tuple(_value_of(record) for record in record_set.records or [])
+            if values:
+                record_sets.append(
+                    RecordSet(
+                        name=normalize_name(record_set.name),
+                        record_type=str(record_set.type),
+                        ttl=int(record_set.ttl or 300),
+                        values=values,
+                    )
+                )
+        return record_sets
+
+
+def _value_of(record: Any) -> str:
+    """moto keeps a record's value as the string, or as Route 53's {"Value": ...}, depending on how it was written."""
+    return str(record["Value"]) if isinstance(record, dict) else str(record)
 
 
 def txt_strings(value: str) -> list[bytes]:

@@ -16,6 +16,7 @@ from certlib.resources import REPO_ROOT
 from stacks.certificate_stack import CertificateStack
 from stacks.deployments import parse_deployments, parse_dns_accounts, regions_of, workload_accounts
 from stacks.dns_account_stack import DnsAccountStack
+from stacks.node_account_stack import NodeAccountStack, node_account_stacks, parse_node_accounts
 from stacks.settings import CONTEXT_KEYS, StackSettings
 
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -35,10 +36,11 @@ class Deployed:
     app: App
     certificate_stacks: list[CertificateStack]
     dns_stacks: list[DnsAccountStack] = field(default_factory=list)
+    node_stacks: list[NodeAccountStack] = field(default_factory=list)
 
     @property
     def stacks(self) -> list[Stack]:
-        return [*self.certificate_stacks, *self.dns_stacks]
+        return [*self.certificate_stacks, *self.dns_stacks, *self.node_stacks]
 
 
 def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> tuple[App, CertificateStack]:
@@ -98,5 +100,7 @@ def build_deployment(context: Mapping[str, Any] | None = None, outdir: str | Non
         )
         for dns_account in dns_accounts
     ]
+    node_accounts = parse_node_accounts(app.node.try_get_context("nodeAccounts"))
+    node_stacks = node_account_stacks(app, settings.names.prefix, node_accounts)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return Deployed(app, certificate_stacks, dns_stacks)
+    return Deployed(app, certificate_stacks, dns_stacks, node_stacks)

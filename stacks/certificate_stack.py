@@ -43,7 +43,9 @@ class CertificateStack(Stack):
         names = settings.names
         global_name_suffix = f"-{self.region}" if region_in_global_names else ""
         timings = Timings()
-        key = EncryptionKey(self, "Encryption", names=names).key
+        profiles = settings.config.distribution_profiles.values()
+        node_accounts = sorted({account for profile in profiles for account in profile.accounts})
+        key = EncryptionKey(self, "Encryption", names=names, node_accounts=node_accounts).key
         table = InventoryTable(self, "Inventory", names=names, key=key).table
         configuration = AccountConfiguration(self, "Configuration", names=names, config=settings.config, key=key)
         layer = DependenciesLayer(self, "Dependencies", directory=settings.layer_directory).layer
@@ -56,6 +58,8 @@ class CertificateStack(Stack):
             hosted_zone_ids=settings.hosted_zone_ids,
             dns_role_arns=settings.dns_role_arns,
             validation_zone_ids=settings.validation_zone_ids,
+            private_ca_arns=[a.private_ca_arn for a in settings.config.accounts.values() if a.private_ca_arn],
+            node_accounts=node_accounts,
         )
         notifications = Notifications(self, "Notifications", names=names, key=key, settings=settings.notifications)
         environment = function_environment(
@@ -131,6 +135,13 @@ class CertificateStack(Stack):
             description="The deployed ACME account configuration",
         )
         CfnOutput(self, "KmsKeyArn", value=key.key_arn, description="Encrypts the secrets, the inventory and the logs")
+        if node_accounts:  # what each node account's stack trusts (stacks/node_account_stack.py)
+            for step, output in (
+                ("send_distribution", "SendDistributionRoleArn"),
+                ("check_distribution", "CheckDistributionRoleArn"),
+            ):
+                role = self.functions[step].role
+                CfnOutput(self, output, value=role.role_arn, description="Give it to the node accounts' stacks")
         CfnOutput(
             self,
             "RenewalSweepStateMachineArn",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, RemovalPolicy, Stack, Token
+from aws_cdk import Aws, CfnOutput, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -26,6 +26,7 @@ from certlib.dns_access import (
     dns_role_policy,
     dns_role_trust,
 )
+from stacks.constructs.roles import assumable_role
 from stacks.deployments import Deployment, TrustedRoles, dns_account_of, parse_deployments, parse_dns_accounts
 from stacks.nag import WILDCARD_RULE, acknowledge
 
@@ -131,20 +132,9 @@ class DnsAccountStack(Stack):
         policy_name: str,
         policy: dict[str, Any],
     ) -> iam.CfnRole:
-        role = iam.CfnRole(
-            self,
-            logical_id,
-            role_name=name,
-            description=description,
-            assume_role_policy_document=iam.PolicyDocument.from_json(trust),
-            policies=[
-                iam.CfnRole.PolicyProperty(
-                    policy_name=policy_name, policy_document=iam.PolicyDocument.from_json(policy)
-                )
-            ],
+        role = assumable_role(
+            self, logical_id, name=name, description=description, trust=trust, policy_name=policy_name, policy=policy
         )
-        # Explicit: the access goes with the stack; a deploy makes it again under the same name and ARN.
-        role.apply_removal_policy(RemovalPolicy.DESTROY)
         acknowledge(role, f"{WILDCARD_RULE}[Resource::*]", FIND_ZONES_REASON)
         acknowledge(role, f"{WILDCARD_RULE}[Resource::arn:<AWS::Partition>:route53:::change/*]", CHANGES_REASON)
         return role

@@ -36,11 +36,13 @@ from certlib.adapters.inventory import (
     DOMAINS,
     EXPIRES_AT,
     FAILURE_NOTIFIED,
+    FALLBACK_ACCOUNTS,
     HISTORY,
     IMPORT_FAILURES,
     INTERNAL_PREFIX,
     ISSUED_ACCOUNT,
     ISSUED_AT,
+    ISSUED_BY,
     ISSUER,
     KEY_TYPE,
     LAST_DISTRIBUTION,
@@ -101,9 +103,14 @@ class Writes:
 
 # --- the writes, each with the reason it is someone's -------------------------------------------------------------
 # validate_request takes the lock and records the request (Inventory.take_lock; its condition reads the lock).
-TAKE_LOCK = Writes(CERTIFICATES, (*LOCK_FIELDS, DOMAINS, ACCOUNT, KEY_TYPE, REGIONS, STATUS, UPDATED_AT, CREATED_AT))
+TAKE_LOCK = Writes(
+    CERTIFICATES,
+    (*LOCK_FIELDS, DOMAINS, ACCOUNT, FALLBACK_ACCOUNTS, KEY_TYPE, REGIONS, STATUS, UPDATED_AT, CREATED_AT),
+)
 # create_order records the order it made, under the lock (Inventory.update with an owner).
 RECORD_ORDER = Writes(CERTIFICATES, (ORDER_URL, ORDER_EXECUTION, UPDATED_AT, LOCK_OWNER))
+# switch_to_fallback_account forgets the failed account's order and records the switch, under the lock.
+RECORD_SWITCH = Writes(CERTIFICATES, (ORDER_URL, ORDER_EXECUTION, UPDATED_AT, HISTORY, LOCK_OWNER))
 # Every step that talks to the CA with an account keeps the CA's Retry-After on the account's item (pause_acme).
 PAUSE_ACME = Writes(ACME_ACCOUNTS, (PAUSED_UNTIL, UPDATED_AT))
 # ensure_account records where the account is registered (validate_request reads it for EAB accounts).
@@ -124,6 +131,7 @@ RECORD_RESULT = Writes(
         SECRET_ARN,
         ISSUED_AT,
         ISSUED_ACCOUNT,
+        ISSUED_BY,
         RENEWAL_BUCKET_ATTRIBUTE,
         RENEW_AFTER_ATTRIBUTE,
         RENEW_REASON,
@@ -191,6 +199,7 @@ STEP_WRITES: dict[str, tuple[Writes, ...]] = {
     "send_distribution": (RECORD_COMMAND,),
     "record_result": (RECORD_RESULT, RECORD_DISTRIBUTION),
     "clean_up_failure": (RECORD_FAILURE,),
+    "switch_to_fallback_account": (RECORD_SWITCH,),
     "clean_up_stopped_execution": (RECORD_FAILURE,),
     "start_renewal": (QUEUE_RENEWAL, COUNT_ORDER),
     "handle_expiry_event": (QUEUE_RENEWAL, COUNT_ORDER),

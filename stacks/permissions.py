@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
 
+from certlib.distribution.node_accounts import node_check_role_name, node_role_arn, node_send_role_name
 from certlib.dns_access import CHALLENGE_RECORD_ACTIONS, dns_read_role_arn
 from certlib.resources import (
     ACCESS_GROUP_TAG,
@@ -80,6 +81,11 @@ class AccessTargets:
     validation_zones: tuple[str, ...] = ()
     # The lifecycle's executions (by the state machine's name): clean_up_stopped_execution reads their history.
     lifecycle_executions: str = ""
+    # The AWS Private CAs of the accounts file's Private CA accounts (certlib.private_ca), known at synth time.
+    private_cas: tuple[str, ...] = ()
+    # Node accounts (certlib.distribution.node_accounts): the send and check roles of their node-account stacks.
+    node_send_roles: tuple[str, ...] = ()
+    node_check_roles: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -93,6 +99,8 @@ class AccessTargets:
         hosted_zone_ids: Sequence[str],
         dns_role_arns: Sequence[str] = (),
         validation_zone_ids: Sequence[str] = (),
+        private_ca_arns: Sequence[str] = (),
+        node_accounts: Sequence[str] = (),
     ) -> AccessTargets:
         """ARNs from the stack's resources and secret-name patterns from certlib.resources; each DNS account's read
         role from its write role (certlib.dns_access.dns_read_role_arn). Raises ValueError for a DNS role ARN that
@@ -153,6 +161,13 @@ class AccessTargets:
                 resource="execution",
                 resource_name=f"{names.lifecycle_state_machine}:*",
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            private_cas=tuple(sorted(set(private_ca_arns))),
+            node_send_roles=tuple(
+                node_role_arn(account, node_send_role_name(names.prefix), Aws.PARTITION) for account in node_accounts
+            ),
+            node_check_roles=tuple(
+                node_role_arn(account, node_check_role_name(names.prefix), Aws.PARTITION) for account in node_accounts
             ),
         )
 
@@ -401,6 +416,27 @@ def _certificate_keeper(t: AccessTargets) -> list[Grant]:
     ]
 
 
+def _private_ca_step(sid: str, action: str) -> Callable[[AccessTargets], list[Grant]]:
+    """issue_from_private_ca (IssueCertificate), check_private_ca_certificate (GetCertificate): the certificate's key
+    and chain in Secrets Manager, as finalize_order and store_certificate keep them (no ACME account key), and the one
+    acm-pca action at the configured Private CAs only (none without a Private CA account in the accounts file)."""
+
+    def grants(t: AccessTargets) -> list[Grant]:
+        keeper = [grant for grant in _certificate_keeper(t) if grant.statement.sid != "ReadAccountKeys"]
+        if not t.private_cas:
+            return keeper
+        return [*keeper, Grant(_statement(sid, [action], list(t.private_cas)))]
+
+    return grants
+
+
+def _revoke_at_private_cas(t: AccessTargets) -> list[Grant]:
+    """revoke_certificate: acm-pca:RevokeCertificate at the configured Private CAs only (none without one)."""
+    if not t.private_cas:
+        return []
+    return [Grant(_statement("RevokeAtConfiguredPrivateCas", ["acm-pca:RevokeCertificate"], list(t.private_cas)))]
+
+
 def _import_certificate(t: AccessTargets) -> list[Grant]:
     return [
         _certificate_secrets(t, "ReadCertificates", ["secretsmanager:GetSecretValue"]),
@@ -562,6 +598,7 @@ def _revoke_certificate(t: AccessTargets) -> list[Grant]:
     replacement. No certificate secret: nothing here can read a private key."""
     return [
         _read_account_keys(t),
+        *_revoke_at_private_cas(t),
         _start_lifecycle(t),
         *notification_grants(t),
     ]
@@ -587,11 +624,15 @@ STEP_GRANTS: dict[str, Callable[[AccessTargets], list[Grant]]] = {
     "remove_challenges": _challenge_records,
     "finalize_order": _certificate_keeper,
     "store_certificate": _certificate_keeper,
+    "issue_from_private_ca": _private_ca_step("IssueFromConfiguredPrivateCas", "acm-pca:IssueCertificate"),
+    "check_private_ca_certificate": _private_ca_step("ReadFromConfiguredPrivateCas", "acm-pca:GetCertificate"),
     "import_certificate": _import_certificate,
     "send_distribution": lambda t: _send_distribution(t),
     "check_distribution": lambda t: _check_distribution(t),
     "record_result": _record_result,
     "clean_up_failure": _clean_up_failure,
+    # certlib.lifecycle.fallback: records the switch (inventory) and announces it; no secret, no DNS, no CA
+    "switch_to_fallback_account": lambda t: notification_grants(t),
 }
 
 
@@ -625,7 +666,8 @@ READ_COMMANDS = NO_RESOURCE_LEVEL.format(actions="ssm:ListCommands and ssm:ListC
 
 
 def _send_distribution(t: AccessTargets) -> list[Grant]:
-    """Tag the bundle's secret with the nodes' access group (only that tag), and send only the distribution document."""
+    """Tag the bundle's secret with the nodes' access group (only that tag), set or remove its resource policy for the
+    profile's node accounts (never a public one), and send only the distribution document."""
     return [
         Grant(
             _statement(
@@ -636,7 +678,21 @@ def _send_distribution(t: AccessTargets) -> list[Grant]:
             ),
             CERTIFICATE_SECRETS,
         ),
+        Grant(
+            _statement(
+                "LetNodeAccountsReadTheirBundles",
+                ["secretsmanager:PutResourcePolicy"],
+                [t.certificate_secrets],
+                {"Bool": {"secretsmanager:BlockPublicPolicy": "true"}},
+            ),
+            CERTIFICATE_SECRETS,
+        ),
+        Grant(
+            _statement("RevokeNodeAccountsReads", ["secretsmanager:DeleteResourcePolicy"], [t.certificate_secrets]),
+            CERTIFICATE_SECRETS,
+        ),
         Grant(_statement("SendOnlyTheDistributionDocument", ["ssm:SendCommand"], [t.distribution_document])),
+        *_assume("SendInNodeAccounts", t.node_send_roles),
         Grant(
             _statement(
                 "SendToNodesThatOptedIn",
@@ -650,7 +706,15 @@ def _send_distribution(t: AccessTargets) -> list[Grant]:
 
 
 def _check_distribution(t: AccessTargets) -> list[Grant]:
-    return [Grant(_statement("ReadCommands", ["ssm:ListCommands", "ssm:ListCommandInvocations"], ["*"]), READ_COMMANDS)]
+    return [
+        Grant(_statement("ReadCommands", ["ssm:ListCommands", "ssm:ListCommandInvocations"], ["*"]), READ_COMMANDS),
+        *_assume("ReadCommandsInNodeAccounts", t.node_check_roles),
+    ]
+
+
+def _assume(sid: str, roles: Sequence[str]) -> list[Grant]:
+    """sts:AssumeRole of exactly the node accounts' roles (none without node accounts)."""
+    return [Grant(_statement(sid, ["sts:AssumeRole"], list(roles)))] if roles else []
 
 
 def _export_certificate(t: AccessTargets) -> list[Grant]:

@@ -45,6 +45,7 @@ class Sizing:
 # fetches a CRL) for every active certificate, and revoke_certificate waits on the CA and starts the replacement.
 _SIZING = {
     "finalize_order": Sizing(memory_mb=1024, timeout_seconds=120),
+    "issue_from_private_ca": Sizing(memory_mb=1024, timeout_seconds=120),  # the same key generation
     "import_certificate": Sizing(timeout_seconds=120),
     "check_revocations": Sizing(timeout_seconds=300),
     "revoke_certificate": Sizing(timeout_seconds=300),

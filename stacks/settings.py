@@ -55,6 +55,7 @@ CONTEXT_KEYS = (
     "validationZoneIds",
     "deployments",
     "dnsAccounts",
+    "nodeAccounts",
 )
 _STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 

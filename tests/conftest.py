@@ -71,3 +71,26 @@ def start_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
     finally:
         for state_dir in state_dirs:
             sandbox_commands.down(state_dir)
+
+
+# Fixtures that start the sandbox (Pebble, moto, the DNS server) or synthesize the CDK app: a test using one of them,
+# directly or through another fixture, is marked `sandbox` or `synth`; every other test is `unit` (`make unit`).
+SANDBOX_FIXTURES = frozenset({"sandbox", "start_sandbox", "renewal_sandbox"})
+SYNTH_FIXTURES = frozenset({"synthesized", "layer_directory"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sandbox: runs against a sandbox (Pebble + moto + the DNS server)")
+    config.addinivalue_line("markers", "synth: synthesizes the CDK app")
+    config.addinivalue_line("markers", "unit: needs neither a sandbox nor a synthesis (`make unit`)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("sandbox") or fixtures & SANDBOX_FIXTURES:
+            item.add_marker(pytest.mark.sandbox)
+        elif item.get_closest_marker("synth") or fixtures & SYNTH_FIXTURES:
+            item.add_marker(pytest.mark.synth)
+        else:
+            item.add_marker(pytest.mark.unit)

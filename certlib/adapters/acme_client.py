@@ -30,7 +30,7 @@ from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC
 
 from certlib.config import decode_hmac_key
-from certlib.exceptions import AcmeProblem, AcmeRateLimited, TransientError
+from certlib.exceptions import AcmeAccountGone, AcmeProblem, AcmeRateLimited, AcmeUnavailable, Problem
 
 BAD_NONCE_ATTEMPTS = 10
 NETWORK_TIMEOUT_SECONDS = 30
@@ -38,6 +38,7 @@ USER_AGENT = "acme-certificates-for-aws"
 TRANSIENT_PROBLEMS = frozenset({"serverInternal"})
 RATE_LIMITED = "rateLimited"
 BAD_NONCE = "badNonce"
+ACCOUNT_DOES_NOT_EXIST = "accountDoesNotExist"
 
 T = TypeVar("T")
 DEFAULT_ARI_RETRY_AFTER_SECONDS = 6 * 3600  # RFC 9773 4.3.3: when the CA gives no Retry-After
@@ -204,6 +205,10 @@ class AcmeSession:
         self._directory: messages.Directory | None = None
 
     @property
+    def account_url(self) -> str | None:
+        return str(self._net.account.uri) if self._net.account is not None else None
+
+    @property
     def client(self) -> acme_client_module.ClientV2:
         if self._directory is None:
             self._directory = self._call("reading the ACME directory", lambda: self._get_directory())
@@ -338,13 +343,20 @@ class AcmeSession:
         )
 
     def answer(self, challenge_url: str) -> str:
-        """Ask the CA to validate one challenge unless it already started; returns the challenge's status."""
+        """Ask the CA to validate one challenge; returns the challenge's status. One request: the challenge is read
+        only when the CA refuses the answer (a retried step answering a challenge no longer pending, which some CAs
+        refuse as Pebble does); its status is then returned, or the refusal raised when it is still pending."""
 
         def answer_once() -> str:
-            current = messages.ChallengeBody.from_json(self._post_as_get(challenge_url).json())
-            if current.status != messages.STATUS_PENDING:
+            try:
+                response = self.client._post(challenge_url, challenges.DNS01Response())
+            except messages.Error as refused:
+                if _problem_type(refused) in (RATE_LIMITED, BAD_NONCE, *TRANSIENT_PROBLEMS):
+                    raise
+                current = messages.ChallengeBody.from_json(self._post_as_get(challenge_url).json())
+                if current.status == messages.STATUS_PENDING:
+                    raise refused from None
                 return str(current.status.name)
-            response = self.client._post(challenge_url, challenges.DNS01Response())
             return str(messages.ChallengeBody.from_json(response.json()).status.name)
 
         return self._call("answering a challenge", answer_once)
@@ -366,11 +378,15 @@ class AcmeSession:
         return "", problem_type, str(order_problem.get("detail", ""))
 
     def finalize(self, order: OrderStatus, csr_pem: bytes) -> OrderStatus:
+        """One finalize request (the library's begin_finalization), on the order as the state knows it: no read first.
+
+        Raises AcmeProblem (orderNotReady when the order is not ready, or finalized already), like every call.
+        """
 
         def post() -> OrderStatus:
-            request = messages.CertificateRequest(csr=x509.load_pem_x509_csr(csr_pem))
-            response = self.client._post(order.finalize_url, request)
-            return _order_status(order.url, response.json())
+            known = messages.OrderResource(body=messages.Order(finalize=order.finalize_url), uri=order.url)
+            finalized = self.client.begin_finalization(known.update(csr_pem=csr_pem))
+            return _order_status(order.url, finalized.body.to_json())
 
         return self._call("finalizing the order", post)
 
@@ -412,7 +428,8 @@ class AcmeSession:
 
 @contextmanager
 def classified_errors(doing: str, net: acme_client_module.ClientNetwork | None = None) -> Iterator[None]:
-    """Turn whatever the library or the network raised into TransientError, AcmeRateLimited or AcmeProblem."""
+    """Turn whatever the library or the network raised into AcmeUnavailable (a TransientError), AcmeRateLimited or
+    AcmeProblem."""
     try:
         yield
     except messages.Error as problem:
@@ -423,20 +440,32 @@ def classified_errors(doing: str, net: acme_client_module.ClientNetwork | None =
         if problem_type == RATE_LIMITED:
             raise AcmeRateLimited(detail, _retry_after_seconds(last)) from problem
         if problem_type in TRANSIENT_PROBLEMS or problem_type == BAD_NONCE or status >= 500:
-            raise TransientError(f"{doing}: the CA answered {status} {problem_type}: {detail}") from problem
-        raise AcmeProblem(problem_type, detail, context=doing) from problem
+            raise AcmeUnavailable(f"{doing}: the CA answered {status} {problem_type}: {detail}") from problem
+        subproblems = tuple(_subproblem(sub) for sub in problem.subproblems or ())
+        if problem_type == ACCOUNT_DOES_NOT_EXIST:
+            raise AcmeAccountGone(problem_type, detail, doing) from problem
+        raise AcmeProblem(problem_type, detail, doing, _identifier(problem), subproblems) from problem
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise TransientError(f"{doing}: network error talking to the CA: {type(exc).__name__}") from exc
+        raise AcmeUnavailable(f"{doing}: network error talking to the CA: {type(exc).__name__}") from exc
     except errors.ClientError as exc:
         response = exc.args[0] if exc.args and isinstance(exc.args[0], requests.Response) else None
         if response is None and exc.args and isinstance(exc.args[0], tuple):
             response = exc.args[0][0]
         status = response.status_code if isinstance(response, requests.Response) else 0
         if status >= 500 or status == 0:
-            raise TransientError(f"{doing}: the CA answered HTTP {status} without a problem document") from exc
+            raise AcmeUnavailable(f"{doing}: the CA answered HTTP {status} without a problem document") from exc
         raise AcmeProblem("malformed", f"unexpected answer from the CA (HTTP {status})", context=doing) from exc
     except (errors.BadNonce, errors.MissingNonce) as exc:
-        raise TransientError(f"{doing}: {type(exc).__name__} from the CA") from exc
+        raise AcmeUnavailable(f"{doing}: {type(exc).__name__} from the CA") from exc
+
+
+def _identifier(problem: messages.Error) -> str | None:
+    identifier = problem.identifier
+    return str(identifier.value) if identifier is not None else None
+
+
+def _subproblem(problem: messages.Error) -> Problem:
+    return Problem(_problem_type(problem), str(problem.detail or problem.description or ""), _identifier(problem))
 
 
 def _problem_type(problem: messages.Error) -> str:

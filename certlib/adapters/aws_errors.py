@@ -6,7 +6,8 @@ from typing import NoReturn
 
 from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
-from certlib.exceptions import CertificateError, TransientError
+from certlib.exceptions import AwsError as AwsError  # raised here, defined with every other error
+from certlib.exceptions import TransientError
 
 TRANSIENT_CODES = frozenset(
     {
@@ -30,10 +31,6 @@ TRANSIENT_CODES = frozenset(
         "KMSThrottlingException",
     }
 )
-
-
-class AwsError(CertificateError):
-    """A terminal AWS error, with the service's code and message kept."""
 
 
 def is_transient(exc: BaseException) -> bool:

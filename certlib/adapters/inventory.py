@@ -49,6 +49,7 @@ LOCK_EXPIRES_AT = "lock_expires_at"
 # ... the request (validate_request), and the order in flight (create_order) or queued (the renewal triggers)
 DOMAINS = "domains"
 ACCOUNT = "account"
+FALLBACK_ACCOUNTS = "fallback_accounts"  # tried in order after `account` fails on the CA's side
 KEY_TYPE = "key_type"
 REGIONS = "regions"
 STATUS = "status"
@@ -65,6 +66,7 @@ ISSUER = "issuer"
 SECRET_ARN = "secret_arn"  # noqa: S105 - an attribute name, not a secret
 ISSUED_AT = "issued_at"
 ISSUED_ACCOUNT = "issued_account"
+ISSUED_BY = "issued_by"  # {"kind": "acme"|"private-ca", "account": alias, "ca_arn"?}: the issuer of the current one
 RENEW_REASON = "renew_reason"
 RENEW_DETAIL = "renew_detail"
 ARI_CERTIFICATE_ID = "ari_certificate_id"
@@ -139,7 +141,8 @@ class Inventory:
                 Key={INVENTORY_PARTITION_KEY: name},
                 UpdateExpression=(
                     f"SET {LOCK_OWNER} = :owner, {LOCK_EXPIRES_AT} = :expires, {DOMAINS} = :domains, "
-                    f"{ACCOUNT} = :account, {KEY_TYPE} = :key_type, {REGIONS} = :regions, #status = :status, "
+                    f"{ACCOUNT} = :account, {FALLBACK_ACCOUNTS} = :fallbacks, {KEY_TYPE} = :key_type, "
+                    f"{REGIONS} = :regions, #status = :status, "
                     f"{UPDATED_AT} = :now_iso, {CREATED_AT} = if_not_exists({CREATED_AT}, :now_iso)"
                 ),
                 ConditionExpression=(
@@ -153,6 +156,7 @@ class Inventory:
                     ":now_iso": utc_now(),
                     ":domains": request[DOMAINS],
                     ":account": request[ACCOUNT],
+                    ":fallbacks": list(request.get(FALLBACK_ACCOUNTS) or []),
                     ":key_type": request[KEY_TYPE],
                     ":regions": request[REGIONS],
                     ":status": request[STATUS],
@@ -216,19 +220,22 @@ class Inventory:
             condition += f" AND {LOCK_OWNER} = :owner"
             expression_values[":owner"] = owner
         try:
-            self._table.update_item(
+            response = self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
                 UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=expression_values,
+                # the history as written: its length says whether to trim, without reading the item again
+                ReturnValues="UPDATED_NEW" if event is not None else "NONE",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise CertificateLocked(f"execution {owner} no longer holds the lock of {name!r}") from None
             raise_classified(exc, f"updating inventory item {name!r}")
         if event is not None:
-            self._trim_history(name)
+            history = response.get("Attributes", {}).get(HISTORY)
+            self._trim_history(name, len(history) if isinstance(history, list) else 0)
 
     def name_for_arn(self, arn: str) -> str | None:
         """The certificate an ACM ARN belongs to, when it is one of ours."""
@@ -398,9 +405,8 @@ class Inventory:
         except ClientError as exc:
             raise_classified(exc, f"recording the registration of ACME account {alias!r}")
 
-    def _trim_history(self, name: str) -> None:
-        item = self.get(name) or {}
-        excess = len(item.get(HISTORY, [])) - HISTORY_LENGTH
+    def _trim_history(self, name: str, length: int) -> None:
+        excess = length - HISTORY_LENGTH
         if excess <= 0:
             return
         try:

@@ -1,8 +1,9 @@
 """Route 53: find the hosted zone of a name, publish and remove DNS-01 TXT values, check a change.
 
-Writes are idempotent the way lego's Present/CleanUp are: read what is at the name, merge our values in (or
-take exactly ours out), and write the result in one change per zone. Removing values that are already gone
-is success.
+Writes are idempotent the way lego's Present/CleanUp are: merge our values into what is at the name (or take
+exactly ours out), and write the result in one change per zone. Removing values that are already gone is success.
+What is at the name is presumed first (nothing before we publish, exactly our values when we remove them) and read
+only when Route 53 refuses the batch built on that presumption: one call per zone in the usual case.
 
 Writes are safe when another execution writes the same name at the same time (two certificates sharing a name, or
 a name and its wildcard): each change batch is conditional on what was read, with Route 53's atomic batches as
@@ -155,7 +156,9 @@ class Route53:
                 return added or None
             return [*record.raw, *added]
 
-        return self._change_txt(zone_id, values_by_name, merged, CHALLENGE_TTL_SECONDS, "publish DNS-01 challenges")
+        return self._change_txt(
+            zone_id, values_by_name, merged, CHALLENGE_TTL_SECONDS, "publish DNS-01 challenges", presumed=_absent
+        )
 
     def remove_txt_values(self, zone_id: str, values_by_name: Mapping[str, Iterable[str]]) -> str | None:
         """Take exactly our values out of each name's TXT record (deleting it when none stay), in one change.
@@ -168,7 +171,9 @@ class Route53:
                 return None
             return [raw for raw, value in zip(record.raw, record.values, strict=True) if value not in ours]
 
-        return self._change_txt(zone_id, values_by_name, remaining, None, "remove DNS-01 challenges")
+        return self._change_txt(
+            zone_id, values_by_name, remaining, None, "remove DNS-01 challenges", presumed=_only_ours
+        )
 
     def _change_txt(
         self,
@@ -177,14 +182,19 @@ class Route53:
         wanted: Callable[[TxtRecord | None, list[str]], list[str] | None],
         ttl: int | None,
         comment: str,
+        presumed: Callable[[str, list[str]], TxtRecord | None],
     ) -> str | None:
-        """Read each name's TXT record, ask `wanted` for its new raw values (None: no record), and write the
-        differences in one batch conditional on what was read; read again and retry when a concurrent writer wins."""
+        """Ask `wanted` for each name's new raw TXT values (None: no record) and write the differences in one batch
+        conditional on what each record set is. The first batch is built from what it `presumed`ly is (the usual case:
+        no record before we publish, exactly our values when we remove them), without reading it: Route 53 refuses
+        the batch when that is not so (InvalidChangeBatch, nothing applied). Only then are the names read, and the
+        batch rebuilt from what was read, as often as a concurrent writer wins (MAX_WRITE_ATTEMPTS times: the
+        presumed batch does not count, so as many writers of one name as before all get their turn)."""
         ours_by_name = {normalize(name): list(dict.fromkeys(ours)) for name, ours in values_by_name.items()}
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in range(1 + MAX_WRITE_ATTEMPTS):
             changes: list[dict[str, Any]] = []
             for name, ours in sorted(ours_by_name.items()):
-                record = self._txt_record(zone_id, name)
+                record = presumed(name, ours) if attempt == 0 else self._txt_record(zone_id, name)
                 changes.extend(_replacement(name, record, wanted(record, ours), ttl))
             if not changes:
                 return None
@@ -225,6 +235,16 @@ class TxtRecord:
     @property
     def values(self) -> list[str]:
         return [unquote_txt(value) for value in self.raw]
+
+
+def _absent(name: str, ours: list[str]) -> TxtRecord | None:
+    """What a name's TXT record is presumed to be before we publish: none."""
+    return None
+
+
+def _only_ours(name: str, ours: list[str]) -> TxtRecord | None:
+    """What a name's TXT record is presumed to be when we remove our values: exactly them, as we published them."""
+    return TxtRecord(name, [quote_txt(value) for value in ours], CHALLENGE_TTL_SECONDS)
 
 
 def _replacement(

@@ -93,6 +93,20 @@ class SecretStore:
         except ClientError as exc:
             raise_classified(exc, f"tagging secret {secret}")
 
+    def set_certificate_policy(self, name: str, policy: dict[str, Any] | None) -> None:
+        """Put `policy` as the certificate secret's resource policy (node accounts may read it), or delete the one it
+        has when None (no node account any more). Public policies are refused (BlockPublicPolicy). Safe to repeat."""
+        secret = certificate_secret_name(self._prefix, name)
+        try:
+            if policy is None:
+                self._client.delete_resource_policy(SecretId=secret)
+            else:
+                self._client.put_resource_policy(
+                    SecretId=secret, ResourcePolicy=json.dumps(policy, sort_keys=True), BlockPublicPolicy=True
+                )
+        except ClientError as exc:
+            raise_classified(exc, f"{'removing' if policy is None else 'setting'} the resource policy of {secret}")
+
     # --- passphrases of ACM exports -------------------------------------------------------------------------
     def export_passphrase(self, name: str) -> str:
         """The passphrase ACM encrypts this certificate's exported key with: made once, kept here, never logged."""

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from certlib.adapters.stepfunctions import execution_name
+from certlib.distribution.pkcs12 import profile_for_bundle, with_pkcs12
 from certlib.distribution.spec import parse_distribution
 from certlib.distribution.steps import distribution_record, failed_outcome
 from certlib.exceptions import CertificateCheckFailed, InvalidRequest
@@ -78,17 +79,18 @@ def export_certificate(event: dict[str, Any], services: Services) -> dict[str, A
     if not key_matches_certificate(certificate, key):
         raise CertificateCheckFailed(f"the key ACM exported for {arn} does not match its certificate")
     facts = facts_of(certificate)
-    secret_arn = services.secrets.put_certificate(
-        name,
-        {
-            "certificate": to_pem([certificate]),
-            "chain": to_pem(chain),
-            "private_key": private_key_to_pem(key),
-            "serial": facts.serial,
-            "source": SOURCE_ACM,
-            "certificate_arn": arn,
-        },
-    )
+    fresh = {
+        "certificate": to_pem([certificate]),
+        "chain": to_pem(chain),
+        "private_key": private_key_to_pem(key),
+        "serial": facts.serial,
+        "source": SOURCE_ACM,
+        "certificate_arn": arn,
+    }
+    previous = services.secrets.certificate(name)
+    profile = profile_for_bundle(services, distribution, name)
+    bundle = with_pkcs12(name, fresh, previous.value if previous else None, profile)
+    secret_arn = services.secrets.put_certificate(name, bundle)
     services.inventory.register_export(
         name,
         arn,

@@ -21,6 +21,12 @@ inventory item) can at most pick another reviewed profile.
         reload-command: systemctl reload nginx
         access-group: web                     # the nodes' principal tag allowed to read the bundle; default: the
                                               # profile's name
+        pkcs12-path: /etc/ssl/acme/{name}.p12 # also a PKCS#12 file (certlib.distribution.pkcs12); none by default
+        pem: false                            # no PEM file (only with pkcs12-path); default true
+        pkcs12-legacy: true                   # 3DES/SHA-1 for Java before 8u301, Windows Server 2016; default false
+        accounts: ["222222222222"]            # nodes in other accounts (docs/distribution.md, "Nodes in other
+                                              # accounts"); default: this account's nodes only
+        external-id: acme-nodes               # optional: what their node-account stacks' roles require
 
 Only nodes that opted in receive commands: the targets always include the opt-in tag (DISTRIBUTION_OPT_IN_TAG = the
 resource prefix), and IAM allows ssm:SendCommand only on instances carrying it. The patterns are the document's
@@ -35,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from certlib.distribution.node_accounts import check_node_accounts, check_profile_external_id
 from certlib.exceptions import InvalidRequest
 
 PATH_PATTERN = r"^(/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]{0,254}){1,32}$"
@@ -43,6 +50,8 @@ COMMAND_PATTERN = r"^[^'\r\n]{0,1024}$"
 SECRET_ID_PATTERN = r"^[A-Za-z0-9/_+=.@:-]{1,2048}$"  # noqa: S105 - a name pattern
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}$"
 SERIAL_PATTERN = r"^[0-9a-fA-F]{0,64}$"
+OPTIONAL_PATH_PATTERN = r"^((/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]{0,254}){1,32})?$"
+BOOLEAN_PATTERN = r"^(true|false)$"
 # The document's parameter -> its pattern.
 DOCUMENT_PATTERNS = {
     "secretId": SECRET_ID_PATTERN,
@@ -52,6 +61,8 @@ DOCUMENT_PATTERNS = {
     "chainPath": PATH_PATTERN,
     "fullchainPath": PATH_PATTERN,
     "keyPath": PATH_PATTERN,
+    "pkcs12Path": OPTIONAL_PATH_PATTERN,
+    "installPem": BOOLEAN_PATTERN,
     "owner": OWNER_PATTERN,
     "checkCommand": COMMAND_PATTERN,
     "reloadCommand": COMMAND_PATTERN,
@@ -84,6 +95,11 @@ PROFILE_KEYS = (
     "check-command",
     "reload-command",
     "access-group",
+    "pkcs12-path",
+    "pem",
+    "pkcs12-legacy",
+    "accounts",
+    "external-id",
 )
 MIGRATION_HELP = "docs/distribution.md#migrating-from-an-inline-distribution"
 
@@ -107,6 +123,12 @@ class DistributionProfile:
     owner: str = DEFAULT_OWNER
     check_command: str = ""
     reload_command: str = ""
+    pkcs12_path: str = ""  # "": no PKCS#12 file
+    pem: bool = True  # False: the PKCS#12 file only
+    pkcs12_legacy: bool = False  # PBESv1 3DES + SHA-1 MAC instead of PBES2 AES-256 + SHA-256
+    # The node accounts: the command is sent there (through their node-account stack's roles), not in this account.
+    accounts: list[str] = field(default_factory=list)
+    external_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,12 +139,15 @@ class DistributionProfile:
         values = dict(data)
         values["tags"] = {str(k): [str(v) for v in vs] for k, vs in (data.get("tags") or {}).items()}
         values["instance_ids"] = [str(i) for i in data.get("instance_ids") or []]
+        values["accounts"] = [str(account) for account in data.get("accounts") or []]
         return cls(**values)
 
     def for_certificate(self, certificate: str) -> DistributionProfile:
         """The profile with {name} replaced by the certificate's name; raises InvalidRequest if a path breaks."""
-        paths = {key: getattr(self, key).replace(NAME_PLACEHOLDER, certificate) for key in FILES}
+        paths = {key: getattr(self, key).replace(NAME_PLACEHOLDER, certificate) for key in (*FILES, "pkcs12_path")}
         for key, path in paths.items():
+            if key == "pkcs12_path" and not path:
+                continue
             if not re.search(PATH_PATTERN, path):
                 raise InvalidRequest(f"distribution profile {self.name!r}: {key} {path!r} is not an absolute path")
         return replace(self, **paths)
@@ -144,6 +169,8 @@ class DistributionProfile:
             "chainPath": self.chain_path,
             "fullchainPath": self.fullchain_path,
             "keyPath": self.key_path,
+            "pkcs12Path": self.pkcs12_path,
+            "installPem": "true" if self.pem else "false",
             "owner": self.owner,
             "checkCommand": self.check_command,
             "reloadCommand": self.reload_command,
@@ -238,15 +265,21 @@ def _profile(name: str, values: Any) -> DistributionProfile:
     if bool(tags) == bool(instance_ids):
         raise ProfileError("give either 'tags' (SSM tag targets) or 'instance-ids', not both or none")
     directory = _matching("directory", values.get("directory", DEFAULT_DIRECTORY), "an absolute directory path")
-    paths = {}
+    paths: dict[str, Any] = {}  # str values; Any: they fill str fields of a dataclass that has bool ones too
     for key, file in FILES.items():
         given = values.get(key.replace("_", "-"))
         paths[key] = directory + "/" + file if given is None else _matching(key.replace("_", "-"), given, "a path")
     if len(set(paths.values())) != len(paths):
         raise ProfileError("the certificate, chain, full chain and key paths must all differ")
+    pkcs12 = _pkcs12_settings(values, paths)
     access_group = values.get("access-group", name)
     if not isinstance(access_group, str) or not ACCESS_GROUP_PATTERN.fullmatch(access_group):
         raise ProfileError(f"'access-group' must be a tag value (1-256 characters), got {access_group!r}")
+    try:
+        accounts = check_node_accounts(values.get("accounts"))
+        external_id = check_profile_external_id(values.get("external-id"), bool(accounts))
+    except ValueError as exc:
+        raise ProfileError(str(exc)) from None
     owner = values.get("owner", DEFAULT_OWNER)
     if not isinstance(owner, str) or not re.search(OWNER_PATTERN, owner):
         raise ProfileError(f"'owner' must be user or user:group, got {owner!r}")
@@ -258,8 +291,36 @@ def _profile(name: str, values: Any) -> DistributionProfile:
         owner=owner,
         check_command=_command("check-command", values.get("check-command", "")),
         reload_command=_command("reload-command", values.get("reload-command", "")),
+        accounts=accounts,
+        external_id=external_id,
         **paths,
+        **pkcs12,
     )
+
+
+def _pkcs12_settings(values: Mapping[str, Any], paths: Mapping[str, str]) -> dict[str, Any]:
+    """pkcs12_path, pem and pkcs12_legacy of a profile; raises ProfileError when they do not fit together."""
+    pem = values.get("pem", True)
+    legacy = values.get("pkcs12-legacy", False)
+    for key, value in (("pem", pem), ("pkcs12-legacy", legacy)):
+        if not isinstance(value, bool):
+            raise ProfileError(f"{key!r} must be true or false, got {value!r}")
+    given = values.get("pkcs12-path")
+    if given is None:
+        if not pem:
+            raise ProfileError("'pem: false' installs no PEM file: it needs 'pkcs12-path', or nothing is installed")
+        if legacy:
+            raise ProfileError("'pkcs12-legacy' chooses how a PKCS#12 file is encrypted: give 'pkcs12-path' too")
+        return {}
+    path = _matching("pkcs12-path", given, "a path")
+    if not pem:
+        placed = [key for key in (file.replace("_", "-") for file in FILES) if key in values]
+        if placed:
+            keys = ", ".join(map(repr, placed))
+            raise ProfileError(f"'pem: false' installs no PEM file: remove {keys} (or set 'pem: true')")
+    elif path in paths.values():
+        raise ProfileError(f"'pkcs12-path' {path!r} must differ from the certificate, chain, full chain and key paths")
+    return {"pkcs12_path": path, "pem": pem, "pkcs12_legacy": legacy}
 
 
 def _matching(key: str, value: Any, what: str) -> str:

@@ -2,7 +2,9 @@
 
 Input of send_distribution (the ASL builds it): {"name", "distribution" ({"profile": NAME}), "serial", "secret_arn",
 "lock_owner"?}. The lifecycle passes its execution as lock_owner (its writes need the lock); the export machine holds
-no lock. Its output, {"command_id", "serial", "targets"}, is check_distribution's input with "name".
+no lock. Its output, {"command_id", "serial", "targets"} (and, for a profile with node accounts, "commands":
+[{"account", "command_id"}], "external_id" and "own_account": certlib.distribution.remote_commands), is
+check_distribution's input with "name".
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from certlib.adapters.inventory import utc_now
-from certlib.adapters.ssm import CommandState
+from certlib.adapters.ssm import CommandState, SsmCommands
+from certlib.distribution.node_accounts import bundle_resource_policy
+from certlib.distribution.remote_commands import account_of, combined_state, send_everywhere
 from certlib.distribution.spec import DistributionProfile, profile_of
 from certlib.exceptions import DistributionPending
 from certlib.observability import logger
@@ -31,7 +35,8 @@ def deployed_profile(services: Services, choice: Any, certificate: str) -> Distr
 
 
 def send_distribution(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Tag the bundle's secret for the profile's access group, and send the document to the profile's nodes that
+    """Tag the bundle's secret for the profile's access group (and give the profile's node accounts, if any, its
+    resource policy: certlib.distribution.node_accounts), and send the document to the profile's nodes that
     opted in (DISTRIBUTION_OPT_IN_TAG).
 
     Safe to repeat: a command already sent by this execution for this serial is returned, not sent again.
@@ -45,18 +50,37 @@ def send_distribution(event: dict[str, Any], services: Services) -> dict[str, An
     item = services.inventory.get(name) or {}
     pending = item.get(PENDING_COMMAND) or {}
     if pending.get("serial") == serial and pending.get("execution") == (owner or event.get("execution_id")):
-        return {"command_id": pending["command_id"], "serial": serial, "targets": profile.describe_targets()}
+        return {
+            "command_id": pending["command_id"],
+            "serial": serial,
+            "targets": profile.describe_targets(),
+            **_node_accounts_fields(profile, pending.get("commands"), account_of(str(event["secret_arn"]))),
+        }
     services.secrets.tag_certificate(name, {ACCESS_GROUP_TAG: profile.access_group})
+    # Written with the tag: both come from the profile, reviewed like code (certlib.distribution.node_accounts).
+    node_accounts = bundle_resource_policy(profile.accounts, profile.access_group) if profile.accounts else None
+    services.secrets.set_certificate_policy(name, node_accounts)
     prefix = services.settings.resource_prefix
-    command_id = services.ssm_commands.send(
-        ResourceNames(prefix).distribution_document,
-        profile.document_parameters(str(event["secret_arn"]), services.region, serial),
-        profile.targets((DISTRIBUTION_OPT_IN_TAG, prefix)),
-        profile.instance_ids,
-        comment=f"{name} serial {serial}",
-        timeout_seconds=DELIVERY_TIMEOUT_SECONDS,
-        purpose=f" ({profile.describe_targets()}; only nodes tagged {DISTRIBUTION_OPT_IN_TAG}={prefix} may receive it)",
-    )
+
+    def send(ssm: SsmCommands) -> str:
+        return ssm.send(
+            ResourceNames(prefix).distribution_document,
+            profile.document_parameters(str(event["secret_arn"]), services.region, serial),
+            profile.targets((DISTRIBUTION_OPT_IN_TAG, prefix)),
+            profile.instance_ids,
+            comment=f"{name} serial {serial}",
+            timeout_seconds=DELIVERY_TIMEOUT_SECONDS,
+            purpose=f" ({profile.describe_targets()}; only nodes tagged {DISTRIBUTION_OPT_IN_TAG}={prefix} may "
+            f"receive it)",
+        )
+
+    commands: list[dict[str, str]] | None = None
+    if profile.accounts:  # SSM reaches only its caller's account: send in each node account (remote_commands)
+        own_account = account_of(str(event["secret_arn"]))
+        commands = send_everywhere(services, profile.accounts, own_account, profile.external_id or None, send)
+        command_id = commands[0]["command_id"]
+    else:
+        command_id = send(services.ssm_commands)
     services.inventory.update(
         name,
         owner,
@@ -66,11 +90,25 @@ def send_distribution(event: dict[str, Any], services: Services) -> dict[str, An
                 "serial": serial,
                 "execution": owner or event.get("execution_id"),
                 "at": utc_now(),
+                **({"commands": commands} if commands else {}),
             }
         },
     )
     logger.info("distribution sent", extra={"command_id": command_id, "targets": profile.describe_targets()})
-    return {"command_id": command_id, "serial": serial, "targets": profile.describe_targets()}
+    return {
+        "command_id": command_id,
+        "serial": serial,
+        "targets": profile.describe_targets(),
+        **_node_accounts_fields(profile, commands, account_of(str(event["secret_arn"]))),
+    }
+
+
+def _node_accounts_fields(profile: DistributionProfile, commands: Any, own_account: str) -> dict[str, Any]:
+    """What check_distribution needs for commands in node accounts: each (account, command ID), the external ID
+    their roles require (an external ID is not a secret) and this account (whose commands it reads directly)."""
+    if not commands:
+        return {}
+    return {"commands": commands, "external_id": profile.external_id, "own_account": own_account}
 
 
 def check_distribution(event: dict[str, Any], services: Services) -> dict[str, Any]:
@@ -80,7 +118,12 @@ def check_distribution(event: dict[str, Any], services: Services) -> dict[str, A
     "failed": [instance IDs], "nodes": [{"instance_id", "status", "detail"}], "checked_at"}. No node at all (the
     targets matched nothing) is "failed": a certificate configured for distribution that reached no one.
     """
-    state = services.ssm_commands.state(str(event["command_id"]))
+    commands = event.get("commands")
+    if commands:  # sent in node accounts (remote_commands); this account's own ID among them is read directly
+        own_account = str(event.get("own_account", ""))
+        state = combined_state(services, commands, own_account, str(event.get("external_id") or "") or None)
+    else:
+        state = services.ssm_commands.state(str(event["command_id"]))
     if state.running:
         done = sum(1 for node in state.nodes if node.status not in ("Pending", "InProgress", "Delayed"))
         raise DistributionPending(f"command {event['command_id']}: {done} of {len(state.nodes)} nodes done")

@@ -12,20 +12,23 @@ from certlib.runtime import Services
 
 def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
     """Reuse the registered account; else register it, keeping the key in Secrets Manager before the CA sees it.
+    With `account_gone` in the state (a later step heard `accountDoesNotExist`: the CA lost its accounts, as a
+    restarted test CA does), the same key is registered again instead of trusting the stored URL. No request to the
+    CA otherwise: the stored account is checked by the first request that uses it.
 
     Safe to repeat: a crash after registration leaves the key stored, and registering the same key again only
     returns the existing account. Executions that find no account at once all use the key stored first.
     Raises AccountSecretMissing, AcmeProblem, AcmeRateLimited, TransientError.
     """
     request = Request.from_state(state)
-    return ensure_registered(services.account(request.account), services)
+    return ensure_registered(services.account(request.account), services, register_again="account_gone" in state)
 
 
-def ensure_registered(account: AccountConfig, services: Services) -> dict[str, Any]:
+def ensure_registered(account: AccountConfig, services: Services, register_again: bool = False) -> dict[str, Any]:
     """ensure_account for one configured account (`certctl sandbox prevalidate` registers the same way)."""
     stored = services.secrets.account(account.alias)
     value = stored.value if stored is not None else {}
-    if value.get("url") and value.get("directory") == account.directory_url:
+    if value.get("url") and value.get("directory") == account.directory_url and not register_again:
         services.inventory.record_acme_registration(account.alias, account.directory_url)
         return {"alias": account.alias, "url": value["url"], "registered": False}
     if stored is None:  # the first key: another execution may be storing its own right now, and only one may win

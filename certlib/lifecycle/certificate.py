@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
-from certlib.adapters.acme_client import AcmeSession, ari_certificate_id
 from certlib.adapters.inventory import (
     ARI_CERTIFICATE_ID,
     CERTIFICATE_ARNS,
     IMPORT_FAILURES,
     ISSUED_ACCOUNT,
     ISSUED_AT,
+    ISSUED_BY,
     ISSUER,
     LAST_ERROR,
     LOCK_FIELDS,
@@ -32,21 +31,25 @@ from certlib.distribution.steps import distribution_record
 from certlib.exceptions import (
     AcmeProblem,
     CertificateCheckFailed,
+    CertificateNotYetValid,
     CertificatePending,
     ImportFailed,
     OrderInvalid,
     TransientError,
 )
-from certlib.keys import check_bundle, facts_of, load_private_key, names_of, split_pem_chain, to_pem
-from certlib.lifecycle.ordering import session_for
+from certlib.keys import split_pem_chain
+from certlib.lifecycle.keeping import keep_certificate
 from certlib.lifecycle.request import Request
 from certlib.monitoring import request_started_at
 from certlib.notifications import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
-from certlib.renewal.revocation_sources import REVOCATION_FIELDS, revocation_sources
+from certlib.renewal.revocation_sources import REVOCATION_FIELDS
 from certlib.renewal.timing import AriWindow, RenewalPlan, plan_renewal
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
 from certlib.runtime import Services
+
+if TYPE_CHECKING:
+    from certlib.adapters.acme_client import AcmeSession
 
 
 def store_certificate(state: dict[str, Any], services: Services) -> dict[str, Any]:
@@ -55,8 +58,12 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
     Raises CertificatePending while the CA is issuing, OrderInvalid, CertificateCheckFailed. Safe to repeat: a
     bundle already stored for this order's certificate is checked and kept.
     """
+    # acme + josepy: only here, not in import_certificate and record_result (cold start)
+    from certlib.adapters.acme_client import ari_certificate_id
+    from certlib.lifecycle.ordering import session_for
+
     request = Request.from_state(state)
-    session = session_for(request, services)
+    session = session_for(request, services, state)
     order = session.order(state["order"]["url"])
     if order.status == "processing":
         raise CertificatePending("the CA is issuing the certificate")
@@ -64,37 +71,10 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
         raise OrderInvalid("orderInvalid", f"the order is {order.status} instead of valid: {order.error}")
     account = services.account(request.account)
     certificate, *chain = split_pem_chain(session.download(order.certificate_url, account.preferred_chain))
-    facts = facts_of(certificate)
-    stored = services.secrets.certificate(request.name)
-    bundle = dict(stored.value) if stored is not None else {}
-    if bundle.get("pending_order_url") == order.url and bundle.get("pending_private_key"):
-        key_pem = str(bundle["pending_private_key"])
-    elif bundle.get("serial") == facts.serial and bundle.get("private_key"):
-        key_pem = str(bundle["private_key"])  # stored by an earlier try of this step
-    else:
-        raise CertificateCheckFailed(f"no private key is kept for order {order.url}: finalize it again")
-    check_bundle(certificate, chain, load_private_key(key_pem))
-    if sorted(names_of(certificate)) != sorted(request.domains):
-        raise CertificateCheckFailed(
-            f"the certificate names {sorted(names_of(certificate))} differ from the requested {sorted(request.domains)}"
-        )
     plan = _renewal_plan(certificate, account.renew_before_days, session)
-    secret_arn = services.secrets.put_certificate(
-        request.name,
-        {
-            "certificate": to_pem([certificate]),
-            "chain": to_pem(chain),
-            "private_key": key_pem,
-            "serial": facts.serial,
-            "order_url": order.url,
-        },
-    )
     return {
-        **asdict(facts),
-        "secret_arn": secret_arn,
-        **plan.to_item(),
+        **keep_certificate(request, services, certificate, chain, order.url, plan),
         "ari_certificate_id": ari_certificate_id(certificate),
-        **revocation_sources(certificate, chain[0]),
     }
 
 
@@ -115,12 +95,16 @@ def _renewal_plan(certificate: x509.Certificate, renew_before_days: int | None, 
 
 
 def import_certificate(item: dict[str, Any], services: Services) -> dict[str, str]:
-    """Map item {region, request, certificate}: import into one region's ACM (same ARN on renewal)."""
+    """Map item {region, request, certificate}: import into one region's ACM (same ARN on renewal).
+
+    Raises CertificateNotYetValid (retried) while the certificate's notBefore is ahead: ACM refuses it until then.
+    """
     request = Request(**item["request"])
     region = str(item["region"])
     stored = services.secrets.certificate(request.name)
     if stored is None or stored.value.get("serial") != item["certificate"]["serial"]:
         raise CertificateCheckFailed(f"the stored bundle of {request.name!r} is not the certificate just issued")
+    check_valid_now(stored.value["certificate"])
     recorded = (services.inventory.get(request.name) or {}).get(CERTIFICATE_ARNS)
     current = recorded or {}
     arn = services.acm(region).import_certificate(
@@ -134,6 +118,18 @@ def import_certificate(item: dict[str, Any], services: Services) -> dict[str, st
         request.name, request.execution_id, region, arn, has_arns=recorded is not None
     )
     return {"region": region, "certificate_arn": arn}
+
+
+def check_valid_now(certificate_pem: str, now: dt.datetime | None = None) -> None:
+    """Raises CertificateNotYetValid when the certificate's notBefore is after `now` (default: this clock's now)."""
+    not_before = x509.load_pem_x509_certificate(certificate_pem.encode()).not_valid_before_utc
+    now = now or dt.datetime.now(dt.UTC)
+    if not_before > now:
+        ahead = int((not_before - now).total_seconds()) + 1
+        raise CertificateNotYetValid(
+            f"the certificate is valid only from {not_before.isoformat()} ({ahead} s from now: the CA's clock runs "
+            "ahead); ACM refuses it until then, so the import is retried"
+        )
 
 
 def split_imports(imports: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
@@ -194,6 +190,7 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
             # seconds, and an event sent earlier in the same second is still about the certificate before
             ISSUED_AT: dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             ISSUED_ACCOUNT: request.account,
+            ISSUED_BY: certificate.get("issued_by") or {"kind": "acme", "account": request.account},
             RENEWAL_BUCKET_ATTRIBUTE: RENEWAL_BUCKET,
             RENEW_AFTER_ATTRIBUTE: certificate["renew_after"],
             RENEW_REASON: certificate["renew_reason"],

@@ -18,12 +18,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from certlib.adapters.inventory import FAILURE_NOTIFIED, LAST_ERROR, LOCK_FIELDS, ORDER_FIELDS, STATUS, utc_now
+from certlib.adapters.inventory import (
+    CERTIFICATE_ARNS,
+    FAILURE_NOTIFIED,
+    LAST_ERROR,
+    LOCK_FIELDS,
+    ORDER_FIELDS,
+    STATUS,
+    utc_now,
+)
 from certlib.adapters.route53 import ZoneAccess, group_by_zone, normalize
 from certlib.exceptions import CertificateError, CertificateLocked, TransientError
 from certlib.lifecycle.dns import route53_of
 from certlib.notifications import failure_event, problem_type_of
 from certlib.observability import logger, record_lifecycle_failure
+from certlib.private_ca import KIND as PRIVATE_CA_KIND
+from certlib.private_ca import issuance_reference
 from certlib.resources import LIFECYCLE_STEPS, camel_case
 from certlib.runtime import Services
 
@@ -67,6 +77,12 @@ def clean_up_failure(event: dict[str, Any], services: Services) -> dict[str, Any
     if isinstance(name, str) and name:
         if owned.order_url:
             _drop_pending_key(services, name, owned.order_url)
+        elif (
+            state.get("issuer_kind") == PRIVATE_CA_KIND
+            and execution_id
+            and (item or {}).get("lock_owner") == execution_id
+        ):
+            _drop_pending_key(services, name, issuance_reference(execution_id))  # only this execution's own key
         status = "renewal_failed" if request.get("renewal") else "failed"
         again = ((item or {}).get("last_error") or {}).get("execution") == execution_id
         recorded = _record_failure(
@@ -203,7 +219,8 @@ def clean_up_stopped_execution(event: dict[str, Any], services: Services) -> dic
     Only a state the execution's own ValidateRequest produced is acted on: one whose request is this execution's
     (`execution_id`), for a certificate whose lock this execution holds (or whose failure it recorded, when the event
     comes again). The raw input an execution stopped in ValidateRequest leaves behind never passes: ValidateRequest
-    locks only an input made of request fields alone, which holds no `request`. clean_up_failure then re-checks every
+    locks only an input made of request fields alone, which holds no `request`; only the lock it may have taken is
+    released, when this execution holds it (_release_lock_taken_in_validation). clean_up_failure then re-checks every
     name, zone and value against the lock (owned_by).
 
     Raises TransientError when the history cannot be read yet, or a TXT value could not be removed yet (after doing
@@ -215,8 +232,8 @@ def clean_up_stopped_execution(event: dict[str, Any], services: Services) -> dic
     if event.get("detail-type") != STATUS_CHANGE or status not in STOPPED_EXECUTION_ERRORS or not execution_arn:
         return {"outcome": "ignored", "reason": "not a timed-out or aborted execution"}
     found = services.execution_history.last_state(execution_arn)
-    if found is None:  # it stopped before ValidateRequest took the lock: nothing was written
-        return {"outcome": "nothing_to_clean_up", "execution_arn": execution_arn, "status": status}
+    if found is None:  # no state recorded a request: it stopped before or while ValidateRequest ran
+        return _release_lock_taken_in_validation(services, detail, execution_arn, status)
     state_name, state = found
     refusal = _not_its_own(services, execution_arn, state)
     if refusal is not None:
@@ -229,6 +246,28 @@ def clean_up_stopped_execution(event: dict[str, Any], services: Services) -> dic
     error = {"Error": STOPPED_EXECUTION_ERRORS[status], "Cause": f"{step}: {cause}" if step else cause}
     result = clean_up_failure({"state": {**state, "error": error}, "execution_id": execution_arn}, services)
     return {"outcome": "cleaned_up", "execution_arn": execution_arn, "status": status, **result}
+
+
+def _release_lock_taken_in_validation(
+    services: Services, detail: Mapping[str, Any], execution_arn: str, status: str
+) -> dict[str, Any]:
+    """An execution stopped while ValidateRequest ran may hold the lock it took, with no state to say so: the
+    input's name is only a lead, acted on when this very execution holds that certificate's lock (nothing else was
+    written yet: no order, no record). The lock is released and the failure recorded and announced."""
+    nothing = {"outcome": "nothing_to_clean_up", "execution_arn": execution_arn, "status": status}
+    try:
+        name = json.loads(str(detail.get("input") or "{}")).get("name")
+    except (ValueError, AttributeError):
+        return nothing
+    item = services.inventory.get(name) if isinstance(name, str) and name else None
+    if not item or item.get("lock_owner") != execution_arn:
+        return nothing
+    cause = f"validate_request: the execution {status.lower().replace('_', ' ')} in state ValidateRequest"
+    failure = describe_error({"Error": STOPPED_EXECUTION_ERRORS[status], "Cause": cause})
+    renewal = bool(item.get(CERTIFICATE_ARNS))
+    recorded = _record_failure(services, name, execution_arn, failure, "renewal_failed" if renewal else "failed")
+    _announce_failure(services, name, {}, execution_arn, failure)
+    return {**nothing, "outcome": "cleaned_up", "challenges_removed": 0, "failure_recorded": recorded, **failure}
 
 
 def _not_its_own(services: Services, execution_arn: str, state: Mapping[str, Any]) -> str | None:

@@ -9,8 +9,15 @@ from typing import Any
 
 from certlib.adapters.acme_client import AcmeSession, OrderStatus, order_from_dict
 from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
-from certlib.exceptions import AcmeProblem, ChallengeInvalid, NotPrevalidated, OrderInvalid, OrderPending
-from certlib.keys import csr_pem, generate_private_key, load_private_key, private_key_to_pem
+from certlib.exceptions import (
+    AcmeAccountGone,
+    AcmeProblem,
+    ChallengeInvalid,
+    NotPrevalidated,
+    OrderInvalid,
+    OrderPending,
+    OrderRejected,
+)
 from certlib.lifecycle.request import Request
 from certlib.observability import logger
 from certlib.runtime import Services
@@ -18,8 +25,13 @@ from certlib.runtime import Services
 LIVE_ORDER_STATES = frozenset({"pending", "ready", "processing", "valid"})
 
 
-def session_for(request: Request, services: Services) -> AcmeSession:
-    return services.acme(services.account(request.account))
+def session_for(request: Request, services: Services, state: dict[str, Any] | None = None) -> AcmeSession:
+    """The request's ACME session; `state`'s account (EnsureAccount's result) names the URL it must use: a warm
+    session of an account registered again since (the CA lost it) is replaced."""
+    account = services.account(request.account)
+    ensured = (state or {}).get("account") or {}
+    url = ensured.get("url") if isinstance(ensured, dict) and ensured.get("alias") == account.alias else None
+    return services.acme(account, registered_url=url if isinstance(url, str) else None)
 
 
 def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
@@ -28,20 +40,28 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
     Returns the order and the DNS-01 challenges still to solve (already valid authorizations are skipped), each
     with its hosted zone, and `has_challenges`: without any, the state machine skips the DNS-01 states.
     Raises NotPrevalidated when a name the account declares pre-validated still asks for a challenge; OrderInvalid,
-    AcmeProblem, AcmeRateLimited, TransientError.
+    OrderRejected (newOrder refused), AcmeAccountGone, AcmeProblem, AcmeRateLimited, AcmeUnavailable, TransientError.
     """
     request = Request.from_state(state)
-    session = session_for(request, services)
-    order = _order_of_this_execution(request, services, session)
+    session = session_for(request, services, state)
+    item = services.inventory.get(request.name) or {}  # one read for both: this execution's order, ARI's ID
+    order = _order_of_this_execution(request, item, session)
     if order is None:
-        order = _new_order(request, services, session)
+        try:
+            order = _new_order(request, item, session)
+        except (OrderRejected, AcmeAccountGone):  # the latter: the lifecycle registers the account again
+            raise
+        except AcmeProblem as problem:  # the CA will not open an order for these names: its side (CA_SIDE_ERRORS)
+            raise OrderRejected(problem.problem_type, problem.detail, context="new order") from problem
         services.inventory.update(
             request.name, request.execution_id, {ORDER_URL: order.url, ORDER_EXECUTION: request.execution_id}
         )
     if order.status not in LIVE_ORDER_STATES:
         raise OrderInvalid("orderInvalid", f"the new order is {order.status}: {order.error}")
     unvalidated = session.unvalidated_authorizations(order) if order.status == "pending" else []
-    _refuse_unvalidated(request, [u.domain for u in unvalidated if u.domain not in request.zones])
+    # a name this account declares pre-validated may have a zone anyway (for a fallback account that must validate it)
+    refused = [u.domain for u in unvalidated if u.domain not in request.zones or u.domain in request.prevalidated]
+    _refuse_unvalidated(request, refused)
     challenges = [session.dns_challenge(u) for u in unvalidated]
     return {
         **order.to_dict(),
@@ -65,9 +85,8 @@ def _refuse_unvalidated(request: Request, domains: list[str]) -> None:
     )
 
 
-def _new_order(request: Request, services: Services, session: AcmeSession) -> OrderStatus:
+def _new_order(request: Request, item: dict[str, Any], session: AcmeSession) -> OrderStatus:
     """A renewal names the certificate it replaces (RFC 9773), which exempts it from the CA's rate limits."""
-    item = services.inventory.get(request.name) or {}
     replaces = (
         item.get("ari_certificate_id") if request.renewal and item.get("issued_account") == request.account else None
     )
@@ -80,8 +99,7 @@ def _new_order(request: Request, services: Services, session: AcmeSession) -> Or
         return session.new_order(request.domains)
 
 
-def _order_of_this_execution(request: Request, services: Services, session: AcmeSession) -> OrderStatus | None:
-    item = services.inventory.get(request.name) or {}
+def _order_of_this_execution(request: Request, item: dict[str, Any], session: AcmeSession) -> OrderStatus | None:
     if item.get("order_execution") != request.execution_id or not item.get("order_url"):
         return None
     order = session.order(str(item["order_url"]))
@@ -91,7 +109,7 @@ def _order_of_this_execution(request: Request, services: Services, session: Acme
 def answer_challenges(state: dict[str, Any], services: Services) -> None:
     """Tell the CA to validate each challenge that has not started yet."""
     request = Request.from_state(state)
-    session = session_for(request, services)
+    session = session_for(request, services, state)
     for challenge in state["order"]["challenges"]:
         session.answer(challenge["challenge_url"])
 
@@ -99,33 +117,38 @@ def answer_challenges(state: dict[str, Any], services: Services) -> None:
 def check_order(state: dict[str, Any], services: Services) -> None:
     """Raises OrderPending while the CA validates; ChallengeInvalid with the CA's problem when it failed."""
     request = Request.from_state(state)
-    session = session_for(request, services)
+    session = session_for(request, services, state)
     order = session.order(state["order"]["url"])
     if order.status == "pending":
         raise OrderPending(f"the CA is still validating {len(order.authorization_urls)} authorization(s)")
     if order.status == "invalid":
         domain, problem_type, detail = session.failed_challenge_problem(order)
-        raise ChallengeInvalid(problem_type, detail, context=f"the CA could not validate {domain or 'the order'}")
+        context = f"the CA could not validate {domain or 'the order'}"
+        raise ChallengeInvalid(problem_type, detail, context=context, identifier=domain or None)
 
 
 def finalize_order(state: dict[str, Any], services: Services) -> None:
     """Finalize with a CSR from a fresh key, kept as the pending key in the certificate's secret.
 
     Safe to repeat: the pending key of this order is reused, and an order already finalized is left alone.
+    CheckOrder saw the order ready, so it is not read again first: only when the CA refuses to finalize it
+    (orderNotReady) is it read, to tell an order finalized before (a retried step) from one that is not ready.
     """
     request = Request.from_state(state)
-    session = session_for(request, services)
-    order = session.order(state["order"]["url"])
-    if order.status in ("processing", "valid"):
-        return
-    if order.status != "ready":
-        raise OrderInvalid("orderNotReady", f"the order is {order.status}, not ready to finalize: {order.error}")
-    stored = services.secrets.certificate(request.name)
-    bundle = dict(stored.value) if stored is not None else {}
-    if bundle.get("pending_order_url") == order.url and bundle.get("pending_private_key"):
-        key = load_private_key(bundle["pending_private_key"])
-    else:
-        key = generate_private_key(request.key_type)
-        bundle.update(pending_private_key=private_key_to_pem(key), pending_order_url=order.url)
-        services.secrets.put_certificate(request.name, bundle)
-    session.finalize(order_from_dict(state["order"]), csr_pem(key, request.domains))
+    session = session_for(request, services, state)
+    order = order_from_dict(state["order"])
+    from certlib.keys import csr_pem  # key code: only in the step that makes the key (cold start of the others)
+    from certlib.lifecycle.keeping import pending_private_key
+
+    key = pending_private_key(request, services, order.url)
+    try:
+        session.finalize(order, csr_pem(key, request.domains))
+    except AcmeProblem as refused:
+        if refused.problem_type != "orderNotReady":
+            raise
+        current = session.order(order.url)
+        if current.status in ("processing", "valid"):
+            return
+        raise OrderInvalid(
+            "orderNotReady", f"the order is {current.status}, not ready to finalize: {current.error}"
+        ) from refused

@@ -1,6 +1,8 @@
 """Check an execution's input before anything is written or asked of the CA, then take the certificate's lock.
 
-Input: {"name": ..., "domains": [...], "account"?: alias, "key_type"?: ec256|ec384|ec521|rsa2048|rsa3072|rsa4096,
+Input: {"name": ..., "domains": [...], "account"?: alias, "fallback_accounts"?: [alias, ...] (tried in order when
+the account fails on the CA's side: certlib.lifecycle.fallback; left out, the inventory's), "key_type"?: ec256|ec384|
+ec521|rsa2048|rsa3072|rsa4096,
 "regions"?: [...], "distribution"?: {"profile": NAME} (certlib.distribution.spec: a deployed distribution profile;
 left out, a renewal keeps the one the inventory has; {} stops it), "replace"?: true|false}. Names are normalized
 (lowercase, no trailing dot, internationalized names to their A-label form); every problem is one InvalidRequest
@@ -17,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,9 +28,10 @@ import idna
 from certlib.config import AccountConfig, Config
 from certlib.distribution.spec import parse_distribution
 from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, ZoneNotFound
-from certlib.keys import KEY_TYPES
+from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.zones import CHALLENGE_LABEL, ZoneDirectory
 from certlib.notifications import replacement_event
+from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.runtime import Services
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -38,7 +41,8 @@ MAX_DOMAINS = 100  # Let's Encrypt and most public CAs
 MAX_DNS_NAME_LENGTH = 253
 # The DNS-01 record of a name is `_acme-challenge.<name>`, which must itself be a DNS name.
 MAX_DOMAIN_LENGTH = MAX_DNS_NAME_LENGTH - len(CHALLENGE_LABEL)  # 237
-ALLOWED_KEYS = ("name", "domains", "account", "key_type", "regions", "distribution", "replace")
+ALLOWED_KEYS = ("name", "domains", "account", "fallback_accounts", "key_type", "regions", "distribution", "replace")
+MAX_FALLBACK_ACCOUNTS = 4  # each one a whole ACME attempt within the execution's timeout
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Request:
     prevalidated: list[str] = field(default_factory=list)  # domains validated out of band: no zone, no record
     renewal: bool = False
     distribution: dict[str, Any] | None = None  # {"profile": NAME} (certlib.distribution.spec); None: none
+    # the accounts still to try, in order, when `account` fails on the CA's side (certlib.lifecycle.fallback)
+    fallback_accounts: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +87,11 @@ def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, An
     key_type = _optional_text(raw, "key_type") or account.key_type
     if key_type not in KEY_TYPES:
         raise InvalidRequest(f"'key_type' {key_type!r} is not supported; use one of {', '.join(KEY_TYPES)}")
+    fallbacks = (
+        fallback_accounts(raw["fallback_accounts"], account, config, key_named=raw.get("key_type") is not None)
+        if "fallback_accounts" in raw
+        else None
+    )
     fields: dict[str, Any] = {
         "name": name,
         "domains": normalize_domains(raw.get("domains")),
@@ -88,6 +99,8 @@ def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, An
         "key_type": key_type,
         "regions": _regions(raw.get("regions"), default_region),
     }
+    if fallbacks is not None:  # left out: the inventory's (validate_request); []: none
+        fields["fallback_accounts"] = fallbacks
     if "distribution" in raw:  # left out: the inventory's (validate_request); {}: none
         fields["distribution"] = parse_distribution(raw["distribution"], config.distribution_profiles) or {}
     replace = raw.get("replace", False)
@@ -96,6 +109,47 @@ def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, An
     if replace:  # left out (or false): the name keeps its domains and account
         fields["replace"] = True
     return fields
+
+
+def fallback_accounts(value: Any, primary: AccountConfig, config: Config, key_named: bool) -> list[str]:
+    """The configured aliases to try, in order, after `primary`; raises InvalidRequest with one clear message."""
+    if not isinstance(value, list) or not all(isinstance(alias, str) and alias for alias in value):
+        raise InvalidRequest(
+            "'fallback_accounts' must be a list of ACME account aliases, tried in order when the account fails on the "
+            'CA\'s side, e.g. ["backup-ca"]; [] for none'
+        )
+    if len(value) > MAX_FALLBACK_ACCOUNTS:
+        raise InvalidRequest(f"'fallback_accounts' has {len(value)} aliases; name at most {MAX_FALLBACK_ACCOUNTS}")
+    if value and primary.kind == PRIVATE_CA_KIND:
+        raise InvalidRequest(
+            f"account {primary.alias!r} is an AWS Private CA account; fallback accounts are for ACME accounts: "
+            f"leave 'fallback_accounts' out, or name an ACME account as 'account'"
+        )
+    seen = [primary.alias]
+    for alias in value:
+        if alias in seen:
+            raise InvalidRequest(
+                f"'fallback_accounts' names {alias!r} twice (the account counts too): name each account once"
+            )
+        seen.append(alias)
+        if alias not in config.accounts:
+            raise InvalidRequest(
+                f"'fallback_accounts' names {alias!r}, which is not a configured ACME account; configured: "
+                f"{', '.join(sorted(config.accounts))}"
+            )
+        fallback = config.accounts[alias]
+        if fallback.kind == PRIVATE_CA_KIND:
+            raise InvalidRequest(
+                f"'fallback_accounts' names {alias!r}, an AWS Private CA account; fallback accounts are ACME accounts "
+                f"(the fallback repeats the ACME steps): name ACME account aliases only"
+            )
+        if not key_named and fallback.key_type != primary.key_type:
+            raise InvalidRequest(
+                f"fallback account {alias!r} gives key type {fallback.key_type} and account {primary.alias!r} gives "
+                f"{primary.key_type}; a certificate keeps one key type (ACM re-imports into the same ARN only with "
+                f"the same one): name 'key_type' in the request, or configure the accounts with the same KeyType"
+            )
+    return list(value)
 
 
 def normalize_domains(value: Any) -> list[str]:
@@ -187,9 +241,15 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     config = services.config(fresh=True)  # accounts pushed or profiles deployed a moment ago count at once
     fields = parse_request(raw, config, services.region)
     replace = bool(fields.pop("replace", False))
-    zones, prevalidated = challenge_places(fields["domains"], config, config.account(fields["account"]), services)
-    _check_eab_key_if_unregistered(config.account(fields["account"]), services)
     current = services.inventory.get(fields["name"]) or {}
+    if "fallback_accounts" not in fields:  # a renewal, or a request that leaves them out: the recorded ones
+        fields["fallback_accounts"] = _recorded_fallbacks(current, fields["account"], config)
+    fallbacks = [config.account(alias) for alias in fields["fallback_accounts"]]
+    zones, prevalidated = challenge_places(
+        fields["domains"], config, config.account(fields["account"]), services, fallbacks
+    )
+    for alias in (fields["account"], *fields["fallback_accounts"]):
+        _check_eab_key_if_unregistered(config.account(alias), services)
     arns = current.get("certificate_arns") or {}
     if arns and current.get("key_type") not in (None, fields["key_type"]):
         raise InvalidRequest(
@@ -213,24 +273,33 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
         {**fields, "status": "renewing" if renewal else "issuing"},
     )
     request = Request(**fields, execution_id=execution_id, zones=zones, prevalidated=prevalidated, renewal=renewal)
-    return {"request": request.to_dict()}
+    # the lifecycle's IsPrivateCa Choice reads the kind: "private-ca" skips every ACME and DNS-01 state
+    return {"request": request.to_dict(), "issuer_kind": config.account(fields["account"]).kind}
 
 
 def challenge_places(
-    domains: list[str], config: Config, account: AccountConfig, services: Services
+    domains: list[str],
+    config: Config,
+    account: AccountConfig,
+    services: Services,
+    fallbacks: Sequence[AccountConfig] = (),
 ) -> tuple[dict[str, dict[str, str | None]], list[str]]:
-    """({domain: its DNS-01 record's place}, [domains the account declares pre-validated]). A pre-validated name is
-    not looked up (no Route 53 call: an account whose names are all pre-validated needs no Route 53 permission).
+    """({domain: its DNS-01 record's place}, [domains the account declares pre-validated]). A name pre-validated for
+    the account and each fallback account is not looked up (no Route 53 call: an account whose names are all
+    pre-validated needs no Route 53 permission); one that a fallback account must validate is.
 
     Raises InvalidRequest for any other name in no zone we may use; TransientError when DNS does not answer.
     """
+    if account.kind == PRIVATE_CA_KIND:  # AWS Private CA: no DNS-01, so no zone is needed
+        return {}, []
     directory = ZoneDirectory(services, config, account)
     zones: dict[str, dict[str, str | None]] = {}
     prevalidated: list[str] = []
     for domain in domains:
         if account.is_prevalidated(domain):
             prevalidated.append(domain)
-            continue
+            if all(fallback.is_prevalidated(domain) for fallback in fallbacks):
+                continue
         try:
             zones[domain] = directory.challenge_target(domain)
         except ZoneNotFound as exc:
@@ -274,6 +343,15 @@ def _binding_refusal(name: str, changes: dict[str, tuple[Any, Any]], account_nam
         f'{" and ".join(parts)}. Changing them needs "replace": true in the input (certctl issue --replace), '
         f"and is announced; or ask for the recorded ones, or use a new name"
     )
+
+
+def _recorded_fallbacks(current: Mapping[str, Any], account: str, config: Config) -> list[str]:
+    """The fallback accounts the inventory records for the certificate, if it is still bound to `account` and each is
+    still configured (one removed from the configuration since is left out, not an error on renewal)."""
+    if str(current.get("account") or "") != account:
+        return []
+    recorded = [str(alias) for alias in current.get("fallback_accounts") or []]
+    return [alias for alias in recorded if alias in config.accounts and alias != account]
 
 
 def _locked_by_another(current: Mapping[str, Any], execution_id: str) -> bool:

@@ -15,6 +15,8 @@ from certlib.adapters.inventory import REVOKED, STATUS
 from certlib.exceptions import CertificateError, InvalidRequest
 from certlib.notifications import revoked_event
 from certlib.observability import logger
+from certlib.private_ca import KIND as PRIVATE_CA_KIND
+from certlib.private_ca import revocation_reason as private_ca_reason
 from certlib.renewal.revocation_answers import CrlCache, revocation_status
 from certlib.renewal.start import begin_renewal
 from certlib.runtime import Services
@@ -108,7 +110,8 @@ def record_revocation(services: Services, item: dict[str, Any], how: str, reason
 
 
 def revoke_certificate(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """`certctl revoke`: {"name", "reason", "replace"}: revoke through ACME, record it, and start a replacement.
+    """`certctl revoke`: {"name", "reason", "replace"}: revoke through ACME (or at the AWS Private CA that issued it),
+    record it, and start a replacement.
 
     Raises InvalidRequest for an unknown name or reason.
     """
@@ -125,8 +128,13 @@ def revoke_certificate(event: dict[str, Any], services: Services) -> dict[str, A
             f"certificate {name!r} was issued before the inventory kept certificates: renew it "
             f"(certctl renew --name {name} --force --wait), then revoke the old one at the CA if it must be"
         )
-    account = services.account(str(item.get("issued_account") or item.get("account")))
-    services.acme(account).revoke(str(certificate_pem), REASON_CODES[reason])
+    issued_by = item.get("issued_by") or {}
+    if issued_by.get("kind") == PRIVATE_CA_KIND:  # AWS Private CA: RevokeCertificate by serial, at the CA that issued
+        ca_arn = str(issued_by["ca_arn"])
+        services.private_ca(ca_arn).revoke(ca_arn, str(item["serial"]), private_ca_reason(reason))
+    else:
+        account = services.account(str(item.get("issued_account") or item.get("account")))
+        services.acme(account).revoke(str(certificate_pem), REASON_CODES[reason])
     record_revocation(services, item, "revoked on request (certctl revoke)", reason)
     result: dict[str, Any] = {"name": name, "revoked_serial": item["serial"], "reason": reason}
     if event.get("replace", True):

@@ -42,7 +42,17 @@ from sandbox.iam.wire import Unmapped
 SECRETSMANAGER_TAG = "secretsmanager:ResourceTag"
 SECRETS_MANAGER_KMS_ACTIONS = {"GetSecretValue": "Decrypt", "PutSecretValue": "GenerateDataKey"}
 SECRET_OPERATIONS = frozenset(
-    {"GetSecretValue", "PutSecretValue", "DescribeSecret", "TagResource", "UntagResource", "DeleteSecret"}
+    {
+        "GetSecretValue",
+        "PutSecretValue",
+        "DescribeSecret",
+        "TagResource",
+        "UntagResource",
+        "DeleteSecret",
+        "PutResourcePolicy",
+        "DeleteResourcePolicy",
+        "GetResourcePolicy",
+    }
 )
 KMS_OPERATIONS = frozenset({"Decrypt", "Encrypt", "GenerateDataKey", "DescribeKey"})
 CERTIFICATE_OPERATIONS = frozenset(
@@ -104,6 +114,8 @@ def secretsmanager_authorizations(call: Call) -> list[Request]:
         context.update(request_tags(tag_list(body.get("Tags"))))
     elif operation == "UntagResource":
         context["aws:TagKeys"] = [str(key) for key in body.get("TagKeys") or []] or None
+    elif operation == "PutResourcePolicy":
+        context["secretsmanager:BlockPublicPolicy"] = bool(body.get("BlockPublicPolicy", False))
     elif operation == "DeleteSecret":
         context["secretsmanager:ForceDeleteWithoutRecovery"] = body.get("ForceDeleteWithoutRecovery")
         context["secretsmanager:RecoveryWindowInDays"] = body.get("RecoveryWindowInDays")

@@ -25,6 +25,7 @@ from typing import Any
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
+from sandbox.iam.cross_account import cross_account_decision, owning_account, owning_account_of, route_to_owner
 from sandbox.iam.evaluator import Decision, Request, Undecidable, evaluate, evaluate_trust
 from sandbox.iam.requests import (
     Caller,
@@ -126,6 +127,7 @@ class IamEnforcement:
             start_response(f"{status} Internal Server Error", headers)
             return [body]
         if verdict.allowed:
+            route_to_owner(environ, owning_account(request, service, caller.account))
             return self.app(environ, start_response)
         LOG.warning("iam: denied: %s", verdict.message)
         status, headers, body = access_denied(service, request, verdict.message)
@@ -159,7 +161,7 @@ class IamEnforcement:
         policies = role_policies(caller.role_arn)
         state = ResourceState(caller.account, region)
         for needed in authorizations(request, caller, region, state):
-            decision = evaluate(policies, needed)
+            decision = cross_account_decision(evaluate(policies, needed), needed, caller)
             if decision is Decision.ALLOWED and needed.action.lower() == "sts:assumerole":
                 decision = _trusted(needed, caller)
             self.usage.record(caller.role_arn, needed, decision is Decision.ALLOWED)
@@ -183,6 +185,8 @@ def _denial_message(caller: Caller, needed: Request, decision: Decision) -> str:
         if decision is Decision.EXPLICIT_DENY
         else f"because no identity-based policy allows the {needed.action} action"
     )
+    if decision is Decision.IMPLICIT_DENY and owning_account_of(needed.resource) not in (None, caller.account):
+        why = "because no identity-based policy allows it, or the resource's policy does not allow this account"
     if needed.action.lower() == "sts:assumerole" and decision is Decision.IMPLICIT_DENY:
         why = "because the role's trust policy does not allow it, or no identity-based policy allows sts:AssumeRole"
     return (

@@ -40,7 +40,7 @@ SUPPORTED_CONDITION_KEYS: tuple[str, ...] = (
     "kms:ViaService", "kms:EncryptionContext:*", "kms:CallerAccount",
     "route53:ChangeResourceRecordSetsNormalizedRecordNames", "route53:ChangeResourceRecordSetsRecordTypes",
     "route53:ChangeResourceRecordSetsActions",
-    "secretsmanager:ResourceTag/*", "secretsmanager:Name",
+    "secretsmanager:ResourceTag/*", "secretsmanager:Name", "secretsmanager:BlockPublicPolicy",
     "aws:ResourceTag/*", "aws:RequestTag/*", "aws:TagKeys", "aws:PrincipalTag/*", "aws:PrincipalArn",
     "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:SecureTransport",
     "ssm:resourceTag/*", "events:source", "events:detail-type",

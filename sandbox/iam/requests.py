@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable
 from xml.sax.saxutils import escape
 
-from sandbox.iam import authz_crypto, authz_dynamodb, authz_ops
+from sandbox.iam import authz_crypto, authz_dynamodb, authz_ops, authz_pca
 from sandbox.iam.authz import Call
 from sandbox.iam.evaluator import Request
 from sandbox.iam.resource_state import ResourceState
@@ -29,6 +29,7 @@ from sandbox.iam.wire import (
     Unmapped,
     access_key_id,
     operation_of,
+    protocol_of,
     service_model,
     signing_region,
     signing_service,
@@ -53,6 +54,7 @@ _MAPPINGS: dict[str, Callable[[Call], list[Request]]] = {
     "secretsmanager": authz_crypto.secretsmanager_authorizations,
     "kms": authz_crypto.kms_authorizations,
     "acm": authz_crypto.acm_authorizations,
+    "acm-pca": authz_pca.acm_pca_authorizations,
     "route53": authz_ops.route53_authorizations,
     "ssm": authz_ops.ssm_authorizations,
     "events": authz_ops.events_authorizations,
@@ -104,7 +106,7 @@ def access_denied(
     `status` replace the error code and HTTP status (the sandbox's own errors, in the service's format)."""
     request_id = str(uuid.uuid4())
     try:
-        protocol = service_model(service).protocol
+        protocol = protocol_of(service_model(service))
         json_version = service_model(service).metadata.get("jsonVersion", "1.1")
     except Unmapped:
         protocol, json_version = "json", "1.1"

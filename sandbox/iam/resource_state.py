@@ -169,18 +169,24 @@ class ResourceState:
 
     # --- Secrets Manager ------------------------------------------------------------------------------------------
     def secret(self, secret_id: str) -> Secret | None:
-        """The secret a SecretId names (name, full or partial ARN), None if moto has no such secret."""
+        """The secret a SecretId names (name, full or partial ARN), None if moto has no such secret. An ARN of another
+        account names that account's secret (a node account reading a bundle); its KMS key ID is then given as a key
+        ARN of that account, so the key is found there too."""
         from moto.secretsmanager.models import secretsmanager_backends
 
-        secret: Any = secretsmanager_backends[self.account][self.region].secrets.get(secret_id)
+        account = arn_part(secret_id, 4) if secret_id.startswith("arn:") else self.account
+        secret: Any = secretsmanager_backends[account][self.region].secrets.get(secret_id)
         if secret is None:
             return None
+        kms_key_id = secret.kms_key_id
+        if account != self.account and kms_key_id and not kms_key_id.startswith(("arn:", AWS_MANAGED_ALIAS_PREFIX)):
+            kms_key_id = ResourceState(account, self.region).kms_key(kms_key_id).arn
         stages = {
             str(stage): str(version_id)
             for version_id, version in secret.versions.items()
             for stage in version.get("version_stages", [])
         }
-        return Secret(str(secret.arn), str(secret.name), _tag_dict(secret.tags), secret.kms_key_id, stages)
+        return Secret(str(secret.arn), str(secret.name), _tag_dict(secret.tags), kms_key_id, stages)
 
     # --- ACM ------------------------------------------------------------------------------------------------------
     def certificate_tags(self, arn: str) -> Mapping[str, str] | None:

@@ -26,6 +26,7 @@ from sandbox.iam.template import (
     TemplateError,
     resolve_stack,
 )
+from sandbox.node_accounts import NODE_ACCOUNT_ID
 
 # Zones whose IDs the template names: {zone name: the stand-in the app is synthesized with}.
 PARTNER_ZONE = "partner.test"
@@ -37,8 +38,17 @@ MADE_UP_HMAC_KEY = "c2FuZGJveC1zeW50aGVzaXMtb25seS1ub3QtYS1rZXk"
 # Names the sandbox's account declares validated out of band: corp.test has no Route 53 zone here, so its names issue
 # only once `certctl sandbox prevalidate` has validated them at Pebble (as a CA's portal would).
 PREVALIDATED_DOMAINS = ("corp.test", "*.corp.test")
+# The sandbox's AWS Private CA account (certlib.private_ca): its CA is made by moto at `sandbox up`, so the app is
+# synthesized with a stand-in ARN (private_ca_stand_in) that the real one replaces when the policies are resolved.
+PRIVATE_CA_ALIAS = "sandbox-pca"
+PRIVATE_CA_STAND_IN_ID = "sandbox-private-ca-stand-in"
+PRIVATE_CA_SIGNING_ALGORITHM = "SHA256WITHRSA"  # the sandbox's CA has an RSA key (sandbox.moto_pca)
+PRIVATE_CA_VALIDITY_DAYS = 30
 # What the sandbox's DNS account requires of whoever assumes its roles (sts:ExternalId); not a secret, on AWS neither.
 DNS_EXTERNAL_ID = "acme-certificates-sandbox"
+# The profiles the app is synthesized with: the only policies that depend on profiles are those for node accounts
+# (the KMS key policy, the distribution steps' sts:AssumeRole of the node accounts' roles: sandbox.node_accounts).
+SYNTHESIS_PROFILES = {"sandbox-node-account": {"tags": {"role": ["node-account"]}, "accounts": [NODE_ACCOUNT_ID]}}
 
 
 @dataclass(frozen=True)
@@ -58,10 +68,11 @@ def accounts_document(
     validation_zone_id: str,
     external_id: str = DNS_EXTERNAL_ID,
     distribution_profiles: Mapping[str, Any] | None = None,
+    private_ca_arn: str | None = None,
 ) -> dict[str, Any]:
     """The sandbox's accounts file (Sectigo's format with our additions): one builder for the configuration the
     sandbox deploys and for the synthesis of its policies. `external_id` goes with the DNS account's role; the
-    distribution profiles (none for the synthesis: no policy depends on them) join the deployed configuration."""
+    distribution profiles join the deployed configuration (the synthesis has its own: SYNTHESIS_PROFILES)."""
     account: dict[str, Any] = {
         "acme-endpoint": directory_url,
         "eab-key": eab_key_id,
@@ -71,8 +82,15 @@ def accounts_document(
     }
     if ca_bundle_pem is not None:
         account["ca-bundle"] = ca_bundle_pem
+    accounts: dict[str, Any] = {alias: account}
+    if private_ca_arn is not None:
+        accounts[PRIVATE_CA_ALIAS] = {
+            "private-ca-arn": private_ca_arn,
+            "signing-algorithm": PRIVATE_CA_SIGNING_ALGORITHM,
+            "validity-days": PRIVATE_CA_VALIDITY_DAYS,
+        }
     return {
-        "accounts": {alias: account},
+        "accounts": accounts,
         "default-account": alias,
         "dns-zones": {
             PARTNER_ZONE: {"role-arn": dns_role_arn, "external-id": external_id},
@@ -94,6 +112,8 @@ def synthesis_input(
         None,
         dns_role_arn,
         ZONE_STAND_INS[VALIDATION_ZONE],
+        private_ca_arn=private_ca_stand_in(account, region),
+        distribution_profiles=SYNTHESIS_PROFILES,
     )
     context = {
         "resourcePrefix": names.prefix,
@@ -107,6 +127,11 @@ def synthesis_input(
     return SynthesisInput(context=context, accounts_yaml=yaml.safe_dump(document, sort_keys=True))
 
 
+def private_ca_stand_in(account: str, region: str) -> str:
+    """The Private CA ARN the sandbox's app is synthesized with; the CA moto made replaces it."""
+    return f"arn:aws:acm-pca:{region}:{account}:certificate-authority/{PRIVATE_CA_STAND_IN_ID}"
+
+
 def load_sandbox_stacks(
     templates: Mapping[str, Mapping[str, Any]],
     account: str,
@@ -115,6 +140,7 @@ def load_sandbox_stacks(
     physical: Mapping[str, Mapping[str, str]],
     zone_ids: Mapping[str, str],
     prefix: str,
+    private_ca_arn: str | None = None,
 ) -> SandboxStacks:
     """Resolve the certificate stack and the DNS account's stack among the synthesized `templates`.
 
@@ -122,6 +148,8 @@ def load_sandbox_stacks(
     (the KMS key, the EAB secrets); `zone_ids`: {zone name: moto's ID}. Raises TemplateError.
     """
     replacements = {stand_in: zone_ids[zone] for zone, stand_in in ZONE_STAND_INS.items()}
+    if private_ca_arn is not None:
+        replacements[private_ca_stand_in(account, region)] = private_ca_arn
     workload = dns = None
     for template in templates.values():
         types = {resource["Type"] for resource in template.get("Resources", {}).values()}

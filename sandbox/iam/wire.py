@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 import botocore.session
 from botocore.exceptions import UnknownServiceError
 from botocore.model import ServiceModel
+from botocore.utils import PRIORITY_ORDERED_SUPPORTED_PROTOCOLS
 
 
 class Unmapped(Exception):
@@ -126,6 +127,13 @@ def service_model(service: str) -> ServiceModel:
         raise Unmapped(f"{service}: not a service botocore knows") from exc
 
 
+def protocol_of(model: ServiceModel) -> str:
+    """The protocol botocore's clients speak to the service: the first of its `protocols` botocore supports, in
+    botocore's order (acm-pca's model says smithy-rpc-v2-cbor, but lists json, which clients prefer)."""
+    offered = model.metadata.get("protocols") or [model.protocol]
+    return next((p for p in PRIORITY_ORDERED_SUPPORTED_PROTOCOLS if p in offered), model.protocol)
+
+
 def json_body(request: HttpRequest) -> dict[str, Any]:
     """The JSON object of a JSON or REST-JSON request's body ({} when empty). Raises Unmapped if it is not one."""
     if not request.body.strip():
@@ -229,17 +237,18 @@ def operation_of(request: HttpRequest, service: str) -> str:
     Raises Unmapped if the service is unknown or the request names no operation of it.
     """
     model = service_model(service)
-    if model.protocol == "json":
+    protocol = protocol_of(model)
+    if protocol == "json":
         target = request.headers.get("x-amz-target", "")
         prefix, _, operation = target.rpartition(".")
         if prefix != model.metadata.get("targetPrefix"):
             raise Unmapped(f"{service}: X-Amz-Target {target!r} is not one of its operations")
-    elif model.protocol in ("query", "ec2"):
+    elif protocol in ("query", "ec2"):
         operation = query_params(request).get("Action", "")
-    elif model.protocol in ("rest-json", "rest-xml"):
+    elif protocol in ("rest-json", "rest-xml"):
         operation = rest_operation(request, service)[0]
     else:
-        raise Unmapped(f"{service}: protocol {model.protocol} is not mapped")
+        raise Unmapped(f"{service}: protocol {protocol} is not mapped")
     if operation not in model.operation_names:
         raise Unmapped(f"{service}: {operation or 'no operation'} is not one of its operations")
     return operation

@@ -65,15 +65,7 @@ class Distribution(Construct):
         """`lifecycle_functions` holds at least send_distribution and check_distribution; `name_suffix` goes after the
         node policy's name, which IAM holds once per account (see CertificateStack)."""
         super().__init__(scope, construct_id)
-        self.document = ssm.CfnDocument(
-            self,
-            "Document",
-            name=names.distribution_document,
-            document_type="Command",
-            document_format="YAML",
-            content=yaml.safe_load(DISTRIBUTION_DOCUMENT.read_text()),
-            update_method="NewVersion",
-        )
+        self.document = distribution_document(self, names.distribution_document)
         self.node_policy = CertificateNodesPolicy(
             self, "NodePolicy", names=names, key=key, targets=targets, name_suffix=name_suffix
         )
@@ -201,3 +193,16 @@ class CertificateNodesPolicy(Construct):
 
 def _flat(scope: Construct, value: str) -> str:
     return flatten_cfn_reference(Stack.of(scope).resolve(value))
+
+
+def distribution_document(scope: Construct, name: str) -> ssm.CfnDocument:
+    """The Run Command document that installs a certificate on a node (ssm/distribute-certificate.yaml), as `name`."""
+    return ssm.CfnDocument(
+        scope,
+        "Document",
+        name=name,
+        document_type="Command",
+        document_format="YAML",
+        content=yaml.safe_load(DISTRIBUTION_DOCUMENT.read_text()),
+        update_method="NewVersion",
+    )

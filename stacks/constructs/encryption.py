@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from certlib.resources import ResourceNames
+from certlib.distribution.node_accounts import node_accounts_key_statement
+from certlib.resources import ResourceNames, certificate_secret_name
 
 # What CloudWatch Logs needs to encrypt and read a log group with a customer managed key.
 LOGS_KEY_ACTIONS = [
@@ -22,7 +25,11 @@ LOGS_KEY_ACTIONS = [
 
 
 class EncryptionKey(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, names: ResourceNames) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, names: ResourceNames, node_accounts: Sequence[str] = ()
+    ) -> None:
+        """`node_accounts`: the accounts the distribution profiles name (certlib.distribution.node_accounts): the key
+        policy lets their nodes decrypt certificate bundles through Secrets Manager, nothing else."""
         super().__init__(scope, construct_id)
         # RETAIN: the table and the secrets stay after a stack deletion, and they are unreadable without it.
         self.key = kms.Key(
@@ -49,3 +56,12 @@ class EncryptionKey(Construct):
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
             )
         )
+        if node_accounts:
+            certificate_secrets = Stack.of(self).format_arn(
+                service="secretsmanager",
+                resource="secret",
+                resource_name=certificate_secret_name(names.secret_prefix, "*"),
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            statement = node_accounts_key_statement(node_accounts, Aws.REGION, certificate_secrets, Aws.PARTITION)
+            self.key.add_to_resource_policy(iam.PolicyStatement.from_json(statement))

@@ -42,7 +42,7 @@ def start_nodes(
 
 
 def distribution_profile(
-    info: dict[str, Any], directory: str, tag_key: str, tag_value: str, **settings: str
+    info: dict[str, Any], directory: str, tag_key: str, tag_value: str, **settings: Any
 ) -> dict[str, str]:
     """Deploy a distribution profile named `tag_value` (sandbox.nodes.profile_entry: the nodes tagged
     tag_key=tag_value, the four files in `directory`; `settings` adds access_group, check_command, ...) and return

@@ -112,7 +112,7 @@ class NodeDocument:
             value = given.get(name, declaration.get("default"))
             assert value is not None, f"parameter {name} is required"
             assert re.search(declaration["allowedPattern"], value), f"{name}={value!r} does not match its pattern"
-            values[name] = str(self.root) + value if name.endswith("Path") else value
+            values[name] = str(self.root) + value if name.endswith("Path") and value.startswith("/") else value
         [step] = self.document["mainSteps"]
         return _PLACEHOLDER.sub(lambda match: values[match.group(1)], "\n".join(step["inputs"]["runCommand"]))
 

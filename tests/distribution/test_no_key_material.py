@@ -12,7 +12,8 @@ from tests.lifecycle.helpers import target_of
 
 
 def secrets_of_the_sandbox(info: dict[str, Any]) -> list[str]:
-    """Every private key line and export passphrase the sandbox holds."""
+    """Every private key line, export passphrase and PKCS#12 password the sandbox holds, and pieces of each PKCS#12
+    file."""
     target = target_of(info)
     client = target.client("secretsmanager")
     found: list[str] = []
@@ -24,6 +25,10 @@ def secrets_of_the_sandbox(info: dict[str, Any]) -> list[str]:
                     found.extend(key_body_lines(str(value[field])))
             if value.get("passphrase"):
                 found.append(str(value["passphrase"]))
+            if value.get("pkcs12_password"):  # and the PKCS#12 file's password and file (certlib.distribution.pkcs12)
+                found.append(str(value["pkcs12_password"]))
+            data = str(value.get("pkcs12") or "")
+            found.extend(data[start : start + 40] for start in range(0, len(data) - 40, 40))
     return found
 
 

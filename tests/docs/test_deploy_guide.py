@@ -86,6 +86,7 @@ def test_package_json_pins_the_cli_exactly_as_the_lock_holds_it() -> None:
     assert PACKAGE.get("private") is True  # never published by accident
 
 
+@pytest.mark.synth  # runs the CDK CLI
 def test_the_pinned_cli_reads_what_the_pinned_library_writes(tmp_path: Path) -> None:
     # Given the aws-cdk-lib the requirements pin, installed here
     import importlib.metadata
@@ -143,6 +144,7 @@ def test_make_setup_needs_no_node_and_make_deploy_uses_the_pinned_cli() -> None:
 
 
 @needs_the_cli
+@pytest.mark.synth  # runs the CDK CLI
 def test_the_installed_cli_is_the_pinned_one() -> None:
     # Given / When the CLI `make cdk-cli` installed, run as the README runs it
     installed = json.loads(INSTALLED_CLI.read_text())["version"]
@@ -307,6 +309,7 @@ def test_the_cdk_lines_are_found() -> None:
 
 
 @needs_the_cli
+@pytest.mark.synth  # runs the CDK CLI
 @pytest.mark.parametrize(("where", "argv"), CDK_LINES, ids=[f"{w}: {' '.join(a[:3])}" for w, a in CDK_LINES])
 def test_every_cdk_line_uses_options_the_pinned_cli_has(where: str, argv: list[str]) -> None:
     # Given / When an `npx cdk` line of the docs, and the options its command has in the pinned CLI
@@ -318,6 +321,7 @@ def test_every_cdk_line_uses_options_the_pinned_cli_has(where: str, argv: list[s
 
 
 @needs_the_cli
+@pytest.mark.synth  # runs the CDK CLI
 def test_npx_cdk_synth_with_the_pinned_cli_synthesizes_the_readmes_stacks(tmp_path: Path) -> None:
     # Given the README's context (the accounts file as copied from the example)
     context = {**readme_context(), "accountsFile": "config/acme-accounts.example.yaml"}

@@ -117,7 +117,9 @@ def states_entered(events: list[Event]) -> list[str]:
 
 
 # "Not yet": the state machine polls again. Not a failure of anything.
-WAITING = frozenset({"DnsChangePending", "OrderPending", "CertificatePending", "DistributionPending"})
+WAITING = frozenset(
+    {"DnsChangePending", "OrderPending", "CertificatePending", "CertificateNotYetValid", "DistributionPending"}
+)
 
 
 def lambda_failures(events: list[Event]) -> list[Event]:

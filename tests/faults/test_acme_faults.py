@@ -104,9 +104,10 @@ def test_issuance_survives_one_failed_request(
     # When the execution ended, then it issued the certificate
     assert result["status"] == "issued", result
 
-    # And the faulted step failed once with a retryable error, and the state machine ran it again
+    # And the faulted step failed once with a retryable error (the CA's: AcmeUnavailable, a TransientError), and the
+    # state machine ran it again
     failures = lambda_failures(history(sandbox, result["execution_arn"]))
-    assert [f.error for f in failures] == ["TransientError"], failures
+    assert [f.error for f in failures] == ["AcmeUnavailable"], failures
     assert "the CA" in (failures[0].cause or "")
 
     # And the CA accepted no more orders, answers or finalizations than the fault forced (Pebble also rejects

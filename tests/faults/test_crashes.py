@@ -24,6 +24,7 @@ from tests.faults.helpers import (
     start,
     states_entered,
 )
+from tests.faults.test_fallback_ca import ca_fails_for_the_first_account
 from tests.lifecycle.helpers import target_of
 
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -31,6 +32,11 @@ DISTRIBUTION_STEPS = ("send_distribution", "check_distribution")  # they run onl
 # ImportCertificate's Map reports one region's failure and keeps the others, and a failed distribution is reported
 # with the certificate recorded in ACM: after a crash there, the execution goes on.
 GOES_ON_AFTER_A_CRASH = ("import_certificate", *DISTRIBUTION_STEPS)
+# They run only for an AWS Private CA account (the sandbox's `sandbox-pca`).
+PRIVATE_CA_STEPS = ("issue_from_private_ca", "check_private_ca_certificate")
+# It runs only when the first account fails on the CA's side and a fallback account is named: the CA answers 503 to
+# every newOrder of the first account (`sandbox`) for that certificate, and `sandbox-backup` is the fallback.
+SWITCH_STEP = "switch_to_fallback_account"
 # A crash after step k's work leaves what k did and nothing after it: every step. A crash before its work is a
 # crash after the step before, except where no step is before (validate_request), where the sibling regions of the
 # Map go on (import_certificate), and for the cleanup itself (its own tests below).
@@ -49,6 +55,10 @@ def domain_of(name: str) -> str:
 
 def request_for(info: dict[str, Any], name: str, step: str) -> dict[str, Any]:
     request: dict[str, Any] = {"name": name, "domains": [domain_of(name)], "regions": REGIONS}
+    if step in PRIVATE_CA_STEPS:
+        request["account"] = "sandbox-pca"
+    if step == SWITCH_STEP:
+        request["fallback_accounts"] = ["sandbox-backup"]
     if step in DISTRIBUTION_STEPS:
         start_nodes(info, 1, role=name)
         request["distribution"] = distribution_profile(info, f"/etc/ssl/{name}", "role", name)
@@ -66,6 +76,7 @@ def crashed_then_retried(sandbox: dict[str, Any]) -> dict[tuple[str, str], dict[
     """Every case side by side: an execution that crashes at its step, then a new execution for the same name."""
     switch = FaultSwitch(sandbox)
     plan = [crash(case_name(*case), *case) for case in CASES]
+    plan += [ca_fails_for_the_first_account(case_name(*case), "newOrder") for case in CASES if case[0] == SWITCH_STEP]
     cleanup = case_name("clean_up_failure", "after")
     plan.append(crash(cleanup, "check_order", "after", "-first"))
     switch.inject(*plan)
@@ -115,7 +126,9 @@ def test_a_new_execution_completes_after_a_crash(
     assert outcome["injected"], "the crash was not injected"
     if step not in GOES_ON_AFTER_A_CRASH:
         # the crash is not retried (nothing says it would not happen again): the failure path ran, the error kept
-        assert (crashed["status"], crashed["error"]) == ("failed", "Runtime.ExitError"), crashed
+        # (a crashed switch keeps the CA's error that led to it: the switch's Catch puts its own apart)
+        expected = "AcmeUnavailable" if step == SWITCH_STEP else "Runtime.ExitError"
+        assert (crashed["status"], crashed["error"]) == ("failed", expected), crashed
         assert states_entered(history(sandbox, crashed["execution_arn"]))[-2:] == ["CleanUpFailure", "Failed"]
 
     # When a new execution ran for the same certificate

@@ -88,3 +88,35 @@ def test_a_new_plan_is_seen_even_when_its_inode_size_and_mtime_are_the_old_ones(
     hit = plan.take("acme", API, request="newOrder")
     assert hit is not None
     assert hit["certificate"] == "api"
+
+
+def test_a_fault_with_a_probability_hits_that_share_of_calls_the_same_way_for_a_seed(tmp_path: Path) -> None:
+    # Given a reset of 10% of every request, seeded
+    plan, _ = plan_at(tmp_path)
+    fault = {"id": "some", "at": "acme", "fault": "reset", "times": 0, "probability": 0.1}
+
+    def hits(seed: int) -> list[bool]:
+        write_plan(plan.path, [], seed=seed - 1)  # a change of seed, then the plan under test
+        plan.take("acme", WEB, request="newOrder")
+        write_plan(plan.path, [fault], seed=seed)
+        return [plan.take("acme", WEB, request="newOrder") is not None for _ in range(2000)]
+
+    # When 2,000 calls come in, twice with one seed and once with another
+    first, again, other = hits(7), hits(7), hits(8)
+
+    # Then about 10% were hit, the same calls for the same seed, other calls for another seed
+    assert 150 < sum(first) < 250
+    assert first == again
+    assert first != other
+
+
+def test_a_hold_is_taken_only_as_a_hold_and_lasts_while_it_is_in_the_plan(tmp_path: Path) -> None:
+    # Given a hold of web's create_order after its work
+    plan, _ = plan_at(tmp_path)
+    write_plan(plan.path, [{"id": "h", "at": "handler", "fault": "hold", "when": "after", "step": "create_order"}])
+    # When / Then a crash does not take it, a hold does; it holds until the plan no longer has it
+    assert plan.take("handler", WEB, frozenset({"crash"}), when="after") is None
+    assert plan.holds("h")
+    assert plan.take("handler", WEB, frozenset({"hold"}), when="after") is not None
+    write_plan(plan.path, [])
+    assert not plan.holds("h")

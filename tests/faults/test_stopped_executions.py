@@ -8,12 +8,26 @@ the function the event AWS would send, through Lambda's Invoke, as the rule's ta
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.distribution.helpers import invoke
-from tests.faults.helpers import FaultSwitch, challenge_records_under, history, plain, run, start, states_entered
+from tests.faults.helpers import (
+    FaultSwitch,
+    challenge_records_under,
+    finish,
+    history,
+    plain,
+    run,
+    start,
+    states_entered,
+)
 from tests.lifecycle.helpers import inventory_item, target_of
 from tests.operations.sandbox_capture import start_capture
 
@@ -140,3 +154,109 @@ def test_other_status_changes_are_left_alone(sandbox: dict[str, Any]) -> None:
     # Then nothing is done
     assert succeeded["outcome"] == other["outcome"] == "ignored"
     assert plain(target_of(sandbox).inventory.get(name)) == before
+
+
+LIFECYCLE_ASL = Path(__file__).parents[2] / "statemachine" / "certificate_lifecycle.asl.json"
+FUNCTION_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z0-9]+)FunctionArn\}$")
+
+
+def task_states(asl_path: Path = LIFECYCLE_ASL) -> dict[str, str]:
+    """{state name: step} for every Task state of the lifecycle (inside Maps too), read from the ASL file."""
+    definition = json.loads(re.sub(r"(?<!\")\$\{[A-Za-z0-9]+\}(?!\")", "1", asl_path.read_text()))
+    found: dict[str, str] = {}
+
+    def walk(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            if state["Type"] == "Task":
+                camel = FUNCTION_PLACEHOLDER.match(state["Resource"])
+                assert camel, f"{name}: {state['Resource']}"
+                found[name] = re.sub(r"(?<!^)(?=[A-Z])", "_", camel.group(1)).lower()
+            for inner in (state.get("ItemProcessor") or state.get("Iterator"), *state.get("Branches", [])):
+                if inner:
+                    walk(inner["States"])
+
+    walk(definition["States"])
+    return found
+
+
+TASK_STATES = task_states()
+
+
+@pytest.fixture(scope="module")
+def plain_issuance_states(sandbox: dict[str, Any]) -> set[str]:
+    """The Task states a plain ACME issuance (no distribution, no failure) passes through, from a real execution."""
+    name = f"path-{uuid.uuid4().hex[:6]}"
+    issued = run(sandbox, name=name, domains=[f"{name}.example.test"])
+    assert issued["status"] == "issued", issued
+    return set(states_entered(history(sandbox, issued["execution_arn"]))) & set(TASK_STATES)
+
+
+@pytest.fixture(scope="module")
+def stopped_in_each_state(sandbox: dict[str, Any], plain_issuance_states: set[str]) -> dict[str, dict[str, Any]]:
+    """One execution per Task state of a plain issuance, held there (after the step's work: what it did is not in
+    the execution's state), stopped, then cleaned up as EventBridge would have it; all side by side."""
+    switch = FaultSwitch(sandbox)
+    names = {state: f"stop-in-{state.lower()}-{uuid.uuid4().hex[:4]}" for state in sorted(plain_issuance_states)}
+    holds = {
+        state: {"id": name, "at": "handler", "fault": "hold", "when": "after", "step": TASK_STATES[state]}
+        | {"certificate": name}
+        for state, name in names.items()
+    }
+    switch.inject(*holds.values())
+    try:
+        arns = {state: start(sandbox, name=name, domains=[f"{name}.example.test"]) for state, name in names.items()}
+        for state, name in names.items():
+            wait_until(lambda name=name: switch.calls(fault=name) != [], f"{state} held")
+            target_of(sandbox).stepfunctions.stop_execution(executionArn=arns[state], error="Operator", cause="test")
+    finally:
+        switch.clear()
+    outcomes = {}
+    for state, name in names.items():
+        status = wait_until_stopped(sandbox, arns[state])
+        cleaned = invoke(sandbox, "clean_up_stopped_execution", status_change(sandbox, arns[state], "ABORTED"))
+        outcomes[state] = {"name": name, "status": status, "cleaned": cleaned, "execution_arn": arns[state]}
+    retried = finish(
+        sandbox, [start(sandbox, name=o["name"], domains=[f"{o['name']}.example.test"]) for o in outcomes.values()]
+    )
+    for outcome, result in zip(outcomes.values(), retried, strict=True):
+        outcome["retried"] = result
+    return outcomes
+
+
+def wait_until(condition: Any, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("state", sorted(TASK_STATES))
+def test_an_execution_stopped_in_any_state_leaves_nothing(
+    sandbox: dict[str, Any],
+    plain_issuance_states: set[str],
+    stopped_in_each_state: dict[str, dict[str, Any]],
+    state: str,
+) -> None:
+    if state not in plain_issuance_states:
+        pytest.skip(f"{state} is not on a plain ACME issuance's path (Private CA, distribution or failure path)")
+    # Given an execution stopped by hand while its step in this state was running (its work done)
+    outcome = stopped_in_each_state[state]
+    name, domain = outcome["name"], f"{outcome['name']}.example.test"
+    assert outcome["status"] == "ABORTED"
+
+    # When EventBridge's status change ran clean_up_stopped_execution
+    # Then nothing is left: no lock, no TXT record, no pending key
+    assert outcome["cleaned"]["outcome"] in ("cleaned_up", "nothing_to_clean_up"), outcome["cleaned"]
+    assert challenge_records_under(sandbox, domain) == [], outcome["cleaned"]
+    target = target_of(sandbox)
+    item = plain(target.inventory.get(name))
+    assert "lock_owner" not in item, outcome["cleaned"]
+    secrets = target.client("secretsmanager")
+    listed = secrets.list_secrets(
+        Filters=[{"Key": "name", "Values": [f"{target.names.secret_prefix}certificate/{name}"]}]
+    )
+    for secret in listed["SecretList"]:
+        assert "pending_private_key" not in json.loads(secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"])
+
+    # And a new execution for the certificate then issued it
+    assert outcome["retried"]["status"] in ("issued", "renewed"), outcome["retried"]

@@ -18,7 +18,12 @@ from certlib.renewal.timing import iso, parse_iso
 from tests.lifecycle.helpers import EXECUTION_TIMEOUT_SECONDS, certctl, inventory_item, issue, target_of
 
 SECOND_ALIAS = "scm_demo2"  # never used to order: its endpoint is not asked anything
-REFUSAL = "no ACME account named, and there is no default among the configured aliases sandbox, scm_demo2"
+
+
+def refusal(info: dict[str, Any]) -> str:
+    """The refusal's opening: every alias deployed (the sandbox's own and SECOND_ALIAS), in order."""
+    aliases = ", ".join(info["aliases_without_default"])
+    return f"no ACME account named, and there is no default among the configured aliases {aliases}"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +37,7 @@ def no_default(start_sandbox: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     second = AccountConfig(alias=SECOND_ALIAS, directory_url="https://acme.sectigo.com/v2/DV", key_type="ec521")
     deployed = dataclasses.replace(config, accounts={**config.accounts, SECOND_ALIAS: second}, default_account=None)
     ssm.put_parameter(Name=parameter, Value=deployed.to_json(), Type="String", Overwrite=True)
-    return info
+    return {**info, "aliases_without_default": sorted(deployed.accounts)}
 
 
 def executions_of(info: dict[str, Any]) -> set[str]:
@@ -53,14 +58,17 @@ def test_a_request_that_names_no_account_is_refused_with_the_aliases(no_default:
     # Then it refuses on one line, listing the aliases and both ways out, and starts nothing
     assert completed.returncode == 1
     [line] = completed.stderr.strip().splitlines()
-    assert line.startswith(f"certctl: {REFUSAL}: name one with 'account' in the request (certctl issue --account")
+    assert SECOND_ALIAS in no_default["aliases_without_default"]
+    assert line.startswith(
+        f"certctl: {refusal(no_default)}: name one with 'account' in the request (certctl issue --account"
+    )
     assert "add 'default-account: ALIAS' to the accounts file" in line
     assert executions_of(no_default) == before
     # When an execution is started (console, API) with no account
     result = issue(no_default, name="unnamed", domains=["unnamed.example.test"])
     # Then it fails in its first state with the same message, and nothing was written
     assert (result["status"], result["error"]) == ("failed", "InvalidRequest"), result
-    assert REFUSAL in result["message"]
+    assert refusal(no_default) in result["message"]
     assert target_of(no_default).inventory.get("unnamed") is None
 
 

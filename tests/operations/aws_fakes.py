@@ -14,6 +14,7 @@ from moto import mock_aws
 from certlib.resources import EVENT_SOURCE, INVENTORY_PARTITION_KEY, ResourceNames, function_environment
 from certlib.runtime import Services
 from certlib.settings import Settings
+from sandbox.moto_fixes import route53_as_aws
 
 REGION = "eu-west-1"
 NAMES = ResourceNames()
@@ -49,7 +50,7 @@ class Deployment:
 @contextmanager
 def deployment() -> Iterator[Deployment]:
     """The inventory table, the notification topic, and SQS queues capturing the bus and the topic."""
-    with mock_aws():
+    with mock_aws(), route53_as_aws():
         session = boto3.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name=REGION)
         session.client("dynamodb").create_table(
             TableName=NAMES.inventory_table,

@@ -79,7 +79,7 @@ def test_certctl_issue_wait_shows_progress_and_what_to_do(sandbox: dict[str, Any
     assert progress[0].startswith("notify-cli: execution arn:aws:states:")
     assert closing.startswith("certctl: notify-cli failed in check_order: ChallengeInvalid: ")
     states = [line.split()[1] for line in progress[1:]]
-    assert states[:3] == ["ValidateRequest", "EnsureAccount", "CreateOrder"]
+    assert states[:4] == ["ValidateRequest", "IsPrivateCa", "EnsureAccount", "CreateOrder"]
     assert states[-2:] == ["CleanUpFailure", "Failed"]
     assert all(line.split()[0].endswith("s") for line in progress[1:])
     # And stdout ends with the outcome: the step, the CA's problem and what to do

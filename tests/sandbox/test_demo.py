@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from certlib.resources import REPO_ROOT
 from sandbox import INFO_FILE_NAME
+
+pytestmark = pytest.mark.sandbox  # starts its own sandbox
 
 
 def test_demo_issues_distributes_to_two_servers_and_stops_the_sandbox(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from certctl import sandbox_commands
 from sandbox import INFO_FILE_NAME
 from sandbox.process import is_running, port_is_open
 
+pytestmark = pytest.mark.sandbox  # starts and stops sandboxes of its own
+
 
 def listening_ports(info: dict[str, Any]) -> list[int]:
     urls = (info["aws_endpoint_url"], info["acme_directory_url"], info["pebble_management_url"])

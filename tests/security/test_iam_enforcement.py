@@ -216,6 +216,7 @@ def test_requests_the_sandbox_cannot_decide_fail_loudly(sandbox: dict[str, Any])
     assert "DescribeInstances is not mapped" in raised.value.response["Error"]["Message"]
 
 
+@pytest.mark.sandbox  # starts a sandbox of its own
 def test_no_iam_lets_everything_through(tmp_path: Path) -> None:
     # Given a sandbox started with `sandbox up --no-iam` (for debugging only)
     relaxed = sandbox_commands.up(tmp_path, iam=False)

@@ -41,6 +41,11 @@ RESOURCE_KINDS = [
     (r":document/acme-certs-distribute-certificate$", "distribution document"),
     (r":ec2:<AWS::Region>:<AWS::AccountId>:instance/\*$", "EC2 instances"),
     (r":ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/\*$", "managed instances"),
+    # the example accounts file's Private CA (internal-pca): the CA named there, exactly
+    (
+        r"^arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/00000000-0000-0000-0000-000000000000$",
+        "the configured Private CA",
+    ),
     (r"^\*$", "*"),
 ]
 TABLE = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
@@ -100,6 +105,17 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         "account key secrets": READ,
         "certificate secrets": READ | SECRET_WRITE,
     },
+    # the Private CA branch: the certificate's key and chain (no ACME account key), and the configured CA only
+    "issue_from_private_ca": {
+        "stack key": ENCRYPT,
+        "certificate secrets": READ | SECRET_WRITE,
+        "the configured Private CA": {"acm-pca:IssueCertificate"},
+    },
+    "check_private_ca_certificate": {
+        "stack key": ENCRYPT,
+        "certificate secrets": READ | SECRET_WRITE,
+        "the configured Private CA": {"acm-pca:GetCertificate"},
+    },
     "import_certificate": {
         "inventory table": TABLE | {"dynamodb:PutItem"},
         "certificate secrets": READ,
@@ -114,7 +130,11 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     },
     "send_distribution": {
         "inventory table": TABLE,
-        "certificate secrets": {"secretsmanager:TagResource"},
+        "certificate secrets": {
+            "secretsmanager:TagResource",
+            "secretsmanager:PutResourcePolicy",
+            "secretsmanager:DeleteResourcePolicy",
+        },
         "distribution document": {"ssm:SendCommand"},
         "EC2 instances": {"ssm:SendCommand"},
         "managed instances": {"ssm:SendCommand"},
@@ -122,6 +142,8 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     "check_distribution": {"*": {"ssm:ListCommandInvocations", "ssm:ListCommands"}},
     "record_result": {"inventory table": TABLE, **ANNOUNCE},
     "clean_up_failure": CLEAN_UP,
+    # after a CA-side failure: forget the order, record and announce the switch (no secret, no DNS, no CA)
+    "switch_to_fallback_account": {"inventory table": TABLE, **ANNOUNCE},
     # renewal, expiry and revocation
     "find_due_certificates": {"renewal index": {"dynamodb:Query"}},
     "start_renewal": {"inventory table": TABLE, "lifecycle state machine": {"states:StartExecution"}},
@@ -134,6 +156,7 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     "revoke_certificate": {
         "inventory table": TABLE,
         "account key secrets": READ,
+        "the configured Private CA": {"acm-pca:RevokeCertificate"},
         "lifecycle state machine": {"states:StartExecution"},
         **ANNOUNCE,
     },
@@ -158,6 +181,8 @@ READERS = {
     "certificate secrets": {
         "finalize_order",
         "store_certificate",
+        "issue_from_private_ca",
+        "check_private_ca_certificate",
         "import_certificate",
         "clean_up_failure",
         "clean_up_stopped_execution",

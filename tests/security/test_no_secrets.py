@@ -110,6 +110,8 @@ def secrets_of(info: dict[str, Any]) -> list[Secret]:
                     found.append(Secret(f"{field} of {name}", (pem_window(value[field]),)))
             if value.get("passphrase"):  # what ACM encrypts an exported key with
                 found.append(Secret(f"export passphrase of {name}", (value["passphrase"],)))
+            if value.get("pkcs12_password"):  # of the PKCS#12 file nodes get (certlib.distribution.pkcs12)
+                found.append(Secret(f"PKCS#12 password of {name}", (value["pkcs12_password"],)))
     return found
 
 

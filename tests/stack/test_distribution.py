@@ -110,7 +110,8 @@ def test_send_may_send_only_the_document_and_set_only_the_access_tag(synthesized
 
     # When / Then it sends only the distribution document, only to this region's instances that opted in by tag, and
     # tags only the access tag
-    assert actions(statements) - BASICS == TABLE | {"ssm:SendCommand", "secretsmanager:TagResource"}
+    policies = {"secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy"}
+    assert actions(statements) - BASICS == TABLE | {"ssm:SendCommand", "secretsmanager:TagResource"} | policies
     document = sids["SendOnlyTheDistributionDocument"]
     assert flat(document["Resource"]) == (
         f"arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:document/{NAMES.distribution_document}"
@@ -127,6 +128,11 @@ def test_send_may_send_only_the_document_and_set_only_the_access_tag(synthesized
     tag = sids["TagCertificatesForNodes"]
     assert tag["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": [ACCESS_GROUP_TAG]}}
     assert flat(tag["Resource"]) == f"{SECRETS}acme-certs/certificate/*"
+    # the node accounts' resource policy: only on certificate secrets, never a public one (BlockPublicPolicy)
+    put_policy = sids["LetNodeAccountsReadTheirBundles"]
+    assert as_list(put_policy["Action"]) == ["secretsmanager:PutResourcePolicy"]
+    assert put_policy["Condition"] == {"Bool": {"secretsmanager:BlockPublicPolicy": "true"}}
+    assert flat(put_policy["Resource"]) == flat(sids["RevokeNodeAccountsReads"]["Resource"]) == flat(tag["Resource"])
     # and no distribution step ever reads a certificate bundle: the nodes do that with their own role
     for step in ("send_distribution", "check_distribution"):
         assert "secretsmanager:GetSecretValue" not in actions(synthesized.statements_by_step([step])[step])

@@ -80,6 +80,7 @@ def test_every_function_gets_the_shared_environment(synthesized: Synthesized) ->
 
 LARGER = {
     "finalize_order": (1024, 120),
+    "issue_from_private_ca": (1024, 120),
     "import_certificate": (512, 120),
     "check_revocations": (512, 300),
     "revoke_certificate": (512, 300),

@@ -155,6 +155,7 @@ WRITERS = {
         "record_result",
         "clean_up_failure",
         "clean_up_stopped_execution",
+        "switch_to_fallback_account",
         "start_renewal",
         "handle_expiry_event",
         "check_revocations",
@@ -272,6 +273,15 @@ SCENARIOS: dict[str, list[Scenario]] = {
         step: [(lambda aws: None, lambda aws, _: aws.services.inventory.pause_acme("sandbox", 2_000_000_000))]
         for step in ("answer_challenges", "check_order", "finalize_order", "store_certificate")
     },
+    # certlib.lifecycle.fallback: forgets the failed account's order and records the switch, under the lock
+    "switch_to_fallback_account": [
+        (
+            lambda aws: (locked(aws), aws.services.inventory.update("web", EXECUTION, {ORDER_URL: "u"})),
+            lambda aws, _: aws.services.inventory.update(
+                "web", EXECUTION, {}, event={"event": "account_switched"}, remove=(ORDER_URL, ORDER_EXECUTION)
+            ),
+        ),
+    ],
     "import_certificate": [
         # a new certificate's import makes the map of ARNs; a second region's, run alongside, finds it made
         (locked, lambda aws, _: record_arn(aws, has_arns=False)),

@@ -22,7 +22,10 @@ CPYTHON_TAG = "cp" + LAMBDA_PYTHON_VERSION.replace(".", "")  # cp313
 EXTENSION_TAG = "cpython-" + LAMBDA_PYTHON_VERSION.replace(".", "")  # cpython-313 in a module's file name
 MACHINE = {"arm64": ("aarch64", 183), "x86_64": ("x86_64", 62)}[LAMBDA_ARCHITECTURE]  # (platform tag, ELF e_machine)
 
-pytestmark = pytest.mark.skipif(not LAYER.is_dir(), reason="build/layer is absent: run `make layer` to check it")
+pytestmark = [
+    pytest.mark.skipif(not LAYER.is_dir(), reason="build/layer is absent: run `make layer` to check it"),
+    pytest.mark.synth,  # checks what `make layer` built
+]
 
 
 def elf_machine(path: Path) -> int:

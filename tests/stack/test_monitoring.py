@@ -229,10 +229,11 @@ def test_steps_that_announce_may_put_only_our_events_and_publish_only_to_the_top
         step for step, statements in by_step.items() for s in statements if s.get("Sid") == "PublishNotifications"
     }
 
-    # Then record_result (distribution failures), clean_up_failure and validate_request (an accepted "replace": true)
-    # put events and publish; nothing else does
-    assert putting == {"record_result", "clean_up_failure", "validate_request"}
-    assert publishing == {"record_result", "clean_up_failure", "validate_request"}
+    # Then record_result (distribution failures), clean_up_failure, validate_request (an accepted "replace": true) and
+    # switch_to_fallback_account put events and publish; nothing else does
+    announcing = {"record_result", "clean_up_failure", "validate_request", "switch_to_fallback_account"}
+    assert putting == announcing
+    assert publishing == announcing
     for step in putting:
         put = next(s for s in by_step[step] if s.get("Sid") == "PutCertificateEvents")
         assert flat(put["Resource"]) == "arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default"

@@ -40,17 +40,24 @@ EXPECTED_ACTIONS = {
     "remove_challenges": CHALLENGE_RECORDS,
     "finalize_order": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
     "store_certificate": TABLE | ENCRYPT | ACCOUNT_READ | SECRET_WRITE,
+    # the certificate's secret (GetSecretValue on it), and the accounts file's Private CAs (no ACME account key)
+    "issue_from_private_ca": ENCRYPT | ACCOUNT_READ | SECRET_WRITE | {"acm-pca:IssueCertificate"},
+    "check_private_ca_certificate": ENCRYPT | ACCOUNT_READ | SECRET_WRITE | {"acm-pca:GetCertificate"},
     "import_certificate": TABLE
     | {"dynamodb:PutItem"}
     | {"secretsmanager:GetSecretValue", "acm:ImportCertificate", "acm:DescribeCertificate", "acm:AddTagsToCertificate"}
     | {"acm:ListCertificates", "acm:ListTagsForCertificate"},
-    "send_distribution": TABLE | {"secretsmanager:TagResource", "ssm:SendCommand"},
+    "send_distribution": TABLE
+    | {"secretsmanager:TagResource", "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy"}
+    | {"ssm:SendCommand"},
     "check_distribution": {"ssm:ListCommands", "ssm:ListCommandInvocations"},
     "record_result": TABLE | NOTIFICATIONS,
     "clean_up_failure": TABLE
     | CHALLENGE_RECORDS
     | {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}
     | NOTIFICATIONS,
+    # records the switch to a fallback account and announces it; the failed attempt's TXT values are remove_challenges'
+    "switch_to_fallback_account": TABLE | NOTIFICATIONS,
 }
 BASICS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 BASICS |= {"ssm:GetParameters", "kms:Decrypt"}

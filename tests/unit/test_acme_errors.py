@@ -10,7 +10,7 @@ import requests
 from acme import messages
 
 from certlib.adapters.acme_client import classified_errors
-from certlib.exceptions import AcmeProblem, AcmeRateLimited, TransientError
+from certlib.exceptions import AcmeAccountGone, AcmeProblem, AcmeRateLimited, TransientError
 
 
 class LastResponse:
@@ -65,3 +65,11 @@ def test_other_problems_are_terminal_and_keep_type_and_detail() -> None:
     assert raised.value.problem_type == "rejectedIdentifier"
     assert raised.value.detail == "example.invalid is forbidden by policy"
     assert str(raised.value) == "creating the order: rejectedIdentifier: example.invalid is forbidden by policy"
+
+
+def test_an_account_the_ca_no_longer_has_is_its_own_error() -> None:
+    # (the lifecycle's CreateOrder catches it by name and registers the same key again: RegisterAccountAgain)
+    with pytest.raises(AcmeAccountGone) as raised, classified_errors("creating the order", LastResponse(400)):
+        raise problem("accountDoesNotExist", "unable to find existing account")
+    assert raised.value.problem_type == "accountDoesNotExist"
+    assert isinstance(raised.value, AcmeProblem)

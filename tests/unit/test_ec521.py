@@ -16,8 +16,8 @@ from moto import mock_aws
 from certlib.adapters.acm import ACM_KEY_ALGORITHMS, Acm
 from certlib.config import parse_accounts
 from certlib.exceptions import CertificateCheckFailed, ConfigError, ImportRefused
+from certlib.key_types import KEY_TYPES
 from certlib.keys import (
-    KEY_TYPES,
     PrivateKey,
     check_bundle,
     csr_pem,

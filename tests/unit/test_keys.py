@@ -6,8 +6,8 @@ import pytest
 from cryptography import x509
 
 from certlib.exceptions import CertificateCheckFailed
+from certlib.key_types import KEY_TYPES
 from certlib.keys import (
-    KEY_TYPES,
     PrivateKey,
     check_bundle,
     csr_pem,

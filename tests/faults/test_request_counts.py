@@ -1,0 +1,54 @@
+"""The requests one issuance makes, per step, from the sandbox's call log (issue 16): the challenges are answered
+without being read first, the order is finalized without being read first (CheckOrder saw it ready), and each zone's
+TXT values are written and removed with one Route 53 change each, without listing the record sets first."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from typing import Any
+
+from tests.faults.helpers import FaultSwitch, finish, start
+
+# What a function's first ACME call of a container costs: whether a container is new depends on the tests before.
+CONTAINER_START = ("directory", "newNonce")
+
+
+def accepted(call: dict[str, Any]) -> bool:
+    """An ACME request the CA carried out (a nonce the CA rejected is retried, and counted again, by design)."""
+    return bool(call.get("reached_ca")) and call.get("status") is not None and call["status"] < 300
+
+
+def test_one_issuance_asks_the_ca_and_route53_no_more_than_needed(sandbox: dict[str, Any], faults: FaultSwitch) -> None:
+    # Given two new names (no authorization to reuse)
+    name = f"counted-{secrets.token_hex(3)}"
+    domains = [f"{name}.example.test", f"n1.{name}.example.test"]
+
+    # When the certificate is issued
+    [result] = finish(sandbox, [start(sandbox, name=name, domains=domains)])
+    assert result["status"] == "issued", result
+
+    # Then answering posted each challenge once, and read none (a new container's directory GET and newNonce aside)
+    calls = faults.calls(certificate=name)
+    acme = Counter(
+        (c["step"], c["request"])
+        for c in calls
+        if c["kind"] == "acme" and accepted(c) and c["request"] not in CONTAINER_START
+    )
+    assert {request: n for (step, request), n in acme.items() if step == "answer_challenges"} == {"challenge": 2}
+    # And finalizing posted the CSR once, without reading the order first
+    assert {request: n for (step, request), n in acme.items() if step == "finalize_order"} == {"finalize": 1}
+    # And each zone's values took one Route 53 change to publish and one to remove, with no record set listed: the
+    # only reads are ValidateRequest's, one per name, looking for a CNAME that delegates its DNS-01 record (the zone
+    # list, read once per container, is left out for the same reason)
+    route53 = [
+        (c["step"], c["operation"])
+        for c in calls
+        if c["kind"] == "aws" and c["operation"].startswith("route53.") and c["operation"] != "route53.ListHostedZones"
+    ]
+    assert Counter(route53) == {
+        ("validate_request", "route53.ListResourceRecordSets"): len(domains),
+        ("publish_challenges", "route53.ChangeResourceRecordSets"): 1,
+        ("check_dns_change", "route53.GetChange"): 1,
+        ("remove_challenges", "route53.ChangeResourceRecordSets"): 1,
+    }, route53

@@ -1,0 +1,138 @@
+"""The sweep's StartRenewal on a batch of names, against moto: each account's order budget holds when its names
+start at once, what is over budget stays due without a queue mark, and one name's error does not stop the others."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from certlib.adapters.inventory import QUEUED_AT
+from certlib.config import parse_accounts
+from certlib.renewal.sweep import START_BATCH_SIZE, find_due_certificates, start_renewals
+from certlib.resources import (
+    INVENTORY_PARTITION_KEY,
+    RENEW_AFTER_ATTRIBUTE,
+    RENEWAL_BUCKET,
+    RENEWAL_BUCKET_ATTRIBUTE,
+    RENEWAL_INDEX,
+)
+from certlib.runtime import Services
+from certlib.settings import Settings
+from sandbox.aws import make_dynamodb_writes_atomic
+
+NOW = "2090-01-02T00:00:00Z"
+BUDGET = 3
+
+
+@pytest.fixture
+def services() -> Iterator[Services]:
+    # the batch starts its names from several threads: moto's conditional writes made one step each, as DynamoDB's
+    make_dynamodb_writes_atomic()
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        session.resource("dynamodb").create_table(
+            TableName="inventory",
+            KeySchema=[{"AttributeName": INVENTORY_PARTITION_KEY, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in (INVENTORY_PARTITION_KEY, RENEWAL_BUCKET_ATTRIBUTE, RENEW_AFTER_ATTRIBUTE)
+            ],
+            GlobalSecondaryIndexes=[  # as the stack's (stacks/constructs/inventory.py)
+                {
+                    "IndexName": RENEWAL_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": RENEWAL_BUCKET_ATTRIBUTE, "KeyType": "HASH"},
+                        {"AttributeName": RENEW_AFTER_ATTRIBUTE, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        lifecycle = session.client("stepfunctions").create_state_machine(
+            name="lifecycle",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+            roleArn="arn:aws:iam::123456789012:role/lifecycle",
+        )["stateMachineArn"]
+        document = {
+            "accounts": {
+                "limited": [{"acme-endpoint": "https://ca.example/dir", "new-orders-per-3-hours": BUDGET}],
+                "roomy": [{"acme-endpoint": "https://ca.example/dir"}],
+            },
+            "default-account": "limited",
+        }
+        config = parse_accounts(document).config
+        session.client("ssm").put_parameter(Name="/p/config", Value=config.to_json(), Type="String")
+        settings = Settings("inventory", "/p/config", "p/", "key", 600, lifecycle_state_machine_arn=lifecycle)
+        yield Services(settings, session)
+
+
+def add_due(services: Services, name: str, account: str) -> None:
+    item = {"name": name, "domains": [f"{name}.example.test"], "account": account, "key_type": "ec256"}
+    due = {RENEWAL_BUCKET_ATTRIBUTE: RENEWAL_BUCKET, RENEW_AFTER_ATTRIBUTE: "2090-01-01T00:00:00Z"}
+    services.inventory._table.put_item(Item={**item, "status": "issued", **due})
+
+
+def outcomes(results: list[dict[str, Any]]) -> dict[str, list[str]]:
+    by_outcome: dict[str, list[str]] = {}
+    for result in results:
+        by_outcome.setdefault(result["outcome"], []).append(result["name"])
+    return by_outcome
+
+
+def test_a_batch_starts_within_each_accounts_budget_and_defers_the_rest(services: Services) -> None:
+    # Given 10 due certificates of an account allowed 3 new orders per 3 hours, and 5 of an account allowed 300
+    limited = [f"limited-{i}" for i in range(10)]
+    roomy = [f"roomy-{i}" for i in range(5)]
+    for name in limited:
+        add_due(services, name, "limited")
+    for name in roomy:
+        add_due(services, name, "roomy")
+    # When one batch starts them all at once
+    results = start_renewals({"names": [*limited, *roomy], "now": NOW}, services)["results"]
+    # Then exactly 3 of the limited account start, the other 7 are deferred, and every roomy one starts
+    by_outcome = outcomes(results)
+    assert len(by_outcome["deferred"]) == 10 - BUDGET
+    assert sorted(by_outcome["started"]) == sorted([*set(limited) - set(by_outcome["deferred"]), *roomy])
+    assert all(result["execution_arn"] for result in results if result["outcome"] == "started")
+    # And the deferred ones carry no queue mark: the next sweep finds them startable
+    for name in by_outcome["deferred"]:
+        assert QUEUED_AT not in (services.inventory.get(name) or {})
+    # And a second batch starts nothing twice and nothing over budget
+    # (a running one is in_progress, or deferred without a look when its account's budget was found spent first)
+    again = outcomes(start_renewals({"names": [*limited, *roomy], "now": NOW}, services)["results"])
+    assert "started" not in again
+    assert set(by_outcome["deferred"]) <= set(again["deferred"])
+    assert set(again) <= {"deferred", "in_progress"}
+    assert sorted(again["deferred"] + again.get("in_progress", [])) == sorted([*limited, *roomy])
+
+
+def test_one_certificates_error_does_not_stop_its_batch(services: Services) -> None:
+    # Given a due certificate whose account is not configured any more, beside a good one
+    add_due(services, "orphan", "removed-account")
+    add_due(services, "good", "roomy")
+    # When they start in one batch
+    results = {
+        result["name"]: result
+        for result in start_renewals({"names": ["orphan", "good"], "now": NOW}, services)["results"]
+    }
+    # Then the error is the orphan's result and the good one starts
+    assert (results["orphan"]["outcome"], results["orphan"]["error"]) == ("error", "ConfigError")
+    assert results["good"]["outcome"] == "started"
+
+
+def test_the_due_names_go_to_the_map_in_batches(services: Services) -> None:
+    # Given more due certificates than one batch holds
+    for i in range(START_BATCH_SIZE + 2):
+        add_due(services, f"c-{i:03d}", "roomy")
+    # When the sweep finds them
+    due = find_due_certificates({"input": {"now": NOW}, "batch_size": 2000}, services)
+    # Then every name is in exactly one batch, none larger than START_BATCH_SIZE
+    assert due["count"] == START_BATCH_SIZE + 2
+    assert [len(batch) for batch in due["batches"]] == [START_BATCH_SIZE, 2]
+    assert [name for batch in due["batches"] for name in batch] == [entry["name"] for entry in due["certificates"]]
