@@ -83,6 +83,15 @@ def test_sweep_starts_exactly_the_due_ones_and_twice_starts_none_again(sweep_san
     assert len(started_renewals(target)) == DUE
 
 
+def test_a_sweep_that_finds_nothing_due_succeeds_with_no_result(sweep_sandbox: dict[str, Any]) -> None:
+    # Given a time before any certificate of the sandbox is due
+    long_ago = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    # When the daily sweep runs as of then (its Map would have no batch)
+    nothing = sweep(sweep_sandbox, long_ago)
+    # Then it succeeds and says nothing was due
+    assert (nothing["due"], nothing["outcomes"], nothing["results"]) == (0, {}, [])
+
+
 def test_time_past_the_window_renews_to_the_same_arn(sweep_sandbox: dict[str, Any]) -> None:
     # Given an issued certificate
     first = issue(sweep_sandbox, name="due-soon", domains=["due-soon.example.test"])
