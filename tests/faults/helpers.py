@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,3 +157,11 @@ def challenge_records_under(info: dict[str, Any], domain: str) -> list[str]:
 def plain(item: dict[str, Any] | None) -> dict[str, Any]:
     """A DynamoDB item as plain JSON values (Decimal to numbers)."""
     return json.loads(json.dumps(item or {}, default=lambda value: int(value) if value == int(value) else float(value)))
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = 120) -> None:
+    """Until `condition()` holds, looking every 0.1 s; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.1)

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import ssl
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from tests.faults.helpers import (
     run,
     start,
     states_entered,
+    wait_until,
 )
 from tests.lifecycle.helpers import target_of
 
@@ -52,13 +52,6 @@ def directory_answers(info: dict[str, Any]) -> bool:
             return "newOrder" in json.load(response)
     except OSError:
         return False
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.1)
 
 
 def restart_pebble(info: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.distribution.helpers import invoke
+from tests.distribution.helpers import distribution_profile, invoke, start_nodes
 from tests.faults.helpers import (
     FaultSwitch,
     challenge_records_under,
@@ -27,7 +27,9 @@ from tests.faults.helpers import (
     run,
     start,
     states_entered,
+    wait_until,
 )
+from tests.faults.test_fallback_ca import ca_fails_for_the_first_account
 from tests.lifecycle.helpers import inventory_item, target_of
 from tests.operations.sandbox_capture import start_capture
 
@@ -182,29 +184,48 @@ def task_states(asl_path: Path = LIFECYCLE_ASL) -> dict[str, str]:
 TASK_STATES = task_states()
 
 
-@pytest.fixture(scope="module")
-def plain_issuance_states(sandbox: dict[str, Any]) -> set[str]:
-    """The Task states a plain ACME issuance (no distribution, no failure) passes through, from a real execution."""
-    name = f"path-{uuid.uuid4().hex[:6]}"
-    issued = run(sandbox, name=name, domains=[f"{name}.example.test"])
-    assert issued["status"] == "issued", issued
-    return set(states_entered(history(sandbox, issued["execution_arn"]))) & set(TASK_STATES)
+# The Task states a plain ACME issuance does not pass through, and what brings an execution there: the account, a
+# distribution profile, a fallback account with the first one failing on the CA's side after its TXT records are
+# published, or a failure (a crash after check_order's work) that leads to CleanUpFailure.
+PRIVATE_CA_STATES = ("IssueFromPrivateCa", "CheckPrivateCaCertificate")
+DISTRIBUTION_STATES = ("SendDistribution", "CheckDistribution")
+FALLBACK_STATES = ("RemoveAttemptChallenges", "SwitchToFallbackAccount")
+FAILURE_STATES = ("CleanUpFailure",)
+
+
+def way_into(info: dict[str, Any], state: str, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The execution input that passes through `state`, and the faults that lead there (cleared before the retry)."""
+    request: dict[str, Any] = {"name": name, "domains": [f"{name}.example.test"]}
+    faults: list[dict[str, Any]] = []
+    if state in PRIVATE_CA_STATES:
+        request["account"] = "sandbox-pca"
+    elif state in DISTRIBUTION_STATES:
+        start_nodes(info, 1, role=name)
+        request["distribution"] = distribution_profile(info, f"/etc/ssl/{name}", "role", name)
+    elif state in FALLBACK_STATES:
+        request["fallback_accounts"] = ["sandbox-backup"]
+        faults.append(ca_fails_for_the_first_account(name, "challenge", as_get=False))
+    elif state in FAILURE_STATES:
+        crash = {"id": f"{name}-crash", "at": "handler", "fault": "crash", "when": "after", "step": "check_order"}
+        faults.append({**crash, "certificate": name})
+    return request, faults
 
 
 @pytest.fixture(scope="module")
-def stopped_in_each_state(sandbox: dict[str, Any], plain_issuance_states: set[str]) -> dict[str, dict[str, Any]]:
-    """One execution per Task state of a plain issuance, held there (after the step's work: what it did is not in
-    the execution's state), stopped, then cleaned up as EventBridge would have it; all side by side."""
+def stopped_in_each_state(sandbox: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One execution per Task state of the lifecycle, held there (after the step's work: what it did is not in the
+    execution's state), stopped, then cleaned up as EventBridge would have it; all side by side."""
     switch = FaultSwitch(sandbox)
-    names = {state: f"stop-in-{state.lower()}-{uuid.uuid4().hex[:4]}" for state in sorted(plain_issuance_states)}
+    names = {state: f"stop-in-{state.lower()}-{uuid.uuid4().hex[:4]}" for state in sorted(TASK_STATES)}
+    ways = {state: way_into(sandbox, state, name) for state, name in names.items()}
     holds = {
         state: {"id": name, "at": "handler", "fault": "hold", "when": "after", "step": TASK_STATES[state]}
-        | {"certificate": name}
+        | ({"event_contains": name} if state == "CheckDistribution" else {"certificate": name})
         for state, name in names.items()
     }
-    switch.inject(*holds.values())
+    switch.inject(*holds.values(), *(fault for _, faults in ways.values() for fault in faults))
     try:
-        arns = {state: start(sandbox, name=name, domains=[f"{name}.example.test"]) for state, name in names.items()}
+        arns = {state: start(sandbox, **ways[state][0]) for state in names}
         for state, name in names.items():
             wait_until(lambda name=name: switch.calls(fault=name) != [], f"{state} held")
             target_of(sandbox).stepfunctions.stop_execution(executionArn=arns[state], error="Operator", cause="test")
@@ -215,30 +236,16 @@ def stopped_in_each_state(sandbox: dict[str, Any], plain_issuance_states: set[st
         status = wait_until_stopped(sandbox, arns[state])
         cleaned = invoke(sandbox, "clean_up_stopped_execution", status_change(sandbox, arns[state], "ABORTED"))
         outcomes[state] = {"name": name, "status": status, "cleaned": cleaned, "execution_arn": arns[state]}
-    retried = finish(
-        sandbox, [start(sandbox, name=o["name"], domains=[f"{o['name']}.example.test"]) for o in outcomes.values()]
-    )
+    retried = finish(sandbox, [start(sandbox, **ways[state][0]) for state in outcomes])
     for outcome, result in zip(outcomes.values(), retried, strict=True):
         outcome["retried"] = result
     return outcomes
 
 
-def wait_until(condition: Any, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.1)
-
-
 @pytest.mark.parametrize("state", sorted(TASK_STATES))
 def test_an_execution_stopped_in_any_state_leaves_nothing(
-    sandbox: dict[str, Any],
-    plain_issuance_states: set[str],
-    stopped_in_each_state: dict[str, dict[str, Any]],
-    state: str,
+    sandbox: dict[str, Any], stopped_in_each_state: dict[str, dict[str, Any]], state: str
 ) -> None:
-    if state not in plain_issuance_states:
-        pytest.skip(f"{state} is not on a plain ACME issuance's path (Private CA, distribution or failure path)")
     # Given an execution stopped by hand while its step in this state was running (its work done)
     outcome = stopped_in_each_state[state]
     name, domain = outcome["name"], f"{outcome['name']}.example.test"
