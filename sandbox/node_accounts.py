@@ -33,7 +33,7 @@ from certlib.distribution.node_accounts import (
     node_send_role_name,
 )
 from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames, certificate_secret_name
-from sandbox.nodes import NODE_IMAGE_ID, Node, _associate_profile, _node_role_name
+from sandbox.nodes import NODE_IMAGE_ID, Node, associate_profile, node_role_name
 
 # The node account the sandbox's synthesis names in a profile (so the template grants the assume-role), and one it
 # does not name, for the tests that must be refused.
@@ -137,7 +137,7 @@ def start_nodes_in(
     `access_group` there (its principal tag, the node-account stack's policy attached)."""
     names = ResourceNames(info["resource_prefix"])
     iam, ec2 = _client(info, node_account.session, "iam"), _client(info, node_account.session, "ec2")
-    role = _node_role_name(names.prefix, access_group)
+    role = node_role_name(names.prefix, access_group)
     try:
         iam.create_role(
             RoleName=role,
@@ -159,13 +159,13 @@ def start_nodes_in(
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}],
     )
     instance_ids = [instance["InstanceId"] for instance in reservation["Instances"]]
-    _associate_profile(ec2, instance_ids, role)
+    associate_profile(ec2, instance_ids, role)
     return [Node(instance_id, Path(info["ssm_nodes_dir"]) / instance_id) for instance_id in instance_ids]
 
 
 def node_session(info: dict[str, Any], node_account: NodeAccount, access_group: str) -> boto3.Session:
     """The credentials a node of `access_group` in the node account gets from its instance profile."""
-    role = f"arn:aws:iam::{node_account.account}:role/{_node_role_name(info['resource_prefix'], access_group)}"
+    role = f"arn:aws:iam::{node_account.account}:role/{node_role_name(info['resource_prefix'], access_group)}"
     sts = _client(info, operator_in(info, str(info["account_id"])), "sts")
     credentials = sts.assume_role(RoleArn=role, RoleSessionName="node")["Credentials"]
     return boto3.Session(

@@ -68,11 +68,11 @@ def start_nodes(
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
     )
     instance_ids = [instance["InstanceId"] for instance in reservation["Instances"]]
-    _associate_profile(ec2, instance_ids, profile)
+    associate_profile(ec2, instance_ids, profile)
     return [Node(instance_id, nodes_dir / instance_id) for instance_id in instance_ids]
 
 
-def _associate_profile(ec2: Any, instance_ids: list[str], profile: str) -> None:
+def associate_profile(ec2: Any, instance_ids: list[str], profile: str) -> None:
     """moto 5.2.5 associates the profile of a RunInstances with its first instance only (AWS: with each)."""
     associated = {
         association["InstanceId"]
@@ -88,7 +88,7 @@ def _associate_profile(ec2: Any, instance_ids: list[str], profile: str) -> None:
 def node_instance_profile(iam: Any, access_group: str, prefix: str = DEFAULT_PREFIX) -> str:
     """The instance profile (and role, same name) of the nodes of an access group, made once: trusted by EC2, its
     principal tag certificate-access-group = the group, with the stack's node policy attached. Returns its name."""
-    name = _node_role_name(prefix, access_group)
+    name = node_role_name(prefix, access_group)
     trust = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -117,7 +117,7 @@ def _node_policy_arn(iam: Any, prefix: str) -> str:
     raise LookupError(f"the sandbox has no managed policy {wanted}: is it a sandbox of prefix {prefix!r}?")
 
 
-def _node_role_name(prefix: str, access_group: str) -> str:
+def node_role_name(prefix: str, access_group: str) -> str:
     """`<prefix>-node-<group>` within IAM's 64 characters and role-name alphabet (a hash keeps long groups apart)."""
     readable = re.sub(r"[^\w+=,.@-]", "-", access_group)
     name = f"{prefix}-node-{readable}"

@@ -95,9 +95,9 @@ class TrustedRoles:
 def parse_deployments(value: Any, stack_name: str | None = None) -> tuple[Deployment, ...]:
     """The `deployments` context value; () without one. Raises SettingsError naming the entry and field."""
     deployments: list[Deployment] = []
-    for index, entry in enumerate(_entries(value, "deployments", DEPLOYMENT_FIELDS)):
+    for index, entry in enumerate(context_entries(value, "deployments", DEPLOYMENT_FIELDS)):
         where = f"context deployments[{index}]"
-        account = _account(entry, where)
+        account = context_account(entry, where)
         region = _region(entry.get("region"), where)
         deployment = Deployment(account, region)
         if deployment in deployments:
@@ -114,14 +114,14 @@ def parse_deployments(value: Any, stack_name: str | None = None) -> tuple[Deploy
 def parse_dns_accounts(value: Any, deployments: tuple[Deployment, ...]) -> tuple[DnsAccount, ...]:
     """The `dnsAccounts` context value; () without one. Raises SettingsError naming the entry and field."""
     accounts: list[DnsAccount] = []
-    for index, entry in enumerate(_entries(value, "dnsAccounts", DNS_ACCOUNT_FIELDS)):
+    for index, entry in enumerate(context_entries(value, "dnsAccounts", DNS_ACCOUNT_FIELDS)):
         where = f"context dnsAccounts[{index}]"
         if not deployments:
             raise SettingsError(
                 f"{where}: a DNS account trusts the workload accounts of the context deployments, and there are none: "
                 f"list the accounts and regions of the certificate stacks under deployments"
             )
-        account = _account(entry, where)
+        account = context_account(entry, where)
         if any(known.account == account for known in accounts):
             raise SettingsError(f"{where}: DNS account {account} is listed twice (one role per account)")
         zone_ids = zone_id_list(entry.get("zoneIds"), f"dnsAccounts[{index}].zoneIds")
@@ -153,7 +153,11 @@ def workload_accounts(deployments: tuple[Deployment, ...]) -> list[str]:
     return sorted({deployment.account for deployment in deployments})
 
 
-def _entries(value: Any, key: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+def context_entries(value: Any, key: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The context list `key` (a list of objects, or its JSON; [] when unset), each entry holding only `fields`.
+
+    Raises SettingsError naming the key, the entry and what is wrong.
+    """
     if value in (None, "", []):
         return []
     if isinstance(value, str):
@@ -174,7 +178,8 @@ def _entries(value: Any, key: str, fields: tuple[str, ...]) -> list[dict[str, An
     return value
 
 
-def _account(entry: dict[str, Any], where: str) -> str:
+def context_account(entry: dict[str, Any], where: str) -> str:
+    """The entry's 12-digit `account`. Raises SettingsError naming `where`."""
     account = entry.get("account")
     if account is None:
         raise SettingsError(f"{where}: field 'account' is missing")

@@ -16,8 +16,6 @@ commands, and trusts only its check_distribution role. Both require the profile'
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,10 +40,10 @@ from certlib.resources import (
 )
 from stacks.constructs.distribution import distribution_document
 from stacks.constructs.roles import assumable_role
+from stacks.deployments import ACCOUNT_PATTERN, context_account, context_entries
 from stacks.nag import WILDCARD_RULE, acknowledge, flatten_cfn_reference
 from stacks.settings import SettingsError
 
-ACCOUNT_PATTERN = re.compile(r"\d{12}")
 NODE_ACCOUNT_STACK_NAME_BASE = "AcmeCertificateNodes"
 CERTIFICATE_SECRETS_REASON = (
     "Certificate bundles are created at run time, one secret per certificate, named <prefix>/certificate/<name> in "
@@ -195,30 +193,18 @@ class NodeAccount:
 def parse_node_accounts(value: Any) -> tuple[NodeAccount, ...]:
     """The context `nodeAccounts` (a list, or its JSON): `[{"account", "keyArn", "sendRoleArn", "checkRoleArn",
     "externalId"?}]`, the last three the issuing certificate stack's outputs. Raises SettingsError naming the entry."""
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise SettingsError(f"context nodeAccounts is not JSON: {exc}") from None
-    if not isinstance(value, list):
-        raise SettingsError("context nodeAccounts must be a list of {account, keyArn, sendRoleArn, checkRoleArn}")
     entries = []
-    for index, entry in enumerate(value):
+    for index, entry in enumerate(context_entries(value, "nodeAccounts", NODE_ACCOUNT_FIELDS)):
         where = f"context nodeAccounts[{index}]"
-        if not isinstance(entry, dict) or set(entry) - set(NODE_ACCOUNT_FIELDS):
-            raise SettingsError(f"{where} takes only {', '.join(NODE_ACCOUNT_FIELDS)}")
-        missing = [name for name in NODE_ACCOUNT_FIELDS[:4] if not isinstance(entry.get(name), str)]
+        account = context_account(entry, where)
+        missing = [name for name in NODE_ACCOUNT_FIELDS[1:4] if not isinstance(entry.get(name), str)]
         if missing:
             raise SettingsError(f"{where} needs {', '.join(missing)} (the issuing stack's outputs, as strings)")
-        if not ACCOUNT_PATTERN.fullmatch(entry["account"]):
-            raise SettingsError(f"{where} account must be 12 digits, got {entry['account']!r}")
         if len(entry["keyArn"].split(":")) != 6:
             raise SettingsError(f"{where} keyArn is not a KMS key ARN: {entry['keyArn']!r}")
         entries.append(
             NodeAccount(
-                entry["account"],
+                account,
                 entry["keyArn"],
                 entry["sendRoleArn"],
                 entry["checkRoleArn"],

@@ -94,6 +94,8 @@ def _new_order(request: Request, item: dict[str, Any], session: AcmeSession) -> 
         return session.new_order(request.domains)
     try:
         return session.new_order(request.domains, replaces=str(replaces))
+    except AcmeAccountGone:
+        raise  # not about 'replaces': ordering again would fail the same way (the lifecycle registers again)
     except AcmeProblem as problem:  # e.g. alreadyReplaced: order without it rather than not at all
         logger.warning("the CA refused 'replaces'; ordering without it", extra={"problem": problem.problem_type})
         return session.new_order(request.domains)

@@ -239,11 +239,14 @@ def test_the_app_deploys_one_node_account_stack_per_context_entry(tmp_path: Any,
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("[", "context nodeAccounts is not JSON"),
+        ("[", "context nodeAccounts is not valid JSON"),
         ({"account": "222222222222"}, "must be a list"),
-        ([{**NODE_CONTEXT, "region": "eu-west-1"}], r"nodeAccounts\[0\] takes only account, keyArn"),
+        (
+            [{**NODE_CONTEXT, "region": "eu-west-1"}],
+            r"nodeAccounts\[0\]: unknown field\(s\) 'region'",
+        ),
         ([{"account": "222222222222", "keyArn": KEY_ARN}], r"nodeAccounts\[0\] needs sendRoleArn, checkRoleArn"),
-        ([{**NODE_CONTEXT, "account": "2222"}], "account must be 12 digits"),
+        ([{**NODE_CONTEXT, "account": "2222"}], "account '2222' is not a 12-digit AWS account ID"),
         ([{**NODE_CONTEXT, "keyArn": "alias/acme-certs"}], "keyArn is not a KMS key ARN"),
         ([NODE_CONTEXT, NODE_CONTEXT], "lists an account twice"),
     ],
