@@ -12,7 +12,9 @@ zone in Route 53. A CNAME's target must be in a zone configured for validation (
 anywhere else is refused.
 
 Explicit mappings win over lookups: an account's `hosted-zones` (our account) and `dns-zones` entries with a
-`hosted-zone-id`.
+`hosted-zone-id`. When they name every zone of our account the deployment may write (the stack's hostedZoneIds and
+validationZoneIds, which reach the functions as HOSTED_ZONE_IDS), our account's zones are not listed at all unless a
+name is in none of them: listing could find no other zone a record may go to.
 
 Everything here only reads: a DNS account's zones are listed and read through its read role. The challenge target
 keeps the write role's ARN (`role_arn`), which the steps that write the record assume.
@@ -48,33 +50,69 @@ class ZoneDirectory:
 
     @cached_property
     def zones(self) -> list[KnownZone]:
-        """Our account's public zones, each role's zones under its suffixes, private ones only where asked."""
-        private_ok = {suffix for suffix, zone in self._config.dns_zones.items() if zone.private}
+        """Our account's public zones, each role's zones under its suffixes, private ones only where asked, and the
+        explicit mappings."""
+        return [*self._own_listed_zones, *self._role_listed_zones, *self._mapped_zones]
+
+    @cached_property
+    def _own_listed_zones(self) -> list[KnownZone]:
+        """Our account's zones as ListHostedZones lists them: the public ones, private ones only where asked."""
+        return [
+            KnownZone(hosted.name, ZoneAccess(hosted.zone_id), private=hosted.private)
+            for hosted in self._services.route53.hosted_zones()
+            if not hosted.private or longest_suffix(hosted.name, self._private_suffixes)
+        ]
+
+    @cached_property
+    def _role_listed_zones(self) -> list[KnownZone]:
+        """Each DNS account's zones under (or above) its role's suffixes, listed through its read role."""
         found: list[KnownZone] = []
-        for hosted in self._services.route53.hosted_zones():
-            if not hosted.private or longest_suffix(hosted.name, private_ok):
-                found.append(KnownZone(hosted.name, ZoneAccess(hosted.zone_id), private=hosted.private))
         roles = {(z.role_arn, z.external_id) for z in self._config.dns_zones.values() if z.role_arn}
         for role_arn, external_id in sorted(roles, key=str):
             suffixes = [s for s, z in self._config.dns_zones.items() if z.access == (role_arn, external_id)]
             for hosted in self._services.route53_for(role_arn, external_id, for_writing=False).hosted_zones():
                 wanted = any(_within(hosted.name, s) or _within(s, hosted.name) for s in suffixes)
-                if wanted and (not hosted.private or longest_suffix(hosted.name, private_ok)):
+                if wanted and (not hosted.private or longest_suffix(hosted.name, self._private_suffixes)):
                     access = ZoneAccess(hosted.zone_id, role_arn, external_id)
                     found.append(KnownZone(hosted.name, access, private=hosted.private))
+        return found
+
+    @cached_property
+    def _mapped_zones(self) -> list[KnownZone]:
+        """The explicit mappings: the account's `hosted-zones` and the `dns-zones` entries with a `hosted-zone-id`."""
+        found: list[KnownZone] = []
         for suffix, zone_id in self._account.hosted_zones.items():
-            private = bool(longest_suffix(suffix, private_ok))
+            private = bool(longest_suffix(suffix, self._private_suffixes))
             found.append(KnownZone(suffix, ZoneAccess(zone_id), explicit=True, private=private))
         for suffix, zone in self._config.dns_zones.items():
             if zone.hosted_zone_id:
-                access = ZoneAccess(zone.hosted_zone_id, *zone.access)
-                found.append(KnownZone(suffix, access, explicit=True, private=bool(longest_suffix(suffix, private_ok))))
+                private = bool(longest_suffix(suffix, self._private_suffixes))
+                found.append(
+                    KnownZone(suffix, ZoneAccess(zone.hosted_zone_id, *zone.access), explicit=True, private=private)
+                )
         return found
 
+    @cached_property
+    def _private_suffixes(self) -> set[str]:
+        return {suffix for suffix, zone in self._config.dns_zones.items() if zone.private}
+
+    @cached_property
+    def _own_zones_mapped(self) -> bool:
+        """Whether the accounts file maps by name every zone of our account the deployment may write (its
+        hostedZoneIds and validationZoneIds, Settings.hosted_zone_ids; none given: any zone, so not known)."""
+        allowed = set(self._services.settings.hosted_zone_ids)
+        own = {z.hosted_zone_id for z in self._config.dns_zones.values() if z.hosted_zone_id and not z.role_arn}
+        return bool(allowed) and allowed <= {*self._account.hosted_zones.values(), *own}
+
     def zone_for(self, name: str) -> KnownZone | None:
-        name = normalize(name)
-        matching = [zone for zone in self.zones if name == zone.name or name.endswith("." + zone.name)]
-        return max(matching, key=lambda zone: (len(zone.name), zone.explicit), default=None)
+        """The longest zone holding `name` (an explicit mapping wins a tie), or None. Our account's zones are listed
+        (one ListHostedZones per container) only when the mappings do not name every zone the deployment may write,
+        or none of them holds the name: a deployment that knows its zones finds them without a Route 53 call."""
+        if self._own_zones_mapped:
+            found = _longest_holding(normalize(name), [*self._role_listed_zones, *self._mapped_zones])
+            if found is not None:
+                return found
+        return _longest_holding(normalize(name), self.zones)
 
     def challenge_target(self, domain: str) -> dict[str, str | None]:
         """{record_name, zone_id, role_arn, external_id} of the domain's DNS-01 record, CNAMEs followed.
@@ -133,6 +171,11 @@ class ZoneDirectory:
 
     def _known(self) -> str:
         return ", ".join(sorted({zone.name for zone in self.zones})) or "none"
+
+
+def _longest_holding(name: str, zones: list[KnownZone]) -> KnownZone | None:
+    matching = [zone for zone in zones if name == zone.name or name.endswith("." + zone.name)]
+    return max(matching, key=lambda zone: (len(zone.name), zone.explicit), default=None)
 
 
 def _within(name: str, suffix: str) -> bool:

@@ -142,6 +142,7 @@ class RecordingServices:
         self.asked: list[tuple[str | None, str | None, bool]] = []
         self.route53 = OwnAccountRoute53()
         self.public_dns = NoCnameDns()
+        self.settings = Settings("inventory", "/p/config", "p/", "key", 600)
 
     def route53_for(self, role_arn: str | None, external_id: str | None = None, *, for_writing: bool) -> FakeRoute53:
         self.asked.append((role_arn, external_id, for_writing))

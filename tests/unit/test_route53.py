@@ -69,15 +69,25 @@ def directory(
     dns_zones: dict[str, Any] | None = None,
     public_dns: PublicDns | None = None,
     session: boto3.Session | None = None,
+    hosted_zone_ids: tuple[str, ...] = (),
 ) -> ZoneDirectory:
     """The zone directory of a deployment whose Route 53 is moto's (inside the fixture's mock_aws); its DNS is the
-    fixture's DNS server unless `public_dns` is given; its AWS calls go through `session` when given."""
+    fixture's DNS server unless `public_dns` is given; its AWS calls go through `session` when given; it may write
+    the zones `hosted_zone_ids` (none: any)."""
     document = {
         "accounts": {"a": [{"acme-endpoint": "https://ca.example/dir", "hosted-zones": account_zones or {}}]},
         "dns-zones": dns_zones or {},
     }
     config = parse_accounts(document).config
-    settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver=os.environ[Env.DNS_RESOLVER])
+    settings = Settings(
+        "inventory",
+        "/p/config",
+        "p/",
+        "key",
+        600,
+        dns_resolver=os.environ[Env.DNS_RESOLVER],
+        hosted_zone_ids=hosted_zone_ids,
+    )
     services = Services(settings, session or boto3.Session(region_name="us-east-1"))
     if public_dns is not None:
         services.public_dns = public_dns
@@ -103,6 +113,37 @@ def test_explicit_zone_overrides_win(route53: tuple[Route53, Any, dict[str, str]
     _, _, zones = route53
     overridden = directory({"example.test": zones["sub.example.test"]}).challenge_target("www.example.test")
     assert overridden["zone_id"] == zones["sub.example.test"]
+
+
+def test_a_deployment_that_maps_every_zone_it_may_write_lists_none(
+    route53: tuple[Route53, Any, dict[str, str]],
+) -> None:
+    # Given a deployment that may write example.test and sub.example.test, and a count of the zone listings
+    _, _, zones = route53
+    allowed = (zones["example.test"], zones["sub.example.test"])
+    session = boto3.Session(region_name="us-east-1")
+    listings: list[str] = []
+    session.events.register(
+        "before-parameter-build.route53.ListHostedZones", lambda event_name, **_: listings.append(event_name)
+    )
+    mapped = directory(
+        {"example.test": zones["example.test"], "sub.example.test": zones["sub.example.test"]},
+        session=session,
+        hosted_zone_ids=allowed,
+    )
+
+    # When its accounts file maps both by name, Then names under each go to their longest zone, and none is listed
+    assert mapped.challenge_target("a.sub.example.test")["zone_id"] == zones["sub.example.test"]
+    assert mapped.challenge_target("www.example.test")["zone_id"] == zones["example.test"]
+    assert listings == []
+    # And a name in none of them still lists the zones (once), as a deployment that maps not all of them does
+    with pytest.raises(ZoneNotFound, match=r"holds 'db\.internal\.test'"):
+        mapped.challenge_target("db.internal.test")
+    assert len(listings) == 1
+    partly = directory({"example.test": zones["example.test"]}, session=session, hosted_zone_ids=allowed)
+    assert partly.challenge_target("a.sub.example.test")["zone_id"] == zones["sub.example.test"]
+    assert partly.challenge_target("www.example.test")["zone_id"] == zones["example.test"]
+    assert len(listings) == 2
 
 
 def test_cname_delegation_is_followed_and_loops_are_refused(route53: tuple[Route53, Any, dict[str, str]]) -> None:
