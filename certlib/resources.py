@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -137,6 +138,8 @@ class Env:
     EXPIRY_ALARM_DAYS = "EXPIRY_ALARM_DAYS"
     RESOURCE_PREFIX = "RESOURCE_PREFIX"  # names the deployment in our events and metrics
     DNS_RESOLVER = "DNS_RESOLVER"  # host[:port] for DNS lookups (the sandbox's DNS server); unset: the system's
+    # the zones of our account the functions may write (hostedZoneIds + validationZoneIds), comma-separated; unset: any
+    HOSTED_ZONE_IDS = "HOSTED_ZONE_IDS"
 
 
 @dataclass(frozen=True)
@@ -249,14 +252,21 @@ def acm_ownership_tags(deployment: str, name: str) -> dict[str, str]:
 
 
 def function_environment(
-    names: ResourceNames, kms_key_id: str, lock_ttl_seconds: int, notification_topic_arn: str | None = None
+    names: ResourceNames,
+    kms_key_id: str,
+    lock_ttl_seconds: int,
+    notification_topic_arn: str | None = None,
+    hosted_zone_ids: Sequence[str] = (),
 ) -> dict[str, str]:
     """The environment every lifecycle function gets, on AWS and on the sandbox.
 
     `notification_topic_arn` is the SNS topic failures and revocations are published to (the stack's and the
-    sandbox's always pass it; without it, a step that must notify fails with ConfigError).
+    sandbox's always pass it; without it, a step that must notify fails with ConfigError). `hosted_zone_ids` are the
+    zones of our account the deployment may write (none: any): when the accounts file maps each by name, finding a
+    name's zone lists none (certlib.lifecycle.zones).
     """
     topic = {Env.NOTIFICATION_TOPIC_ARN: notification_topic_arn} if notification_topic_arn else {}
+    zones = {Env.HOSTED_ZONE_IDS: ",".join(hosted_zone_ids)} if hosted_zone_ids else {}
     return {
         Env.INVENTORY_TABLE: names.inventory_table,
         Env.CONFIG_PARAMETER: names.config_parameter,
@@ -266,6 +276,7 @@ def function_environment(
         Env.EVENT_BUS_NAME: names.event_bus,
         Env.RESOURCE_PREFIX: names.prefix,
         **topic,
+        **zones,
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -24,6 +24,7 @@ class Settings:
     expiry_alarm_days: int = DEFAULT_EXPIRY_ALARM_DAYS
     resource_prefix: str = DEFAULT_PREFIX  # the deployment, in our events and metrics
     dns_resolver: str | None = None  # host[:port] of the DNS resolver to ask; None: the system's
+    hosted_zone_ids: tuple[str, ...] = ()  # the zones of our account we may write; (): any (Env.HOSTED_ZONE_IDS)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -51,4 +52,5 @@ class Settings:
             expiry_alarm_days=int(alarm_days),
             resource_prefix=environ.get(Env.RESOURCE_PREFIX) or DEFAULT_PREFIX,
             dns_resolver=environ.get(Env.DNS_RESOLVER) or None,
+            hosted_zone_ids=tuple(zone for zone in environ.get(Env.HOSTED_ZONE_IDS, "").split(",") if zone),
         )

@@ -63,7 +63,11 @@ class CertificateStack(Stack):
         )
         notifications = Notifications(self, "Notifications", names=names, key=key, settings=settings.notifications)
         environment = function_environment(
-            names, key.key_arn, timings.lock_ttl_seconds, notification_topic_arn=notifications.topic.topic_arn
+            names,
+            key.key_arn,
+            timings.lock_ttl_seconds,
+            notification_topic_arn=notifications.topic.topic_arn,
+            hosted_zone_ids=settings.writable_zone_ids,
         )
         parts = FunctionParts(names, layer, key)
         self.functions = build_functions(self, LIFECYCLE_STEPS, parts, environment=environment, targets=targets)

@@ -111,6 +111,13 @@ class StackSettings:
         )
 
     @property
+    def writable_zone_ids(self) -> tuple[str, ...]:
+        """The zones of this account the functions may write (hostedZoneIds, then validationZoneIds), for their
+        environment (HOSTED_ZONE_IDS: certlib.lifecycle.zones lists no zone when the accounts file maps each by name);
+        () when no hostedZoneIds were given: any zone."""
+        return (*self.hosted_zone_ids, *self.validation_zone_ids) if self.hosted_zone_ids else ()
+
+    @property
     def dns_role_arns(self) -> tuple[str, ...]:
         """The DNS accounts' write roles the accounts file names (`dns-zones`): the record-writing steps may assume
         exactly these (and the reading steps exactly their read roles, dns_read_role_arns)."""

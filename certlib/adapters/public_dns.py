@@ -1,9 +1,9 @@
-"""DNS as the world sees it: the CNAME at a name, for `_acme-challenge` records delegated from a zone that is not in
-Route 53 (or in no zone we may read) to one that is.
+"""DNS as the world sees it: the CNAME at a name, for `_acme-challenge` records delegated by CNAME (from a zone that
+is not in Route 53, or from one of ours: asking DNS first costs no Route 53 call, certlib.lifecycle.zones).
 
 The resolver is the system's (the first `nameserver` of /etc/resolv.conf, as on Lambda), or `host:port` when given
 (the sandbox's DNS server). One recursive question over UDP (TCP when the answer is truncated), through dnslib,
-imported on first use: only validate_request asks, and only for such names.
+imported on first use: only validate_request asks, once per DNS-01 name (and per CNAME it follows).
 
 An answer is believed only when it answers our question: the same message ID (random for each question), the
 response flag set, and exactly the question asked (the name case-insensitively, its type and class). The UDP socket

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from certlib.exceptions import ConfigError
+from certlib.resources import function_environment
+from certlib.settings import Settings
 from stacks.settings import SettingsError, StackSettings
 
 ACCOUNTS_WITH_ZONE = """
@@ -71,6 +73,21 @@ def test_hosted_zone_ids_from_a_list_or_a_comma_separated_string(accounts_file: 
     # When / Then both give the same zone IDs
     assert StackSettings.from_context(as_list).hosted_zone_ids == ("Z0INTERNAL", "Z2OTHER")
     assert StackSettings.from_context(as_text).hosted_zone_ids == ("Z0INTERNAL", "Z2OTHER")
+
+
+def test_the_zones_the_functions_may_write_reach_their_settings(accounts_file: Path) -> None:
+    # Given a deployment that names its zones, and one that does not (any zone)
+    named = StackSettings.from_context({"accountsFile": str(accounts_file), "hostedZoneIds": "Z0INTERNAL, Z2OTHER"})
+    unnamed = StackSettings.from_context({"accountsFile": str(accounts_file)})
+
+    # When each one's function environment is read back as the functions read it
+    def zones_seen(settings: StackSettings) -> tuple[str, ...]:
+        environment = function_environment(settings.names, "KEY", 600, "TOPIC", settings.writable_zone_ids)
+        return Settings.from_env(environment).hosted_zone_ids
+
+    # Then the functions know the named zones (the zone directory then needs no zone listing), and none otherwise
+    assert zones_seen(named) == ("Z0INTERNAL", "Z2OTHER")
+    assert zones_seen(unnamed) == ()
 
 
 @pytest.mark.parametrize(

@@ -128,12 +128,21 @@ class OwnAccountRoute53(FakeRoute53):
         return []
 
 
+class NoCnameDns:
+    """DNS with no CNAME at any name (the zone directory asks DNS before reading Route 53)."""
+
+    def cname_at(self, name: str) -> None:
+        return None
+
+
 class RecordingServices:
     """What the lifecycle's DNS code asks of Services: which role, for writing or reading."""
 
     def __init__(self) -> None:
         self.asked: list[tuple[str | None, str | None, bool]] = []
         self.route53 = OwnAccountRoute53()
+        self.public_dns = NoCnameDns()
+        self.settings = Settings("inventory", "/p/config", "p/", "key", 600)
 
     def route53_for(self, role_arn: str | None, external_id: str | None = None, *, for_writing: bool) -> FakeRoute53:
         self.asked.append((role_arn, external_id, for_writing))

@@ -19,6 +19,8 @@ from certlib.lifecycle.request import MAX_FALLBACK_ACCOUNTS, challenge_places, p
 from certlib.resources import LIFECYCLE_ASL
 from certlib.runtime import Services
 from certlib.settings import Settings
+from sandbox.dns_server import DnsServer, Route53Resolver
+from sandbox.zone_records import Route53Records
 from tests.operations.schema import validate_event
 
 ENDPOINT = "https://127.0.0.1:14000/dir"
@@ -183,15 +185,20 @@ def test_a_name_prevalidated_for_the_account_but_not_its_fallback_gets_its_zone(
     with mock_aws():
         route53 = boto3.client("route53", region_name="us-east-1")
         zone_id = route53.create_hosted_zone(Name="example.test", CallerReference="z")["HostedZone"]["Id"]
-        settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver="127.0.0.1:9")
-        services = Services(settings, boto3.Session(region_name="us-east-1"))
-        main, backup, also = (config.account(alias) for alias in ("main", "backup", "also"))
+        dns = DnsServer(Route53Resolver(Route53Records(route53)))  # DNS as the world sees that zone (no CNAME)
+        dns.start()
+        try:
+            settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver=dns.address)
+            services = Services(settings, boto3.Session(region_name="us-east-1"))
+            main, backup, also = (config.account(alias) for alias in ("main", "backup", "also"))
 
-        # When the places of its DNS-01 records are found for the account alone, with both, and with one that
-        # declares it pre-validated too
-        alone = challenge_places(["corp.example.test"], config, main, services)
-        with_backup = challenge_places(["corp.example.test"], config, main, services, [backup])
-        with_also = challenge_places(["corp.example.test"], config, main, services, [also])
+            # When the places of its DNS-01 records are found for the account alone, with both, and with one that
+            # declares it pre-validated too
+            alone = challenge_places(["corp.example.test"], config, main, services)
+            with_backup = challenge_places(["corp.example.test"], config, main, services, [backup])
+            with_also = challenge_places(["corp.example.test"], config, main, services, [also])
+        finally:
+            dns.stop()
 
     # Then it is pre-validated for the account each time, and has a zone only when a fallback must validate it
     assert alone == ({}, ["corp.example.test"])

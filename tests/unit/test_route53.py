@@ -68,16 +68,27 @@ def directory(
     account_zones: dict[str, str] | None = None,
     dns_zones: dict[str, Any] | None = None,
     public_dns: PublicDns | None = None,
+    session: boto3.Session | None = None,
+    hosted_zone_ids: tuple[str, ...] = (),
 ) -> ZoneDirectory:
     """The zone directory of a deployment whose Route 53 is moto's (inside the fixture's mock_aws); its DNS is the
-    fixture's DNS server unless `public_dns` is given."""
+    fixture's DNS server unless `public_dns` is given; its AWS calls go through `session` when given; it may write
+    the zones `hosted_zone_ids` (none: any)."""
     document = {
         "accounts": {"a": [{"acme-endpoint": "https://ca.example/dir", "hosted-zones": account_zones or {}}]},
         "dns-zones": dns_zones or {},
     }
     config = parse_accounts(document).config
-    settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver=os.environ[Env.DNS_RESOLVER])
-    services = Services(settings, boto3.Session(region_name="us-east-1"))
+    settings = Settings(
+        "inventory",
+        "/p/config",
+        "p/",
+        "key",
+        600,
+        dns_resolver=os.environ[Env.DNS_RESOLVER],
+        hosted_zone_ids=hosted_zone_ids,
+    )
+    services = Services(settings, session or boto3.Session(region_name="us-east-1"))
     if public_dns is not None:
         services.public_dns = public_dns
     return ZoneDirectory(services, config, config.account(None))
@@ -102,6 +113,37 @@ def test_explicit_zone_overrides_win(route53: tuple[Route53, Any, dict[str, str]
     _, _, zones = route53
     overridden = directory({"example.test": zones["sub.example.test"]}).challenge_target("www.example.test")
     assert overridden["zone_id"] == zones["sub.example.test"]
+
+
+def test_a_deployment_that_maps_every_zone_it_may_write_lists_none(
+    route53: tuple[Route53, Any, dict[str, str]],
+) -> None:
+    # Given a deployment that may write example.test and sub.example.test, and a count of the zone listings
+    _, _, zones = route53
+    allowed = (zones["example.test"], zones["sub.example.test"])
+    session = boto3.Session(region_name="us-east-1")
+    listings: list[str] = []
+    session.events.register(
+        "before-parameter-build.route53.ListHostedZones", lambda event_name, **_: listings.append(event_name)
+    )
+    mapped = directory(
+        {"example.test": zones["example.test"], "sub.example.test": zones["sub.example.test"]},
+        session=session,
+        hosted_zone_ids=allowed,
+    )
+
+    # When its accounts file maps both by name, Then names under each go to their longest zone, and none is listed
+    assert mapped.challenge_target("a.sub.example.test")["zone_id"] == zones["sub.example.test"]
+    assert mapped.challenge_target("www.example.test")["zone_id"] == zones["example.test"]
+    assert listings == []
+    # And a name in none of them still lists the zones (once), as a deployment that maps not all of them does
+    with pytest.raises(ZoneNotFound, match=r"holds 'db\.internal\.test'"):
+        mapped.challenge_target("db.internal.test")
+    assert len(listings) == 1
+    partly = directory({"example.test": zones["example.test"]}, session=session, hosted_zone_ids=allowed)
+    assert partly.challenge_target("a.sub.example.test")["zone_id"] == zones["sub.example.test"]
+    assert partly.challenge_target("www.example.test")["zone_id"] == zones["example.test"]
+    assert len(listings) == 2
 
 
 def test_cname_delegation_is_followed_and_loops_are_refused(route53: tuple[Route53, Any, dict[str, str]]) -> None:
@@ -135,6 +177,52 @@ def test_cname_delegation_is_followed_and_loops_are_refused(route53: tuple[Route
         r"configured for validation",
     ):
         zone_directory.challenge_target("away.example.test")
+
+
+def test_route53_is_read_for_a_cname_only_where_dns_reports_one_or_dns_cannot_see(
+    route53: tuple[Route53, Any, dict[str, str]], tmp_path: Path
+) -> None:
+    # Given a name delegated by CNAME within our zones, a name whose DNS answers a CNAME its zone does not hold (what
+    # DNS answers for a wildcard CNAME, played by an override), and the record sets each ListResourceRecordSets asks
+    _, client, zones = route53
+    delegation = {
+        "Action": "CREATE",
+        "ResourceRecordSet": {
+            "Name": "_acme-challenge.app.example.test",
+            "Type": "CNAME",
+            "TTL": 60,
+            "ResourceRecords": [{"Value": "app.sub.example.test"}],
+        },
+    }
+    client.change_resource_record_sets(HostedZoneId=zones["example.test"], ChangeBatch={"Changes": [delegation]})
+    (tmp_path / OVERRIDES_FILE_NAME).write_text(
+        json.dumps({"_acme-challenge.web.example.test": {"CNAME": ["lb.elsewhere.invalid."]}})
+    )
+    session = boto3.Session(region_name="us-east-1")
+    reads: list[str] = []
+    session.events.register(
+        "before-parameter-build.route53.ListResourceRecordSets",
+        lambda params, **_: reads.append(params["StartRecordName"]),
+    )
+    zone_directory = directory(dns_zones={"internal.test": {"private": True}}, session=session)
+
+    # When a name without CNAME is looked up, Then Route 53 is not read (DNS said there is none)
+    assert zone_directory.challenge_target("www.example.test") == {
+        "record_name": "_acme-challenge.www.example.test",
+        "zone_id": zones["example.test"],
+        "role_arn": None,
+        "external_id": None,
+    }
+    assert reads == []
+    # When DNS reports a CNAME the zone does not hold, Then the zone is read once, and the record stays at the name
+    assert zone_directory.challenge_target("web.example.test")["record_name"] == "_acme-challenge.web.example.test"
+    assert reads == ["_acme-challenge.web.example.test"]
+    # When the name is delegated in the zone, Then the delegating name is read once, and the record goes to the target
+    assert zone_directory.challenge_target("app.example.test")["record_name"] == "app.sub.example.test"
+    assert reads == ["_acme-challenge.web.example.test", "_acme-challenge.app.example.test"]
+    # When a name is in a private zone, which DNS outside its VPCs does not see, Then its zone is read
+    assert zone_directory.challenge_target("db.internal.test")["zone_id"] == zones["internal.test"]
+    assert reads[2:] == ["_acme-challenge.db.internal.test"]
 
 
 def test_cname_delegation_from_dns_outside_route53_is_followed(
