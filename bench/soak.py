@@ -35,8 +35,10 @@ from bench import load, soak_checks, stats
 from bench.lifecycle import ExecutionRun, run_execution, run_lifecycle, wait_for_end
 from bench.results import PartResult
 from bench.sandbox import BenchSandbox, running_sandbox
+from bench.sweep import started_executions
 from certlib.adapters.inventory import Inventory
 from certlib.adapters.stepfunctions import lifecycle_input
+from certlib.renewal.sweep import outcome_totals
 from certlib.resources import INVENTORY_PARTITION_KEY, LIFECYCLE_STEPS, RENEW_AFTER_ATTRIBUTE
 from sandbox.faults import write_plan
 
@@ -161,28 +163,27 @@ class Soak:
         for _ in range(SWEEP_ROUNDS):
             now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             sweep = run_execution(self.sandbox, self.sandbox.info["sweep_state_machine_arn"], {"now": now}, "sweep")
-            results = sweep.output.get("results", []) if sweep.succeeded else []
-            outcomes = Counter(str(entry.get("outcome")) for entry in results)
-            rounds.append({"status": sweep.status, "error": sweep.error, "outcomes": dict(outcomes)})
-            started = [entry for entry in results if entry.get("outcome") == "started"]
+            outcomes = outcome_totals(sweep.output) if sweep.succeeded else {}
+            rounds.append({"status": sweep.status, "error": sweep.error, "outcomes": outcomes})
+            started = [str(execution["executionArn"]) for execution in started_executions(self.sandbox, sweep)]
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
                 list(pool.map(self._follow, started))
-            if sweep.succeeded and not results:
+            if sweep.succeeded and not outcomes:
                 break
         return rounds
 
-    def _follow(self, started: dict[str, Any]) -> None:
+    def _follow(self, execution_arn: str) -> None:
         began = time.time()
-        description = wait_for_end(self.sandbox, str(started["execution_arn"]))
+        description = wait_for_end(self.sandbox, execution_arn)
         stop = description.get("stopDate")
         run = ExecutionRun(
-            execution_arn=str(started["execution_arn"]),
+            execution_arn=execution_arn,
             status=description["status"],
             seconds=(stop.timestamp() if stop else time.time()) - min(began, description["startDate"].timestamp()),
             output=json.loads(description.get("output") or "{}"),
             error=f"{description.get('error', '')} {str(description.get('cause', ''))[:200]}".strip(),
         )
-        self._keep(Record(str(started["name"]), "sweep", run))
+        self._keep(Record(str(json.loads(description["input"])["name"]), "sweep", run))
 
     def _mark_due(self, name: str) -> None:
         """The certificate's renewal time has come (what the sweep's index query looks for)."""

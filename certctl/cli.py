@@ -40,6 +40,7 @@ from certlib.exceptions import CertificateError
 from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.request import parse_request
 from certlib.renewal.revocation import REASON_CODES
+from certlib.renewal.sweep import outcome_totals
 from certlib.renewal.timing import iso, parse_iso
 from certlib.resources import DEFAULT_PREFIX, STANDARD_PARAMETER_MAX_BYTES
 
@@ -237,10 +238,7 @@ def run_sweep(target: Target, args: argparse.Namespace) -> int:
         result = executions.result_of(description)
         raise CliError(f"the sweep {description['status'].lower()}: {result['error']}: {result['message']}")
     output = json.loads(description.get("output") or "{}")
-    outcomes: dict[str, int] = {}
-    for entry in output.get("results", []):
-        outcome = str(entry.get("outcome", "due" if output.get("dry_run") else "unknown"))
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    outcomes = outcome_totals(output)
     summary = {**output, "outcomes": outcomes, "execution_arn": execution_arn}
     if args.json:
         print_json(summary)

@@ -211,6 +211,9 @@ STEP_WRITES: dict[str, tuple[Writes, ...]] = {
     "handle_certificate_available": (),
 }
 
+# The steps that read many items by key at once (the sweep's StartRenewal reads its batch with BatchGetItem).
+BATCH_READERS = frozenset({"start_renewal"})
+
 
 def write_statements(writes: Sequence[Writes], table_arn: str) -> list[iam.PolicyStatement]:
     """One statement per kind of item and action, allowing the union of the attributes of those writes (and the key)."""
@@ -236,5 +239,6 @@ def inventory_statements(step: str, table_arn: str) -> list[iam.PolicyStatement]
     """The step's reads of items by key and its scoped writes; nothing for a step that reads no item by key."""
     if step not in STEP_WRITES:
         return []
-    read = iam.PolicyStatement(sid="ReadInventory", actions=["dynamodb:GetItem"], resources=[table_arn])
+    reads = ["dynamodb:GetItem", *(["dynamodb:BatchGetItem"] if step in BATCH_READERS else [])]
+    read = iam.PolicyStatement(sid="ReadInventory", actions=reads, resources=[table_arn])
     return [read, *write_statements(STEP_WRITES[step], table_arn)]

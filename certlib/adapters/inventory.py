@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from certlib.adapters.aws_errors import raise_classified
-from certlib.exceptions import CertificateLocked
+from certlib.exceptions import CertificateLocked, TransientError
 from certlib.resources import (
     INVENTORY_PARTITION_KEY,
     RENEW_AFTER_ATTRIBUTE,
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 HISTORY_LENGTH = 20
+BATCH_GET_KEYS = 100  # BatchGetItem's most keys a call
+UNPROCESSED_ATTEMPTS = 3  # BatchGetItem calls for one set of keys before its unprocessed keys are an error
+ORDER_WINDOW_SECONDS = 3 * 3600  # an ACME account's order budget counts new orders per window (Let's Encrypt: 3 hours)
 # Items that are not certificates (an ACME account's rate-limit pause) have names starting with this.
 INTERNAL_PREFIX = "#"
 ARN_OWNER_PREFIX = f"{INTERNAL_PREFIX}arn/"  # + an ACM ARN: {certificate_name}, the certificate it belongs to
@@ -109,6 +112,34 @@ class Inventory:
         except ClientError as exc:
             raise_classified(exc, f"reading inventory item {name!r}")
         return dict(item) if item else None
+
+    def get_many(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The items of these names by name, read strongly consistent, BATCH_GET_KEYS names a call (BatchGetItem); a
+        name without an item is left out.
+
+        Raises TransientError when DynamoDB still leaves keys unprocessed after UNPROCESSED_ATTEMPTS calls (the whole
+        read is safe to repeat), or what raise_classified raises.
+        """
+        items: dict[str, dict[str, Any]] = {}
+        table = self._table.name
+        # The Table resource's client takes and returns plain Python values (boto3 adds its type conversion to it),
+        # not the DynamoDB JSON its stubs describe.
+        client: Any = self._table.meta.client
+        for start in range(0, len(names), BATCH_GET_KEYS):
+            keys = [{INVENTORY_PARTITION_KEY: name} for name in dict.fromkeys(names[start : start + BATCH_GET_KEYS])]
+            for _ in range(UNPROCESSED_ATTEMPTS):
+                try:
+                    page = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+                except ClientError as exc:
+                    raise_classified(exc, f"reading {len(keys)} inventory items")
+                for item in page.get("Responses", {}).get(table, []):
+                    items[str(item[INVENTORY_PARTITION_KEY])] = dict(item)
+                keys = list(page.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+                if not keys:
+                    break
+            else:
+                raise TransientError(f"DynamoDB left {len(keys)} inventory items unread (throughput)")
+        return items
 
     def all(self) -> list[dict[str, Any]]:
         """Every certificate item (a Scan): for the operator's commands, `certctl status` and the migrations; no
@@ -354,21 +385,67 @@ class Inventory:
             raise_classified(exc, f"queueing the renewal of {name!r}")
         return True
 
-    def take_order_slot(self, alias: str, budget: int, window_seconds: int = 3 * 3600) -> bool:
-        """Count one new order against the account's budget for the current window; False when it is spent."""
+    @staticmethod
+    def renewal_running(item: dict[str, Any], now: int, stale_before: int) -> bool:
+        """What queue_renewal's condition would refuse, judged from an item read a moment ago: a renewal queued since
+        `stale_before` or a lock that has not expired by `now` (epoch seconds). Only a filter: the write decides."""
+        queued_at = item.get(QUEUED_AT)
+        if queued_at is not None and int(queued_at) >= stale_before:
+            return True
+        expires = item.get(LOCK_EXPIRES_AT)
+        return item.get(LOCK_OWNER) is not None and (expires is None or int(expires) >= now)
+
+    def take_order_slots(self, alias: str, budget: int, wanted: int, window_seconds: int = ORDER_WINDOW_SECONDS) -> int:
+        """Count up to `wanted` new orders against the account's budget for the current window in one conditional
+        write (another when the budget has less left: what it holds is read from the refused write); returns how many
+        were counted (0: spent). Concurrent callers never count more than the budget.
+
+        Raises what raise_classified raises.
+        """
+        window = int(self._clock()) // window_seconds
+        key = {INVENTORY_PARTITION_KEY: f"{ORDER_SLOT_PREFIX}{alias}/{window}"}
+        wanted = min(wanted, budget)
+        while wanted > 0:
+            try:
+                self._table.update_item(
+                    Key=key,
+                    UpdateExpression=f"ADD {ORDERS} :wanted SET {EXPIRES_AT} = :expires",
+                    ConditionExpression=f"attribute_not_exists({ORDERS}) OR {ORDERS} <= :most",
+                    ExpressionAttributeValues={
+                        ":wanted": wanted,
+                        ":most": budget - wanted,
+                        ":expires": (window + 2) * window_seconds,
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise_classified(exc, f"counting new orders of account {alias!r}")
+                held: Any = exc.response.get("Item") or {}  # DynamoDB JSON: an error's body is not converted
+                counted = int(held.get(ORDERS, {"N": "0"})["N"])
+                wanted = min(wanted - 1, budget - counted)
+                continue
+            return wanted
+        return 0
+
+    def return_order_slots(self, alias: str, count: int, window_seconds: int = ORDER_WINDOW_SECONDS) -> None:
+        """Give back `count` new orders counted in the current window but not placed (their renewal was already
+        running). Raises what raise_classified raises."""
         window = int(self._clock()) // window_seconds
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: f"{ORDER_SLOT_PREFIX}{alias}/{window}"},
-                UpdateExpression=f"ADD {ORDERS} :one SET {EXPIRES_AT} = :expires",
-                ConditionExpression=f"attribute_not_exists({ORDERS}) OR {ORDERS} < :budget",
-                ExpressionAttributeValues={":one": 1, ":budget": budget, ":expires": (window + 2) * window_seconds},
+                UpdateExpression=f"ADD {ORDERS} :returned",
+                ConditionExpression=f"{ORDERS} >= :count",
+                ExpressionAttributeValues={":returned": -count, ":count": count},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise_classified(exc, f"counting a new order of account {alias!r}")
-        return True
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":  # a new window: nothing to return
+                raise_classified(exc, f"returning new orders of account {alias!r}")
+
+    def take_order_slot(self, alias: str, budget: int, window_seconds: int = ORDER_WINDOW_SECONDS) -> bool:
+        """Count one new order against the account's budget for the current window; False when it is spent."""
+        return self.take_order_slots(alias, budget, 1, window_seconds) == 1
 
     # --- an ACME account's pause after `rateLimited` --------------------------------------------------------------
     def acme_pause_until(self, alias: str) -> int:

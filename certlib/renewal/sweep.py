@@ -5,85 +5,144 @@ queued or locked is left alone, so a second sweep while executions are in flight
 account's new orders are counted against its budget per 3 hours (Let's Encrypt: 300); a certificate over budget
 waits for the next sweep.
 
-The due names go to the Map in batches of START_BATCH_SIZE, and each StartRenewal invocation starts its batch with
-START_THREADS at once (issue 16: one Lambda invocation and one Map iteration per certificate made a sweep of 100
-take 12 s on the sandbox). Once an account's budget is spent, the rest of its batch is deferred without a write.
+The due names go to the Map in batches of START_BATCH_SIZE. Each StartRenewal invocation reads its batch's items in
+one strongly consistent BatchGetItem, counts each account's new orders for the batch in one conditional write, then
+queues and starts each renewal, START_THREADS at once: two round trips per certificate (its queue mark and its
+StartExecution) instead of four (issue 16, goal 6). A batch reports counts per outcome and at most RESULTS_PER_BATCH
+results by name, so the sweep's output stays within Step Functions' 256 KB however many are due.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
+import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from certlib.adapters.inventory import Inventory
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
 from certlib.renewal.timing import iso, parse_iso
 from certlib.runtime import Services
 
-START_BATCH_SIZE = 25  # names per StartRenewal invocation (the Map runs SweepConcurrency of them at once)
-START_THREADS = 8  # StartExecution calls at once in one invocation; botocore retries a throttled one
+START_BATCH_SIZE = 100  # names per StartRenewal invocation: one BatchGetItem (at most 100 keys) reads them all
+START_THREADS = 16  # queue marks and StartExecution calls at once in one invocation; botocore retries a throttled one
+RESULTS_PER_BATCH = 10  # results a batch names (errors first, then started); the others are only counted
+SHOWN_FIRST = ("error", "started")
 
 
 def find_due_certificates(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Input {"input": {"now"?: ISO 8601, "dry_run"?: bool}, "started_at": ISO, "batch_size": N}: due names."""
+    """Input {"input": {"now"?: ISO 8601, "dry_run"?: bool}, "started_at": ISO, "batch_size": N}: the due names, as
+    "certificates" for a dry run (listed) or as "batches" for the Map (started), not both: the state stays small."""
     given = event.get("input") or {}
     batch_size = int(event["batch_size"])
     now = iso(parse_iso(str(given.get("now") or event.get("started_at") or iso(dt.datetime.now(dt.UTC)))))
+    dry_run = bool(given.get("dry_run", False))
     names, more = services.inventory.due_for_renewal(now, batch_size)
+    due: dict[str, Any] = {"now": now, "dry_run": dry_run, "count": len(names), "more": more}
+    if dry_run:
+        return {**due, "certificates": [{"name": name} for name in names]}
     return {
-        "now": now,
-        "dry_run": bool(given.get("dry_run", False)),
-        "count": len(names),
-        "more": more,
-        "certificates": [{"name": name} for name in names],
+        **due,
         "batches": [names[start : start + START_BATCH_SIZE] for start in range(0, len(names), START_BATCH_SIZE)],
     }
 
 
 def start_renewals(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Map item {"names": [...], "now"}: start_renewal for each name, START_THREADS at once; returns {"results"}.
+    """Map item {"names": [...], "now"}: start each name's renewal; returns {"counts": {outcome: n}, "results"}.
 
-    One certificate's error does not stop the others: it is its result ({"outcome": "error", "error"}), and the
-    certificate stays due for the next sweep (or queued, when the error came after its queue mark, until the mark
-    is stale: a lock's lifetime).
+    Outcomes: started, in_progress (queued or locked), deferred (its account's budget is spent), not_due, gone, and
+    error: one certificate's error does not stop the others, and it stays due for the next sweep (or queued, when the
+    error came after its queue mark, until the mark is stale: a lock's lifetime). Raises what the batch read raises
+    (TransientError, AwsError): the Map retries the batch or reports it as one error.
+    """
+    return summarize(start_batch([str(name) for name in event["names"]], str(event["now"]), services))
+
+
+def start_renewal(event: dict[str, Any], services: Services) -> dict[str, Any]:
+    """{"name", "now"}: one certificate's start_renewals result (the input of a sweep started before batches)."""
+    return start_batch([str(event["name"])], str(event["now"]), services)[0]
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts per outcome, and the first RESULTS_PER_BATCH results with errors, then started ones, first."""
+    shown = sorted(results, key=lambda result: _rank(str(result["outcome"])))[:RESULTS_PER_BATCH]
+    return {"counts": dict(Counter(str(result["outcome"]) for result in results)), "results": shown}
+
+
+def outcome_totals(output: dict[str, Any]) -> dict[str, int]:
+    """A sweep's output: how many certificates had each outcome. A sweep's batches' counts added up, or, for a dry
+    run (every due name listed, outcome "due"), its results counted."""
+    if "counts" not in output:
+        listed = "due" if output.get("dry_run") else "unknown"
+        return dict(Counter(str(entry.get("outcome", listed)) for entry in output.get("results", [])))
+    totals: Counter[str] = Counter()
+    for counts in output["counts"]:
+        totals.update({str(outcome): int(count) for outcome, count in counts.items()})
+    return dict(totals)
+
+
+def _rank(outcome: str) -> int:
+    return SHOWN_FIRST.index(outcome) if outcome in SHOWN_FIRST else len(SHOWN_FIRST)
+
+
+def start_batch(names: list[str], now: str, services: Services) -> list[dict[str, Any]]:
+    """Each name's result, in the order given: not due, running or gone by one consistent read of them all; then each
+    account's startable names, oldest first, as many as its budget has left (one write an account), are queued and
+    started; a name found running by its queue mark gives its new order back.
+
+    Raises what Inventory.get_many raises (TransientError, AwsError); every later error is its certificate's result.
     """
     # Built here, before the threads: creating boto3 clients from one session in several threads at once is not safe.
-    services.inventory, services.lifecycle, services.config()
-    spent: set[str] = set()  # accounts whose budget ran out in this batch: their other names wait without a write
-    lock = threading.Lock()
-
-    def start_one(name: str) -> dict[str, Any]:
+    inventory, _, _ = services.inventory, services.lifecycle, services.config()
+    items = inventory.get_many(names)
+    clock = int(time.time())
+    stale_before = clock - services.settings.lock_ttl_seconds
+    results: dict[str, dict[str, Any]] = {}
+    by_account: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        item = items.get(name)
+        if item is None:
+            results[name] = {"name": name, "outcome": "gone"}
+        elif str(item.get("renew_after", "")) > now:
+            results[name] = {"name": name, "outcome": "not_due"}
+        elif Inventory.renewal_running(item, clock, stale_before):
+            results[name] = {"name": name, "outcome": "in_progress"}
+        else:
+            by_account.setdefault(str(item.get("account") or ""), []).append(item)
+    to_start: list[tuple[str, dict[str, Any]]] = []
+    for account_name, group in by_account.items():
         try:
-            return start_renewal({"name": name, "now": event["now"]}, services, spent, lock)
+            account = services.account(account_name or None)
+            granted = inventory.take_order_slots(account.alias, account.new_orders_per_3_hours, len(group))
+        except Exception as exc:  # reported per certificate; the sweep goes on with the other accounts
+            results.update((str(item["name"]), _error(str(item["name"]), exc)) for item in group)
+            continue
+        results.update((str(item["name"]), {"name": item["name"], "outcome": "deferred"}) for item in group[granted:])
+        to_start.extend((account.alias, item) for item in group[:granted])
+
+    def start_one(item: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return begin_renewal(services, item, "renew", count_order=False)
         except Exception as exc:  # reported per certificate; the sweep goes on with the others
-            logger.warning("renewal not started", extra={"certificate": name, "error": type(exc).__name__})
-            return {"name": name, "outcome": "error", "error": type(exc).__name__}
+            return _error(str(item["name"]), exc)
 
+    unused: Counter[str] = Counter()  # orders counted for names another trigger started since the read: not placed
     with ThreadPoolExecutor(max_workers=START_THREADS) as pool:
-        return {"results": list(pool.map(start_one, [str(name) for name in event["names"]]))}
+        for (alias, _), result in zip(to_start, pool.map(start_one, [item for _, item in to_start]), strict=True):
+            results[str(result["name"])] = result
+            unused[alias] += result["outcome"] == "in_progress"
+    for alias, count in unused.items():
+        if not count:
+            continue
+        try:
+            inventory.return_order_slots(alias, count)
+        except Exception as exc:  # the budget stays counted: a later sweep may start fewer, never more
+            logger.warning("new orders not given back", extra={"account": alias, "error": type(exc).__name__})
+    return [results[name] for name in names]
 
 
-def start_renewal(
-    event: dict[str, Any], services: Services, spent: set[str] | None = None, lock: threading.Lock | None = None
-) -> dict[str, Any]:
-    """{"name", "now"}: start the certificate's renewal unless it is not due, running, or over budget.
-
-    The strongly consistent read re-checks what the index (eventually consistent, keys only) said. `spent`: the
-    accounts already found over budget (their certificates are deferred at once), kept under `lock`.
-    """
-    name = str(event["name"])
-    item = services.inventory.get(name)
-    if item is None:
-        return {"name": name, "outcome": "gone"}
-    if str(item.get("renew_after", "")) > str(event["now"]):
-        return {"name": name, "outcome": "not_due"}
-    account = str(item.get("account") or "")
-    if spent is not None and account in spent:
-        return {"name": name, "outcome": "deferred"}
-    result = begin_renewal(services, item, "renew")
-    if spent is not None and lock is not None and result["outcome"] == "deferred":
-        with lock:
-            spent.add(account)
-    return result
+def _error(name: str, exc: Exception) -> dict[str, Any]:
+    logger.warning("renewal not started", extra={"certificate": name, "error": type(exc).__name__})
+    return {"name": name, "outcome": "error", "error": type(exc).__name__}

@@ -146,7 +146,10 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     "switch_to_fallback_account": {"inventory table": TABLE, **ANNOUNCE},
     # renewal, expiry and revocation
     "find_due_certificates": {"renewal index": {"dynamodb:Query"}},
-    "start_renewal": {"inventory table": TABLE, "lifecycle state machine": {"states:StartExecution"}},
+    "start_renewal": {
+        "inventory table": TABLE | {"dynamodb:BatchGetItem"},  # its batch's items in one read
+        "lifecycle state machine": {"states:StartExecution"},
+    },
     "handle_expiry_event": {"inventory table": TABLE, "lifecycle state machine": {"states:StartExecution"}},
     "check_revocations": {
         "inventory table": TABLE | {"dynamodb:Scan"},

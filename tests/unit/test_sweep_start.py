@@ -1,5 +1,6 @@
 """The sweep's StartRenewal on a batch of names, against moto: each account's order budget holds when its names
-start at once, what is over budget stays due without a queue mark, and one name's error does not stop the others."""
+start at once, what is over budget stays due without a queue mark, a running renewal is in progress (not deferred)
+whatever the budget, one name's error does not stop the others, and a batch's output stays bounded."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from moto import mock_aws
 
 from certlib.adapters.inventory import QUEUED_AT
 from certlib.config import parse_accounts
-from certlib.renewal.sweep import START_BATCH_SIZE, find_due_certificates, start_renewals
+from certlib.renewal.sweep import (
+    RESULTS_PER_BATCH,
+    START_BATCH_SIZE,
+    find_due_certificates,
+    outcome_totals,
+    start_batch,
+    start_renewals,
+)
 from certlib.resources import (
     INVENTORY_PARTITION_KEY,
     RENEW_AFTER_ATTRIBUTE,
@@ -94,7 +102,7 @@ def test_a_batch_starts_within_each_accounts_budget_and_defers_the_rest(services
     for name in roomy:
         add_due(services, name, "roomy")
     # When one batch starts them all at once
-    results = start_renewals({"names": [*limited, *roomy], "now": NOW}, services)["results"]
+    results = start_batch([*limited, *roomy], NOW, services)
     # Then exactly 3 of the limited account start, the other 7 are deferred, and every roomy one starts
     by_outcome = outcomes(results)
     assert len(by_outcome["deferred"]) == 10 - BUDGET
@@ -103,13 +111,12 @@ def test_a_batch_starts_within_each_accounts_budget_and_defers_the_rest(services
     # And the deferred ones carry no queue mark: the next sweep finds them startable
     for name in by_outcome["deferred"]:
         assert QUEUED_AT not in (services.inventory.get(name) or {})
-    # And a second batch starts nothing twice and nothing over budget
-    # (a running one is in_progress, or deferred without a look when its account's budget was found spent first)
-    again = outcomes(start_renewals({"names": [*limited, *roomy], "now": NOW}, services)["results"])
+    # And a second batch starts nothing twice and nothing over budget: what runs is in progress, even where its
+    # account's budget is spent, and only the deferred ones are deferred again
+    again = outcomes(start_batch([*limited, *roomy], NOW, services))
     assert "started" not in again
-    assert set(by_outcome["deferred"]) <= set(again["deferred"])
-    assert set(again) <= {"deferred", "in_progress"}
-    assert sorted(again["deferred"] + again.get("in_progress", [])) == sorted([*limited, *roomy])
+    assert sorted(again["deferred"]) == sorted(by_outcome["deferred"])
+    assert sorted(again["in_progress"]) == sorted(by_outcome["started"])
 
 
 def test_one_certificates_error_does_not_stop_its_batch(services: Services) -> None:
@@ -117,10 +124,7 @@ def test_one_certificates_error_does_not_stop_its_batch(services: Services) -> N
     add_due(services, "orphan", "removed-account")
     add_due(services, "good", "roomy")
     # When they start in one batch
-    results = {
-        result["name"]: result
-        for result in start_renewals({"names": ["orphan", "good"], "now": NOW}, services)["results"]
-    }
+    results = {result["name"]: result for result in start_batch(["orphan", "good"], NOW, services)}
     # Then the error is the orphan's result and the good one starts
     assert (results["orphan"]["outcome"], results["orphan"]["error"]) == ("error", "ConfigError")
     assert results["good"]["outcome"] == "started"
@@ -130,9 +134,45 @@ def test_the_due_names_go_to_the_map_in_batches(services: Services) -> None:
     # Given more due certificates than one batch holds
     for i in range(START_BATCH_SIZE + 2):
         add_due(services, f"c-{i:03d}", "roomy")
-    # When the sweep finds them
+    # When the sweep finds them, and a dry run lists them
     due = find_due_certificates({"input": {"now": NOW}, "batch_size": 2000}, services)
-    # Then every name is in exactly one batch, none larger than START_BATCH_SIZE
-    assert due["count"] == START_BATCH_SIZE + 2
+    listed = find_due_certificates({"input": {"now": NOW, "dry_run": True}, "batch_size": 2000}, services)
+    # Then every name is in exactly one batch, none larger than START_BATCH_SIZE, in the order the dry run lists them
+    assert due["count"] == listed["count"] == START_BATCH_SIZE + 2
     assert [len(batch) for batch in due["batches"]] == [START_BATCH_SIZE, 2]
-    assert [name for batch in due["batches"] for name in batch] == [entry["name"] for entry in due["certificates"]]
+    assert [name for batch in due["batches"] for name in batch] == [entry["name"] for entry in listed["certificates"]]
+    # And each carries only what its next state reads (the names once)
+    assert "certificates" not in due
+    assert "batches" not in listed
+
+
+def test_a_batch_reports_counts_and_a_bounded_sample_errors_first(services: Services) -> None:
+    # Given a full batch of due certificates, one of an account that is not configured any more
+    names = [f"c-{i:03d}" for i in range(START_BATCH_SIZE)]
+    for name in names[:-1]:
+        add_due(services, name, "roomy")
+    add_due(services, names[-1], "removed-account")
+    # When one StartRenewal starts them
+    output = start_renewals({"names": names, "now": NOW}, services)
+    # Then the counts cover every name, the results name only a few, the error first, then started ones
+    assert output["counts"] == {"started": START_BATCH_SIZE - 1, "error": 1}
+    assert len(output["results"]) == RESULTS_PER_BATCH
+    assert (output["results"][0]["name"], output["results"][0]["outcome"]) == (names[-1], "error")
+    assert {result["outcome"] for result in output["results"][1:]} == {"started"}
+    # And the sweep's totals add the batches' counts up
+    summary = {"dry_run": False, "counts": [output["counts"], {"error": 1}], "results": output["results"]}
+    assert outcome_totals(summary) == {"started": START_BATCH_SIZE - 1, "error": 2}
+
+
+def test_order_slots_are_taken_as_many_as_the_budget_has_left(services: Services) -> None:
+    # Given an account's budget of 5 with 3 counted already
+    inventory = services.inventory
+    assert inventory.take_order_slots("acct", 5, 3) == 3
+    # When a batch asks for 4 more, then another for 1
+    # Then it gets the 2 left (read from the refused write), and the next none
+    assert inventory.take_order_slots("acct", 5, 4) == 2
+    assert inventory.take_order_slots("acct", 5, 1) == 0
+    # And orders given back can be taken again
+    inventory.return_order_slots("acct", 2)
+    assert inventory.take_order_slots("acct", 5, 9) == 2
+    assert inventory.take_order_slot("acct", 5) is False
