@@ -17,7 +17,6 @@ from requests.adapters import BaseAdapter
 from certlib.adapters.acme_client import (
     DEFAULT_ARI_RETRY_AFTER_SECONDS,
     AcmeSession,
-    _Network,
     ari_certificate_id,
     generate_account_key,
 )
@@ -90,14 +89,7 @@ class RecordedCA(BaseAdapter):  # type: ignore[misc]
 
 
 def session_with(ca: RecordedCA) -> AcmeSession:
-    def network(*args: Any, **kwargs: Any) -> _Network:
-        net = _Network(*args, **kwargs)
-        net.session.mount(CA, ca)
-        return net
-
-    return AcmeSession(
-        f"{CA}/directory", generate_account_key(), account_url=f"{CA}/account/1", network_factory=network
-    )
+    return AcmeSession(f"{CA}/directory", generate_account_key(), account_url=f"{CA}/account/1", transport=ca)
 
 
 def issued_certificate(serial: int = 0x0087654321) -> x509.Certificate:
