@@ -34,6 +34,7 @@ from certlib.settings import Settings
 if TYPE_CHECKING:  # acme, josepy and cryptography load only in the steps that speak ACME or read keys (cold start)
     from josepy.jwk import JWK
     from mypy_boto3_ssm import SSMClient
+    from requests.adapters import BaseAdapter
 
     from certlib.adapters.acm import Acm
     from certlib.adapters.acme_client import AcmeSession
@@ -51,9 +52,17 @@ BOTO_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connec
 
 
 class Services:
-    def __init__(self, settings: Settings, session: boto3.Session | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: boto3.Session | None = None,
+        acme_transport: Callable[[], BaseAdapter] | None = None,
+    ) -> None:
+        """`acme_transport` makes the requests adapter each ACME session sends through (requests' own when None, as
+        on Lambda; the sandbox gives one that injects faults)."""
         self.settings = settings
         self._session = session or boto3.Session()
+        self._acme_transport = acme_transport
         self._config: tuple[float, Config] | None = None
         self._acme: dict[str, AcmeSession] = {}
         self._acme_public: dict[str, AcmeSession] = {}
@@ -275,6 +284,7 @@ class Services:
             key,
             account_url=url,
             verify=acme_client.ca_bundle_path(account.ca_bundle),
+            transport=self._acme_transport() if self._acme_transport is not None else None,
             # rounded up: the pause must not end before the CA's Retry-After has passed
             on_rate_limited=lambda seconds: self.inventory.pause_acme(account.alias, math.ceil(time.time()) + seconds),
         )

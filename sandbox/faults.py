@@ -20,14 +20,15 @@ every time). With `probability` (0 to 1) a matching call is hit only that often,
 the plan's `seed` (default 0) when the seed changes, so a run can be repeated (a soak: 5% of ACME requests). The
 faults by place:
 
-- `acme`: a request from the `acme` client to the CA, through a transport mounted on the client's network (the
-  adapter's `network_factory` seam). `request` is the ACME resource (`newNonce`, `newAccount`, `newOrder`,
-  `authorization`, `challenge`, `order`, `finalize`, `certificate`, `revokeCert`, `directory`); `as_get` (true
-  or false) tells a POST-as-GET read from a POST with a payload. `fault`: `reset` (the connection is reset before
-  the CA sees the request), `timeout` (the CA answers, the answer is lost: a read timeout), `status` (HTTP
-  `status`, default 503, with an HTML body, or a problem document of type `problem` when given),
-  `rate-limited` (429 `rateLimited` with `Retry-After: retry_after`), `clock-ahead` (on a `certificate` download:
-  the CA's clock runs `seconds` (default 300) ahead, the certificate is not valid yet: sandbox.ca_clock).
+- `acme`: a request from the `acme` client to the CA, through the transport the functions' Services give their ACME
+  sessions (`FaultInjector.acme_transport`, handed to sandbox.lambda_routing). `request` is the ACME resource
+  (`newNonce`, `newAccount`, `newOrder`, `authorization`, `challenge`, `order`, `finalize`, `certificate`,
+  `revokeCert`, `directory`); `as_get` (true or false) tells a POST-as-GET read from a POST with a payload.
+  `fault`: `reset` (the connection is reset before the CA sees the request), `timeout` (the CA answers, the answer
+  is lost: a read timeout), `status` (HTTP `status`, default 503, with an HTML body, or a problem document of type
+  `problem` when given), `rate-limited` (429 `rateLimited` with `Retry-After: retry_after`), `clock-ahead` (on a
+  `certificate` download: the CA's clock runs `seconds` (default 300) ahead, the certificate is not valid yet:
+  sandbox.ca_clock).
 - `aws`: an AWS API call a function makes, through botocore's `before-send` event (inside botocore's own retry
   loop, so its retries and backoff apply as with a real error). `operation` is `client.Operation`
   (`route53.ChangeResourceRecordSets`). `fault`: `error` (HTTP `status`, default 400, with error `code`),
@@ -67,9 +68,6 @@ from botocore.compat import HTTPHeaders
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-import certlib.adapters.acme_client
-import certlib.runtime
-from certlib.adapters.acme_client import AcmeSession, _Network
 from sandbox import ca_clock, lambda_routing
 
 LOG = logging.getLogger(__name__)
@@ -280,6 +278,10 @@ class FaultInjector:
             time.sleep(HOLD_POLL_SECONDS)  # the sandbox's own wait: the test removes the fault to let it go
 
     # --- ACME ---------------------------------------------------------------------------------------------------
+    def acme_transport(self) -> HTTPAdapter:
+        """A transport for one ACME session of a function: every request passes the fault plan and is logged."""
+        return FaultInjectingAdapter(self)
+
     def acme_send(
         self, adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
@@ -439,28 +441,12 @@ def _injected_aws_response(fault: Mapping[str, Any], operation: str, request: AW
 class FaultInjectingAdapter(HTTPAdapter):
     """The `acme` client's transport in the sandbox: every request passes the fault plan and is logged."""
 
+    def __init__(self, injector: FaultInjector) -> None:
+        super().__init__()
+        self._injector = injector
+
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        if _injector is None:
-            return super().send(request, *args, **kwargs)
-        return _injector.acme_send(self, request, *args, **kwargs)
-
-
-class FaultInjectingNetwork(_Network):
-    """The adapter's own network (badNonce retries and all), with the fault-injecting transport mounted."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        adapter = FaultInjectingAdapter()
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-
-
-class _AcmeSessionWithFaults(AcmeSession):
-    """AcmeSession as the functions build it, with FaultInjectingNetwork as its network_factory."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("network_factory", FaultInjectingNetwork)
-        super().__init__(*args, **kwargs)
+        return self._injector.acme_send(self, request, *args, **kwargs)
 
 
 _injector: FaultInjector | None = None
@@ -468,20 +454,18 @@ _injector: FaultInjector | None = None
 
 def cold_start() -> None:
     """Drop every function's warm state (adapters, cached configuration, ACME sessions), as a new container would."""
-    certlib.runtime._services = None
     lambda_routing.cold_start()
 
 
 def install(state_dir: Path) -> FaultInjector:
-    """Switch fault injection on for this process (before any function runs); returns the injector.
+    """Switch fault injection on for this process (before any function runs); returns the injector, whose
+    `acme_transport` the functions' ACME sessions must be given (sandbox.lambda_routing).
 
     The functions' boto3 sessions are created after this, so botocore registers the hooks on each of them.
     """
     global _injector
     injector = FaultInjector(state_dir)
     _injector = injector
-    # certlib.runtime builds its sessions as acme_client.AcmeSession (imported there on first use: cold start)
-    certlib.adapters.acme_client.AcmeSession = _AcmeSessionWithFaults  # type: ignore[misc]
     botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _before_send))
     botocore.handlers.BUILTIN_HANDLERS.append(("after-call", _after_call))
     return injector

@@ -8,9 +8,10 @@ Functions' Retry and Catch match the exception's class name, as on AWS (or its `
 `Runtime.ExitError` of a runtime that died). `around`, when given, wraps each handler call (the fault injector
 uses it to know which step runs and to crash it).
 
-With `roles` (sandbox.iam.sessions.RoleSessions), each invocation runs as its function's role, as on Lambda: the
-handler's `services()` is a Services of the function's own (built once per function, like a Lambda container, and
-dropped by `cold_start`), whose boto3 session holds credentials the sandbox's STS issued for that role.
+The handler's `services()` is a Services of the function's own (built once per function, like a Lambda container, and
+dropped by `cold_start`), with `acme_transport` as the transport of its ACME sessions (the fault injector's). With
+`roles` (sandbox.iam.sessions.RoleSessions), each invocation runs as its function's role, as on Lambda: that Services'
+boto3 session holds credentials the sandbox's STS issued for that role.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from requests.adapters import BaseAdapter
 
 from certlib.resources import REPO_ROOT, ResourceNames
 from certlib.runtime import Services, invocation_services
@@ -94,19 +97,24 @@ def _no_wrapping(step: str, event: Any) -> AbstractContextManager[None]:
 
 
 class FunctionServices:
-    """One Services per function, as its role (a Lambda container's warm state, per function)."""
+    """One Services per function (a Lambda container's warm state, per function): as its role with `roles`, else with
+    the process's credentials; its ACME sessions send through `acme_transport` when given."""
 
-    def __init__(self, roles: RoleSessions) -> None:
+    def __init__(
+        self, roles: RoleSessions | None = None, acme_transport: Callable[[], BaseAdapter] | None = None
+    ) -> None:
         self._roles = roles
-        self._services: dict[str, tuple[int, Services]] = {}
+        self._acme_transport = acme_transport
+        self._services: dict[str, tuple[boto3.Session, Services]] = {}
         self._lock = threading.Lock()
 
     def of(self, function_name: str, role_arn: str) -> Services:
-        session = self._roles.session(role_arn, function_name)
+        session = self._roles.session(role_arn, function_name) if self._roles is not None else None
         with self._lock:
             held = self._services.get(function_name)
-            if held is None or held[0] != id(session):  # new credentials: a new container
-                held = (id(session), Services(Settings.from_env(), session))
+            if held is None or (session is not None and held[0] is not session):  # new credentials: a new container
+                session = session or boto3.Session()
+                held = (session, Services(Settings.from_env(), session, acme_transport=self._acme_transport))
                 self._services[function_name] = held
             return held[1]
 
@@ -125,12 +133,16 @@ def cold_start() -> None:
 
 
 def route_lambda_invocations(
-    registry: HandlerRegistry, around: AroundInvocation = _no_wrapping, roles: RoleSessions | None = None
+    registry: HandlerRegistry,
+    around: AroundInvocation = _no_wrapping,
+    roles: RoleSessions | None = None,
+    acme_transport: Callable[[], BaseAdapter] | None = None,
 ) -> None:
-    """Replace moto's Docker-less Lambda invoke with one that runs our handlers (for the whole process); with
-    `roles`, each as its function's role."""
+    """Replace moto's Docker-less Lambda invoke with one that runs our handlers (for the whole process), each with
+    its function's Services (FunctionServices): with `roles`, as its function's role; its ACME requests through
+    `acme_transport` when given."""
     global _function_services
-    _function_services = FunctionServices(roles) if roles is not None else None
+    _function_services = FunctionServices(roles, acme_transport)
 
     def invoke(
         backend: LambdaSimpleBackend,
@@ -178,7 +190,7 @@ def route_lambda_invocations(
 
 
 def _as_role(function: Any) -> AbstractContextManager[None]:
-    """The handler's services() as the function's role (nothing changes without role sessions)."""
+    """The handler's services(): its function's own (as its role, with role sessions)."""
     if _function_services is None:
         return nullcontext()
     return invocation_services(_function_services.of(function.function_name, str(function.role)))

@@ -67,7 +67,7 @@ def prevalidate(info: Mapping[str, Any], alias: str, domains: list[str]) -> dict
         values.setdefault(challenge.record_name, []).append(challenge.value)
     with served_txt(Path(info["dns_overrides_file"]), values):
         for challenge in challenges:
-            session.answer(challenge.challenge_url)
+            session.answer(challenge)
         _wait_until_valid(session, challenges)
     validated = sorted({challenge.domain for challenge in challenges})
     return {

@@ -109,7 +109,9 @@ def _start(
     session = moto.session()
     roles = RoleSessions(session.client("sts", endpoint_url=moto.endpoint_url), REGION) if iam else None
     faults = install_faults(state_dir)
-    route_lambda_invocations(HandlerRegistry(names), around=faults.invoking, roles=roles)
+    route_lambda_invocations(
+        HandlerRegistry(names), around=faults.invoking, roles=roles, acme_transport=faults.acme_transport
+    )
     if roles is not None:
         call_lambda_as_state_machine_role(roles)
     apply_moto_fixes()

@@ -1,9 +1,11 @@
 """ACME (RFC 8555) through certbot's `acme` package: one protocol phase per call, never a sleep.
 
-The library owns the protocol details (JWS, nonces, key authorizations, EAB); this adapter adds what a
+The library owns the protocol details (JWS, nonces, key authorizations, EAB) and its resources (`messages.
+OrderResource`, `messages.ChallengeBody`, serialised with their own `to_json`/`from_json`); this adapter adds what a
 Lambda needs: `badNonce` retried until it succeeds (bounded), every failure classified once (transient,
 rate-limited with its Retry-After, or a terminal problem with the CA's `type` and `detail`), and plain
-JSON-ready values for the state machine.
+JSON-ready values for the state machine. It calls the library's public API only; what has no public form
+(newOrder with `replaces`, one read of an order, alternate chains) is in certlib.adapters.acme_extensions.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import email.utils
 import hashlib
 import random
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +27,11 @@ from acme import client as acme_client_module
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from josepy import b64
-from josepy.json_util import field as jose_field
 from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC
+from requests.adapters import BaseAdapter
 
+from certlib.adapters.acme_extensions import ExtendedClient
 from certlib.config import decode_hmac_key
 from certlib.exceptions import AcmeAccountGone, AcmeProblem, AcmeRateLimited, AcmeUnavailable, Problem
 
@@ -42,12 +45,6 @@ ACCOUNT_DOES_NOT_EXIST = "accountDoesNotExist"
 
 T = TypeVar("T")
 DEFAULT_ARI_RETRY_AFTER_SECONDS = 6 * 3600  # RFC 9773 4.3.3: when the CA gives no Retry-After
-
-
-class _NewOrder(messages.NewOrder):
-    """newOrder with RFC 9773's `replaces`: the ARI certificate ID of the certificate this order renews."""
-
-    replaces: str | None = jose_field("replaces", omitempty=True)
 
 
 @dataclass(frozen=True)
@@ -74,24 +71,33 @@ def ari_certificate_id(certificate: x509.Certificate) -> str | None:
     return f"{b64.b64encode(aki.key_identifier).decode()}.{b64.b64encode(serial_bytes).decode()}"
 
 
-class _Network(acme_client_module.ClientNetwork):
-    """ClientNetwork that retries badNonce up to BAD_NONCE_ATTEMPTS and remembers the last response."""
+class AcmeNetwork(acme_client_module.ClientNetwork):
+    """ClientNetwork that tries a POST up to BAD_NONCE_ATTEMPTS times while the CA answers badNonce, remembers the
+    CA's last response (for its status and Retry-After), and sends through `transport` when given: a requests
+    adapter mounted for every URL (the sandbox's fault injection, a test's recorded CA); the default is requests'."""
 
-    last_response: requests.Response | None = None
+    def __init__(self, *args: Any, transport: BaseAdapter | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_response: requests.Response | None = None
+        self.session.hooks["response"].append(self._remember)
+        if transport is not None:
+            self.session.mount("https://", transport)
+            self.session.mount("http://", transport)
 
     def post(self, *args: Any, **kwargs: Any) -> requests.Response:
-        for attempt in range(1, BAD_NONCE_ATTEMPTS + 1):
+        """The library's post, which sends once more after a badNonce, repeated: BAD_NONCE_ATTEMPTS sends in all.
+        Raises what ClientNetwork.post raises (badNonce too, once the attempts are spent)."""
+        for sent in range(2, BAD_NONCE_ATTEMPTS + 1, 2):
             try:
-                return self._post_once(*args, **kwargs)
+                response: requests.Response = super().post(*args, **kwargs)
+                return response
             except messages.Error as error:
-                if error.code != BAD_NONCE or attempt == BAD_NONCE_ATTEMPTS:
+                if error.code != BAD_NONCE or sent >= BAD_NONCE_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
 
-    def _send_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        response: requests.Response = super()._send_request(method, url, *args, **kwargs)
+    def _remember(self, response: requests.Response, *_: Any, **__: Any) -> None:
         self.last_response = response
-        return response
 
 
 def generate_account_key() -> JWKEC:
@@ -131,22 +137,38 @@ def ca_bundle_path(pem: str | None) -> str | bool:
 
 @dataclass(frozen=True)
 class Challenge:
-    """One DNS-01 challenge to publish and answer; the TXT value is public by design."""
+    """One DNS-01 challenge to publish and answer; the TXT value is public by design, and so is the token the
+    challenge's body (the library's ChallengeBody, kept as its own JSON) carries."""
 
     domain: str
     authorization_url: str
-    challenge_url: str
+    body: messages.ChallengeBody
     record_name: str
     value: str
 
-    def to_dict(self) -> dict[str, str]:
+    @property
+    def url(self) -> str:
+        return str(self.body.uri)
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "domain": self.domain,
             "authorization_url": self.authorization_url,
-            "challenge_url": self.challenge_url,
+            "challenge": self.body.to_json(),
             "record_name": self.record_name,
             "value": self.value,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Challenge:
+        """Raises KeyError for a missing field, josepy's DeserializationError for a challenge body that is not one."""
+        return cls(
+            domain=str(data["domain"]),
+            authorization_url=str(data["authorization_url"]),
+            body=messages.ChallengeBody.from_json(data["challenge"]),
+            record_name=str(data["record_name"]),
+            value=str(data["value"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -155,26 +177,23 @@ class Unvalidated:
 
     domain: str  # `*.` and the identifier for a wildcard
     url: str
-    authorization: Any  # acme.messages.Authorization
+    authorization: messages.Authorization
 
 
-@dataclass(frozen=True)
-class OrderStatus:
-    url: str
-    status: str
-    finalize_url: str
-    certificate_url: str | None
-    authorization_urls: list[str]
-    error: dict[str, Any] | None
+def order_to_dict(order: messages.OrderResource) -> dict[str, str]:
+    """What the steps after CreateOrder need of it: its URL, and where to finalize it (no body: the state stays
+    small, and every step that needs the order's status reads it from the CA)."""
+    return {"url": str(order.uri), "finalize_url": str(order.body.finalize)}
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "status": self.status,
-            "finalize_url": self.finalize_url,
-            "certificate_url": self.certificate_url,
-            "authorization_urls": self.authorization_urls,
-        }
+
+def order_from_dict(data: Mapping[str, Any]) -> messages.OrderResource:
+    """The order as order_to_dict kept it. Raises KeyError for a missing field."""
+    return messages.OrderResource(body=messages.Order(finalize=str(data["finalize_url"])), uri=str(data["url"]))
+
+
+def order_status(order: messages.OrderResource) -> str:
+    """`pending`, `ready`, `processing`, `valid` or `invalid` (RFC 8555 7.1.6)."""
+    return str(order.body.status.name) if order.body.status is not None else ""
 
 
 class AcmeSession:
@@ -186,21 +205,23 @@ class AcmeSession:
         account_key: JWK,
         account_url: str | None = None,
         verify: str | bool = True,
-        network_factory: Callable[..., acme_client_module.ClientNetwork] = _Network,
+        transport: BaseAdapter | None = None,
         on_rate_limited: Callable[[int], None] | None = None,
     ) -> None:
-        """`on_rate_limited(seconds)` hears every Retry-After the CA sends with `rateLimited`."""
+        """`transport` carries every request (AcmeNetwork: requests' own by default); `on_rate_limited(seconds)`
+        hears every Retry-After the CA sends with `rateLimited`."""
         self._on_rate_limited = on_rate_limited
         self.directory_url = directory_url
         self.account_key = account_key
         account = messages.RegistrationResource(body=messages.Registration(), uri=account_url) if account_url else None
-        self._net = network_factory(
+        self._net = AcmeNetwork(
             account_key,
             account=account,
             alg=_signing_algorithm(account_key),
-            verify_ssl=verify,
+            verify_ssl=verify,  # a CA bundle path works too: it becomes requests' verify
             user_agent=USER_AGENT,
             timeout=NETWORK_TIMEOUT_SECONDS,
+            transport=transport,
         )
         self._directory: messages.Directory | None = None
 
@@ -209,13 +230,12 @@ class AcmeSession:
         return str(self._net.account.uri) if self._net.account is not None else None
 
     @property
-    def client(self) -> acme_client_module.ClientV2:
+    def client(self) -> ExtendedClient:
         if self._directory is None:
-            self._directory = self._call("reading the ACME directory", lambda: self._get_directory())
-        return acme_client_module.ClientV2(self._directory, self._net)
-
-    def _get_directory(self) -> messages.Directory:
-        return messages.Directory.from_json(self._net.get(self.directory_url).json())
+            self._directory = self._call(
+                "reading the ACME directory", lambda: ExtendedClient.get_directory(self.directory_url, self._net)
+            )
+        return ExtendedClient(self._directory, self._net)
 
     # --- account --------------------------------------------------------------------------------------------
     def register(self, email: str | None, eab_key_id: str | None, eab_hmac_key: str | None) -> str:
@@ -249,18 +269,12 @@ class AcmeSession:
         return self._call("registering the ACME account", register_once)
 
     # --- orders ---------------------------------------------------------------------------------------------
-    def new_order(self, domains: list[str], replaces: str | None = None) -> OrderStatus:
-        """A new order; `replaces` (an ARI certificate ID) is sent only when the CA offers ARI."""
-        identifiers = [messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=d) for d in domains]
+    def new_order(self, domains: list[str], replaces: str | None = None) -> messages.OrderResource:
+        """A new order (its authorizations not read); `replaces` (an ARI certificate ID) is sent only when the CA
+        offers ARI."""
         if replaces and not self.offers_ari():
             replaces = None
-        order = _NewOrder(identifiers=identifiers, replaces=replaces)
-
-        def post() -> OrderStatus:
-            response = self.client._post(self.client.directory["newOrder"], order)
-            return _order_status(response.headers.get("Location", ""), response.json())
-
-        return self._call("creating the order", post)
+        return self._call("creating the order", lambda: self.client.create_order(domains, replaces))
 
     def offers_ari(self) -> bool:
         return "renewalInfo" in self.client.directory.to_partial_json()
@@ -297,20 +311,20 @@ class AcmeSession:
 
         return self._call("reading the CA's renewal information (ARI)", fetch)
 
-    def order(self, order_url: str) -> OrderStatus:
-        return self._call("reading the order", lambda: _order_status(order_url, self._post_as_get(order_url).json()))
+    def order(self, order_url: str) -> messages.OrderResource:
+        return self._call("reading the order", lambda: self.client.query_order(order_url))
 
-    def pending_challenges(self, order: OrderStatus) -> list[Challenge]:
+    def pending_challenges(self, order: messages.OrderResource) -> list[Challenge]:
         """DNS-01 challenges of the authorizations that are not valid yet (valid ones are skipped).
 
         Raises AcmeProblem when an authorization offers no dns-01 challenge or is already invalid.
         """
         return [self.dns_challenge(unvalidated) for unvalidated in self.unvalidated_authorizations(order)]
 
-    def unvalidated_authorizations(self, order: OrderStatus) -> list[Unvalidated]:
+    def unvalidated_authorizations(self, order: messages.OrderResource) -> list[Unvalidated]:
         """The order's authorizations that are not valid yet, each with its name (`*.` for a wildcard)."""
         found: list[Unvalidated] = []
-        for url in order.authorization_urls:
+        for url in order.body.authorizations:
             authorization = self.authorization(url)
             if authorization.status == messages.STATUS_VALID:
                 continue
@@ -332,38 +346,43 @@ class AcmeSession:
         return Challenge(
             domain=domain,
             authorization_url=unvalidated.url,
-            challenge_url=challenge_body.uri,
+            body=challenge_body,
             record_name=challenge_body.chall.validation_domain_name(authorization.identifier.value),
             value=challenge_body.chall.validation(self.account_key),
         )
 
     def authorization(self, url: str) -> messages.Authorization:
-        return self._call(
-            "reading an authorization", lambda: messages.Authorization.from_json(self._post_as_get(url).json())
-        )
+        """The authorization at `url`, read once (the library's poll: one POST-as-GET, no sleep)."""
+        return self._call("reading an authorization", lambda: self._read_authorization(url))
 
-    def answer(self, challenge_url: str) -> str:
+    def _read_authorization(self, url: str) -> messages.Authorization:
+        unread = messages.AuthorizationResource(body=messages.Authorization(), uri=url)
+        return self.client.poll(unread)[0].body
+
+    def answer(self, challenge: Challenge) -> str:
         """Ask the CA to validate one challenge; returns the challenge's status. One request: the challenge is read
-        only when the CA refuses the answer (a retried step answering a challenge no longer pending, which some CAs
-        refuse as Pebble does); its status is then returned, or the refusal raised when it is still pending."""
+        (through its authorization) only when the CA refuses the answer (a retried step answering a challenge no
+        longer pending, which some CAs refuse as Pebble does); its status is then returned, or the refusal raised
+        when it is still pending."""
 
         def answer_once() -> str:
             try:
-                response = self.client._post(challenge_url, challenges.DNS01Response())
+                answered = self.client.answer_challenge(challenge.body, challenges.DNS01Response())
             except messages.Error as refused:
                 if _problem_type(refused) in (RATE_LIMITED, BAD_NONCE, *TRANSIENT_PROBLEMS):
                     raise
-                current = messages.ChallengeBody.from_json(self._post_as_get(challenge_url).json())
-                if current.status == messages.STATUS_PENDING:
+                authorization = self._read_authorization(challenge.authorization_url)
+                current = next((c for c in authorization.challenges if c.uri == challenge.url), None)
+                if current is None or current.status == messages.STATUS_PENDING:
                     raise refused from None
                 return str(current.status.name)
-            return str(messages.ChallengeBody.from_json(response.json()).status.name)
+            return str(answered.body.status.name)
 
         return self._call("answering a challenge", answer_once)
 
-    def failed_challenge_problem(self, order: OrderStatus) -> tuple[str, str, str]:
+    def failed_challenge_problem(self, order: messages.OrderResource) -> tuple[str, str, str]:
         """For an invalid order: (domain, problem type, detail) of the first failed authorization."""
-        for url in order.authorization_urls:
+        for url in order.body.authorizations:
             authorization = self.authorization(url)
             if authorization.status != messages.STATUS_INVALID:
                 continue
@@ -373,33 +392,27 @@ class AcmeSession:
                     problem = challenge_body.error
                     return domain, _problem_type(problem), str(problem.detail or problem.description or "")
             return domain, "unauthorized", "the authorization is invalid"
-        order_problem = order.error or {}
-        problem_type = str(order_problem.get("type", "orderInvalid")).rsplit(":", 1)[-1]
-        return "", problem_type, str(order_problem.get("detail", ""))
+        order_problem = order.body.error
+        if order_problem is None:
+            return "", "orderInvalid", ""
+        return "", _problem_type(order_problem), str(order_problem.detail or order_problem.description or "")
 
-    def finalize(self, order: OrderStatus, csr_pem: bytes) -> OrderStatus:
+    def finalize(self, order: messages.OrderResource, csr_pem: bytes) -> messages.OrderResource:
         """One finalize request (the library's begin_finalization), on the order as the state knows it: no read first.
 
         Raises AcmeProblem (orderNotReady when the order is not ready, or finalized already), like every call.
         """
-
-        def post() -> OrderStatus:
-            known = messages.OrderResource(body=messages.Order(finalize=order.finalize_url), uri=order.url)
-            finalized = self.client.begin_finalization(known.update(csr_pem=csr_pem))
-            return _order_status(order.url, finalized.body.to_json())
-
-        return self._call("finalizing the order", post)
+        return self._call("finalizing the order", lambda: self.client.begin_finalization(order.update(csr_pem=csr_pem)))
 
     def download(self, certificate_url: str, preferred_chain: str | None) -> str:
         """The full chain PEM; an alternate chain whose top issuer CN is `preferred_chain` when offered."""
 
         def fetch() -> str:
-            response = self._post_as_get(certificate_url)
-            default = str(response.text)
+            default, alternate_urls = self.client.fetch_certificate(certificate_url)
             if not preferred_chain:
                 return default
-            for url in self.client._get_links(response, "alternate"):
-                alternative = str(self._post_as_get(url).text)
+            for url in alternate_urls:
+                alternative, _ = self.client.fetch_certificate(url)
                 if _top_issuer_cn(alternative) == preferred_chain:
                     return alternative
             return default
@@ -410,10 +423,6 @@ class AcmeSession:
 
         certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
         self._call("revoking the certificate", lambda: self.client.revoke(certificate, reason))
-
-    def _post_as_get(self, url: str) -> requests.Response:
-        response: requests.Response = self.client._post_as_get(url)
-        return response
 
     # --- error classification: the one place ------------------------------------------------------------------
     def _call(self, doing: str, operation: Callable[[], T]) -> T:
@@ -490,31 +499,9 @@ def _retry_after_seconds(response: requests.Response | None) -> int | None:
     return max(0, int((when - dt.datetime.now(dt.UTC)).total_seconds()))
 
 
-def _order_status(url: str, body: dict[str, Any]) -> OrderStatus:
-    return OrderStatus(
-        url=url,
-        status=str(body.get("status", "")),
-        finalize_url=str(body.get("finalize", "")),
-        certificate_url=body.get("certificate"),
-        authorization_urls=list(body.get("authorizations", [])),
-        error=body.get("error"),
-    )
-
-
 def _top_issuer_cn(fullchain_pem: str) -> str | None:
     from cryptography.x509.oid import NameOID
 
     certificates = x509.load_pem_x509_certificates(fullchain_pem.encode())
     attributes = certificates[-1].issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(attributes[0].value) if attributes else None
-
-
-def order_from_dict(data: dict[str, Any]) -> OrderStatus:
-    return OrderStatus(
-        url=data["url"],
-        status=data["status"],
-        finalize_url=data["finalize_url"],
-        certificate_url=data.get("certificate_url"),
-        authorization_urls=list(data["authorization_urls"]),
-        error=None,
-    )

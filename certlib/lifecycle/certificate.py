@@ -59,21 +59,21 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
     bundle already stored for this order's certificate is checked and kept.
     """
     # acme + josepy: only here, not in import_certificate and record_result (cold start)
-    from certlib.adapters.acme_client import ari_certificate_id
+    from certlib.adapters.acme_client import ari_certificate_id, order_status
     from certlib.lifecycle.ordering import session_for
 
     request = Request.from_state(state)
     session = session_for(request, services, state)
     order = session.order(state["order"]["url"])
-    if order.status == "processing":
+    if order_status(order) == "processing":
         raise CertificatePending("the CA is issuing the certificate")
-    if order.status != "valid" or not order.certificate_url:
-        raise OrderInvalid("orderInvalid", f"the order is {order.status} instead of valid: {order.error}")
+    if order_status(order) != "valid" or not order.body.certificate:
+        raise OrderInvalid("orderInvalid", f"the order is {order_status(order)} instead of valid: {order.body.error}")
     account = services.account(request.account)
-    certificate, *chain = split_pem_chain(session.download(order.certificate_url, account.preferred_chain))
+    certificate, *chain = split_pem_chain(session.download(order.body.certificate, account.preferred_chain))
     plan = _renewal_plan(certificate, account.renew_before_days, session)
     return {
-        **keep_certificate(request, services, certificate, chain, order.url, plan),
+        **keep_certificate(request, services, certificate, chain, str(order.uri), plan),
         "ari_certificate_id": ari_certificate_id(certificate),
     }
 

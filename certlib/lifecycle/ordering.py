@@ -5,9 +5,9 @@ Each does one phase and returns; "not yet" is an exception the state machine wai
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from certlib.adapters.acme_client import AcmeSession, OrderStatus, order_from_dict
+from certlib.adapters.acme_client import AcmeSession, Challenge, order_from_dict, order_status, order_to_dict
 from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
 from certlib.exceptions import (
     AcmeAccountGone,
@@ -21,6 +21,9 @@ from certlib.exceptions import (
 from certlib.lifecycle.request import Request
 from certlib.observability import logger
 from certlib.runtime import Services
+
+if TYPE_CHECKING:
+    from acme.messages import OrderResource
 
 LIVE_ORDER_STATES = frozenset({"pending", "ready", "processing", "valid"})
 
@@ -54,17 +57,17 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
         except AcmeProblem as problem:  # the CA will not open an order for these names: its side (CA_SIDE_ERRORS)
             raise OrderRejected(problem.problem_type, problem.detail, context="new order") from problem
         services.inventory.update(
-            request.name, request.execution_id, {ORDER_URL: order.url, ORDER_EXECUTION: request.execution_id}
+            request.name, request.execution_id, {ORDER_URL: order.uri, ORDER_EXECUTION: request.execution_id}
         )
-    if order.status not in LIVE_ORDER_STATES:
-        raise OrderInvalid("orderInvalid", f"the new order is {order.status}: {order.error}")
-    unvalidated = session.unvalidated_authorizations(order) if order.status == "pending" else []
+    if order_status(order) not in LIVE_ORDER_STATES:
+        raise OrderInvalid("orderInvalid", f"the new order is {order_status(order)}: {order.body.error}")
+    unvalidated = session.unvalidated_authorizations(order) if order_status(order) == "pending" else []
     # a name this account declares pre-validated may have a zone anyway (for a fallback account that must validate it)
     refused = [u.domain for u in unvalidated if u.domain not in request.zones or u.domain in request.prevalidated]
     _refuse_unvalidated(request, refused)
     challenges = [session.dns_challenge(u) for u in unvalidated]
     return {
-        **order.to_dict(),
+        **order_to_dict(order),
         # Each value goes where the domain's DNS-01 record lives: its zone, after any CNAME delegation.
         "challenges": [{**c.to_dict(), **request.zones[c.domain]} for c in challenges],
         "has_challenges": bool(challenges),
@@ -85,7 +88,7 @@ def _refuse_unvalidated(request: Request, domains: list[str]) -> None:
     )
 
 
-def _new_order(request: Request, item: dict[str, Any], session: AcmeSession) -> OrderStatus:
+def _new_order(request: Request, item: dict[str, Any], session: AcmeSession) -> OrderResource:
     """A renewal names the certificate it replaces (RFC 9773), which exempts it from the CA's rate limits."""
     replaces = (
         item.get("ari_certificate_id") if request.renewal and item.get("issued_account") == request.account else None
@@ -101,11 +104,11 @@ def _new_order(request: Request, item: dict[str, Any], session: AcmeSession) -> 
         return session.new_order(request.domains)
 
 
-def _order_of_this_execution(request: Request, item: dict[str, Any], session: AcmeSession) -> OrderStatus | None:
+def _order_of_this_execution(request: Request, item: dict[str, Any], session: AcmeSession) -> OrderResource | None:
     if item.get("order_execution") != request.execution_id or not item.get("order_url"):
         return None
     order = session.order(str(item["order_url"]))
-    return order if order.status in LIVE_ORDER_STATES else None
+    return order if order_status(order) in LIVE_ORDER_STATES else None
 
 
 def answer_challenges(state: dict[str, Any], services: Services) -> None:
@@ -113,7 +116,7 @@ def answer_challenges(state: dict[str, Any], services: Services) -> None:
     request = Request.from_state(state)
     session = session_for(request, services, state)
     for challenge in state["order"]["challenges"]:
-        session.answer(challenge["challenge_url"])
+        session.answer(Challenge.from_dict(challenge))
 
 
 def check_order(state: dict[str, Any], services: Services) -> None:
@@ -121,9 +124,9 @@ def check_order(state: dict[str, Any], services: Services) -> None:
     request = Request.from_state(state)
     session = session_for(request, services, state)
     order = session.order(state["order"]["url"])
-    if order.status == "pending":
-        raise OrderPending(f"the CA is still validating {len(order.authorization_urls)} authorization(s)")
-    if order.status == "invalid":
+    if order_status(order) == "pending":
+        raise OrderPending(f"the CA is still validating {len(order.body.authorizations)} authorization(s)")
+    if order_status(order) == "invalid":
         domain, problem_type, detail = session.failed_challenge_problem(order)
         context = f"the CA could not validate {domain or 'the order'}"
         raise ChallengeInvalid(problem_type, detail, context=context, identifier=domain or None)
@@ -142,15 +145,15 @@ def finalize_order(state: dict[str, Any], services: Services) -> None:
     from certlib.keys import csr_pem  # key code: only in the step that makes the key (cold start of the others)
     from certlib.lifecycle.keeping import pending_private_key
 
-    key = pending_private_key(request, services, order.url)
+    key = pending_private_key(request, services, str(order.uri))
     try:
         session.finalize(order, csr_pem(key, request.domains))
     except AcmeProblem as refused:
         if refused.problem_type != "orderNotReady":
             raise
-        current = session.order(order.url)
-        if current.status in ("processing", "valid"):
+        current = session.order(str(order.uri))
+        if order_status(current) in ("processing", "valid"):
             return
         raise OrderInvalid(
-            "orderNotReady", f"the order is {current.status}, not ready to finalize: {current.error}"
+            "orderNotReady", f"the order is {order_status(current)}, not ready to finalize: {current.body.error}"
         ) from refused

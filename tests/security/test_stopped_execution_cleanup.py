@@ -185,7 +185,13 @@ def state_of(zone_id: str, execution_id: str = EXECUTION, **changes: Any) -> dic
     """The state of EXECUTION's lifecycle after PublishChallenges (what CleanUpFailure is handed)."""
     place = {"record_name": RECORD, "zone_id": zone_id, "role_arn": None, "external_id": None}
     request = Request(NAME, [DOMAIN], "sandbox", "ec256", [REGION], execution_id, zones={DOMAIN: place}).to_dict()
-    challenge = {"domain": DOMAIN, "authorization_url": "a", "challenge_url": "c", "value": "ours", **place}
+    challenge = {
+        "domain": DOMAIN,
+        "authorization_url": "a",
+        "challenge": {"type": "dns-01", "url": "c", "status": "pending", "token": "t"},
+        "value": "ours",
+        **place,
+    }
     return {"request": request, "order": {"url": ORDER_URL, "challenges": [challenge]}, "error": FAILURE, **changes}
 
 
