@@ -31,9 +31,10 @@ from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from certlib.resources import REPO_ROOT, ResourceNames
+from certlib.resources import ResourceNames
 from certlib.runtime import Services, invocation_services
 from certlib.settings import Settings
+from deploy.paths import REPO_ROOT
 from sandbox.iam.sessions import RoleSessions
 
 LOG = logging.getLogger(__name__)

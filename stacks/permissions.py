@@ -14,7 +14,7 @@ from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
 
 from certlib.distribution.node_accounts import node_check_role_name, node_role_arn, node_send_role_name
-from certlib.dns_access import CHALLENGE_RECORD_ACTIONS, dns_read_role_arn
+from certlib.dns_access import dns_read_role_arn
 from certlib.resources import (
     ACCESS_GROUP_TAG,
     CERTIFICATE_NAME_TAG,
@@ -29,6 +29,7 @@ from certlib.resources import (
     eab_hmac_secret_name,
     export_passphrase_secret_name,
 )
+from deploy.dns_roles import CHALLENGE_RECORD_ACTIONS
 from stacks.inventory_writes import inventory_statements
 
 # Secrets Manager appends "-" and six random characters to every secret's name in its ARN; but a request for a secret
@@ -73,7 +74,7 @@ class AccessTargets:
     # The value of EXPORT_ALLOWED_TAG on the ACM certificates this deployment may export, and of
     # DISTRIBUTION_OPT_IN_TAG on the nodes it may send commands to: its resource prefix.
     deployment_tag_value: str = ""
-    # DNS accounts (certlib.dns_zones, certlib.dns_access): the write roles named in the accounts file's `dns-zones`
+    # DNS accounts (certlib.dns_zones, deploy.dns_roles): the write roles named in the accounts file's `dns-zones`
     # and their read roles, and our own account's zones kept only for CNAME-delegated DNS-01 records (TXT at any name
     # there).
     dns_roles: tuple[str, ...] = ()
