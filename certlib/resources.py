@@ -234,7 +234,7 @@ def acm_ownership_tags(deployment: str, name: str) -> dict[str, str]:
     MANAGED_BY_TAG's key with the deployment as its value, not MANAGED_BY_TAG's value: two deployments in one account
     must not re-import into each other's certificates. import_certificate re-imports only into a certificate carrying
     both tags (certlib.adapters.acm), and its role may re-import only into one carrying the first
-    (stacks/permissions.py).
+    (stacks/permissions/lifecycle.py).
     """
     return {MANAGED_BY_TAG[0]: deployment, CERTIFICATE_NAME_TAG: name}
 

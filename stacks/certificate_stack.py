@@ -19,7 +19,7 @@ from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import LifecycleStateMachine
 from stacks.constructs.monitoring import Monitoring, Notifications
 from stacks.constructs.renewal import Renewal
-from stacks.permissions import AccessTargets
+from stacks.permissions.common import AccessTargets
 from stacks.settings import StackSettings
 
 

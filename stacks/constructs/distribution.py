@@ -27,7 +27,7 @@ from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.constructs.renewal_triggers import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, encrypted_dead_letters
 from stacks.nag import acknowledge_wildcard_resources, flatten_cfn_reference
-from stacks.permissions import CERTIFICATE_SECRETS, AccessTargets
+from stacks.permissions.common import CERTIFICATE_SECRETS, AccessTargets
 
 DESCRIPTIONS = {
     "export_certificate": "Distribution: register an ACM exportable certificate, export it and store its bundle",

@@ -18,7 +18,8 @@ from deploy.dns_roles import DNS_ROLE_INFIX, DNS_STEPS, dns_function_role_label,
 from deploy.functions import LAMBDA_PYTHON_VERSION
 from deploy.paths import REPO_ROOT
 from stacks.nag import acknowledge, acknowledge_wildcard_resources, wildcard_resources
-from stacks.permissions import NO_RESOURCE_LEVEL, AccessTargets, Grant, grants_for
+from stacks.permissions import grants_for
+from stacks.permissions.common import NO_RESOURCE_LEVEL, AccessTargets, Grant
 from stacks.runtime import LOG_REMOVAL_POLICY, LOG_RETENTION, lambda_architecture, lambda_runtime, sizing
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"

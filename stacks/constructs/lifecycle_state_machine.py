@@ -20,7 +20,7 @@ from certlib.resources import LIFECYCLE_STEPS, ResourceNames
 from deploy.paths import LIFECYCLE_ASL
 from deploy.state_machines import Timings, lifecycle_substitutions, placeholders
 from stacks.nag import acknowledge, acknowledge_wildcard_resources
-from stacks.permissions import NO_RESOURCE_LEVEL
+from stacks.permissions.common import NO_RESOURCE_LEVEL
 from stacks.runtime import LOG_REMOVAL_POLICY, LOG_RETENTION
 
 LOG_DELIVERY_REASON = NO_RESOURCE_LEVEL.format(

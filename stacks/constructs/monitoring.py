@@ -30,7 +30,7 @@ from constructs import Construct
 
 from certlib.notifications import NotificationSettings
 from certlib.resources import METRICS_NAMESPACE, SERVICE_NAME, Metric, ResourceNames
-from stacks.permissions import notification_topic_arn
+from stacks.permissions.common import notification_topic_arn
 
 REPORT_INTERVAL = Duration.hours(1)
 # Services that publish to the encrypted topic and so need a data key of the stack key, for this topic only.

@@ -22,7 +22,7 @@ from deploy.state_machines import Timings, sweep_substitutions
 from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.constructs.renewal_triggers import ExpiryEventRule, RecurringSchedule
-from stacks.permissions import AccessTargets
+from stacks.permissions.common import AccessTargets
 
 DESCRIPTIONS = {
     "find_due_certificates": "Renewal sweep: the certificates whose renew_after has passed",

@@ -370,7 +370,8 @@ def test_named_zones_and_validation_zones_are_read_and_changed_separately() -> N
     # Given access targets with named zones, one validation zone and a DNS role (a bare stack: no synthesis)
     from aws_cdk import App, Stack
 
-    from stacks.permissions import AccessTargets, grants_for
+    from stacks.permissions import grants_for
+    from stacks.permissions.common import AccessTargets
 
     stack = Stack(App(), "Probe")
     targets = AccessTargets.build(

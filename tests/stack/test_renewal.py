@@ -19,7 +19,7 @@ from certlib.resources import (
 from deploy.paths import RENEWAL_SWEEP_ASL
 from deploy.state_machines import placeholders, render_definition
 from stacks.nag import flatten_cfn_reference as flat
-from stacks.permissions import RENEWAL_GRANTS
+from stacks.permissions.renewal import RENEWAL_GRANTS
 from tests.stack.test_permissions import as_list
 from tests.stack.test_state_machine import iter_states
 
