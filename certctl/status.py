@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from certlib.notifications import days_until, remedy_for
+from certlib.notifications.events import days_until
+from certlib.notifications.remedies import remedy_for
 from certlib.resources import DEFAULT_EXPIRY_ALARM_DAYS
 
 EXPIRY_WARNING_DAYS = DEFAULT_EXPIRY_ALARM_DAYS

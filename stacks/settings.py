@@ -35,7 +35,7 @@ from typing import Any
 from certlib.config import ZONE_ID_PATTERN, Config, load_accounts_file
 from certlib.dns_access import DNS_ROLE_NAME
 from certlib.dns_zones import dns_read_role_arns, dns_role_arns, own_validation_zone_ids
-from certlib.notifications import NotificationSettings
+from certlib.notifications.settings import NotificationSettings
 from certlib.resources import DEFAULT_PREFIX, ResourceNames
 from deploy.dns_roles import dns_function_role_pattern
 from deploy.paths import REPO_ROOT

@@ -41,7 +41,7 @@ from certlib.keys import split_pem_chain
 from certlib.lifecycle.keeping import keep_certificate
 from certlib.lifecycle.request import Request
 from certlib.monitoring import request_started_at
-from certlib.notifications import days_until, distribution_failed_event, issued_event
+from certlib.notifications.events import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
 from certlib.renewal.revocation_sources import REVOCATION_FIELDS
 from certlib.renewal.timing import AriWindow, RenewalPlan, plan_renewal

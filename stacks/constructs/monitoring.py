@@ -28,7 +28,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
-from certlib.notifications import NotificationSettings
+from certlib.notifications.settings import NotificationSettings
 from certlib.resources import METRICS_NAMESPACE, SERVICE_NAME, Metric, ResourceNames
 from stacks.permissions.common import notification_topic_arn
 
