@@ -38,6 +38,7 @@ from certlib.exceptions import (
     TransientError,
 )
 from certlib.keys import split_pem_chain
+from certlib.lifecycle.failure import describe_error
 from certlib.lifecycle.keeping import keep_certificate
 from certlib.lifecycle.request import Request
 from certlib.monitoring import request_started_at
@@ -134,8 +135,6 @@ def check_valid_now(certificate_pem: str, now: dt.datetime | None = None) -> Non
 
 def split_imports(imports: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
     """The Map's results: ({region: ARN} imported, {region: "Error: message"} that failed after retries)."""
-    from certlib.lifecycle.failure import describe_error  # failure.py imports this module
-
     arns: dict[str, str] = {}
     failures: dict[str, str] = {}
     for entry in imports:
