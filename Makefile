@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 LAYER_DIR := build/layer
 # The same packages for this machine's CPU, with the runtime's SDK: the layer's import test and the cold-start bench.
 HOST_LAYER_DIR := build/layer-host
-LAYER_SOURCES := stacks/layer_build.py requirements-lambda.lock requirements.lock $(wildcard certlib/*.py certlib/*/*.py)
+LAYER_SOURCES := stacks/layer_build.py deploy/functions.py requirements-lambda.lock requirements.lock $(wildcard certlib/*.py certlib/*/*.py)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

@@ -12,7 +12,8 @@ from bench.imports import ImportFailed, import_seconds, layer_without_bytecode, 
 from bench.packages import ensure_layer, zipped_size
 from bench.paths import FUNCTIONS_DIR, LAYER_DIR
 from bench.results import PartResult
-from certlib.resources import ALL_FUNCTIONS, LAMBDA_PYTHON_VERSION
+from certlib.resources import ALL_FUNCTIONS
+from deploy.functions import LAMBDA_PYTHON_VERSION
 
 IMPORT_GOAL_SECONDS = 0.200  # issue 16: none above 200 ms ...
 IMPORT_MEDIAN_GOAL_SECONDS = 0.150  # ... and a median of at most 150 ms

@@ -20,12 +20,8 @@ import subprocess
 from pathlib import Path
 
 from bench.paths import FUNCTIONS_DIR, HOST_LAYER_DIR, LAYER_DIR
-from certlib.resources import (
-    LAMBDA_PYTHON_VERSION,
-    ResourceNames,
-    function_environment,
-    renewal_environment,
-)
+from certlib.resources import ResourceNames
+from deploy.functions import LAMBDA_PYTHON_VERSION, function_environment, renewal_environment
 from stacks.layer_build import runtime_python
 
 _IMPORT_LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (\S+)$")

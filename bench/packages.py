@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.paths import HOST_LAYER_DIR, LAYER_DIR
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 
 
 @dataclass(frozen=True)

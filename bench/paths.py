@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 
 BENCH_BUILD_DIR = REPO_ROOT / "build" / "bench"
 CERTBOT_VENV = REPO_ROOT / "build" / "bench-venv"

@@ -22,17 +22,9 @@ from certctl.adopt import add_adopt_parser, run_adopt
 from certctl.aws import CliError, Target
 from certctl.distribution import add_distribution_flags, add_migrate_parser, distribution_choice, run_migrate
 from certctl.export import add_export_parser, run_export
-from certctl.output import (
-    plain,
-    print_json,
-    print_result,
-    render_certificate_detail,
-    render_status_table,
-    status_document,
-    status_rows,
-    use_colour,
-)
+from certctl.output import print_json, print_result, render_certificate_detail, render_status_table, use_colour
 from certctl.pkcs12 import add_pkcs12_parser, run_pkcs12_password
+from certctl.status import plain, status_document, status_rows
 from certctl.terminal import WaitDisplay
 from certlib.adapters.stepfunctions import lifecycle_input
 from certlib.config import load_accounts_file
@@ -278,7 +270,7 @@ def invoke_function(target: Target, function_name: str, payload: dict[str, Any])
 
 
 def run_status(target: Target, args: argparse.Namespace) -> int:
-    """The fleet, most urgent first (certctl.output says how urgency is ranked); one certificate in full with --name."""
+    """The fleet, most urgent first (certctl.status says how urgency is ranked); one certificate in full with --name."""
     now = dt.datetime.now(dt.UTC)
     items = target.inventory.all()
     if args.name:

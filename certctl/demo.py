@@ -13,7 +13,7 @@ from cryptography import x509
 
 from certctl import executions
 from certctl.aws import Target
-from certctl.output import days_left
+from certctl.status import days_left
 from certctl.terminal import WaitDisplay
 from certlib.keys import facts_of, key_matches_certificate, load_private_key, split_pem_chain, verify_signed_by
 from sandbox.nodes import INSTALLED_FILES, Node, start_nodes

@@ -145,7 +145,7 @@ def result_of(description: dict[str, Any]) -> dict[str, Any]:
     # Only for a failure: they import the functions' observability (Powertools, the X-Ray SDK), about half a second
     # of every certctl start otherwise.
     from certlib.lifecycle.failure import describe_error
-    from certlib.notifications import remedy_for
+    from certlib.notifications.remedies import remedy_for
 
     failure = describe_error({"Error": description.get("error", status), "Cause": description.get("cause", "")})
     request = _input_of(description)

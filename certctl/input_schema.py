@@ -23,7 +23,7 @@ from certlib.distribution.export import ACM_ARN_PATTERN, EXPORT_INPUT_FIELDS
 from certlib.distribution.spec import PROFILE_NAME_PATTERN
 from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.request import ALLOWED_KEYS, MAX_DOMAINS, MAX_FALLBACK_ACCOUNTS, NAME_PATTERN, REGION_PATTERN
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 
 SCHEMA_PATH = REPO_ROOT / "docs" / "execution-input.schema.json"
 SCHEMA_ID = "https://github.com/acme-certificates/docs/execution-input.schema.json"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 from sandbox import INFO_FILE_NAME, LOG_FILE_NAME
 from sandbox.process import command_line, is_running, log_tail, stop_process
 

@@ -43,7 +43,7 @@ from certlib.distribution.spec import DistributionProfile, ProfileError, parse_p
 from certlib.dns_zones import DnsZone, parse_dns_zones
 from certlib.exceptions import ConfigError
 from certlib.key_types import KEY_TYPES
-from certlib.notifications import NotificationSettings, parse_notifications
+from certlib.notifications.settings import NotificationSettings, parse_notifications
 from certlib.prevalidation import FIELD as PREVALIDATED_FIELD
 from certlib.prevalidation import is_prevalidated, parse_prevalidated
 from certlib.private_ca import KIND as PRIVATE_CA_KIND

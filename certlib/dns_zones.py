@@ -22,7 +22,7 @@ stack makes); the same `external-id` goes with both.
 
 A `validation-only` zone of our own account (no role-arn) must also be in the stack's context `validationZoneIds`:
 that is what lets the functions write TXT records at names other than `_acme-challenge.*` there. One in a DNS
-account must be among that account's `validationZoneIds` (the role's policy, certlib.dns_access).
+account must be among that account's `validationZoneIds` (the role's policy, deploy.dns_roles).
 """
 
 from __future__ import annotations

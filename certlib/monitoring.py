@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from certlib.notifications import days_until
+from certlib.notifications.events import days_until
 from certlib.observability import record_days_to_expiry, record_fleet_expiry
 from certlib.runtime import Services
 

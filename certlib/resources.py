@@ -1,30 +1,18 @@
-"""Names of every resource, environment variable and state machine substitution, in one place.
+"""The names the Lambda code and the deploy-time code share: functions, environment variables, resources, tags,
+metrics and events, in one place.
 
-The CDK stack and the sandbox both build what they deploy from this module, so the Lambda code sees
-the same names and environment on AWS and on the sandbox.
+The CDK stack and the sandbox build what they deploy from these names (with the deploy-time code in deploy/), and
+the Lambda code reads them here, so it sees the same names and environment on AWS and on the sandbox.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STATEMACHINE_DIR = REPO_ROOT / "statemachine"
-LIFECYCLE_ASL = STATEMACHINE_DIR / "certificate_lifecycle.asl.json"
-RENEWAL_SWEEP_ASL = STATEMACHINE_DIR / "renewal_sweep.asl.json"
-DISTRIBUTION_ASL = STATEMACHINE_DIR / "certificate_distribution.asl.json"
-# The SSM Command document that installs a certificate on a node (deployed as ResourceNames.distribution_document).
-DISTRIBUTION_DOCUMENT = REPO_ROOT / "ssm" / "distribute-certificate.yaml"
+from dataclasses import dataclass
 
 DEFAULT_PREFIX = "acme-certs"
 SERVICE_NAME = "acme-certificates"
 METRICS_NAMESPACE = "AcmeCertificates"
-LAMBDA_PYTHON_VERSION = "3.13"
-LAMBDA_ARCHITECTURE = "arm64"
 
 # The inventory table: one item per certificate, keyed by its name.
 INVENTORY_PARTITION_KEY = "name"
@@ -96,6 +84,8 @@ DISTRIBUTION_STEPS: tuple[str, ...] = (
     "check_distribution",
     "record_distribution",
 )
+# The renewal sweep machine's steps.
+SWEEP_STEPS: tuple[str, ...] = ("find_due_certificates", "start_renewal")
 ALL_FUNCTIONS: tuple[str, ...] = LIFECYCLE_STEPS + RENEWAL_FUNCTIONS + MONITORING_FUNCTIONS + DISTRIBUTION_FUNCTIONS
 
 # What we put on EventBridge: our own events, with this source, on this bus ("default": the account's default bus,
@@ -246,153 +236,11 @@ def acm_ownership_tags(deployment: str, name: str) -> dict[str, str]:
     MANAGED_BY_TAG's key with the deployment as its value, not MANAGED_BY_TAG's value: two deployments in one account
     must not re-import into each other's certificates. import_certificate re-imports only into a certificate carrying
     both tags (certlib.adapters.acm), and its role may re-import only into one carrying the first
-    (stacks/permissions.py).
+    (stacks/permissions/lifecycle.py).
     """
     return {MANAGED_BY_TAG[0]: deployment, CERTIFICATE_NAME_TAG: name}
-
-
-def function_environment(
-    names: ResourceNames,
-    kms_key_id: str,
-    lock_ttl_seconds: int,
-    notification_topic_arn: str | None = None,
-    hosted_zone_ids: Sequence[str] = (),
-) -> dict[str, str]:
-    """The environment every lifecycle function gets, on AWS and on the sandbox.
-
-    `notification_topic_arn` is the SNS topic failures and revocations are published to (the stack's and the
-    sandbox's always pass it; without it, a step that must notify fails with ConfigError). `hosted_zone_ids` are the
-    zones of our account the deployment may write (none: any): when the accounts file maps each by name, finding a
-    name's zone lists none (certlib.lifecycle.zones).
-    """
-    topic = {Env.NOTIFICATION_TOPIC_ARN: notification_topic_arn} if notification_topic_arn else {}
-    zones = {Env.HOSTED_ZONE_IDS: ",".join(hosted_zone_ids)} if hosted_zone_ids else {}
-    return {
-        Env.INVENTORY_TABLE: names.inventory_table,
-        Env.CONFIG_PARAMETER: names.config_parameter,
-        Env.SECRET_PREFIX: names.secret_prefix,
-        Env.KMS_KEY_ID: kms_key_id,
-        Env.LOCK_TTL_SECONDS: str(lock_ttl_seconds),
-        Env.EVENT_BUS_NAME: names.event_bus,
-        Env.RESOURCE_PREFIX: names.prefix,
-        **topic,
-        **zones,
-        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-    }
-
-
-def renewal_environment(base: dict[str, str], lifecycle_state_machine_arn: str) -> dict[str, str]:
-    """The environment of the RENEWAL_FUNCTIONS: the lifecycle functions' plus the lifecycle's ARN."""
-    return {**base, Env.LIFECYCLE_STATE_MACHINE_ARN: lifecycle_state_machine_arn}
-
-
-@dataclass(frozen=True)
-class Timings:
-    """How long the state machine waits and retries. The sandbox shortens them without changing the flow.
-
-    Step Functions needs every IntervalSeconds >= 1 and BackoffRate >= 1.
-    """
-
-    dns_poll_interval_seconds: int = 10
-    dns_poll_max_attempts: int = 60
-    order_poll_interval_seconds: int = 3
-    order_poll_backoff_rate: float = 1.5
-    order_poll_max_attempts: int = 12  # 3 s x 1.5^n: about 13 minutes in all
-    transient_retry_interval_seconds: int = 5
-    transient_retry_backoff_rate: float = 2.0
-    transient_retry_max_attempts: int = 6
-    rate_limit_retry_interval_seconds: int = 60
-    rate_limit_retry_max_attempts: int = 6  # 60 s doubling: about 63 minutes in all
-    # a certificate whose notBefore is ahead of AWS's clock (the CA's clock runs ahead): ACM refuses it until then
-    not_yet_valid_retry_interval_seconds: int = 30
-    not_yet_valid_retry_max_attempts: int = 6  # 30 s doubling: about 31 minutes in all
-    execution_timeout_seconds: int = 3 * 3600
-    distribution_poll_interval_seconds: int = 10
-    distribution_poll_max_attempts: int = 90
-    sweep_concurrency: int = 10
-    sweep_batch_size: int = 2000
-
-    @classmethod
-    def sandbox(cls) -> Timings:
-        return cls(
-            dns_poll_interval_seconds=1,
-            # moto is INSYNC at once; only tests hold a change PENDING, and they act on the execution while it waits:
-            # 10 polls (10 s) ran out beside a heavy job before they were done (issue 19)
-            dns_poll_max_attempts=120,
-            order_poll_interval_seconds=1,
-            order_poll_backoff_rate=1.0,
-            order_poll_max_attempts=30,
-            transient_retry_interval_seconds=1,
-            transient_retry_backoff_rate=1.0,
-            transient_retry_max_attempts=4,
-            rate_limit_retry_interval_seconds=1,
-            rate_limit_retry_max_attempts=3,
-            not_yet_valid_retry_interval_seconds=1,
-            not_yet_valid_retry_max_attempts=8,  # 1 s doubling: about 4 minutes
-            execution_timeout_seconds=900,
-            distribution_poll_interval_seconds=1,
-            distribution_poll_max_attempts=60,
-            sweep_concurrency=10,
-            sweep_batch_size=2000,
-        )
-
-    @property
-    def lock_ttl_seconds(self) -> int:
-        """A lock outlives the longest execution, so only a crashed (aborted) execution's lock ever expires."""
-        return self.execution_timeout_seconds + 300
 
 
 def camel_case(step: str) -> str:
     """check_order -> CheckOrder: the name of a step's state, construct and substitution."""
     return "".join(part.capitalize() for part in step.split("_"))
-
-
-def lifecycle_substitutions(function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
-    """Values for every ${Name} in the lifecycle ASL: one ARN per step, and the timings."""
-    return _substitutions(LIFECYCLE_STEPS, function_arns, timings)
-
-
-SWEEP_STEPS: tuple[str, ...] = ("find_due_certificates", "start_renewal")
-
-
-def sweep_substitutions(function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
-    """Values for every ${Name} in the renewal sweep's ASL."""
-    return _substitutions(SWEEP_STEPS, function_arns, timings)
-
-
-def distribution_substitutions(function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
-    """Values for every ${Name} in the distribution machine's ASL (ACM's exportable certificates)."""
-    return _substitutions(DISTRIBUTION_STEPS, function_arns, timings)
-
-
-def _substitutions(steps: tuple[str, ...], function_arns: dict[str, str], timings: Timings) -> dict[str, str]:
-    missing = set(steps) - set(function_arns)
-    if missing:
-        raise ValueError(f"no function ARN for steps: {', '.join(sorted(missing))}")
-    substitutions = {f"{camel_case(step)}FunctionArn": function_arns[step] for step in steps}
-    for field, value in asdict(timings).items():
-        substitutions[camel_case(field)] = str(value)
-    return substitutions
-
-
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
-
-
-def render_definition(asl_path: Path, substitutions: dict[str, str]) -> str:
-    """Substitute ${Name} the way CloudFormation's DefinitionSubstitutions does, and check the result parses.
-
-    Raises ValueError when a placeholder has no value or the result is not JSON.
-    """
-    text = asl_path.read_text()
-    unknown = sorted(set(_PLACEHOLDER.findall(text)) - set(substitutions))
-    if unknown:
-        raise ValueError(f"{asl_path.name}: no substitution for {', '.join(unknown)}")
-    rendered = _PLACEHOLDER.sub(lambda match: substitutions[match.group(1)], text)
-    json.loads(rendered)
-    return rendered
-
-
-def placeholders(asl_path: Path) -> set[str]:
-    return set(_PLACEHOLDER.findall(asl_path.read_text()))

@@ -26,7 +26,7 @@ from certlib.adapters.stepfunctions import ExecutionHistory, LifecycleStarter
 from certlib.config import AccountConfig, Config
 from certlib.dns_access import dns_read_role_arn
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
-from certlib.notifications import CertificateEvents
+from certlib.notifications.emitter import CertificateEvents
 from certlib.pushed_accounts import load_configuration
 from certlib.resources import ResourceNames
 from certlib.settings import Settings

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from certlib.resources import DEFAULT_PREFIX, REPO_ROOT
+from certlib.resources import DEFAULT_PREFIX
+from deploy.paths import REPO_ROOT
 from sandbox.serve import serve
 
 DEFAULT_STATE_DIR = REPO_ROOT / ".sandbox"

@@ -34,9 +34,10 @@ import boto3
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from requests.adapters import BaseAdapter
 
-from certlib.resources import REPO_ROOT, ResourceNames
+from certlib.resources import ResourceNames
 from certlib.runtime import Services, invocation_services
 from certlib.settings import Settings
+from deploy.paths import REPO_ROOT
 from sandbox.iam.sessions import RoleSessions
 
 LOG = logging.getLogger(__name__)

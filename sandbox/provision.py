@@ -15,25 +15,18 @@ from certlib.config import Config, parse_accounts
 from certlib.resources import (
     DEFAULT_EXPIRY_ALARM_DAYS,
     INVENTORY_PARTITION_KEY,
-    LAMBDA_ARCHITECTURE,
-    LAMBDA_PYTHON_VERSION,
-    LIFECYCLE_ASL,
     LIFECYCLE_STEPS,
     MONITORING_FUNCTIONS,
     RENEW_AFTER_ATTRIBUTE,
     RENEWAL_BUCKET_ATTRIBUTE,
     RENEWAL_FUNCTIONS,
     RENEWAL_INDEX,
-    RENEWAL_SWEEP_ASL,
     Env,
     ResourceNames,
-    Timings,
-    function_environment,
-    lifecycle_substitutions,
-    render_definition,
-    renewal_environment,
-    sweep_substitutions,
 )
+from deploy.functions import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, function_environment, renewal_environment
+from deploy.paths import LIFECYCLE_ASL, RENEWAL_SWEEP_ASL
+from deploy.state_machines import Timings, lifecycle_substitutions, render_definition, sweep_substitutions
 from sandbox.aws import REGION
 from sandbox.dns_account import DNS_ACCOUNT_ID, DNS_ACCOUNT_ZONE, ROLE_ARN, DnsAccount, create_dns_account
 from sandbox.iam.stack_roles import (

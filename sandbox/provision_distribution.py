@@ -6,17 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from certlib.resources import (
-    DISTRIBUTION_ASL,
-    DISTRIBUTION_DOCUMENT,
-    DISTRIBUTION_FUNCTIONS,
-    Env,
-    ResourceNames,
-    Timings,
-    distribution_substitutions,
-    placeholders,
-    render_definition,
-)
+from certlib.resources import DISTRIBUTION_FUNCTIONS, Env, ResourceNames
+from deploy.paths import DISTRIBUTION_ASL, DISTRIBUTION_DOCUMENT
+from deploy.state_machines import Timings, distribution_substitutions, placeholders, render_definition
 
 # (steps, environment) -> {step: function ARN}, each function with its role from the template
 CreateFunctions = Callable[[tuple[str, ...], dict[str, str]], dict[str, str]]

@@ -12,7 +12,7 @@ from typing import Any
 from aws_cdk import App, Environment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 from stacks.certificate_stack import CertificateStack
 from stacks.deployments import parse_deployments, parse_dns_accounts, regions_of, workload_accounts
 from stacks.dns_account_stack import DnsAccountStack

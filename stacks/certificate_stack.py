@@ -7,7 +7,9 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from certlib.resources import LIFECYCLE_STEPS, MONITORING_FUNCTIONS, Env, Timings, function_environment
+from certlib.resources import LIFECYCLE_STEPS, MONITORING_FUNCTIONS, Env
+from deploy.functions import function_environment
+from deploy.state_machines import Timings
 from stacks.constructs.account_configuration import AccountConfiguration
 from stacks.constructs.dependencies_layer import DependenciesLayer
 from stacks.constructs.distribution import Distribution
@@ -17,7 +19,7 @@ from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import LifecycleStateMachine
 from stacks.constructs.monitoring import Monitoring, Notifications
 from stacks.constructs.renewal import Renewal
-from stacks.permissions import AccessTargets
+from stacks.permissions.common import AccessTargets
 from stacks.settings import StackSettings
 
 

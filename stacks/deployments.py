@@ -27,14 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from certlib.dns_access import (
-    DNS_READ_STEPS,
-    DNS_WRITE_STEPS,
-    check_external_id,
-    check_organization_id,
-    check_region,
-    trusted_role_arns,
-)
+from certlib.dns_access import check_external_id, check_organization_id
+from deploy.dns_roles import DNS_READ_STEPS, DNS_WRITE_STEPS, check_region, trusted_role_arns
 from stacks.settings import STACK_NAME_BASE, SettingsError, zone_id_list
 
 DNS_STACK_NAME_BASE = "AcmeDnsAccess"

@@ -7,7 +7,7 @@
 
 Both trust the exact role ARNs of those steps in every deployment (`ArnEquals` on aws:PrincipalArn), require the
 configured external ID (sts:ExternalId) and organization (aws:PrincipalOrgID) when there are ones. The documents
-are certlib.dns_access's, the same ones the sandbox's DNS account gets (sandbox/dns_account.py).
+are deploy.dns_roles's, the same ones the sandbox's DNS account gets (sandbox/dns_account.py).
 """
 
 from __future__ import annotations
@@ -19,13 +19,8 @@ from aws_cdk import Aws, CfnOutput, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from certlib.dns_access import (
-    DNS_READ_ROLE_NAME,
-    DNS_ROLE_NAME,
-    dns_read_role_policy,
-    dns_role_policy,
-    dns_role_trust,
-)
+from certlib.dns_access import DNS_READ_ROLE_NAME, DNS_ROLE_NAME, dns_role_trust
+from deploy.dns_roles import dns_read_role_policy, dns_role_policy
 from stacks.constructs.roles import assumable_role
 from stacks.deployments import Deployment, TrustedRoles, dns_account_of, parse_deployments, parse_dns_accounts
 from stacks.nag import WILDCARD_RULE, acknowledge

@@ -186,7 +186,7 @@ REGISTER_EXPORT = Writes(
 )
 
 # Every step that reads inventory items by key, with the writes it makes (none: it only reads). A step not here
-# reads no item by key (the sweep's Query and the Scans are granted in stacks/permissions.py).
+# reads no item by key (the sweep's Query and the Scans are granted in stacks/permissions/).
 STEP_WRITES: dict[str, tuple[Writes, ...]] = {
     "validate_request": (TAKE_LOCK,),
     "ensure_account": (RECORD_REGISTRATION, PAUSE_ACME),

@@ -32,7 +32,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from certlib.resources import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, REPO_ROOT
+from deploy.functions import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION
+from deploy.paths import REPO_ROOT
 
 REQUIREMENTS = REPO_ROOT / "requirements-lambda.lock"
 # The CLI's and CDK app's lock: the runtime SDK's pins and hashes for the host variant (the venv has the same versions).

@@ -1,4 +1,4 @@
-"""How every Lambda of the stack runs: runtime, architecture and size, from the constants in certlib.resources."""
+"""How every Lambda of the stack runs: runtime, architecture and size, from the constants in deploy.functions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
-from certlib.resources import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION
+from deploy.functions import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 # Logs outlive the stack (`cdk destroy`) and a replacement: what each step did stays readable for their retention.

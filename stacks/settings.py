@@ -33,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from certlib.config import ZONE_ID_PATTERN, Config, load_accounts_file
-from certlib.dns_access import DNS_ROLE_NAME, dns_function_role_pattern
+from certlib.dns_access import DNS_ROLE_NAME
 from certlib.dns_zones import dns_read_role_arns, dns_role_arns, own_validation_zone_ids
-from certlib.notifications import NotificationSettings
-from certlib.resources import DEFAULT_PREFIX, REPO_ROOT, ResourceNames
+from certlib.notifications.settings import NotificationSettings
+from certlib.resources import DEFAULT_PREFIX, ResourceNames
+from deploy.dns_roles import dns_function_role_pattern
+from deploy.paths import REPO_ROOT
 from stacks.schedule_expressions import ScheduleExpressionError, check_schedule_expression
 
 DEFAULT_ACCOUNTS_FILE = "config/acme-accounts.example.yaml"

@@ -38,10 +38,11 @@ from certlib.exceptions import (
     TransientError,
 )
 from certlib.keys import split_pem_chain
+from certlib.lifecycle.failure import describe_error
 from certlib.lifecycle.keeping import keep_certificate
 from certlib.lifecycle.request import Request
 from certlib.monitoring import request_started_at
-from certlib.notifications import days_until, distribution_failed_event, issued_event
+from certlib.notifications.events import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
 from certlib.renewal.revocation_sources import REVOCATION_FIELDS
 from certlib.renewal.timing import AriWindow, RenewalPlan, plan_renewal
@@ -134,8 +135,6 @@ def check_valid_now(certificate_pem: str, now: dt.datetime | None = None) -> Non
 
 def split_imports(imports: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
     """The Map's results: ({region: ARN} imported, {region: "Error: message"} that failed after retries)."""
-    from certlib.lifecycle.failure import describe_error  # failure.py imports this module
-
     arns: dict[str, str] = {}
     failures: dict[str, str] = {}
     for entry in imports:

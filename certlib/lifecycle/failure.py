@@ -30,7 +30,8 @@ from certlib.adapters.inventory import (
 from certlib.adapters.route53 import ZoneAccess, group_by_zone, normalize
 from certlib.exceptions import CertificateError, CertificateLocked, TransientError
 from certlib.lifecycle.dns import route53_of
-from certlib.notifications import failure_event, problem_type_of
+from certlib.notifications.events import failure_event
+from certlib.notifications.problems import problem_type_of
 from certlib.observability import logger, record_lifecycle_failure
 from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.private_ca import issuance_reference

@@ -19,7 +19,9 @@ from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
 from certlib.exceptions import CA_SIDE_ERROR_NAMES, InvalidRequest
 from certlib.lifecycle.failure import describe_error
 from certlib.lifecycle.request import Request
-from certlib.notifications import ACCOUNT_SWITCHED, CertificateEvent, closing_lines, common_detail, safe_text
+from certlib.notifications.events import ACCOUNT_SWITCHED, CertificateEvent, common_detail
+from certlib.notifications.messages import closing_lines
+from certlib.notifications.problems import safe_text
 from certlib.runtime import Services
 
 

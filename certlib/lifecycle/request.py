@@ -10,7 +10,7 @@ message saying what is wrong and what to do.
 
 A certificate's name is bound to its domains (as a set) and its ACME account: a request for a name the inventory
 holds with other domains or another account is refused, unless it says `"replace": true`; an accepted replacement
-is announced (certlib.notifications.replacement_event) before the inventory records it. Renewals the pipeline starts
+is announced (certlib.notifications.events) before the inventory records it. Renewals the pipeline starts
 (certlib.adapters.stepfunctions.lifecycle_input) carry the recorded domains and account, so they never change them.
 """
 
@@ -30,7 +30,7 @@ from certlib.distribution.spec import parse_distribution
 from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, ZoneNotFound
 from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.zones import CHALLENGE_LABEL, ZoneDirectory
-from certlib.notifications import replacement_event
+from certlib.notifications.events import replacement_event
 from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.runtime import Services
 

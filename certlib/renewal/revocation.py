@@ -13,7 +13,7 @@ from typing import Any
 
 from certlib.adapters.inventory import REVOKED, STATUS
 from certlib.exceptions import CertificateError, InvalidRequest
-from certlib.notifications import revoked_event
+from certlib.notifications.events import revoked_event
 from certlib.observability import logger
 from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.private_ca import revocation_reason as private_ca_reason

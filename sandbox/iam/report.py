@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from certlib.resources import REPO_ROOT, ResourceNames
+from certlib.resources import ResourceNames
+from deploy.paths import REPO_ROOT
 from sandbox.dns_account import DNS_ACCOUNT_ID, ROLE_ARN
 from sandbox.iam.stack_roles import SandboxStacks, load_sandbox_stacks, physical_values, synthesis_input
 from sandbox.iam.template import ResolvedStack, Role, load_templates, synthesize

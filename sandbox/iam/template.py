@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 
 SYNTH_ROOT = REPO_ROOT / "build" / "sandbox-stack"
 # What the stack's policies are made of: a change to any of these synthesizes again.

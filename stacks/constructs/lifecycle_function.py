@@ -13,10 +13,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from certlib.dns_access import DNS_ROLE_INFIX, DNS_STEPS, dns_function_role_label, dns_function_role_name
-from certlib.resources import LAMBDA_PYTHON_VERSION, REPO_ROOT, ResourceNames, camel_case
+from certlib.resources import ResourceNames, camel_case
+from deploy.dns_roles import DNS_ROLE_INFIX, DNS_STEPS, dns_function_role_label, dns_function_role_name
+from deploy.functions import LAMBDA_PYTHON_VERSION
+from deploy.paths import REPO_ROOT
 from stacks.nag import acknowledge, acknowledge_wildcard_resources, wildcard_resources
-from stacks.permissions import NO_RESOURCE_LEVEL, AccessTargets, Grant, grants_for
+from stacks.permissions import grants_for
+from stacks.permissions.common import NO_RESOURCE_LEVEL, AccessTargets, Grant
 from stacks.runtime import LOG_REMOVAL_POLICY, LOG_RETENTION, lambda_architecture, lambda_runtime, sizing
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
@@ -31,7 +34,7 @@ RUNTIME_REASON = (
 
 
 def dns_step_role_name(scope: Construct, prefix: str, step: str) -> str:
-    """`<prefix>-dns-<region>-<step>` (certlib.dns_access.dns_function_role_name); in a stack whose region is known
+    """`<prefix>-dns-<region>-<step>` (deploy.dns_roles.dns_function_role_name); in a stack whose region is known
     only at deploy time, the region is `${AWS::Region}` and the rest is the same."""
     region = Stack.of(scope).region
     if Token.is_unresolved(region):
@@ -68,7 +71,7 @@ class LifecycleFunction(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=role_description,
-            # the DNS steps' roles are named, so that a DNS account's role can trust exactly them (certlib.dns_access)
+            # the DNS steps' roles are named, so that a DNS account's role can trust exactly them (deploy.dns_roles)
             role_name=dns_step_role_name(self, names.prefix, step) if step in DNS_STEPS else None,
         )
         if step in DNS_STEPS:  # named, trusted by name: explicit that it holds no data and goes with the stack

@@ -16,16 +16,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from certlib.resources import (
-    LIFECYCLE_ASL,
-    LIFECYCLE_STEPS,
-    ResourceNames,
-    Timings,
-    lifecycle_substitutions,
-    placeholders,
-)
+from certlib.resources import LIFECYCLE_STEPS, ResourceNames
+from deploy.paths import LIFECYCLE_ASL
+from deploy.state_machines import Timings, lifecycle_substitutions, placeholders
 from stacks.nag import acknowledge, acknowledge_wildcard_resources
-from stacks.permissions import NO_RESOURCE_LEVEL
+from stacks.permissions.common import NO_RESOURCE_LEVEL
 from stacks.runtime import LOG_REMOVAL_POLICY, LOG_RETENTION
 
 LOG_DELIVERY_REASON = NO_RESOURCE_LEVEL.format(
@@ -72,7 +67,7 @@ class FunctionsStateMachine(Construct):
             state_machine_name=state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_file(str(asl)),
-            # Only what the ASL uses: certlib.resources offers every timing to every workflow.
+            # Only what the ASL uses: deploy.state_machines offers every timing to every workflow.
             definition_substitutions={name: value for name, value in substitutions.items() if name in used},
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ERROR, include_execution_data=False),

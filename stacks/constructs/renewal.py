@@ -15,19 +15,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from certlib.resources import (
-    RENEWAL_FUNCTIONS,
-    RENEWAL_SWEEP_ASL,
-    SWEEP_STEPS,
-    ResourceNames,
-    Timings,
-    renewal_environment,
-    sweep_substitutions,
-)
+from certlib.resources import RENEWAL_FUNCTIONS, SWEEP_STEPS, ResourceNames
+from deploy.functions import renewal_environment
+from deploy.paths import RENEWAL_SWEEP_ASL
+from deploy.state_machines import Timings, sweep_substitutions
 from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.constructs.renewal_triggers import ExpiryEventRule, RecurringSchedule
-from stacks.permissions import AccessTargets
+from stacks.permissions.common import AccessTargets
 
 DESCRIPTIONS = {
     "find_due_certificates": "Renewal sweep: the certificates whose renew_after has passed",

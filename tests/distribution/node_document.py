@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from certlib.resources import DISTRIBUTION_DOCUMENT
+from deploy.paths import DISTRIBUTION_DOCUMENT
 from sandbox.nodes import local_owner
 from tests.certificates import certificate_pem, key_pem, self_signed
 

@@ -8,7 +8,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"
 PAGES = sorted([REPO_ROOT / "README.md", *DOCS.glob("**/*.md")])

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from certlib.resources import REPO_ROOT, ResourceNames
+from certlib.resources import ResourceNames
+from deploy.paths import REPO_ROOT
 from tests.docs.aws_cli import parse_aws_command
 from tests.docs.markdown import PAGES, Block, aws_commands, blocks_by_subsection, npx_cdk_commands, shell_blocks
 

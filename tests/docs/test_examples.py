@@ -17,8 +17,11 @@ from certctl.cli import build_parser
 from certlib.config import OUR_FIELDS, SECTIGO_FIELDS, parse_accounts
 from certlib.dns_zones import FIELDS as DNS_ZONE_FIELDS
 from certlib.exceptions import ConfigError
-from certlib.notifications import DEFAULT_REMEDY, DETAIL_TYPES, NOTIFICATION_FIELDS, PROBLEM_REMEDIES, REMEDIES
-from certlib.resources import EVENT_SOURCE, REPO_ROOT, Metric
+from certlib.notifications.events import DETAIL_TYPES
+from certlib.notifications.remedies import DEFAULT_REMEDY, PROBLEM_REMEDIES, REMEDIES
+from certlib.notifications.settings import NOTIFICATION_FIELDS
+from certlib.resources import EVENT_SOURCE, Metric
+from deploy.paths import REPO_ROOT
 from stacks.settings import CONTEXT_KEYS
 from tests.docs.markdown import DOCS, PAGES, Block, blocks, prose_commands, shell_commands
 from tests.operations.schema import EVENT_SCHEMA, validate_event

@@ -16,7 +16,7 @@ from certlib.config import parse_accounts
 from certlib.exceptions import InvalidRequest
 from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.request import MAX_DOMAINS, parse_request
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 from tests.docs.aws_cli import parse_aws_command
 from tests.docs.execution_input import input_blocks, schema, start_executions, validator
 from tests.docs.markdown import PAGES, Block, aws_commands, shell_blocks

@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 
 SECURITY = REPO_ROOT / "SECURITY.md"
 # `tests/x/test_y.py::test_z`, `tests/x/test_y.py` alone, or `::test_z` (in the file named last before it).

@@ -177,7 +177,7 @@ def prepared(sandbox: dict[str, Any]) -> Iterator[FaultSwitch]:
 def deploy_eab_secret(sandbox: dict[str, Any], alias: str) -> Callable[[], None]:
     """What `cdk deploy` does for an EAB account added to the accounts file, as the sandbox enforces IAM: the account's
     secret with the stack's placeholder (no HMAC key pushed yet), and the grant to read it for the two functions the
-    template grants it to (stacks/permissions.py `ReadEabHmacKeys`). Returns the undo."""
+    template grants it to (stacks/permissions/lifecycle.py `ReadEabHmacKeys`). Returns the undo."""
     target = target_of(sandbox)
     secrets, iam, lambda_ = target.client("secretsmanager"), target.client("iam"), target.client("lambda")
     arn = secrets.create_secret(

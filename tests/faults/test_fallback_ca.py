@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from certlib.notifications import ACCOUNT_SWITCHED
+from certlib.notifications.events import ACCOUNT_SWITCHED
 from tests.faults.helpers import (
     FaultSwitch,
     acm_certificates_for,

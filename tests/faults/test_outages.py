@@ -15,8 +15,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from certlib.adapters.aws_errors import is_transient
-from certlib.resources import Timings
 from certlib.runtime import BOTO_CONFIG
+from deploy.state_machines import Timings
 from tests.faults.helpers import (
     acm_certificates_for,
     challenge_records_under,

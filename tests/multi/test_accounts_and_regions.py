@@ -8,8 +8,9 @@ from typing import Any
 
 import boto3
 
-from certlib.dns_access import DNS_READ_STEPS, DNS_WRITE_STEPS, dns_function_role_arn, dns_read_role_arn
+from certlib.dns_access import dns_read_role_arn
 from certlib.keys import generate_private_key, private_key_to_pem
+from deploy.dns_roles import DNS_READ_STEPS, DNS_WRITE_STEPS, dns_function_role_arn
 from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
 from tests.certificates import certificate_pem, self_signed
 from tests.lifecycle.helpers import challenge_records, inventory_item, issue, session_of, target_of

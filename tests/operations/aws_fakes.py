@@ -11,9 +11,10 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from certlib.resources import EVENT_SOURCE, INVENTORY_PARTITION_KEY, ResourceNames, function_environment
+from certlib.resources import EVENT_SOURCE, INVENTORY_PARTITION_KEY, ResourceNames
 from certlib.runtime import Services
 from certlib.settings import Settings
+from deploy.functions import function_environment
 from sandbox.moto_fixes import route53_as_aws
 
 REGION = "eu-west-1"

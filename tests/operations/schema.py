@@ -8,7 +8,8 @@ from typing import Any
 
 import jsonschema
 
-from certlib.resources import EVENT_SOURCE, REPO_ROOT
+from certlib.resources import EVENT_SOURCE
+from deploy.paths import REPO_ROOT
 
 EVENT_SCHEMA = REPO_ROOT / "docs" / "event-schema.json"
 

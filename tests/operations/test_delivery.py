@@ -18,7 +18,7 @@ from certlib.exceptions import TransientError
 from certlib.lifecycle.certificate import record_result
 from certlib.lifecycle.failure import clean_up_failure
 from certlib.lifecycle.request import Request
-from certlib.notifications import ISSUED, RENEWAL_FAILED
+from certlib.notifications.events import ISSUED, RENEWAL_FAILED
 from tests.operations.aws_fakes import REGION, Deployment, deployment
 from tests.operations.schema import validate_event
 

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from certlib.adapters.sns import MAX_SUBJECT_CHARACTERS
-from certlib.notifications import (
+from certlib.notifications.events import (
     DISTRIBUTION_FAILED,
     ISSUED,
     RENEWAL_FAILED,
@@ -17,11 +17,10 @@ from certlib.notifications import (
     distribution_failed_event,
     failure_event,
     issued_event,
-    problem_type_of,
-    remedy_for,
     revoked_event,
-    safe_text,
 )
+from certlib.notifications.problems import problem_type_of, safe_text
+from certlib.notifications.remedies import remedy_for
 from tests.operations.schema import validate_event
 
 EXECUTION = "arn:aws:states:eu-west-1:111122223333:execution:acme-certs-certificate-lifecycle:web-1"

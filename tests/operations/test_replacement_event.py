@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from certlib.notifications import NOTIFIED, REPLACEMENT_ACCEPTED, replacement_event
+from certlib.notifications.events import NOTIFIED, REPLACEMENT_ACCEPTED, replacement_event
 from tests.operations.schema import validate_event
 
 EXECUTION = "arn:aws:states:eu-west-1:111122223333:execution:acme-certs-certificate-lifecycle:web-1"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from certlib.notifications import ISSUED, RENEWAL_FAILED, RENEWED
+from certlib.notifications.events import ISSUED, RENEWAL_FAILED, RENEWED
 from tests.lifecycle.helpers import certctl, issue
 from tests.operations.sandbox_capture import Capture, start_capture, wrong_txt
 from tests.operations.schema import validate_event

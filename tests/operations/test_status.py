@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from certctl.output import render_certificate_detail, render_status_table, status_document, status_rows, use_colour
+from certctl.output import render_certificate_detail, render_status_table, use_colour
+from certctl.status import status_document, status_rows
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 EXPIRES_LOCK = int((NOW + dt.timedelta(hours=1)).timestamp())

@@ -9,7 +9,8 @@ import re
 import pytest
 from rich.console import Console
 
-from certctl.output import render_status_table, status_rows, status_table
+from certctl.output import render_status_table, status_table
+from certctl.status import status_rows
 from certctl.terminal import WaitDisplay, console_for, has_colour, paint, text_of
 from tests.operations.test_status import FLEET, NOW, item
 

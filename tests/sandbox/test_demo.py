@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 from sandbox import INFO_FILE_NAME
 
 pytestmark = pytest.mark.sandbox  # starts its own sandbox

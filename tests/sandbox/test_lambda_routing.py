@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 
-from certlib.resources import LIFECYCLE_STEPS, REPO_ROOT, Env, ResourceNames
+from certlib.resources import LIFECYCLE_STEPS, Env, ResourceNames
+from deploy.paths import REPO_ROOT
 from sandbox.lambda_routing import LambdaContext
 from tests.conftest import SandboxAws
 

@@ -1,6 +1,6 @@
 """Whoever may write the inventory cannot make the import step overwrite an ACM certificate that is not ours: the step
 re-imports only into a certificate this deployment imported for that name (certlib/adapters/acm.py), and its role may
-re-import only into one tagged for this deployment (stacks/permissions.py, enforced by the sandbox's IAM)."""
+re-import only into one tagged for this deployment (stacks/permissions/lifecycle.py, enforced by the sandbox's IAM)."""
 
 from __future__ import annotations
 

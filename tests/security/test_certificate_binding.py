@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from certlib.notifications import RENEWED, REPLACEMENT_ACCEPTED
+from certlib.notifications.events import RENEWED, REPLACEMENT_ACCEPTED
 from tests.faults.helpers import history, states_entered
 from tests.lifecycle.helpers import certctl, inventory_item, issue, target_of
 from tests.operations.sandbox_capture import Capture, start_capture

@@ -1,6 +1,6 @@
 """The DNS steps write TXT values with conditional change batches (CREATE, and DELETE of exactly what they read:
 certlib.adapters.route53), so their grants allow CREATE too, and still nothing but `_acme-challenge` TXT records: in
-our account (stacks.permissions) and in a DNS account (certlib.dns_access), as the sandbox's IAM decides them."""
+our account (stacks.permissions) and in a DNS account (deploy.dns_roles), as the sandbox's IAM decides them."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 from stacks import layer_build
 from stacks.layer_build import RUNTIME_PROVIDED, RUNTIME_SDK_REQUIREMENTS, canonical_name, lock_entries
 
@@ -27,7 +27,7 @@ LOCK_ENTRY = re.compile(
 PIN = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[(?P<extras>[^\]]+)\])?==(?P<version>\S+)")
 # Where each part of the code runs, and so the requirements file that must name what it imports.
 LAMBDA, APP, DEV = "requirements-lambda.txt", "requirements.txt", "requirements-dev.txt"
-FIRST_PARTY = {"certlib", "functions", "certctl", "sandbox", "stacks", "bench", "tests", "app"}
+FIRST_PARTY = {"certlib", "deploy", "functions", "certctl", "sandbox", "stacks", "bench", "tests", "app"}
 
 
 def lock_of(requirements: str) -> Path:

@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from certlib.config import load_accounts_file
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 from sandbox.process import is_running
 from tests.lifecycle.helpers import target_of
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from certlib.config import load_accounts_file
-from certlib.resources import LIFECYCLE_STEPS, REPO_ROOT, ResourceNames
+from certlib.resources import LIFECYCLE_STEPS, ResourceNames
+from deploy.paths import REPO_ROOT
 
 if TYPE_CHECKING:
     from aws_cdk import App

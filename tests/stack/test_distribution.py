@@ -11,13 +11,13 @@ import yaml
 from certlib.distribution.spec import DOCUMENT_PATTERNS
 from certlib.resources import (
     ACCESS_GROUP_TAG,
-    DISTRIBUTION_DOCUMENT,
     DISTRIBUTION_FUNCTIONS,
     DISTRIBUTION_OPT_IN_TAG,
     DISTRIBUTION_STEPS,
     Env,
     ResourceNames,
 )
+from deploy.paths import DISTRIBUTION_DOCUMENT
 from stacks.nag import flatten_cfn_reference as flat
 
 if TYPE_CHECKING:

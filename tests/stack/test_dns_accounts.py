@@ -1,6 +1,6 @@
 """Several accounts and regions, and DNS accounts: one certificate stack per deployment, the DNS steps' named roles,
 the DNS-account role stack (a write role and a read role, each trusting exactly its steps' role ARNs, with the
-external ID and organization when configured: the same documents as certlib.dns_access builds), and the context
+external ID and organization when configured: the same documents as deploy.dns_roles builds), and the context
 that selects them, checked against the accounts file."""
 
 from __future__ import annotations
@@ -17,23 +17,25 @@ import pytest
 
 from certlib.dns_access import (
     DNS_READ_ROLE_NAME,
-    DNS_READ_STEPS,
     DNS_ROLE_NAME,
+    MAX_ROLE_NAME_LENGTH,
+    dns_read_role_arn,
+    dns_role_trust,
+)
+from certlib.exceptions import ConfigError
+from certlib.resources import ALL_FUNCTIONS, ResourceNames
+from deploy.dns_roles import (
+    DNS_READ_STEPS,
     DNS_STEPS,
     DNS_WRITE_STEPS,
-    MAX_ROLE_NAME_LENGTH,
     dns_function_role_arn,
     dns_function_role_label,
     dns_function_role_name,
     dns_function_role_pattern,
-    dns_read_role_arn,
     dns_read_role_policy,
     dns_role_policy,
-    dns_role_trust,
     trusted_role_arns,
 )
-from certlib.exceptions import ConfigError
-from certlib.resources import ALL_FUNCTIONS, ResourceNames
 from sandbox.iam.evaluator import Decision, Request, evaluate_trust
 from stacks.deployments import Deployment, TrustedRoles, parse_deployments, parse_dns_accounts
 from stacks.nag import flatten_cfn_reference as flat
@@ -368,7 +370,8 @@ def test_named_zones_and_validation_zones_are_read_and_changed_separately() -> N
     # Given access targets with named zones, one validation zone and a DNS role (a bare stack: no synthesis)
     from aws_cdk import App, Stack
 
-    from stacks.permissions import AccessTargets, grants_for
+    from stacks.permissions import grants_for
+    from stacks.permissions.common import AccessTargets
 
     stack = Stack(App(), "Probe")
     targets = AccessTargets.build(
@@ -508,7 +511,7 @@ def test_without_external_id_or_organization_the_trust_names_the_role_arns_only(
 
 
 def test_the_dns_roles_documents_are_the_builders(multi: Multi) -> None:
-    # Given the DNS account's roles, and what certlib.dns_access builds for the same deployments, zones and conditions
+    # Given the DNS account's roles, and what deploy.dns_roles builds for the same deployments, zones and conditions
     partition = "<AWS::Partition>"
     trusted = TrustedRoles.of(NAMES.prefix, tuple(Deployment(**d) for d in DEPLOYMENTS), partition=partition)
     conditions = {"external_id": EXTERNAL_ID, "organization_id": ORGANIZATION_ID, "partition": partition}

@@ -10,17 +10,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from aws_cdk.assertions import Match
 
-from certlib.resources import (
-    ALL_FUNCTIONS,
-    LAMBDA_ARCHITECTURE,
-    LAMBDA_PYTHON_VERSION,
-    LIFECYCLE_STEPS,
-    REPO_ROOT,
-    Env,
-    ResourceNames,
-    Timings,
-    function_environment,
-)
+from certlib.resources import ALL_FUNCTIONS, LIFECYCLE_STEPS, Env, ResourceNames
+from deploy.functions import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, function_environment
+from deploy.paths import REPO_ROOT
+from deploy.state_machines import Timings
 
 if TYPE_CHECKING:
     from tests.stack.conftest import Synthesized
@@ -62,7 +55,7 @@ def test_every_function_runs_python_on_arm_with_the_layer(synthesized: Synthesiz
 
 
 def test_every_function_gets_the_shared_environment(synthesized: Synthesized) -> None:
-    # Given the environment certlib.resources prescribes, with the stack key's ARN as KMS key ID
+    # Given the environment deploy.functions prescribes, with the stack key's ARN as KMS key ID
     key_arn = {"Fn::GetAtt": [synthesized.only_id("AWS::KMS::Key"), "Arn"]}
     expected: dict[str, Any] = dict(function_environment(NAMES, "KEY", Timings().lock_ttl_seconds, "TOPIC"))
     expected[Env.KMS_KEY_ID] = key_arn

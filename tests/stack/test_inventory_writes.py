@@ -39,7 +39,10 @@ from sandbox.iam.evaluator import Decision, Request, evaluate
 from sandbox.iam.requests import authorizations
 from sandbox.iam.resource_state import ResourceState
 from stacks.inventory_writes import STEP_WRITES, inventory_statements
-from stacks.permissions import DISTRIBUTION_GRANTS, MONITORING_GRANTS, RENEWAL_GRANTS, STEP_GRANTS
+from stacks.permissions.distribution import DISTRIBUTION_GRANTS
+from stacks.permissions.lifecycle import STEP_GRANTS
+from stacks.permissions.monitoring import MONITORING_GRANTS
+from stacks.permissions.renewal import RENEWAL_GRANTS
 from tests.operations.aws_fakes import NAMES, REGION, Deployment, deployment
 from tests.unit.iam_request_capture import ACCOUNT as AWS_ACCOUNT
 from tests.unit.iam_request_capture import CALLER, to_http_request

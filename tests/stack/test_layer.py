@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from bench.imports import import_seconds, require_runtime_python
-from certlib.resources import ALL_FUNCTIONS, LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION, REPO_ROOT
+from certlib.resources import ALL_FUNCTIONS
+from deploy.functions import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION
+from deploy.paths import REPO_ROOT
 
 LAYER = REPO_ROOT / "build" / "layer" / "python"
 CPYTHON_TAG = "cp" + LAMBDA_PYTHON_VERSION.replace(".", "")  # cp313

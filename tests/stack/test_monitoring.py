@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
-from certlib.notifications import NotificationSettings
+from certlib.notifications.settings import NotificationSettings
 from certlib.resources import EVENT_SOURCE, MONITORING_FUNCTIONS, Env, Metric, ResourceNames
 from stacks.constructs.monitoring import Monitoring, Notifications
 from stacks.nag import flatten_cfn_reference as flat

@@ -9,7 +9,9 @@ from aws_cdk import App, Stack
 
 from certlib.resources import LIFECYCLE_STEPS, ResourceNames
 from stacks.nag import flatten_cfn_reference as flat
-from stacks.permissions import STEP_GRANTS, AccessTargets, grants_for
+from stacks.permissions import grants_for
+from stacks.permissions.common import AccessTargets
+from stacks.permissions.lifecycle import STEP_GRANTS
 
 if TYPE_CHECKING:
     from tests.stack.conftest import Synthesized

@@ -11,16 +11,15 @@ from certlib.resources import (
     LIFECYCLE_STEPS,
     RENEWAL_FUNCTIONS,
     RENEWAL_INDEX,
-    RENEWAL_SWEEP_ASL,
     SWEEP_STEPS,
     Env,
     ResourceNames,
     camel_case,
-    placeholders,
-    render_definition,
 )
+from deploy.paths import RENEWAL_SWEEP_ASL
+from deploy.state_machines import placeholders, render_definition
 from stacks.nag import flatten_cfn_reference as flat
-from stacks.permissions import RENEWAL_GRANTS
+from stacks.permissions.renewal import RENEWAL_GRANTS
 from tests.stack.test_permissions import as_list
 from tests.stack.test_state_machine import iter_states
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from certlib.resources import ALL_FUNCTIONS, REPO_ROOT
+from certlib.resources import ALL_FUNCTIONS
+from deploy.paths import REPO_ROOT
 
 if TYPE_CHECKING:
     from tests.stack.conftest import Synthesized

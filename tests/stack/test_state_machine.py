@@ -5,14 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from certlib.resources import (
-    LIFECYCLE_ASL,
-    LIFECYCLE_STEPS,
-    ResourceNames,
-    camel_case,
-    placeholders,
-    render_definition,
-)
+from certlib.resources import LIFECYCLE_STEPS, ResourceNames, camel_case
+from deploy.paths import LIFECYCLE_ASL
+from deploy.state_machines import placeholders, render_definition
 
 if TYPE_CHECKING:
     from tests.stack.conftest import Synthesized

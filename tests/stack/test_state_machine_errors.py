@@ -24,8 +24,10 @@ from certlib.exceptions import (
     RETRIED_ERROR_NAMES,
     TRANSIENT_ERROR_NAMES,
 )
-from certlib.resources import ALL_FUNCTIONS, REPO_ROOT, STATEMACHINE_DIR, camel_case, placeholders, render_definition
+from certlib.resources import ALL_FUNCTIONS, camel_case
 from certlib.step_errors import RAISES
+from deploy.paths import REPO_ROOT, STATEMACHINE_DIR
+from deploy.state_machines import placeholders, render_definition
 
 ASL_FILES = sorted(STATEMACHINE_DIR.glob("*.asl.json"))
 # What Lambda itself may answer when it is briefly unavailable: every Retry of a transient error retries these too.

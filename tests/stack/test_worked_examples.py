@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from certlib.resources import CERTIFICATE_NAME_TAG, MANAGED_BY_TAG, REPO_ROOT, ResourceNames
+from certlib.resources import CERTIFICATE_NAME_TAG, MANAGED_BY_TAG, ResourceNames
+from deploy.paths import REPO_ROOT
 from sandbox.iam.evaluator import Decision, Request, evaluate
 from stacks.nag import flatten_cfn_reference
 from tests.docs.markdown import DOCS, Block, blocks_by_subsection, npx_cdk_commands

@@ -236,7 +236,7 @@ def test_real_account_files_are_ignored_by_git_and_the_examples_are_not() -> Non
     import shutil
     import subprocess
 
-    from certlib.resources import REPO_ROOT
+    from deploy.paths import REPO_ROOT
 
     git = shutil.which("git")
     if git is None or not (REPO_ROOT / ".git").exists():

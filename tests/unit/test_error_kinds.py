@@ -20,7 +20,7 @@ from certlib.exceptions import (
     OrderRejected,
     problem_of,
 )
-from certlib.notifications import DEFAULT_REMEDY, PROBLEM_REMEDIES, REMEDIES, remedy_for
+from certlib.notifications.remedies import DEFAULT_REMEDY, PROBLEM_REMEDIES, REMEDIES, remedy_for
 from certlib.observability import WAITING_ERRORS
 
 URN = "urn:ietf:params:acme:error:"

@@ -3,7 +3,8 @@
 
 Each handler is imported in a fresh interpreter laid out as on Lambda (bench/imports.py), and the heavy modules
 are computed from the table of what each step needs below: a new top-level import that drags one of them into a
-step that does not need it fails here. (cryptography's x509 and asymmetric modules are not checked: botocore imports
+step that does not need it fails here. No handler loads the deploy-time code (deploy/, stacks/, sandbox/): the
+layer does not ship it (issue 15). (cryptography's x509 and asymmetric modules are not checked: botocore imports
 them itself through urllib3's pyOpenSSL support, which the layer has because `acme` depends on pyOpenSSL.)
 """
 
@@ -17,7 +18,9 @@ import pytest
 
 from bench.imports import lambda_environment
 from bench.paths import FUNCTIONS_DIR
-from certlib.resources import ALL_FUNCTIONS, REPO_ROOT
+from certlib.resources import ALL_FUNCTIONS
+from deploy.paths import REPO_ROOT
+from tests.unit.test_layer_boundary import DEPLOY_TIME_PACKAGES
 
 ACME, KEYS = "acme", "keys"
 # What loads each need: the ACME library, and our key code (with the PKCS#12 support built on it).
@@ -81,6 +84,15 @@ def test_a_handler_imports_no_heavy_module_its_step_does_not_need(step: str) -> 
     loaded = modules_after_import(step)
     # Then nothing it does not need came with it
     assert not loaded.intersection(unneeded), f"{step} imports {sorted(loaded.intersection(unneeded))} at cold start"
+
+
+@pytest.mark.parametrize("step", ALL_FUNCTIONS)
+def test_a_handler_imports_no_deploy_time_code(step: str) -> None:
+    # When a handler is imported as Lambda imports it (the repository on its path, so such an import would succeed)
+    loaded = modules_after_import(step)
+    # Then no module of a package the layer does not ship came with it
+    deploy_time = sorted(module for module in loaded if module.split(".")[0] in DEPLOY_TIME_PACKAGES)
+    assert not deploy_time, f"{step} imports deploy-time code the layer does not ship: {deploy_time}"
 
 
 def test_the_check_sees_a_heavy_import() -> None:

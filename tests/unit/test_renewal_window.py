@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from certctl.output import certificate_status, render_certificate_detail, render_status_table
+from certctl.output import render_certificate_detail, render_status_table
+from certctl.status import certificate_status
 from certlib.renewal.timing import (
     DEFAULT_RENEW_BEFORE_DAYS,
     MAX_JITTER,

@@ -3,7 +3,7 @@ because a retry budget was larger than the time it has."""
 
 from __future__ import annotations
 
-from certlib.resources import Timings
+from deploy.state_machines import Timings
 
 
 def total_wait(interval: int, backoff: float, attempts: int) -> float:
