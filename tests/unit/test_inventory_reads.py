@@ -13,12 +13,15 @@ from moto import mock_aws
 
 from certlib.adapters.inventory import AcmeAccountRecord
 from certlib.exceptions import AcmeRateLimited
-from certlib.lifecycle.ordering import first_attempt
+from certlib.lifecycle.ordering import _new_order, first_attempt
+from certlib.lifecycle.request import Request
 from certlib.resources import INVENTORY_PARTITION_KEY
 from certlib.runtime import Services
 from certlib.settings import Settings
+from tests.unit.test_ari import CA, RecordedCA, session_with
 
 TABLE = "inventory"
+ARI_ID = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"
 
 
 class Reads:
@@ -102,3 +105,30 @@ def test_a_pause_handed_on_that_still_runs_is_read_again_for_its_end(services: S
 def test_only_a_state_that_says_so_is_a_first_attempt(state: dict[str, Any], first: bool) -> None:
     # A state without the retry count (a caller that does not pass $$.State.RetryCount) reads as a retry would
     assert first_attempt(state) is first
+
+
+@pytest.mark.parametrize(("issued_account", "replaces"), [("sandbox", ARI_ID), ("sandbox-backup", None)])
+def test_a_renewal_replaces_what_the_lock_found_without_reading_the_item(
+    services: Services, issued_account: str, replaces: str | None
+) -> None:
+    # Given a renewal whose request carries what the item held when its lock was taken (ValidateRequest's take_lock)
+    ca = RecordedCA(with_ari=True)
+    request = Request(
+        name="web",
+        domains=["www.example.test"],
+        account="sandbox",
+        key_type="ec256",
+        regions=["us-east-1"],
+        execution_id="arn:execution",
+        renewal=True,
+        recorded={"ari_certificate_id": ARI_ID, "issued_account": issued_account, "locked_at": 1},
+    )
+    reads = Reads(services)
+
+    # When CreateOrder opens the new order
+    _new_order(request, services, session_with(ca))
+
+    # Then it names the certificate it replaces only when the same account issued it, and read nothing to know it
+    [payload] = ca.posted_payloads(f"{CA}/order")
+    assert payload.get("replaces") == replaces
+    assert reads.count == 0
