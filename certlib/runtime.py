@@ -237,15 +237,18 @@ class Services:
             config = self.config(fresh=True)
         return config
 
-    def acme(self, account: AccountConfig, registered_url: str | None = None) -> AcmeSession:
+    def acme(
+        self, account: AccountConfig, registered_url: str | None = None, known_pause: int | None = None
+    ) -> AcmeSession:
         """The registered ACME account of an alias (kept warm, unless it is not the `registered_url` ensure_account
-        found: the account was registered again since).
+        found: the account was registered again since). `known_pause`: the account's pause as this execution read it
+        (check_acme_pause).
 
         Raises AccountSecretMissing if never registered, AcmeRateLimited while the CA's Retry-After runs.
         """
         from certlib.adapters.acme_client import account_key_from_json  # acme + josepy: only in ACME steps
 
-        self.check_acme_pause(account.alias)
+        self.check_acme_pause(account.alias, known_pause)
         session = self._acme.get(account.alias)
         if (
             session is not None
@@ -289,9 +292,17 @@ class Services:
             on_rate_limited=lambda seconds: self.inventory.pause_acme(account.alias, math.ceil(time.time()) + seconds),
         )
 
-    def check_acme_pause(self, alias: str) -> None:
-        """Honour the CA's Retry-After across retries and containers: raise AcmeRateLimited until it has passed."""
-        remaining = self.inventory.acme_pause_until(alias) - int(time.time())
+    def check_acme_pause(self, alias: str, known_pause: int | None = None) -> None:
+        """Honour the CA's Retry-After across retries and containers: raise AcmeRateLimited until it has passed.
+
+        `known_pause` (epoch seconds, 0: none) is the pause as this execution read it earlier (ensure_account), handed
+        on in the state: when it has passed, the inventory is not read again. None, or a pause still running, reads it
+        (a pause only moves later: the inventory then says how long it still runs).
+        """
+        now = int(time.time())
+        if known_pause is not None and known_pause <= now:
+            return
+        remaining = self.inventory.acme_pause_until(alias) - now
         if remaining > 0:
             raise AcmeRateLimited("the CA asked this account to wait (Retry-After)", remaining)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -94,6 +95,14 @@ ORDERS = "orders"
 EXPIRES_AT = "expires_at"
 LOCK_FIELDS = (LOCK_OWNER, LOCK_EXPIRES_AT)
 ORDER_FIELDS = (ORDER_URL, ORDER_EXECUTION, QUEUED_EXECUTION, QUEUED_AT)
+
+
+@dataclass(frozen=True)
+class AcmeAccountRecord:
+    """What the inventory keeps of an ACME account (its key stays in Secrets Manager)."""
+
+    paused_until: int  # epoch seconds before which no request may go to the CA for it (0: none)
+    registered_directory: str | None  # the directory URL ensure_account recorded it registered at (None: not yet)
 
 
 def utc_now() -> str:
@@ -450,8 +459,7 @@ class Inventory:
     # --- an ACME account's pause after `rateLimited` --------------------------------------------------------------
     def acme_pause_until(self, alias: str) -> int:
         """Epoch seconds before which no request may go to the CA for this account (0: none)."""
-        item = self.get(f"{ACME_ACCOUNT_PREFIX}{alias}") or {}
-        return int(item.get(PAUSED_UNTIL, 0))
+        return self.acme_account(alias).paused_until
 
     def pause_acme(self, alias: str, until: int) -> None:
         """Remember the CA's Retry-After for every container; only ever moves the pause later."""
@@ -469,8 +477,13 @@ class Inventory:
     # --- an ACME account's registration (validate_request reads it; the account key stays in Secrets Manager) --------
     def acme_registered_at(self, alias: str) -> str | None:
         """The directory URL the account is registered at, as ensure_account recorded it (None: not yet)."""
+        return self.acme_account(alias).registered_directory
+
+    def acme_account(self, alias: str) -> AcmeAccountRecord:
+        """The account's item in one read: its pause and its registration (ensure_account needs both)."""
         item = self.get(f"{ACME_ACCOUNT_PREFIX}{alias}") or {}
-        return str(item[REGISTERED_DIRECTORY]) if item.get(REGISTERED_DIRECTORY) else None
+        registered = str(item[REGISTERED_DIRECTORY]) if item.get(REGISTERED_DIRECTORY) else None
+        return AcmeAccountRecord(int(item.get(PAUSED_UNTIL, 0)), registered)
 
     def record_acme_registration(self, alias: str, directory_url: str) -> None:
         try:

@@ -18,6 +18,8 @@ def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
 
     Safe to repeat: a crash after registration leaves the key stored, and registering the same key again only
     returns the existing account. Executions that find no account at once all use the key stored first.
+    The result carries the account's Retry-After pause as read here (`paused_until`, epoch seconds, 0: none): the
+    ACME steps after it check that instead of reading the inventory each (certlib.lifecycle.ordering.session_for).
     Raises AccountSecretMissing, AcmeProblem, AcmeRateLimited, TransientError.
     """
     request = Request.from_state(state)
@@ -28,9 +30,11 @@ def ensure_registered(account: AccountConfig, services: Services, register_again
     """ensure_account for one configured account (`certctl sandbox prevalidate` registers the same way)."""
     stored = services.secrets.account(account.alias)
     value = stored.value if stored is not None else {}
+    record = services.inventory.acme_account(account.alias)  # one read: the pause and the registration
     if value.get("url") and value.get("directory") == account.directory_url and not register_again:
-        services.inventory.record_acme_registration(account.alias, account.directory_url)
-        return {"alias": account.alias, "url": value["url"], "registered": False}
+        if record.registered_directory != account.directory_url:  # registered before the inventory recorded it
+            services.inventory.record_acme_registration(account.alias, account.directory_url)
+        return {"alias": account.alias, "url": value["url"], "registered": False, "paused_until": record.paused_until}
     if stored is None:  # the first key: another execution may be storing its own right now, and only one may win
         value = services.secrets.add_account(
             account.alias, {"key": account_key_to_json(generate_account_key()), "directory": account.directory_url}
@@ -43,7 +47,7 @@ def ensure_registered(account: AccountConfig, services: Services, register_again
             account.alias, {"key": account_key_to_json(key), "directory": account.directory_url}
         )
     hmac_key = services.secrets.eab_hmac_key(account.alias) if account.uses_eab else None
-    services.check_acme_pause(account.alias)
+    services.check_acme_pause(account.alias, record.paused_until)
     session = services.new_acme_session(account, key, None)
     url = session.register(account.email, account.eab_key_id, hmac_key)
     services.secrets.put_account(
@@ -51,4 +55,4 @@ def ensure_registered(account: AccountConfig, services: Services, register_again
     )
     services.inventory.record_acme_registration(account.alias, account.directory_url)
     services.forget_acme(account.alias)
-    return {"alias": account.alias, "url": url, "registered": True}
+    return {"alias": account.alias, "url": url, "registered": True, "paused_until": record.paused_until}

@@ -40,7 +40,7 @@ from certlib.exceptions import (
 from certlib.keys import split_pem_chain
 from certlib.lifecycle.failure import describe_error
 from certlib.lifecycle.keeping import keep_certificate
-from certlib.lifecycle.request import Request
+from certlib.lifecycle.request import LOCKED_AT, Request
 from certlib.monitoring import request_started_at
 from certlib.notifications.events import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
@@ -106,7 +106,10 @@ def import_certificate(item: dict[str, Any], services: Services) -> dict[str, st
     if stored is None or stored.value.get("serial") != item["certificate"]["serial"]:
         raise CertificateCheckFailed(f"the stored bundle of {request.name!r} is not the certificate just issued")
     check_valid_now(stored.value["certificate"])
-    recorded = (services.inventory.get(request.name) or {}).get(CERTIFICATE_ARNS)
+    # the ARNs as this execution's lock found them (only it records ARNs while it holds the lock); an import a crash
+    # or a lost answer left unrecorded is found by its tags (Acm.earlier_import)
+    item = request.recorded if request.recorded is not None else services.inventory.get(request.name) or {}
+    recorded = item.get(CERTIFICATE_ARNS)
     current = recorded or {}
     arn = services.acm(region).import_certificate(
         request.name,
@@ -231,8 +234,11 @@ def _announce_result(services: Services, request: Request, result: dict[str, Any
     Runs while the lock is still held and before the record: when the event cannot be put (TransientError), the
     retried step records and emits again, instead of a recorded certificate whose event was lost.
     """
-    item = services.inventory.get(request.name) or {}
-    started = request_started_at(item, services.settings.lock_ttl_seconds)
+    locked_at = (request.recorded or {}).get(LOCKED_AT)
+    if isinstance(locked_at, int):
+        started: dt.datetime | None = dt.datetime.fromtimestamp(locked_at, dt.UTC)
+    else:  # a state from before the request carried it
+        started = request_started_at(services.inventory.get(request.name) or {}, services.settings.lock_ttl_seconds)
     duration = (dt.datetime.now(dt.UTC) - started).total_seconds() if started is not None else None
     deployment = services.settings.resource_prefix
     services.events.emit(issued_event(deployment, request.to_dict(), result, duration))

@@ -26,15 +26,32 @@ if TYPE_CHECKING:
     from acme.messages import OrderResource
 
 LIVE_ORDER_STATES = frozenset({"pending", "ready", "processing", "valid"})
+# The state machine hands the ACME steps their state's retry count ($$.State.RetryCount) under this key.
+ATTEMPT = "attempt"
+
+
+def first_attempt(state: dict[str, Any] | None) -> bool:
+    """Whether the step runs for the first time in this state: no earlier attempt of it (a crash, a rateLimited
+    answer, a write whose answer was lost) can have left anything to pick up. A state without the count (a caller
+    that does not say) counts as a retry: the step then reads what it would otherwise take from the state."""
+    return (state or {}).get(ATTEMPT) == 0
 
 
 def session_for(request: Request, services: Services, state: dict[str, Any] | None = None) -> AcmeSession:
     """The request's ACME session; `state`'s account (EnsureAccount's result) names the URL it must use: a warm
-    session of an account registered again since (the CA lost it) is replaced."""
+    session of an account registered again since (the CA lost it) is replaced. Its `paused_until` (the account's
+    Retry-After pause as EnsureAccount read it) stands for the inventory's on a first attempt: a retry, which may
+    follow a rateLimited answer, reads the pause again (Services.check_acme_pause)."""
     account = services.account(request.account)
     ensured = (state or {}).get("account") or {}
-    url = ensured.get("url") if isinstance(ensured, dict) and ensured.get("alias") == account.alias else None
-    return services.acme(account, registered_url=url if isinstance(url, str) else None)
+    ours = isinstance(ensured, dict) and ensured.get("alias") == account.alias
+    url = ensured.get("url") if ours else None
+    pause = ensured.get("paused_until") if ours and first_attempt(state) else None
+    return services.acme(
+        account,
+        registered_url=url if isinstance(url, str) else None,
+        known_pause=pause if isinstance(pause, int) else None,
+    )
 
 
 def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
@@ -47,11 +64,12 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
     """
     request = Request.from_state(state)
     session = session_for(request, services, state)
-    item = services.inventory.get(request.name) or {}  # one read for both: this execution's order, ARI's ID
-    order = _order_of_this_execution(request, item, session)
+    # Only a retry can find an order this execution made (a crash or a lost answer after newOrder): a first attempt
+    # does not read the item for it.
+    order = None if first_attempt(state) else _order_of_this_execution(request, services, session)
     if order is None:
         try:
-            order = _new_order(request, item, session)
+            order = _new_order(request, services, session)
         except (OrderRejected, AcmeAccountGone):  # the latter: the lifecycle registers the account again
             raise
         except AcmeProblem as problem:  # the CA will not open an order for these names: its side (CA_SIDE_ERRORS)
@@ -88,8 +106,9 @@ def _refuse_unvalidated(request: Request, domains: list[str]) -> None:
     )
 
 
-def _new_order(request: Request, item: dict[str, Any], session: AcmeSession) -> OrderResource:
+def _new_order(request: Request, services: Services, session: AcmeSession) -> OrderResource:
     """A renewal names the certificate it replaces (RFC 9773), which exempts it from the CA's rate limits."""
+    item = request.recorded if request.recorded is not None else services.inventory.get(request.name) or {}
     replaces = (
         item.get("ari_certificate_id") if request.renewal and item.get("issued_account") == request.account else None
     )
@@ -104,7 +123,8 @@ def _new_order(request: Request, item: dict[str, Any], session: AcmeSession) -> 
         return session.new_order(request.domains)
 
 
-def _order_of_this_execution(request: Request, item: dict[str, Any], session: AcmeSession) -> OrderResource | None:
+def _order_of_this_execution(request: Request, services: Services, session: AcmeSession) -> OrderResource | None:
+    item = services.inventory.get(request.name) or {}
     if item.get("order_execution") != request.execution_id or not item.get("order_url"):
         return None
     order = session.order(str(item["order_url"]))

@@ -25,6 +25,7 @@ from typing import Any
 
 import idna
 
+from certlib.adapters.inventory import ARI_CERTIFICATE_ID, CERTIFICATE_ARNS, ISSUED_ACCOUNT
 from certlib.config import AccountConfig, Config
 from certlib.distribution.spec import parse_distribution
 from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, ZoneNotFound
@@ -43,6 +44,11 @@ MAX_DNS_NAME_LENGTH = 253
 MAX_DOMAIN_LENGTH = MAX_DNS_NAME_LENGTH - len(CHALLENGE_LABEL)  # 237
 ALLOWED_KEYS = ("name", "domains", "account", "fallback_accounts", "key_type", "regions", "distribution", "replace")
 MAX_FALLBACK_ACCOUNTS = 4  # each one a whole ACME attempt within the execution's timeout
+# The item's fields the steps after ValidateRequest take from the request (as the lock found them): the ACM ARNs
+# ImportCertificate re-imports into, and the certificate a renewal replaces (CreateOrder's RFC 9773 `replaces`). While
+# this execution holds the lock, only it writes them. ARNs, an alias and an ID: no secret.
+RECORDED_FIELDS = (CERTIFICATE_ARNS, ARI_CERTIFICATE_ID, ISSUED_ACCOUNT)
+LOCKED_AT = "locked_at"  # epoch seconds: when this execution took the lock (the issuance's duration starts there)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,9 @@ class Request:
     distribution: dict[str, Any] | None = None  # {"profile": NAME} (certlib.distribution.spec); None: none
     # the accounts still to try, in order, when `account` fails on the CA's side (certlib.lifecycle.fallback)
     fallback_accounts: list[str] = field(default_factory=list)
+    # what the certificate's item held when this execution took its lock (RECORDED_FIELDS that were there, and
+    # LOCKED_AT), for the later steps instead of reading the item again; None in a state without it (they read it)
+    recorded: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -266,13 +275,22 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
     if "distribution" not in fields:
         fields["distribution"] = current.get("distribution") or None
     fields["distribution"] = fields["distribution"] or None
-    services.inventory.take_lock(
+    locked_at = int(time.time())
+    before = services.inventory.take_lock(
         fields["name"],
         execution_id,
         services.settings.lock_ttl_seconds,
         {**fields, "status": "renewing" if renewal else "issuing"},
     )
-    request = Request(**fields, execution_id=execution_id, zones=zones, prevalidated=prevalidated, renewal=renewal)
+    recorded = {key: before[key] for key in RECORDED_FIELDS if before.get(key) is not None}
+    request = Request(
+        **fields,
+        execution_id=execution_id,
+        zones=zones,
+        prevalidated=prevalidated,
+        renewal=renewal,
+        recorded={**recorded, LOCKED_AT: locked_at},
+    )
     # the lifecycle's IsPrivateCa Choice reads the kind: "private-ca" skips every ACME and DNS-01 state
     return {"request": request.to_dict(), "issuer_kind": config.account(fields["account"]).kind}
 

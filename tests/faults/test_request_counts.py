@@ -51,3 +51,32 @@ def test_one_issuance_asks_the_ca_and_route53_no_more_than_needed(sandbox: dict[
         ("check_dns_change", "route53.GetChange"): 1,
         ("remove_challenges", "route53.ChangeResourceRecordSets"): 1,
     }, route53
+
+
+def test_one_issuance_reads_and_writes_the_inventory_no_more_than_needed(
+    sandbox: dict[str, Any], faults: FaultSwitch
+) -> None:
+    # Given an ACME account registered already (an issuance before this one registers it, when none did yet)
+    name = f"inventory-counted-{secrets.token_hex(3)}"
+    finish(sandbox, [start(sandbox, name=f"{name}-first", domains=[f"{name}-first.example.test"])])
+
+    # When a certificate is issued
+    [result] = finish(sandbox, [start(sandbox, name=name, domains=[f"{name}.example.test"])])
+    assert result["status"] == "issued", result
+
+    # Then the inventory saw 8 calls, each where it is needed: the lock and what EnsureAccount read of the account
+    # are handed on in the state, and no step after them reads either again
+    dynamodb = Counter(
+        (c["step"], c["operation"])
+        for c in faults.calls(certificate=name)
+        if c["kind"] == "aws" and c["operation"].startswith("dynamodb.")
+    )
+    assert dynamodb == {
+        ("validate_request", "dynamodb.GetItem"): 2,  # the certificate's item; the EAB account's registration
+        ("validate_request", "dynamodb.UpdateItem"): 1,  # the lock, taken with the request
+        ("ensure_account", "dynamodb.GetItem"): 1,  # the account's pause and registration, in one read
+        ("create_order", "dynamodb.UpdateItem"): 1,  # the order in flight (a retry after a crash resumes it)
+        ("import_certificate", "dynamodb.PutItem"): 1,  # ARN -> name, for ACM's events
+        ("import_certificate", "dynamodb.UpdateItem"): 1,  # the region's ARN, under the lock
+        ("record_result", "dynamodb.UpdateItem"): 1,  # the certificate, its history and the lock's release at once
+    }, dynamodb

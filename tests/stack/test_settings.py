@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from certlib.exceptions import ConfigError
-from certlib.resources import function_environment
 from certlib.settings import Settings
+from deploy.functions import function_environment
 from stacks.settings import SettingsError, StackSettings
 
 ACCOUNTS_WITH_ZONE = """
