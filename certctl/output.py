@@ -20,16 +20,16 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import IO, Any
-
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import IO, TYPE_CHECKING, Any
 
 from certctl.terminal import console_for, has_colour, paint, render
 from certlib.notifications import days_until, remedy_for
 from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS
 from certlib.resources import DEFAULT_EXPIRY_ALARM_DAYS
+
+if TYPE_CHECKING:  # rich is imported where the table is drawn (certctl.terminal says why)
+    from rich.console import Group
+    from rich.text import Text
 
 EXPIRY_WARNING_DAYS = DEFAULT_EXPIRY_ALARM_DAYS
 LEVELS = ("expired", "expiring", "failed", "overdue", "working", "ok")
@@ -283,6 +283,10 @@ def render_status_table(rows: Sequence[CertificateStatus], colour: bool = False)
 
 def status_table(rows: Sequence[CertificateStatus]) -> Group | Text:
     """The status table and its summary as a rich renderable, or how to start when there is none."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     if not rows:
         return Text("no certificates in the inventory yet: issue one with `certctl issue --name N --domains D --wait`")
     show_distribution = any(row.distribution for row in rows)
