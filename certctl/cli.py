@@ -114,7 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     revoke = commands.add_parser("revoke", help="revoke a certificate through ACME and issue its replacement")
     revoke.add_argument("--name", required=True, help="the certificate's name in the inventory")
-    revoke.add_argument("--reason", required=True, choices=REVOCATION_REASONS, help="RFC 5280 reason")
+    revoke.add_argument(
+        "--reason",
+        required=True,
+        choices=REVOCATION_REASONS,
+        metavar="REASON",  # argparse lists the choices of an argument without one as it adds it: not at start-up
+        help="RFC 5280 reason: %(choices)s",
+    )
     revoke.add_argument("--no-replace", action="store_true", help="do not issue a replacement")
     _add_wait_flags(revoke)
 
