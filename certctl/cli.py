@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from certctl import executions
 from certctl.acm_tags import add_acm_tags_parser, run_migrate_acm_tags
@@ -31,12 +32,33 @@ from certlib.config import load_accounts_file
 from certlib.exceptions import CertificateError
 from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.request import parse_request
-from certlib.renewal.revocation import REASON_CODES
 from certlib.renewal.sweep import outcome_totals
 from certlib.renewal.timing import iso, parse_iso
 from certlib.resources import DEFAULT_PREFIX, STANDARD_PARAMETER_MAX_BYTES
 
-REVOCATION_REASONS = tuple(REASON_CODES)
+
+class _RevocationReasons(Sequence[str]):
+    """`revoke --reason`'s choices, read when argparse checks or lists them: certlib.renewal.revocation imports the
+    functions' observability (the X-Ray SDK, about 0.3 s), which every other command would pay at start-up."""
+
+    @functools.cached_property
+    def _reasons(self) -> tuple[str, ...]:
+        from certlib.renewal.revocation import REASON_CODES
+
+        return tuple(REASON_CODES)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._reasons[index]
+
+    def __len__(self) -> int:
+        return len(self._reasons)
+
+
+REVOCATION_REASONS = _RevocationReasons()
 EXIT_FAILED = 1
 EXIT_IN_PROGRESS = 3
 DEFAULT_WAIT_SECONDS = 1800
@@ -85,7 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     revoke = commands.add_parser("revoke", help="revoke a certificate through ACME and issue its replacement")
     revoke.add_argument("--name", required=True, help="the certificate's name in the inventory")
-    revoke.add_argument("--reason", required=True, choices=REVOCATION_REASONS, help="RFC 5280 reason")
+    revoke.add_argument(
+        "--reason",
+        required=True,
+        choices=REVOCATION_REASONS,
+        metavar="REASON",  # argparse lists the choices of an argument without one as it adds it: not at start-up
+        help="RFC 5280 reason: %(choices)s",
+    )
     revoke.add_argument("--no-replace", action="store_true", help="do not issue a replacement")
     _add_wait_flags(revoke)
 

@@ -17,8 +17,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from certctl.aws import Target
 from certctl.output import print_json
 from certlib.distribution.spec import FILES, NAME_PLACEHOLDER, DistributionProfile
@@ -85,6 +83,8 @@ def run_migrate(target: Target, args: argparse.Namespace) -> int:
         else:
             report["matching"].append({"name": name, "profile": match})
     if suggestions:
+        import yaml  # here: only this command writes YAML, and the others start faster without it
+
         report["add_to_accounts_file"] = yaml.safe_dump({"distribution-profiles": suggestions}, sort_keys=False)
     if args.json:
         print_json(report)

@@ -7,15 +7,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
-
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import IO, TYPE_CHECKING, Any
 
 from certctl.status import FAILED_STATUSES, LEVELS, CertificateStatus, days_left, json_default, plain, status_rows
 from certctl.terminal import console_for, has_colour, paint, render
 from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS
+
+if TYPE_CHECKING:  # rich is imported where the table is drawn (certctl.terminal says why)
+    from rich.console import Group
+    from rich.text import Text
 
 HISTORY_SHOWN = 5
 # The status table's short name of the rule that chose renew_after (the detail view shows the whole renew_detail).
@@ -72,6 +72,10 @@ def render_status_table(rows: Sequence[CertificateStatus], colour: bool = False)
 
 def status_table(rows: Sequence[CertificateStatus]) -> Group | Text:
     """The status table and its summary as a rich renderable, or how to start when there is none."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     if not rows:
         return Text("no certificates in the inventory yet: issue one with `certctl issue --name N --domains D --wait`")
     show_distribution = any(row.distribution for row in rows)

@@ -15,11 +15,11 @@ import os
 import sys
 from collections.abc import Mapping
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich.console import Console, RenderableType
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported where it draws: `issue --wait --json` and the other JSON paths never load it
+    from rich.console import Console, RenderableType
+    from rich.progress import Progress, TaskID
 
 COLOUR_MODES = ("auto", "always", "never")
 # Wide enough for any row: rich then lays a table out at its natural width instead of wrapping cells.
@@ -39,6 +39,8 @@ def console_for(stream: IO[str], mode: str = "auto", environ: Mapping[str, str] 
     Raises ValueError for another mode (argparse's choices keep it out of the CLI)."""
     if mode not in COLOUR_MODES:
         raise ValueError(f"colour mode {mode!r} is not one of {', '.join(COLOUR_MODES)}")
+    from rich.console import Console
+
     console = Console(
         file=stream,
         force_terminal=True if mode == "always" else None,
@@ -62,6 +64,8 @@ def has_colour(console: Console) -> bool:
 def render(renderable: RenderableType, colour: bool = False) -> str:
     """What `renderable` prints as text, at its natural width: with ANSI colours or none. Lines end without trailing
     blanks."""
+    from rich.console import Console
+
     console = Console(
         file=io.StringIO(),
         force_terminal=colour,
@@ -86,6 +90,8 @@ def paint(text: str, style: str | None, colour: bool) -> str:
     """`text` in a rich style ("red", "bold"...) as ANSI codes when `colour`; as is otherwise."""
     if not colour or not style:
         return text
+    from rich.text import Text
+
     return render(Text.styled(text, style), colour=True).removesuffix("\n")
 
 
@@ -111,6 +117,8 @@ class WaitDisplay:
 
     def __enter__(self) -> WaitDisplay:
         if self._live:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -128,6 +136,8 @@ class WaitDisplay:
         if self._progress is None or self._task is None:
             print(text, file=self._stream, flush=True)
             return
+        from rich.text import Text
+
         self._progress.console.print(Text(text))
         self._progress.update(self._task, description=f"{self._title}: {line}", refresh=True)
 
