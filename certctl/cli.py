@@ -32,7 +32,6 @@ from certlib.config import load_accounts_file
 from certlib.exceptions import CertificateError
 from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.request import parse_request
-from certlib.renewal.sweep import outcome_totals
 from certlib.renewal.timing import iso, parse_iso
 from certlib.resources import DEFAULT_PREFIX, STANDARD_PARAMETER_MAX_BYTES
 
@@ -257,6 +256,8 @@ def run_sweep(target: Target, args: argparse.Namespace) -> int:
     if description["status"] != "SUCCEEDED":
         result = executions.result_of(description)
         raise CliError(f"the sweep {description['status'].lower()}: {result['error']}: {result['message']}")
+    from certlib.renewal.sweep import outcome_totals  # here: the sweep module loads Powertools (a Lambda step's code)
+
     output = json.loads(description.get("output") or "{}")
     outcomes = outcome_totals(output)
     summary = {**output, "outcomes": outcomes, "execution_arn": execution_arn}

@@ -18,7 +18,7 @@ from certlib.lifecycle.request import Request
 from certlib.resources import INVENTORY_PARTITION_KEY
 from certlib.runtime import Services
 from certlib.settings import Settings
-from tests.unit.test_ari import CA, RecordedCA, session_with
+from tests.unit.test_ari import CA, recorded_ca, session_with
 
 TABLE = "inventory"
 ARI_ID = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"
@@ -112,7 +112,7 @@ def test_a_renewal_replaces_what_the_lock_found_without_reading_the_item(
     services: Services, issued_account: str, replaces: str | None
 ) -> None:
     # Given a renewal whose request carries what the item held when its lock was taken (ValidateRequest's take_lock)
-    ca = RecordedCA(with_ari=True)
+    ca = recorded_ca(with_ari=True)
     request = Request(
         name="web",
         domains=["www.example.test"],
@@ -129,6 +129,6 @@ def test_a_renewal_replaces_what_the_lock_found_without_reading_the_item(
     _new_order(request, services, session_with(ca))
 
     # Then it names the certificate it replaces only when the same account issued it, and read nothing to know it
-    [payload] = ca.posted_payloads(f"{CA}/order")
+    [payload] = ca.posts_to(f"{CA}/order")
     assert payload.get("replaces") == replaces
     assert reads.count == 0
