@@ -44,48 +44,18 @@ def domains(*names: str, name: str = "bad") -> dict[str, Any]:
     return {"name": name, "domains": list(names)}
 
 
-NAME_238 = ".".join(["a" * 62] * 3 + ["b" * 36]) + ".example.test"
 NAME_237 = ".".join(["a" * 62] * 3 + ["b" * 35]) + ".example.test"  # its DNS-01 record name: 253 characters
 
 
+# A handful of cases end to end, for the wiring: each kind of input the functions refuse (its shape, its names, JSON
+# that is not an object, a long list, a name out of ASCII) and the refusals that need AWS (a zone we may not use, an EAB
+# key never pushed). Every other bad input is refused by the same parse_request: tests/unit/test_request.py checks
+# each one's message.
 CASES = [
-    # the certificate's name
-    Case("name-empty", {"name": "", "domains": ["ok.example.test"]}, "'name' must be 1-128"),
     Case("name-space", {"name": "my cert", "domains": ["ok.example.test"]}, "'name' must be 1-128"),
-    Case("name-leading-dash", {"name": "-web", "domains": ["ok.example.test"]}, "'name' must be 1-128"),
-    Case("name-path", {"name": "web/../other", "domains": ["ok.example.test"]}, "'name' must be 1-128"),
-    Case("name-129", {"name": "n" * 129, "domains": ["ok.example.test"]}, "'name' must be 1-128"),
-    Case("name-not-text", {"name": 42, "domains": ["ok.example.test"]}, "'name' must be 1-128", cli=None),
-    # the list of names
-    Case("domains-empty", domains(), "'domains' must be a non-empty list"),
-    Case("domains-not-a-list", {"name": "bad", "domains": "ok.example.test"}, "must be a non-empty list", cli=None),
-    Case("domain-not-text", {"name": "bad", "domains": [42]}, "each domain must be a non-empty string", cli=None),
     Case("san-list-101", domains(*(f"n{i}.example.test" for i in range(MAX_DOMAINS + 1))), "at most 100"),
-    # malformed names
-    Case("empty-label", domains("www..example.test"), "label '' must be 1-63"),
-    Case("leading-hyphen", domains("-www.example.test"), "not starting or ending with '-'"),
-    Case("trailing-hyphen", domains("www-.example.test"), "not starting or ending with '-'"),
-    Case("label-64", domains("a" * 64 + ".example.test"), "must be 1-63"),
-    Case("name-254", domains(".".join(["a" * 62] * 4) + ".example.test"), "at most 253 characters"),
-    # a valid DNS name, but `_acme-challenge.` before it would make its DNS-01 record name longer than 253
-    Case("name-238", domains(NAME_238), "is 238 characters long; a name may have at most 237, because its DNS-01"),
-    Case("single-label", domains("localhost"), "must be a fully qualified name"),
-    Case("ipv4", domains("192.0.2.10"), "is an IP address"),
-    Case("ipv6", domains("2001:db8::1"), "is an IP address"),
-    Case("underscore", domains("_sip.example.test"), "must be 1-63 letters, digits or '-'"),
-    Case("space-inside", domains("www example.test"), "must be 1-63 letters, digits or '-'"),
-    Case("numeric-tld", domains("www.example.123"), "the top-level label cannot be all digits"),
     Case("one-bad-among-good", domains("ok.example.test", "bad..example.test"), "label '' must be 1-63"),
-    # wildcards in the wrong place
-    Case("wildcard-middle", domains("www.*.example.test"), "a wildcard may only be the whole leftmost label"),
-    Case("wildcard-partial", domains("*www.example.test"), "a wildcard may only be the whole leftmost label"),
-    Case("wildcard-double", domains("*.*.example.test"), "a wildcard may only be the whole leftmost label"),
-    Case("wildcard-last", domains("www.example.*"), "a wildcard may only be the whole leftmost label"),
-    Case("wildcard-alone", domains("*"), "a wildcard may only be the whole leftmost label"),
-    Case("wildcard-of-tld", domains("*.test"), "must be a fully qualified name"),
-    # internationalized names that IDNA does not allow
     Case("idn-emoji", domains("\U0001f4a5.example.test"), "is not a valid internationalized domain name"),
-    Case("idn-broken-a-label", domains("xn--zz.example.test"), "not a valid IDNA A-label"),
     # names that are fine but not ours to prove
     # (the message names the name: "no ... hosted zone ... holds 'www.example.com' ...")
     Case("no-hosted-zone", domains("www.example.com"), "holds 'www.example.com'", cli="rejected"),
@@ -93,12 +63,10 @@ CASES = [
         "one-name-without-zone",
         domains("ok.example.test", "www.example.com"),
         "holds 'www.example.com'",
-        cli="rejected",
+        cli=None,  # through certctl, the same rejection as no-hosted-zone
     ),
-    Case("private-zone-only", domains(f"www.{PRIVATE_ZONE}"), f"holds 'www.{PRIVATE_ZONE}'", cli="rejected"),
-    # the account, the key type, the regions, the shape of the input
-    Case("unknown-account", {**domains("ok.example.test"), "account": "nobody"}, "unknown ACME account alias"),
-    Case("account-empty", {**domains("ok.example.test"), "account": ""}, "must be a non-empty string", cli=None),
+    Case("private-zone-only", domains(f"www.{PRIVATE_ZONE}"), f"holds 'www.{PRIVATE_ZONE}'", cli=None),
+    # the account, the key type, the shape of the input
     Case(
         "eab-secret-never-pushed",
         {**domains("ok.example.test"), "account": NO_EAB_SECRET},
@@ -106,16 +74,6 @@ CASES = [
         cli="rejected",
     ),
     Case("key-type-rsa1024", {**domains("ok.example.test"), "key_type": "rsa1024"}, "is not supported", cli="usage"),
-    Case("key-type-ed25519", {**domains("ok.example.test"), "key_type": "ed25519"}, "is not supported", cli="usage"),
-    Case("region-unknown", {**domains("ok.example.test"), "regions": ["moon-1"]}, "is not an AWS region name"),
-    Case("regions-empty", {**domains("ok.example.test"), "regions": []}, "non-empty list of AWS region", cli=None),
-    Case("unknown-field", {**domains("ok.example.test"), "nmae": "typo"}, "unknown input field(s) nmae", cli=None),
-    Case(
-        "replace-not-boolean",
-        {**domains("ok.example.test"), "replace": "yes"},
-        "'replace' must be true or false",
-        cli=None,
-    ),
     Case("input-not-an-object", ["ok.example.test"], "the input must be a JSON object", cli=None),
 ]
 # Every certificate name its own, so that one case let through by mistake cannot lock the others out.
