@@ -13,7 +13,7 @@ from typing import Any
 
 from certctl.aws import CliError, Target
 from certctl.output import print_json
-from certlib.distribution.pkcs12 import PASSWORD_FIELD
+from certlib.distribution.bundle_fields import PASSWORD_FIELD
 from certlib.distribution.spec import profile_of
 from certlib.exceptions import InvalidRequest
 
