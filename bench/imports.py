@@ -7,6 +7,8 @@
 - the interpreter is the runtime's Python version, and writes no bytecode (/opt and /var/task are read-only);
 - the environment is the stack's (dummy values) plus what the Lambda runtime sets (LAMBDA_TASK_ROOT among them:
   without it the X-Ray SDK thinks it is on a server and builds two botocore clients at import).
+The figure also counts the heavy code the step loads lazily on its first invocation (STEP_NEEDS: the ACME library,
+the key code), so that a lazy import lowers it only for the steps that no longer load that code at all.
 
 `layer_without_bytecode` gives the same layer with the bytecode of our packages taken out: what a cold start costs
 when the layer ships none, so that the gain of shipping it is measured side by side.
@@ -14,6 +16,7 @@ when the layer ships none, so that the gain of shipping it is measured side by s
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -24,10 +27,56 @@ from certlib.resources import ResourceNames
 from deploy.functions import LAMBDA_PYTHON_VERSION, function_environment, renewal_environment
 from stacks.layer_build import runtime_python
 
+# a top-level import's line (a nested one's name is indented): its cumulative microseconds and its name
 _IMPORT_LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (\S+)$")
 DUMMY_ACCOUNT = "123456789012"
 REGION = "us-east-1"
 HANDLER_MODULE = "handler"
+
+ACME, KEYS = "acme", "keys"
+# The heavy code of each need: the ACME library (acme, josepy, and pyOpenSSL under them) through our adapter, and our
+# key code (cryptography's X.509 and key modules) through certlib.keys.
+NEED_MODULES = {ACME: "certlib.adapters.acme_client", KEYS: "certlib.keys"}
+# What must not be loaded in a step that does not have the need: the ACME library (with the pyOpenSSL and X.509 code
+# `acme` loads itself), and the key code (certlib.keys, with that same code, which botocore would load in every step
+# but for certlib.sdk_imports).
+_CRYPTOGRAPHY = ("cryptography.x509", "cryptography.hazmat.primitives.asymmetric.rsa", "OpenSSL")
+HEAVY_MODULES = {
+    ACME: ("acme", "josepy", "certlib.adapters.acme_client", *_CRYPTOGRAPHY),
+    KEYS: ("certlib.keys", *_CRYPTOGRAPHY),
+}
+# What each step needs at run time (it may load it lazily, on first use; tests/unit/test_handler_imports.py checks
+# that no step loads what it does not need).
+STEP_NEEDS: dict[str, frozenset[str]] = {
+    "validate_request": frozenset(),
+    "ensure_account": frozenset({ACME}),
+    "create_order": frozenset({ACME}),
+    "publish_challenges": frozenset(),
+    "check_dns_change": frozenset(),
+    "answer_challenges": frozenset({ACME}),
+    "check_order": frozenset({ACME}),
+    "remove_challenges": frozenset(),
+    "finalize_order": frozenset({ACME, KEYS}),
+    "store_certificate": frozenset({ACME, KEYS}),  # checks the certificate against its key, builds the PKCS#12 file
+    "import_certificate": frozenset({KEYS}),  # ACM's checks: key matches certificate, chain
+    "send_distribution": frozenset(),
+    "check_distribution": frozenset(),
+    "record_result": frozenset(),
+    "clean_up_failure": frozenset(),
+    "switch_to_fallback_account": frozenset(),
+    "issue_from_private_ca": frozenset({KEYS}),  # key + CSR, no ACME
+    "check_private_ca_certificate": frozenset({KEYS}),  # checks the certificate against its key
+    "find_due_certificates": frozenset(),
+    "start_renewal": frozenset(),
+    "handle_expiry_event": frozenset(),
+    "check_revocations": frozenset({ACME, KEYS}),  # ARI; OCSP and CRL signatures
+    "revoke_certificate": frozenset({ACME, KEYS}),
+    "report_expiry": frozenset(),
+    "clean_up_stopped_execution": frozenset(),
+    "export_certificate": frozenset({KEYS}),  # ACM's exported key, the PKCS#12 file
+    "record_distribution": frozenset(),
+    "handle_certificate_available": frozenset(),
+}
 
 
 class ImportFailed(Exception):
@@ -79,15 +128,57 @@ def require_runtime_python() -> str:
     return interpreter
 
 
-def import_seconds(step: str, layer_python: Path = HOST_LAYER_DIR / "python", interpreter: str | None = None) -> float:
-    """Cumulative import time of the function's handler module in a fresh interpreter, laid out as on Lambda.
+def first_use_modules(step: str) -> list[str]:
+    """The modules of the heavy code `step` needs (STEP_NEEDS), which it may load only on its first invocation."""
+    return [NEED_MODULES[need] for need in sorted(STEP_NEEDS[step])]
+
+
+def unneeded_modules(step: str) -> set[str]:
+    """The HEAVY_MODULES of the needs `step` does not have (STEP_NEEDS), but for those a need it has loads too."""
+    needs = STEP_NEEDS[step]
+    wanted = {module for need in needs for module in HEAVY_MODULES[need]}
+    return {module for need, modules in HEAVY_MODULES.items() if need not in needs for module in modules} - wanted
+
+
+def loaded_modules(
+    step: str, layer_python: Path = HOST_LAYER_DIR / "python", interpreter: str | None = None
+) -> set[str]:
+    """The modules loaded once the function's handler is imported in a fresh interpreter, laid out as on Lambda.
 
     Raises ImportFailed when the import fails.
     """
-    interpreter = interpreter or require_runtime_python()
+    code = f"import json, sys, {HANDLER_MODULE}; print(json.dumps(sorted(sys.modules)))"
+    completed = _run_as_lambda(step, code, layer_python, interpreter)
+    return set(json.loads(completed.stdout.splitlines()[-1]))
+
+
+def import_seconds(step: str, layer_python: Path = HOST_LAYER_DIR / "python", interpreter: str | None = None) -> float:
+    """Cumulative import time of the function's handler module in a fresh interpreter, laid out as on Lambda, plus
+    that of the heavy code its step loads later (first_use_modules) when the handler did not load it already.
+
+    Raises ImportFailed when the import fails.
+    """
+    statements = "; ".join(f"import {module}" for module in [HANDLER_MODULE, *first_use_modules(step)])
+    lines = _run_as_lambda(step, statements, layer_python, interpreter, "-X", "importtime").stderr.splitlines()
+    for index in range(len(lines) - 1, -1, -1):
+        match = _IMPORT_LINE.match(lines[index])
+        if match and match.group(2) == HANDLER_MODULE:
+            # the handler's line closes its import; the top-level lines after it are the first-use modules' imports
+            later = [_IMPORT_LINE.match(line) for line in lines[index + 1 :]]
+            return sum(int(found.group(1)) for found in [match, *later] if found) / 1_000_000
+    raise ImportFailed(f"{step}: python -X importtime printed no line for {HANDLER_MODULE}")
+
+
+def _run_as_lambda(
+    step: str, code: str, layer_python: Path, interpreter: str | None, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -s [options] -c code` in the function's folder with the layer, as Lambda lays it out.
+
+    Raises ImportFailed when it fails.
+    """
     task_root = FUNCTIONS_DIR / step
     completed = subprocess.run(
-        [interpreter, "-s", "-X", "importtime", "-c", f"import {HANDLER_MODULE}"],
+        [interpreter or require_runtime_python(), "-s", *options, "-c", code],
         cwd=task_root,
         env=lambda_environment(step, task_root, layer_python),
         capture_output=True,
@@ -96,11 +187,7 @@ def import_seconds(step: str, layer_python: Path = HOST_LAYER_DIR / "python", in
     )
     if completed.returncode != 0:
         raise ImportFailed(f"{step}: import {HANDLER_MODULE} failed: {completed.stderr.strip().splitlines()[-1:]}")
-    for line in reversed(completed.stderr.splitlines()):
-        match = _IMPORT_LINE.match(line)
-        if match and match.group(2) == HANDLER_MODULE:
-            return int(match.group(1)) / 1_000_000
-    raise ImportFailed(f"{step}: python -X importtime printed no line for {HANDLER_MODULE}")
+    return completed
 
 
 def layer_without_bytecode(root: Path) -> Path:

@@ -13,6 +13,7 @@ from typing import Any
 
 from certctl.aws import CliError, Target
 from certctl.output import print_json
+from certlib.distribution.bundle_fields import PASSWORD_FIELD
 from certlib.distribution.spec import profile_of
 from certlib.exceptions import InvalidRequest
 
@@ -28,10 +29,6 @@ def add_pkcs12_parser(commands: Any) -> None:
 
 def run_pkcs12_password(target: Target, args: argparse.Namespace) -> int:
     """Raises CliError when the certificate is unknown, has no secret yet, or its profile asks for no PKCS#12 file."""
-    # Here, not at the top: certlib.distribution.pkcs12 imports the functions' observability (the X-Ray SDK, about
-    # 0.3 s), which every other certctl command would pay at start-up.
-    from certlib.distribution.pkcs12 import PASSWORD_FIELD
-
     item = target.inventory.get(args.name)
     if item is None:
         raise CliError(f"no certificate named {args.name!r} in the inventory (certctl status lists them)")

@@ -37,6 +37,7 @@ from certlib.adapters.inventory import (
     RENEW_DETAIL,
     RENEW_REASON,
     REVOCATION,
+    REVOCATION_FIELDS,
     SERIAL,
     STATUS,
 )
@@ -44,7 +45,7 @@ from certlib.config import Config
 from certlib.exceptions import ConfigError, InvalidRequest
 from certlib.keys import facts_of, names_of, split_pem_chain
 from certlib.lifecycle.request import NAME_PATTERN, challenge_places, normalize_domains
-from certlib.renewal.revocation_sources import REVOCATION_FIELDS, revocation_sources
+from certlib.renewal.revocation_sources import revocation_sources
 from certlib.renewal.timing import RenewalPlan, iso, plan_renewal
 from certlib.resources import (
     CERTIFICATE_NAME_TAG,

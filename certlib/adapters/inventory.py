@@ -75,6 +75,8 @@ RENEW_REASON = "renew_reason"
 RENEW_DETAIL = "renew_detail"
 ARI_CERTIFICATE_ID = "ari_certificate_id"
 REVOCATION = "revocation"  # {ocsp_url, crl_urls, issuer_pem, ...}: what a revocation answer is checked against
+# The fields of REVOCATION (certlib.renewal.revocation_sources makes them; here for the steps that only copy them)
+REVOCATION_FIELDS = ("ocsp_url", "crl_urls", "issuer_name_hash", "issuer_key_hash", "certificate_pem", "issuer_pem")
 IMPORT_FAILURES = "import_failures"
 # ... a failure (clean_up_failure), a revocation (check_revocations, revoke_certificate)
 LAST_ERROR = "last_error"

@@ -13,18 +13,9 @@ import re
 from typing import Any
 
 from certlib.adapters.stepfunctions import execution_name
-from certlib.distribution.pkcs12 import profile_for_bundle, with_pkcs12
 from certlib.distribution.spec import parse_distribution
 from certlib.distribution.steps import distribution_record, failed_outcome
 from certlib.exceptions import CertificateCheckFailed, InvalidRequest
-from certlib.keys import (
-    facts_of,
-    key_matches_certificate,
-    load_private_key,
-    private_key_to_pem,
-    split_pem_chain,
-    to_pem,
-)
 from certlib.lifecycle.request import NAME_PATTERN
 from certlib.observability import logger
 from certlib.runtime import Services
@@ -42,6 +33,18 @@ def export_certificate(event: dict[str, Any], services: Services) -> dict[str, A
     Raises InvalidRequest (bad input, or a name or ARN that belongs to another certificate), ExportRefused (ACM will
     not export it), CertificateCheckFailed, TransientError.
     """
+    # The key code (cryptography): only in this step, not in record_distribution and handle_certificate_available,
+    # which share this module (cold start).
+    from certlib.distribution.pkcs12 import profile_for_bundle, with_pkcs12
+    from certlib.keys import (
+        facts_of,
+        key_matches_certificate,
+        load_private_key,
+        private_key_to_pem,
+        split_pem_chain,
+        to_pem,
+    )
+
     raw = event.get("input")
     if not isinstance(raw, dict):
         raise InvalidRequest(f"the input must be a JSON object with {', '.join(EXPORT_INPUT_FIELDS)}")

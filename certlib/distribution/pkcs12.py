@@ -23,14 +23,12 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from certlib.distribution.bundle_fields import ALGORITHM_FIELD, PASSWORD_FIELD, PKCS12_FIELD
 from certlib.distribution.spec import DistributionProfile
 from certlib.keys import load_private_key, split_pem_chain
 from certlib.observability import logger
 from certlib.runtime import Services
 
-PKCS12_FIELD = "pkcs12"
-PASSWORD_FIELD = "pkcs12_password"  # noqa: S105 - a field name
-ALGORITHM_FIELD = "pkcs12_algorithm"
 MODERN = "pbes2-aes-256-cbc"
 LEGACY = "pbes1-3des-sha1"
 MODERN_KDF_ROUNDS = 100_000  # PBKDF2-SHA-256: about 0.1 s to open, once per service start

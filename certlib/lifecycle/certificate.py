@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-
 from certlib.adapters.inventory import (
     ARI_CERTIFICATE_ID,
     CERTIFICATE_ARNS,
@@ -23,6 +21,7 @@ from certlib.adapters.inventory import (
     RENEW_DETAIL,
     RENEW_REASON,
     REVOCATION,
+    REVOCATION_FIELDS,
     SECRET_ARN,
     SERIAL,
     STATUS,
@@ -37,19 +36,18 @@ from certlib.exceptions import (
     OrderInvalid,
     TransientError,
 )
-from certlib.keys import split_pem_chain
 from certlib.lifecycle.failure import describe_error
-from certlib.lifecycle.keeping import keep_certificate
 from certlib.lifecycle.request import LOCKED_AT, Request
 from certlib.monitoring import request_started_at
 from certlib.notifications.events import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
-from certlib.renewal.revocation_sources import REVOCATION_FIELDS
 from certlib.renewal.timing import AriWindow, RenewalPlan, plan_renewal
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
 from certlib.runtime import Services
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from certlib.adapters.acme_client import AcmeSession
 
 
@@ -59,8 +57,10 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
     Raises CertificatePending while the CA is issuing, OrderInvalid, CertificateCheckFailed. Safe to repeat: a
     bundle already stored for this order's certificate is checked and kept.
     """
-    # acme + josepy: only here, not in import_certificate and record_result (cold start)
+    # acme, josepy and the key code (cryptography): only here, not in import_certificate and record_result (cold start)
     from certlib.adapters.acme_client import ari_certificate_id, order_status
+    from certlib.keys import split_pem_chain
+    from certlib.lifecycle.keeping import keep_certificate
     from certlib.lifecycle.ordering import session_for
 
     request = Request.from_state(state)
@@ -126,6 +126,8 @@ def import_certificate(item: dict[str, Any], services: Services) -> dict[str, st
 
 def check_valid_now(certificate_pem: str, now: dt.datetime | None = None) -> None:
     """Raises CertificateNotYetValid when the certificate's notBefore is after `now` (default: this clock's now)."""
+    from cryptography import x509  # the X.509 code: in import_certificate, not in record_result (cold start)
+
     not_before = x509.load_pem_x509_certificate(certificate_pem.encode()).not_valid_before_utc
     now = now or dt.datetime.now(dt.UTC)
     if not_before > now:

@@ -14,10 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-REVOCATION_FIELDS = ("ocsp_url", "crl_urls", "issuer_name_hash", "issuer_key_hash", "certificate_pem", "issuer_pem")
-
 
 def revocation_sources(certificate: x509.Certificate, issuer: x509.Certificate) -> dict[str, Any]:
+    """The REVOCATION_FIELDS (certlib.adapters.inventory) of a certificate issued by `issuer`."""
     pem = serialization.Encoding.PEM
     return {
         "certificate_pem": certificate.public_bytes(pem).decode(),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.imports import import_seconds, require_runtime_python
+from bench.imports import import_seconds, loaded_modules, require_runtime_python, unneeded_modules
 from certlib.resources import ALL_FUNCTIONS
 from deploy.functions import LAMBDA_ARCHITECTURE, LAMBDA_PYTHON_VERSION
 from deploy.paths import REPO_ROOT
@@ -130,3 +130,13 @@ def test_every_handler_imports_under_the_runtime_python_as_lambda_lays_it_out(st
 
     # Then it imports (ImportFailed otherwise), and took a measurable time
     assert seconds > 0
+
+
+@pytest.mark.parametrize("step", ALL_FUNCTIONS)
+def test_a_handler_loads_from_the_layer_no_heavy_module_its_step_does_not_need(step: str) -> None:
+    # Given the layer as built for this CPU (the runtime's SDK, pyOpenSSL for acme) and Python 3.13
+    # When the step's handler is imported as Lambda imports it
+    loaded = loaded_modules(step)
+
+    # Then neither the ACME library nor the key code came with it unless the step needs them (bench.imports)
+    assert not loaded & unneeded_modules(step), f"{step} loads {sorted(loaded & unneeded_modules(step))} at cold start"
