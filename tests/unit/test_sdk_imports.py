@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from certlib.resources import REPO_ROOT
+from deploy.paths import REPO_ROOT
 
 PROBE = """
 import json, ssl, sys
