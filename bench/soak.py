@@ -40,7 +40,7 @@ from certlib.adapters.inventory import Inventory
 from certlib.adapters.stepfunctions import lifecycle_input
 from certlib.renewal.sweep import outcome_totals
 from certlib.resources import INVENTORY_PARTITION_KEY, LIFECYCLE_STEPS, RENEW_AFTER_ATTRIBUTE
-from sandbox.faults import write_plan
+from sandbox.faults.plan import write_plan
 
 PEBBLE_SWITCHES = {"PEBBLE_WFE_NONCEREJECT": "10", "PEBBLE_AUTHZREUSE": "0"}
 ACME_FAULT_SHARE = 0.05

@@ -8,7 +8,16 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from certlib.exceptions import AcmeUnavailable, TransientError
 from certlib.resources import DISTRIBUTION_STEPS, LIFECYCLE_STEPS, SWEEP_STEPS, camel_case
+
+# What Lambda itself may answer when it is briefly unavailable: every Retry of a transient error retries these too.
+LAMBDA_SERVICE_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,30 @@ def _substitutions(steps: tuple[str, ...], function_arns: dict[str, str], timing
     substitutions = {f"{camel_case(step)}FunctionArn": function_arns[step] for step in steps}
     for field, value in asdict(timings).items():
         substitutions[camel_case(field)] = str(value)
-    return substitutions
+    return substitutions | retry_substitutions(timings)
+
+
+def retry_substitutions(timings: Timings) -> dict[str, str]:
+    """The transient-error Retry entries, each the JSON text of a whole entry for one `${Name}` of the ASL.
+
+    ${TransientRetry} retries a transient error (and Lambda's own); ${TransientOrAcmeUnavailableRetry}, on the steps
+    that call the CA, names AcmeUnavailable too (a subclass of TransientError, but Step Functions matches by name).
+    """
+
+    def entry(*errors: str) -> str:
+        return json.dumps(
+            {
+                "ErrorEquals": [*errors, *LAMBDA_SERVICE_ERRORS],
+                "IntervalSeconds": timings.transient_retry_interval_seconds,
+                "BackoffRate": timings.transient_retry_backoff_rate,
+                "MaxAttempts": timings.transient_retry_max_attempts,
+            }
+        )
+
+    return {
+        "TransientRetry": entry(TransientError.__name__),
+        "TransientOrAcmeUnavailableRetry": entry(TransientError.__name__, AcmeUnavailable.__name__),
+    }
 
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")

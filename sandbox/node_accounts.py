@@ -2,7 +2,7 @@
 
 moto keeps separate state per account (sandbox.iam.cross_account routes a node's request for a bundle to the issuing
 account). What a user deploys in a node account (stacks/node_account_stack.py) is made here from the same builders
-(certlib.distribution.node_accounts): the node policy, the distribution document, the send and check roles trusting
+(deploy.node_account_policies): the node policy, the distribution document, the send and check roles trusting
 exactly the sandbox's send_distribution and check_distribution roles. What the certificate stack deploys for node
 accounts on the issuing side, the KMS key policy statement, is put on the sandbox's key (the sandbox makes its key
 itself, so the template's key policy is not on it); the synthesized template already gives send_distribution and
@@ -22,17 +22,16 @@ from typing import Any
 
 import boto3
 
-from certlib.distribution.node_accounts import (
+from certlib.distribution.node_accounts import node_check_role_name, node_send_role_name
+from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames, certificate_secret_name
+from deploy.node_account_policies import (
     KEY_POLICY_SID,
     node_accounts_key_statement,
     node_check_policy,
-    node_check_role_name,
     node_read_policy,
     node_role_trust,
     node_send_policy,
-    node_send_role_name,
 )
-from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames, certificate_secret_name
 from sandbox.nodes import NODE_IMAGE_ID, Node, associate_profile, node_role_name
 
 # The node account the sandbox's synthesis names in a profile (so the template grants the assume-role), and one it

@@ -23,8 +23,9 @@ from sandbox.dns_account import DNS_ACCOUNT_ID
 from sandbox.dns_account import SETUP_ROLE_ARN as DNS_SETUP_ROLE_ARN
 from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver
-from sandbox.faults import FAULTS_FILE_NAME, FAULTS_LOG_FILE_NAME
-from sandbox.faults import install as install_faults
+from sandbox.faults.call_log import FAULTS_LOG_FILE_NAME
+from sandbox.faults.injector import install as install_faults
+from sandbox.faults.plan import FAULTS_FILE_NAME
 from sandbox.iam.enforcement import Usage
 from sandbox.iam.sessions import RoleSessions
 from sandbox.iam.state_machines import call_lambda_as_state_machine_role

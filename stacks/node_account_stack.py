@@ -2,7 +2,7 @@
 roles need to read certificate bundles from the issuing account, the distribution document, and the two roles the
 issuing deployment assumes to send it to the nodes here and read how they did.
 
-Cross-account reads need both sides (certlib.distribution.node_accounts): the issuing account's secret resource
+Cross-account reads need both sides (deploy.node_account_policies): the issuing account's secret resource
 policy and key policy name this account; this stack gives the node roles here the identity side: GetSecretValue on
 the issuing account's certificate secrets whose access-group tag equals the role's own principal tag, and kms:Decrypt
 on its key through Secrets Manager only. Attach the policy to the node roles (beside AmazonSSMManagedInstanceCore)
@@ -24,20 +24,14 @@ from aws_cdk import Aws, CfnOutput, Environment, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from certlib.distribution.node_accounts import (
-    node_check_policy,
-    node_check_role_name,
-    node_read_policy,
-    node_role_trust,
-    node_send_policy,
-    node_send_role_name,
-)
+from certlib.distribution.node_accounts import node_check_role_name, node_send_role_name
 from certlib.resources import (
     ACCESS_GROUP_TAG,
     DISTRIBUTION_OPT_IN_TAG,
     ResourceNames,
     certificate_secret_name,
 )
+from deploy.node_account_policies import node_check_policy, node_read_policy, node_role_trust, node_send_policy
 from stacks.constructs.distribution import distribution_document
 from stacks.constructs.roles import assumable_role
 from stacks.deployments import ACCOUNT_PATTERN, context_account, context_entries

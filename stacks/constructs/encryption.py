@@ -9,8 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from certlib.distribution.node_accounts import node_accounts_key_statement
 from certlib.resources import ResourceNames, certificate_secret_name
+from deploy.node_account_policies import node_accounts_key_statement
 
 # What CloudWatch Logs needs to encrypt and read a log group with a customer managed key.
 LOGS_KEY_ACTIONS = [
@@ -28,7 +28,7 @@ class EncryptionKey(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, names: ResourceNames, node_accounts: Sequence[str] = ()
     ) -> None:
-        """`node_accounts`: the accounts the distribution profiles name (certlib.distribution.node_accounts): the key
+        """`node_accounts`: the accounts the distribution profiles name (deploy.node_account_policies): the key
         policy lets their nodes decrypt certificate bundles through Secrets Manager, nothing else."""
         super().__init__(scope, construct_id)
         # RETAIN: the table and the secrets stay after a stack deletion, and they are unreadable without it.

@@ -26,10 +26,9 @@ FUNCTIONS_DIR = REPO_ROOT / "functions"
 HANDLER = "handler.handler"
 XRAY_REASON = NO_RESOURCE_LEVEL.format(actions="xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing)")
 RUNTIME_REASON = (
-    f"The runtime is pinned to python{LAMBDA_PYTHON_VERSION} (certlib.resources.LAMBDA_PYTHON_VERSION), the version "
+    f"The runtime is pinned to python{LAMBDA_PYTHON_VERSION} (deploy.functions.LAMBDA_PYTHON_VERSION), the version "
     "`make layer` builds the layer's compiled wheels and bytecode for; moving to a newer runtime means rebuilding the "
-    "layer for it, "
-    "done as one deliberate change."
+    "layer for it, done as one deliberate change."
 )
 
 

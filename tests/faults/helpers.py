@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from certctl import executions
-from sandbox.faults import write_plan
+from sandbox.faults.plan import write_plan
 from tests.lifecycle.helpers import target_of
 
 EXECUTION_TIMEOUT_SECONDS = 180

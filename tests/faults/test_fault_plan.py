@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sandbox.faults import FaultPlan, Invocation, write_plan
+from sandbox.faults.plan import FaultPlan, Invocation, write_plan
 
 WEB = Invocation.of("create_order", {"request": {"name": "web", "execution_id": "arn:execution:1"}})
 API = Invocation.of("create_order", {"request": {"name": "api", "execution_id": "arn:execution:2"}})

@@ -1,6 +1,6 @@
 """Nodes in other accounts, in the templates: the stack's KMS key policy names exactly the profiles' node accounts
 (decrypt through Secrets Manager only, certificate secrets only, with an access-group principal tag), and the
-node-account stack's managed policy is certlib.distribution.node_accounts' document."""
+node-account stack's managed policy is deploy.node_account_policies' document."""
 
 from __future__ import annotations
 
@@ -12,15 +12,9 @@ from aws_cdk import App, Stack, Validations
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
-from certlib.distribution.node_accounts import (
-    KEY_POLICY_SID,
-    node_check_policy,
-    node_check_role_name,
-    node_read_policy,
-    node_send_policy,
-    node_send_role_name,
-)
+from certlib.distribution.node_accounts import node_check_role_name, node_send_role_name
 from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames
+from deploy.node_account_policies import KEY_POLICY_SID, node_check_policy, node_read_policy, node_send_policy
 from sandbox.dns_account import DNS_ACCOUNT_ID
 from sandbox.dns_account import ROLE_ARN as DNS_ROLE_ARN
 from sandbox.iam.stack_roles import synthesis_input

@@ -27,7 +27,7 @@ from certlib.exceptions import (
 from certlib.resources import ALL_FUNCTIONS, camel_case
 from certlib.step_errors import RAISES
 from deploy.paths import REPO_ROOT, STATEMACHINE_DIR
-from deploy.state_machines import placeholders, render_definition
+from deploy.state_machines import Timings, placeholders, render_definition, retry_substitutions
 
 ASL_FILES = sorted(STATEMACHINE_DIR.glob("*.asl.json"))
 # What Lambda itself may answer when it is briefly unavailable: every Retry of a transient error retries these too.
@@ -42,11 +42,12 @@ STEP_OF_ARN = {f"{STAND_IN_ARN}{camel_case(step)}": step for step in ALL_FUNCTIO
 
 
 def rendered(asl: Path) -> dict[str, Any]:
-    """The definition with each function ARN a stand-in named after its step, and every other value 1."""
+    """The definition with each function ARN a stand-in named after its step, the Retry entries as deployed, and every
+    other value 1."""
     values = {
         name: f"{STAND_IN_ARN}{name.removesuffix('FunctionArn')}" if name.endswith("FunctionArn") else "1"
         for name in placeholders(asl)
-    }
+    } | retry_substitutions(Timings())
     return dict(json.loads(render_definition(asl, values)))
 
 
@@ -77,6 +78,16 @@ def test_the_table_declares_every_function_and_the_asl_files_have_tasks() -> Non
     assert set(RAISES) == set(ALL_FUNCTIONS)
     assert len(ASL_FILES) >= 3
     assert len(TASKS) >= 20
+
+
+@pytest.mark.parametrize("asl", ASL_FILES, ids=lambda asl: asl.name)
+def test_the_transient_retry_is_written_once_in_deploy_not_in_each_task(asl: Path) -> None:
+    # Given / When the ASL file as written
+    text = asl.read_text()
+
+    # Then its transient-error Retry entries are the substitutions (deploy.state_machines.retry_substitutions)
+    assert "${TransientRetry}" in text
+    assert '"TransientError"' not in text
 
 
 @pytest.mark.parametrize(("step", "task"), TASKS)

@@ -8,7 +8,7 @@ from pathlib import Path
 from bench.__main__ import selected_parts
 from bench.soak import ACME_FAULT_SHARE, SoakPlan
 from bench.soak_checks import Findings, injected_faults
-from sandbox.faults import FaultPlan, Invocation
+from sandbox.faults.plan import FaultPlan, Invocation
 
 WEB = Invocation.of("create_order", {"request": {"name": "web", "execution_id": "arn:execution:1"}})
 

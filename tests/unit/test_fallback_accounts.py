@@ -4,7 +4,6 @@ lifecycle ASL's fallback Catch naming exactly those."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import boto3
@@ -19,6 +18,7 @@ from certlib.lifecycle.request import MAX_FALLBACK_ACCOUNTS, challenge_places, p
 from certlib.runtime import Services
 from certlib.settings import Settings
 from deploy.paths import LIFECYCLE_ASL
+from deploy.state_machines import Timings, placeholders, render_definition, retry_substitutions
 from sandbox.dns_server import DnsServer, Route53Resolver
 from sandbox.zone_records import Route53Records
 from tests.operations.schema import validate_event
@@ -46,8 +46,8 @@ def parse(**raw: Any) -> dict[str, Any]:
 
 
 def lifecycle_states() -> dict[str, Any]:
-    text = re.sub(r"\$\{\w+\}", "1", LIFECYCLE_ASL.read_text())
-    return dict(json.loads(text)["States"])
+    values = dict.fromkeys(placeholders(LIFECYCLE_ASL), "1") | retry_substitutions(Timings())
+    return dict(json.loads(render_definition(LIFECYCLE_ASL, values))["States"])
 
 
 def test_fallback_accounts_are_kept_in_order() -> None:

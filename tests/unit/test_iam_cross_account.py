@@ -1,7 +1,7 @@
 """sandbox.iam.cross_account: a request on another account's secret or KMS key needs the caller's identity policy AND
 the resource's policy (the secret's resource policy, the key policy), with the policies the project really writes
-(certlib.distribution.node_accounts); same-account requests are decided as before; allowed cross-account requests
-are routed to the owner's moto backend."""
+(certlib.distribution.node_accounts, deploy.node_account_policies); same-account requests are decided as before;
+allowed cross-account requests are routed to the owner's moto backend."""
 
 from __future__ import annotations
 
@@ -13,13 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from certlib.distribution.node_accounts import (
-    KEY_POLICY_SID,
-    bundle_resource_policy,
-    node_accounts_key_statement,
-    node_read_policy,
-)
+from certlib.distribution.node_accounts import bundle_resource_policy
 from certlib.resources import ACCESS_GROUP_TAG
+from deploy.node_account_policies import KEY_POLICY_SID, node_accounts_key_statement, node_read_policy
 from sandbox.iam.cross_account import MOTO_ACCOUNT_HEADER, cross_account_decision, owning_account, route_to_owner
 from sandbox.iam.evaluator import Decision, Request, evaluate
 from sandbox.iam.requests import Caller, authorizations
