@@ -54,7 +54,7 @@ from certlib.resources import (
     RENEWAL_BUCKET_ATTRIBUTE,
     acm_ownership_tags,
 )
-from certlib.runtime import Services
+from certlib.services import Services
 
 ADOPTING = "adopting"  # the item's status while an adoption writes it (a crash leaves it; adopting again completes it)
 ADOPT_LOCK_SECONDS = 300

@@ -14,7 +14,7 @@ from typing import Any
 
 from certlib.notifications.events import days_until
 from certlib.observability import record_days_to_expiry, record_fleet_expiry
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from certlib.distribution.spec import DistributionProfile
 from certlib.keys import load_private_key, split_pem_chain
 from certlib.observability import logger
-from certlib.runtime import Services
+from certlib.services import Services
 
 PKCS12_FIELD = "pkcs12"
 PASSWORD_FIELD = "pkcs12_password"  # noqa: S105 - a field name

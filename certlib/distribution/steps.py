@@ -19,7 +19,7 @@ from certlib.distribution.spec import DistributionProfile, profile_of
 from certlib.exceptions import DistributionPending
 from certlib.observability import logger
 from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames
-from certlib.runtime import Services
+from certlib.services import Services
 
 # How long SSM may take to deliver the command to a node (the document itself has its own timeoutSeconds).
 DELIVERY_TIMEOUT_SECONDS = 600

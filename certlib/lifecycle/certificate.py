@@ -47,7 +47,7 @@ from certlib.observability import logger, record_days_to_expiry, record_issuance
 from certlib.renewal.revocation_sources import REVOCATION_FIELDS
 from certlib.renewal.timing import AriWindow, RenewalPlan, plan_renewal
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
-from certlib.runtime import Services
+from certlib.services import Services
 
 if TYPE_CHECKING:
     from certlib.adapters.acme_client import AcmeSession

@@ -11,7 +11,7 @@ from typing import Any
 
 from certlib.adapters.route53 import Route53, ZoneAccess, group_by_zone
 from certlib.exceptions import DnsChangePending
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def publish_challenges(state: dict[str, Any], services: Services) -> list[dict[str, Any]]:

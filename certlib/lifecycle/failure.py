@@ -36,7 +36,7 @@ from certlib.observability import logger, record_lifecycle_failure
 from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.private_ca import issuance_reference
 from certlib.resources import LIFECYCLE_STEPS, camel_case
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def describe_error(error: dict[str, Any] | None) -> dict[str, str]:

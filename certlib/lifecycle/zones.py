@@ -28,7 +28,7 @@ from functools import cached_property
 from certlib.adapters.route53 import ZoneAccess, longest_suffix, normalize
 from certlib.config import AccountConfig, Config
 from certlib.exceptions import ZoneNotFound
-from certlib.runtime import Services
+from certlib.services import Services
 
 MAX_CNAME_HOPS = 8
 CHALLENGE_LABEL = "_acme-challenge."

@@ -14,7 +14,7 @@ from typing import Any
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
 from certlib.renewal.timing import parse_iso
-from certlib.runtime import Services
+from certlib.services import Services
 
 # The event's DaysToExpiry is whole days, counted from its time: allow that rounding and a little clock skew.
 SLACK = dt.timedelta(days=2)

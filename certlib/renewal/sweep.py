@@ -24,7 +24,7 @@ from certlib.adapters.inventory import Inventory
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
 from certlib.renewal.timing import iso, parse_iso
-from certlib.runtime import Services
+from certlib.services import Services
 
 START_BATCH_SIZE = 100  # names per StartRenewal invocation: one BatchGetItem (at most 100 keys) reads them all
 START_THREADS = 16  # queue marks and StartExecution calls at once in one invocation; botocore retries a throttled one

@@ -15,7 +15,7 @@ from certlib.config import parse_accounts
 from certlib.dns_access import dns_read_role_arn
 from certlib.lifecycle import dns
 from certlib.lifecycle.zones import ZoneDirectory
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 
 WRITE_ROLE = "arn:aws:iam::111111111111:role/acme-dns-01"

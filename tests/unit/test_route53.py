@@ -20,7 +20,7 @@ from certlib.config import parse_accounts
 from certlib.exceptions import TransientError, ZoneNotFound
 from certlib.lifecycle.zones import ZoneDirectory
 from certlib.resources import Env
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver
