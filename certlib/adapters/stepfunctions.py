@@ -34,7 +34,9 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, list | tuple) else str(value)
 
 
-class LifecycleStarter:
+class ExecutionStarter:
+    """Starts executions of one state machine: the lifecycle (renewals) or the distribution machine."""
+
     def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
         self._client = client
         self.state_machine_arn = state_machine_arn
