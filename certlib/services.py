@@ -24,7 +24,7 @@ from certlib.adapters.sns import NotificationTopic
 from certlib.adapters.ssm import SsmCommands
 from certlib.adapters.stepfunctions import ExecutionHistory, ExecutionStarter
 from certlib.config import AccountConfig, Config
-from certlib.dns_access import dns_read_role_arn
+from certlib.dns_account_roles import dns_read_role_arn
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
 from certlib.notifications.emitter import CertificateEvents
 from certlib.pushed_accounts import load_configuration
@@ -135,7 +135,7 @@ class Services:
 
         `role_arn` is the DNS account's write role as the accounts file names it (`dns-zones` `role-arn`). A step
         that writes or removes records asks `for_writing` and gets that role; a step that only reads gets the
-        account's read role (certlib.dns_access.dns_read_role_arn), which is all its own role may assume.
+        account's read role (certlib.dns_account_roles.dns_read_role_arn), which is all its own role may assume.
         Raises what raise_classified raises when the role cannot be assumed (AccessDenied is terminal), ValueError
         for a `role_arn` that is not a role ARN.
         """

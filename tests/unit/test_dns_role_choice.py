@@ -12,7 +12,7 @@ import pytest
 
 from certlib.adapters.route53 import HostedZone, ZoneAccess
 from certlib.config import parse_accounts
-from certlib.dns_access import dns_read_role_arn
+from certlib.dns_account_roles import dns_read_role_arn
 from certlib.lifecycle import dns
 from certlib.lifecycle.zones import ZoneDirectory
 from certlib.services import Services
