@@ -115,8 +115,8 @@ class StackSettings:
     @property
     def writable_zone_ids(self) -> tuple[str, ...]:
         """The zones of this account the functions may write (hostedZoneIds, then validationZoneIds), for their
-        environment (HOSTED_ZONE_IDS: certlib.lifecycle.zones lists no zone when the accounts file maps each by name);
-        () when no hostedZoneIds were given: any zone."""
+        environment (HOSTED_ZONE_IDS: certlib.lifecycle.zone_directory lists no zone when the accounts file maps each
+        by name); () when no hostedZoneIds were given: any zone."""
         return (*self.hosted_zone_ids, *self.validation_zone_ids) if self.hosted_zone_ids else ()
 
     @property

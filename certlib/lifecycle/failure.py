@@ -29,7 +29,7 @@ from certlib.adapters.inventory import (
 )
 from certlib.adapters.route53 import ZoneAccess, group_by_zone, normalize
 from certlib.exceptions import CertificateError, CertificateLocked, TransientError
-from certlib.lifecycle.dns import route53_of
+from certlib.lifecycle.challenge_records import route53_of
 from certlib.notifications.events import failure_event
 from certlib.notifications.problems import problem_type_of
 from certlib.observability import logger, record_lifecycle_failure

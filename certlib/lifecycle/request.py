@@ -30,7 +30,7 @@ from certlib.config import AccountConfig, Config
 from certlib.distribution.spec import parse_distribution
 from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, ZoneNotFound
 from certlib.key_types import KEY_TYPES
-from certlib.lifecycle.zones import CHALLENGE_LABEL, ZoneDirectory
+from certlib.lifecycle.zone_directory import CHALLENGE_LABEL, ZoneDirectory
 from certlib.notifications.events import replacement_event
 from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.services import Services

@@ -18,7 +18,7 @@ from certlib.adapters.public_dns import PublicDns
 from certlib.adapters.route53 import Route53, quote_txt, unquote_txt
 from certlib.config import parse_accounts
 from certlib.exceptions import TransientError, ZoneNotFound
-from certlib.lifecycle.zones import ZoneDirectory
+from certlib.lifecycle.zone_directory import ZoneDirectory
 from certlib.resources import Env
 from certlib.services import Services
 from certlib.settings import Settings

@@ -1,4 +1,4 @@
-"""Steps that write DNS-01 TXT values in Route 53, wait for them, and take them out again.
+"""Steps that write DNS-01 TXT values (challenge records) in Route 53, wait for them, and take them out again.
 
 Each value goes to its challenge's zone, in our account or through the DNS account's role (`zone_id`,
 `role_arn`, `external_id` on the challenge), at the record name after any CNAME delegation. Writing and removing
