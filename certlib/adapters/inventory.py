@@ -10,7 +10,6 @@ exports add source ("acm") and certificate_arn.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from certlib.resources import (
     RENEWAL_BUCKET_ATTRIBUTE,
     RENEWAL_INDEX,
 )
+from certlib.utc import utc_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -103,10 +103,6 @@ class AcmeAccountRecord:
 
     paused_until: int  # epoch seconds before which no request may go to the CA for it (0: none)
     registered_directory: str | None  # the directory URL ensure_account recorded it registered at (None: not yet)
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class Inventory:
@@ -193,7 +189,7 @@ class Inventory:
                     ":owner": owner,
                     ":expires": now + ttl_seconds,
                     ":now": now,
-                    ":now_iso": utc_now(),
+                    ":now_iso": utc_iso(),
                     ":domains": request[DOMAINS],
                     ":account": request[ACCOUNT],
                     ":fallbacks": list(request.get(FALLBACK_ACCOUNTS) or []),
@@ -244,11 +240,11 @@ class Inventory:
         expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(values.values())}
         sets = [f"#f{i} = :v{i}" for i in range(len(values))]
         sets.append(f"{UPDATED_AT} = :updated_at")
-        expression_values[":updated_at"] = utc_now()
+        expression_values[":updated_at"] = utc_iso()
         if event is not None:
             sets.append(f"{HISTORY} = list_append(if_not_exists({HISTORY}, :no_history), :event)")
             expression_values[":no_history"] = []
-            expression_values[":event"] = [{"at": utc_now(), **event}]
+            expression_values[":event"] = [{"at": utc_iso(), **event}]
         expression = "SET " + ", ".join(sets)
         if remove:
             for j, field in enumerate(remove):
@@ -299,7 +295,7 @@ class Inventory:
                     Key={INVENTORY_PARTITION_KEY: name},
                     UpdateExpression=f"SET {CERTIFICATE_ARNS} = :arns, {UPDATED_AT} = :now",
                     ConditionExpression=f"attribute_not_exists({CERTIFICATE_ARNS}) AND {LOCK_OWNER} = :owner",
-                    ExpressionAttributeValues={":arns": {region: arn}, ":owner": owner, ":now": utc_now()},
+                    ExpressionAttributeValues={":arns": {region: arn}, ":owner": owner, ":now": utc_iso()},
                 )
                 return
             except ClientError as exc:  # made meanwhile, or the lock is lost (the write below says which)
@@ -311,7 +307,7 @@ class Inventory:
                 UpdateExpression=f"SET {CERTIFICATE_ARNS}.#region = :arn, {UPDATED_AT} = :now",
                 ConditionExpression=f"{LOCK_OWNER} = :owner",
                 ExpressionAttributeNames={"#region": region},
-                ExpressionAttributeValues={":arn": arn, ":owner": owner, ":now": utc_now()},
+                ExpressionAttributeValues={":arn": arn, ":owner": owner, ":now": utc_iso()},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -331,7 +327,7 @@ class Inventory:
         fields = {**values, STATUS: "exported", REGIONS: [region], CERTIFICATE_ARNS: {region: arn}}
         names = {f"#f{i}": field for i, field in enumerate(fields)}
         expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
-        expression_values.update({":arn": arn, ":now": utc_now()})
+        expression_values.update({":arn": arn, ":now": utc_iso()})
         names.update({"#key": INVENTORY_PARTITION_KEY, "#arn": CERTIFICATE_ARN})
         try:
             self._table.update_item(
@@ -468,7 +464,7 @@ class Inventory:
                 Key={INVENTORY_PARTITION_KEY: f"{ACME_ACCOUNT_PREFIX}{alias}"},
                 UpdateExpression=f"SET {PAUSED_UNTIL} = :until, {UPDATED_AT} = :now",
                 ConditionExpression=f"attribute_not_exists({PAUSED_UNTIL}) OR {PAUSED_UNTIL} < :until",
-                ExpressionAttributeValues={":until": until, ":now": utc_now()},
+                ExpressionAttributeValues={":until": until, ":now": utc_iso()},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -490,7 +486,7 @@ class Inventory:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: f"{ACME_ACCOUNT_PREFIX}{alias}"},
                 UpdateExpression=f"SET {REGISTERED_DIRECTORY} = :directory, {UPDATED_AT} = :now",
-                ExpressionAttributeValues={":directory": directory_url, ":now": utc_now()},
+                ExpressionAttributeValues={":directory": directory_url, ":now": utc_iso()},
             )
         except ClientError as exc:
             raise_classified(exc, f"recording the registration of ACME account {alias!r}")

@@ -25,7 +25,6 @@ from certlib.adapters.inventory import (
     LOCK_FIELDS,
     ORDER_FIELDS,
     STATUS,
-    utc_now,
 )
 from certlib.adapters.route53 import ZoneAccess, group_by_zone, normalize
 from certlib.exceptions import CertificateError, CertificateLocked, TransientError
@@ -37,6 +36,7 @@ from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.private_ca import issuance_reference
 from certlib.resources import LIFECYCLE_STEPS, camel_case
 from certlib.services import Services
+from certlib.utc import utc_iso
 
 
 def describe_error(error: dict[str, Any] | None) -> dict[str, str]:
@@ -198,7 +198,7 @@ def _record_failure(
         services.inventory.update(
             name,
             execution_id,
-            {STATUS: status, LAST_ERROR: {**failure, "at": utc_now(), "execution": execution_id}},
+            {STATUS: status, LAST_ERROR: {**failure, "at": utc_iso(), "execution": execution_id}},
             event=None if again else {"event": "failed", "execution": execution_id, "error": failure["error"]},
             remove=() if keep_lock else (*LOCK_FIELDS, *ORDER_FIELDS),
         )

@@ -13,6 +13,7 @@ from typing import Any
 from certlib.notifications.messages import closing_lines, failure_body
 from certlib.notifications.problems import problem_type_of, safe_text
 from certlib.notifications.remedies import remedy_for
+from certlib.utc import parse_utc_iso, utc_iso
 
 SCHEMA_VERSION = "1"
 ISSUED = "Certificate Issued"
@@ -42,17 +43,11 @@ class CertificateEvent:
         return self.detail_type in NOTIFIED
 
 
-def utc_iso(moment: dt.datetime | None = None) -> str:
-    return (moment or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def days_until(moment_iso: str | None, now: dt.datetime | None = None) -> float | None:
     """Days (with a fraction) from now to an ISO 8601 time; negative once it has passed; None without a time."""
     if not moment_iso:
         return None
-    moment = dt.datetime.fromisoformat(str(moment_iso).replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+    moment = parse_utc_iso(str(moment_iso))
     return round((moment - (now or dt.datetime.now(dt.UTC))).total_seconds() / 86400, 2)
 
 
