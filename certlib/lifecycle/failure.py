@@ -156,9 +156,9 @@ def _drop_pending_key(services: Services, name: str, order_url: str) -> None:
 def _announce_failure(
     services: Services, name: str, request: dict[str, Any], execution_id: str, failure: dict[str, str]
 ) -> bool:
-    """`Certificate Renewal Failed` on EventBridge and the SNS topic, once per execution (FAILURE_NOTIFIED on the item:
-    the execution whose failure was announced, so a retried cleanup does not announce it twice); False when done
-    already.
+    """`Certificate Issuance Failed` or `Certificate Renewal Failed` on EventBridge and the SNS topic, once per
+    execution (FAILURE_NOTIFIED on the item: the execution whose failure was announced, so a retried cleanup does not
+    announce it twice); False when done already.
 
     Raises TransientError when EventBridge or SNS is briefly unavailable: the state machine retries this step.
     """
