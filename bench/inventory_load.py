@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from bench.sandbox import BenchSandbox
-from certlib.renewal.timing import iso
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
+from certlib.utc import utc_iso
 
 FIRST_RENEW_AFTER = dt.datetime(2090, 1, 1, tzinfo=dt.UTC)  # after any real certificate's renewal window
 BATCH_SIZE = 25  # DynamoDB's limit per batch_write_item
@@ -39,7 +39,7 @@ def make_item(index: int, region: str) -> dict[str, Any]:
         "regions": {"L": [{"S": region}]},
         "status": {"S": "issued"},
         RENEWAL_BUCKET_ATTRIBUTE: {"S": RENEWAL_BUCKET},
-        RENEW_AFTER_ATTRIBUTE: {"S": iso(renew_after(index))},
+        RENEW_AFTER_ATTRIBUTE: {"S": utc_iso(renew_after(index))},
     }
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.sandbox import BenchSandbox
-from certctl.executions import TERMINAL, execution_name
+from certctl.executions import TERMINAL
+from certlib.adapters.stepfunctions import execution_name
 
 POLL_SECONDS = 0.1
 TIMEOUT_SECONDS = 300.0
@@ -51,7 +52,7 @@ def run_execution(
     started = time.time()
     execution_arn = sandbox.stepfunctions.start_execution(
         stateMachineArn=state_machine_arn,
-        name=execution_name(label),
+        name=execution_name(None, label),
         input=json.dumps(execution_input),
     )["executionArn"]
     description = wait_for_end(sandbox, execution_arn)

@@ -23,7 +23,6 @@ from bench.sandbox import BenchSandbox, running_sandbox
 from certlib.adapters.inventory import ORDER_SLOT_PREFIX, ORDER_WINDOW_SECONDS
 from certlib.config import Config
 from certlib.renewal.sweep import outcome_totals
-from certlib.renewal.timing import iso
 from certlib.resources import (
     INVENTORY_PARTITION_KEY,
     RENEW_AFTER_ATTRIBUTE,
@@ -32,6 +31,7 @@ from certlib.resources import (
     RENEWAL_INDEX,
     ResourceNames,
 )
+from certlib.utc import utc_iso
 
 SWEEP_MODULE = "certlib.renewal.sweep"
 START_GOAL_SECONDS = 5.0  # issue 16: 100 due renewals started out of 50,000 items
@@ -57,7 +57,7 @@ def run(sizes: list[int], due: int = 100, budget_due: int = 1000) -> PartResult:
             print("sweep: not available yet", file=sys.stderr)
             result.add("sweep", "not available yet", note="the sandbox deploys no sweep state machine")
             return result
-        _sweep(sandbox, iso(inventory_load.FIRST_RENEW_AFTER), dry_run=True)  # warm-up: the handlers' first import
+        _sweep(sandbox, utc_iso(inventory_load.FIRST_RENEW_AFTER), dry_run=True)  # warm-up: the handlers' first import
         loaded, load_seconds = 0, 0.0
         for size in sorted(sizes):
             load_seconds += inventory_load.load(sandbox, range(loaded, size))
@@ -76,7 +76,7 @@ def run(sizes: list[int], due: int = 100, budget_due: int = 1000) -> PartResult:
 
 
 def _measure(result: PartResult, sandbox: BenchSandbox, size: int, due: int) -> None:
-    now = iso(inventory_load.renew_after(due - 1) + dt.timedelta(seconds=30))
+    now = utc_iso(inventory_load.renew_after(due - 1) + dt.timedelta(seconds=30))
     dry = _sweep(sandbox, now, dry_run=True)
     _clear_order_budget(sandbox)  # each size starts with the account's whole budget
     real = _sweep(sandbox, now, dry_run=False)
@@ -139,7 +139,7 @@ def _measure_without_renewal_work(result: PartResult, sandbox: BenchSandbox, siz
     process, as AWS does not."""
     lifecycle_arn = str(sandbox.info["state_machine_arn"])
     definition = sandbox.stepfunctions.describe_state_machine(stateMachineArn=lifecycle_arn)["definition"]
-    now = iso(inventory_load.renew_after(due - 1) + dt.timedelta(seconds=30))
+    now = utc_iso(inventory_load.renew_after(due - 1) + dt.timedelta(seconds=30))
     _clear_order_budget(sandbox)
     sandbox.stepfunctions.update_state_machine(stateMachineArn=lifecycle_arn, definition=json.dumps(PASS_ONLY))
     try:
@@ -168,7 +168,7 @@ def _measure_without_renewal_work(result: PartResult, sandbox: BenchSandbox, siz
 def _measure_budget(result: PartResult, sandbox: BenchSandbox, size: int, due: int) -> None:
     """`due` certificates due at once on the sandbox account: what its order budget lets the sweep start."""
     budget = _order_budget(sandbox, "sandbox")
-    now = iso(inventory_load.renew_after(due - 1) + dt.timedelta(seconds=30))
+    now = utc_iso(inventory_load.renew_after(due - 1) + dt.timedelta(seconds=30))
     _clear_order_budget(sandbox)
     run = _sweep(sandbox, now, dry_run=False)
     outcomes = outcome_totals(run.output)

@@ -29,7 +29,7 @@ from certlib.adapters.stepfunctions import lifecycle_input
 from certlib.adoption import AcmCertificate, adopt, default_name, plan_adoption, read_acm_certificate, region_of
 from certlib.exceptions import InvalidRequest
 from certlib.key_types import KEY_TYPES
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 
 EXIT_REFUSED = 1

@@ -32,8 +32,8 @@ from certlib.config import load_accounts_file
 from certlib.exceptions import CertificateError
 from certlib.key_types import KEY_TYPES
 from certlib.lifecycle.request import parse_request
-from certlib.renewal.timing import iso, parse_iso
 from certlib.resources import DEFAULT_PREFIX, STANDARD_PARAMETER_MAX_BYTES
+from certlib.utc import parse_utc_iso, utc_iso
 
 
 class _RevocationReasons(Sequence[str]):
@@ -237,7 +237,7 @@ def run_renew(target: Target, args: argparse.Namespace) -> int:
     if item is None:
         raise CliError(f"no certificate named {args.name!r} in the inventory; issue it with `certctl issue`")
     renew_after = str(item.get("renew_after") or "")
-    now = iso(dt.datetime.now(dt.UTC))
+    now = utc_iso(dt.datetime.now(dt.UTC))
     if renew_after > now and not args.force:
         reason = item.get("renew_detail") or item.get("renew_reason") or ""
         raise CliError(f"{args.name!r} is not due until {renew_after} ({reason}); renew it anyway with --force")
@@ -248,7 +248,7 @@ def run_sweep(target: Target, args: argparse.Namespace) -> int:
     sweep_input: dict[str, Any] = {"dry_run": bool(args.dry_run)}
     if args.now:
         try:
-            sweep_input["now"] = iso(parse_iso(args.now))
+            sweep_input["now"] = utc_iso(parse_utc_iso(args.now))
         except ValueError:
             raise CliError(f"--now {args.now!r} is not an ISO 8601 time, e.g. 2027-03-01T00:00:00Z") from None
     execution_arn = executions.start(target, sweep_input, target.sweep_arn)

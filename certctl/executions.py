@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from certctl.aws import CliError, Target
+from certlib.adapters.stepfunctions import execution_name
 from certlib.exceptions import RETRIED_ERROR_NAMES, WAITING_ERROR_NAMES
 
 # How often wait polls DescribeExecution: the gap before the next poll is a tenth of the time waited so far, between
@@ -27,18 +26,12 @@ MAX_POLL_SECONDS = 5.0
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
-def execution_name(certificate_name: str) -> str:
-    """Unique, readable and within Step Functions' 80 characters."""
-    safe = re.sub(r"[^A-Za-z0-9_-]", "-", certificate_name)[:50]
-    return f"{safe}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
-
-
 def start(target: Target, execution_input: dict[str, Any], state_machine_arn: str | None = None) -> str:
     """Start the lifecycle (or another of our state machines) with this input; returns the execution ARN."""
     try:
         response = target.stepfunctions.start_execution(
             stateMachineArn=state_machine_arn or target.lifecycle_arn,
-            name=execution_name(str(execution_input.get("name", "sweep"))),
+            name=execution_name(None, str(execution_input.get("name", "sweep"))),
             input=json.dumps(execution_input),
         )
     except ClientError as exc:

@@ -46,7 +46,7 @@ from certlib.exceptions import ConfigError, InvalidRequest
 from certlib.keys import facts_of, names_of, split_pem_chain
 from certlib.lifecycle.request import NAME_PATTERN, challenge_places, normalize_domains
 from certlib.renewal.revocation_sources import revocation_sources
-from certlib.renewal.timing import RenewalPlan, iso, plan_renewal
+from certlib.renewal.timing import RenewalPlan, plan_renewal
 from certlib.resources import (
     CERTIFICATE_NAME_TAG,
     MANAGED_BY_TAG,
@@ -55,7 +55,8 @@ from certlib.resources import (
     RENEWAL_BUCKET_ATTRIBUTE,
     acm_ownership_tags,
 )
-from certlib.runtime import Services
+from certlib.services import Services
+from certlib.utc import utc_iso
 
 ADOPTING = "adopting"  # the item's status while an adoption writes it (a crash leaves it; adopting again completes it)
 ADOPT_LOCK_SECONDS = 300
@@ -105,10 +106,10 @@ class Adoption:
             "key_type": self.key_type,
             "certificate_arns": {c.region: c.arn for c in self.certificates},
             "in_use_by": sorted({user for c in self.certificates for user in c.in_use_by}),
-            "not_after": iso(first.not_valid_after_utc),
+            "not_after": utc_iso(first.not_valid_after_utc),
             "issuer": first.issuer.rfc4514_string(),
             "expired": self.expired,
-            "renew_after": iso(self.plan.renew_after),
+            "renew_after": utc_iso(self.plan.renew_after),
         }
 
     @property
@@ -212,7 +213,7 @@ def plan_adoption(
     plan = plan_renewal(soonest.not_valid_before_utc, soonest.not_valid_after_utc, account.renew_before_days, None)
     expired = soonest.not_valid_after_utc <= now
     if expired:  # due now: `certctl adopt` starts the renewal, and the next sweep would take it anyway
-        detail = f"{plan.detail}; it had expired ({iso(soonest.not_valid_after_utc)}) when adopted: renewed at once"
+        detail = f"{plan.detail}; it had expired ({utc_iso(soonest.not_valid_after_utc)}) when adopted: renewed at once"
         plan = RenewalPlan(now, plan.reason, detail)
     done = (
         item is not None
@@ -306,7 +307,7 @@ def adopt(adoption: Adoption, services: Services) -> dict[str, Any]:
             ISSUER: facts.issuer,
             ISSUED_AT: dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             RENEWAL_BUCKET_ATTRIBUTE: RENEWAL_BUCKET,
-            RENEW_AFTER_ATTRIBUTE: iso(adoption.plan.renew_after),
+            RENEW_AFTER_ATTRIBUTE: utc_iso(adoption.plan.renew_after),
             RENEW_REASON: adoption.plan.reason,
             RENEW_DETAIL: adoption.plan.detail,
             REVOCATION: {key: _revocation(soonest, issuer).get(key) for key in REVOCATION_FIELDS},

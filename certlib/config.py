@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from certlib.distribution.spec import DistributionProfile, ProfileError, parse_profiles
-from certlib.dns_zones import DnsZone, parse_dns_zones
+from certlib.dns_zone_config import DnsZone, parse_dns_zones
 from certlib.exceptions import ConfigError
 from certlib.key_types import KEY_TYPES
 from certlib.notifications.settings import NotificationSettings, parse_notifications

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from certlib.exceptions import CertificateCheckFailed
 from certlib.key_types import KEY_TYPES
+from certlib.utc import utc_iso
 
 _CURVES: dict[str, ec.EllipticCurve] = {"ec256": ec.SECP256R1(), "ec384": ec.SECP384R1(), "ec521": ec.SECP521R1()}
 
@@ -94,16 +94,12 @@ class CertificateFacts:
 def facts_of(certificate: x509.Certificate) -> CertificateFacts:
     return CertificateFacts(
         serial=format(certificate.serial_number, "x"),
-        not_before=_iso(certificate.not_valid_before_utc),
-        not_after=_iso(certificate.not_valid_after_utc),
+        not_before=utc_iso(certificate.not_valid_before_utc),
+        not_after=utc_iso(certificate.not_valid_after_utc),
         domains=names_of(certificate),
         key_type=key_type_of(certificate.public_key()),
         issuer=certificate.issuer.rfc4514_string(),
     )
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def names_of(certificate: x509.Certificate) -> list[str]:

@@ -14,7 +14,8 @@ from typing import Any
 
 from certlib.notifications.events import days_until
 from certlib.observability import record_days_to_expiry, record_fleet_expiry
-from certlib.runtime import Services
+from certlib.services import Services
+from certlib.utc import parse_utc_iso
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,7 @@ def request_started_at(item: Mapping[str, Any], lock_ttl_seconds: int) -> dt.dat
     """
     requested = item.get("requested_at")
     if requested:
-        moment = dt.datetime.fromisoformat(str(requested).replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return parse_utc_iso(str(requested))
     expires = item.get("lock_expires_at")
     if expires is None:
         return None

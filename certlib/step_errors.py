@@ -49,7 +49,7 @@ def _errors(*groups: Iterable[type[CertificateError]]) -> Errors:
 
 # Any AWS call (certlib.adapters.aws_errors), and the deployed configuration every step reads.
 AWS: Errors = frozenset({TransientError, AwsError, ConfigError})
-# Any call to the CA with a registered account (certlib.adapters.acme_client, certlib.runtime.Services.acme).
+# Any call to the CA with a registered account (certlib.adapters.acme_client, certlib.services.Services.acme).
 ACME: Errors = frozenset({AcmeUnavailable, AcmeRateLimited, AcmeProblem, AcmeAccountGone, AccountSecretMissing})
 
 RAISES: dict[str, Errors] = {

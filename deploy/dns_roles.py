@@ -1,6 +1,6 @@
 """The IAM roles a DNS account offers us, as deployed: what they may do, and the names of our functions' roles they
-trust (their names, the trust policy builder and the read role's ARN are certlib.dns_access, which the Lambda code
-uses too).
+trust (their names, the trust policy builder and the read role's ARN are certlib.dns_account_roles, which the Lambda
+code uses too).
 
 A DNS account (the CDK's DnsAccountStack, or the sandbox's DNS account, from the same builders) has two roles:
 - the write role `acme-dns-01` (DNS_ROLE_NAME): only `_acme-challenge` TXT records in the named zones (TXT at any
@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from certlib.dns_access import MAX_ROLE_NAME_LENGTH
+from certlib.dns_account_roles import MAX_ROLE_NAME_LENGTH
 from certlib.resources import ResourceNames
 
 CHALLENGE_NAMES = ["_acme-challenge.*"]

@@ -22,7 +22,7 @@ def function_environment(
     `notification_topic_arn` is the SNS topic failures and revocations are published to (the stack's and the
     sandbox's always pass it; without it, a step that must notify fails with ConfigError). `hosted_zone_ids` are the
     zones of our account the deployment may write (none: any): when the accounts file maps each by name, finding a
-    name's zone lists none (certlib.lifecycle.zones).
+    name's zone lists none (certlib.lifecycle.zone_directory).
     """
     topic = {Env.NOTIFICATION_TOPIC_ARN: notification_topic_arn} if notification_topic_arn else {}
     zones = {Env.HOSTED_ZONE_IDS: ",".join(hosted_zone_ids)} if hosted_zone_ids else {}

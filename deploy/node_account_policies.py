@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from certlib.distribution.node_accounts import PRINCIPAL_TAG_KEY, account_root
-from certlib.dns_access import dns_role_trust
+from certlib.dns_account_roles import dns_role_trust
 from certlib.resources import ACCESS_GROUP_TAG
 
 KEY_POLICY_SID = "NodesOfOtherAccountsDecryptBundlesThroughSecretsManager"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import boto3
 
-from certlib.dns_access import DNS_ROLE_NAME, dns_read_role_arn
+from certlib.dns_account_roles import DNS_ROLE_NAME, dns_read_role_arn
 
 DNS_ACCOUNT_ID = "111111111111"
 DNS_ACCOUNT_ZONE = "partner.test"

@@ -35,7 +35,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from requests.adapters import BaseAdapter
 
 from certlib.resources import ResourceNames
-from certlib.runtime import Services, invocation_services
+from certlib.services import Services, invocation_services
 from certlib.settings import Settings
 from deploy.paths import REPO_ROOT
 from sandbox.iam.sessions import RoleSessions

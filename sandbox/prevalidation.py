@@ -22,7 +22,7 @@ from certlib.adapters.acme_client import AcmeSession, Challenge
 from certlib.lifecycle.account import ensure_registered
 from certlib.lifecycle.request import normalize_domains
 from certlib.resources import ResourceNames
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 from sandbox.dns_overrides import served_txt
 from sandbox.process import DeadlineExceeded, wait_until

@@ -15,9 +15,9 @@ from stacks.constructs.dependencies_layer import DependenciesLayer
 from stacks.constructs.distribution import Distribution
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.inventory import InventoryTable
-from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import LifecycleStateMachine
 from stacks.constructs.monitoring import Monitoring, Notifications
+from stacks.constructs.pipeline_function import FunctionParts, build_functions
 from stacks.constructs.renewal import Renewal
 from stacks.permissions.common import AccessTargets
 from stacks.settings import StackSettings

@@ -8,13 +8,13 @@
         it: today's single stack, environment-agnostic unless the CDK CLI sets CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION.
     dnsAccounts: [{"account": "333333333333", "zoneIds": ["Z1..."], "validationZoneIds": ["Z2..."],
                    "region": "us-east-1", "externalId": "acme-certificates", "organizationId": "o-a1b2c3d4e5"}]
-        One DnsAccountStack per entry, named AcmeDnsAccess-<account>: the write role certlib.dns_access.DNS_ROLE_NAME,
-        trusting exactly the record-writing steps' roles of every deployment, and the read role
-        certlib.dns_access.DNS_READ_ROLE_NAME, trusting exactly the reading steps' roles. `region` is optional (IAM is
-        global: it only says where the stack is deployed). `externalId` (optional) is required of every caller
-        (sts:ExternalId): the accounts file's `dns-zones` entries for this account's role must carry the same
-        `external-id` (stacks.settings checks). `organizationId` (optional) requires the callers to be in that AWS
-        Organizations organization (aws:PrincipalOrgID).
+        One DnsAccountStack per entry, named AcmeDnsAccess-<account>: the write role
+        certlib.dns_account_roles.DNS_ROLE_NAME, trusting exactly the record-writing steps' roles of every deployment,
+        and the read role certlib.dns_account_roles.DNS_READ_ROLE_NAME, trusting exactly the reading steps' roles.
+        `region` is optional (IAM is global: it only says where the stack is deployed). `externalId` (optional) is
+        required of every caller (sts:ExternalId): the accounts file's `dns-zones` entries for this account's role must
+        carry the same `external-id` (stacks.settings checks). `organizationId` (optional) requires the callers to be
+        in that AWS Organizations organization (aws:PrincipalOrgID).
 
 Both take a list, or the same JSON as a string (what `-c deployments='[...]'` passes).
 """
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from certlib.dns_access import check_external_id, check_organization_id
+from certlib.dns_account_roles import check_external_id, check_organization_id
 from deploy.dns_roles import DNS_READ_STEPS, DNS_WRITE_STEPS, check_region, trusted_role_arns
 from stacks.settings import STACK_NAME_BASE, SettingsError, zone_id_list
 

@@ -19,7 +19,7 @@ from aws_cdk import Aws, CfnOutput, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from certlib.dns_access import DNS_READ_ROLE_NAME, DNS_ROLE_NAME, dns_role_trust
+from certlib.dns_account_roles import DNS_READ_ROLE_NAME, DNS_ROLE_NAME, dns_role_trust
 from deploy.dns_roles import dns_read_role_policy, dns_role_policy
 from stacks.constructs.roles import assumable_role
 from stacks.deployments import Deployment, TrustedRoles, dns_account_of, parse_deployments, parse_dns_accounts

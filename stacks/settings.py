@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from certlib.config import ZONE_ID_PATTERN, Config, load_accounts_file
-from certlib.dns_access import DNS_ROLE_NAME
-from certlib.dns_zones import dns_read_role_arns, dns_role_arns, own_validation_zone_ids
+from certlib.dns_account_roles import DNS_ROLE_NAME
+from certlib.dns_zone_config import dns_read_role_arns, dns_role_arns, own_validation_zone_ids
 from certlib.notifications.settings import NotificationSettings
 from certlib.resources import DEFAULT_PREFIX, ResourceNames
 from deploy.dns_roles import dns_function_role_pattern
@@ -115,8 +115,8 @@ class StackSettings:
     @property
     def writable_zone_ids(self) -> tuple[str, ...]:
         """The zones of this account the functions may write (hostedZoneIds, then validationZoneIds), for their
-        environment (HOSTED_ZONE_IDS: certlib.lifecycle.zones lists no zone when the accounts file maps each by name);
-        () when no hostedZoneIds were given: any zone."""
+        environment (HOSTED_ZONE_IDS: certlib.lifecycle.zone_directory lists no zone when the accounts file maps each
+        by name); () when no hostedZoneIds were given: any zone."""
         return (*self.hosted_zone_ids, *self.validation_zone_ids) if self.hosted_zone_ids else ()
 
     @property
@@ -127,7 +127,7 @@ class StackSettings:
 
     @property
     def dns_read_role_arns(self) -> tuple[str, ...]:
-        """The read roles of those DNS accounts (certlib.dns_access.dns_read_role_arn of each write role)."""
+        """The read roles of those DNS accounts (certlib.dns_account_roles.dns_read_role_arn of each write role)."""
         return dns_read_role_arns(self.config.dns_zones)
 
     def stack_name_for(self, region: str | None) -> str:

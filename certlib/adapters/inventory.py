@@ -2,15 +2,14 @@
 
 Item fields: name (key), domains, account, key_type, regions, status, certificate_arns {region: arn},
 secret_arn, serial, not_before, not_after, issued_at, last_error {step, error, message, at, execution},
-lock_owner, lock_expires_at (epoch seconds), order_url + order_execution (the order in flight), history
-(the last HISTORY_LENGTH events), created_at, updated_at. Distributed certificates (certlib.distribution) add
-distribution (the targets), distribution_status, last_distribution (each node's outcome), distribution_command; ACM
-exports add source ("acm") and certificate_arn.
+lock_owner (the execution_id of the execution holding the lock), lock_expires_at (epoch seconds), order_url +
+order_execution (the order in flight), history (the last HISTORY_LENGTH events), created_at, updated_at. Distributed
+certificates (certlib.distribution) add distribution (the targets), distribution_status, last_distribution (each
+node's outcome), distribution_command; ACM exports add source ("acm") and certificate_arn.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from certlib.resources import (
     RENEWAL_BUCKET_ATTRIBUTE,
     RENEWAL_INDEX,
 )
+from certlib.utc import utc_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -48,7 +48,7 @@ ORDER_SLOT_PREFIX = f"{INTERNAL_PREFIX}acme-orders/"  # + alias/window: {orders,
 UPDATED_AT = "updated_at"
 CREATED_AT = "created_at"
 HISTORY = "history"
-LOCK_OWNER = "lock_owner"
+LOCK_OWNER = "lock_owner"  # the execution_id (ARN) of the execution that holds the lock (stored: kept as is)
 LOCK_EXPIRES_AT = "lock_expires_at"
 # ... the request (validate_request), and the order in flight (create_order) or queued (the renewal triggers)
 DOMAINS = "domains"
@@ -105,10 +105,6 @@ class AcmeAccountRecord:
 
     paused_until: int  # epoch seconds before which no request may go to the CA for it (0: none)
     registered_directory: str | None  # the directory URL ensure_account recorded it registered at (None: not yet)
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class Inventory:
@@ -172,8 +168,9 @@ class Inventory:
             raise_classified(exc, "reading the inventory")
 
     # --- the lock -------------------------------------------------------------------------------------------
-    def take_lock(self, name: str, owner: str, ttl_seconds: int, request: dict[str, Any]) -> dict[str, Any]:
-        """Take the certificate's lock for `owner` (again, when it holds it already) and record the request.
+    def take_lock(self, name: str, execution_id: str, ttl_seconds: int, request: dict[str, Any]) -> dict[str, Any]:
+        """Take the certificate's lock for execution `execution_id` (again, when it holds it already) and record the
+        request.
 
         Returns the item as it was before. Raises CertificateLocked naming the execution that holds the lock.
         """
@@ -192,10 +189,10 @@ class Inventory:
                 ),
                 ExpressionAttributeNames={"#status": STATUS},
                 ExpressionAttributeValues={
-                    ":owner": owner,
+                    ":owner": execution_id,
                     ":expires": now + ttl_seconds,
                     ":now": now,
-                    ":now_iso": utc_now(),
+                    ":now_iso": utc_iso(),
                     ":domains": request[DOMAINS],
                     ":account": request[ACCOUNT],
                     ":fallbacks": list(request.get(FALLBACK_ACCOUNTS) or []),
@@ -214,14 +211,15 @@ class Inventory:
             raise_classified(exc, f"taking the lock of {name!r}")
         return dict(response.get("Attributes", {}))
 
-    def release_lock(self, name: str, owner: str) -> bool:
-        """Release the lock if `owner` holds it; False when it does not (released already, or someone else's)."""
+    def release_lock(self, name: str, execution_id: str) -> bool:
+        """Release the lock if execution `execution_id` holds it; False when it does not (released already, or
+        someone else's)."""
         try:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
                 UpdateExpression=f"REMOVE {LOCK_OWNER}, {LOCK_EXPIRES_AT}",
                 ConditionExpression=f"{LOCK_OWNER} = :owner",
-                ExpressionAttributeValues={":owner": owner},
+                ExpressionAttributeValues={":owner": execution_id},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -233,24 +231,25 @@ class Inventory:
     def update(
         self,
         name: str,
-        owner: str | None,
+        execution_id: str | None,
         values: dict[str, Any],
         event: dict[str, Any] | None = None,
         remove: tuple[str, ...] = (),
     ) -> None:
         """SET `values` (and REMOVE `remove`) on an existing item, appending `event` to its history.
 
-        With an `owner`, the write happens only while that execution holds the lock (a lost lock is CertificateLocked).
+        With an `execution_id`, the write happens only while that execution holds the lock (a lost lock is
+        CertificateLocked).
         """
         names = {f"#f{i}": field for i, field in enumerate(values)}
         expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(values.values())}
         sets = [f"#f{i} = :v{i}" for i in range(len(values))]
         sets.append(f"{UPDATED_AT} = :updated_at")
-        expression_values[":updated_at"] = utc_now()
+        expression_values[":updated_at"] = utc_iso()
         if event is not None:
             sets.append(f"{HISTORY} = list_append(if_not_exists({HISTORY}, :no_history), :event)")
             expression_values[":no_history"] = []
-            expression_values[":event"] = [{"at": utc_now(), **event}]
+            expression_values[":event"] = [{"at": utc_iso(), **event}]
         expression = "SET " + ", ".join(sets)
         if remove:
             for j, field in enumerate(remove):
@@ -258,9 +257,9 @@ class Inventory:
             expression += " REMOVE " + ", ".join(f"#r{j}" for j in range(len(remove)))
         names["#key"] = INVENTORY_PARTITION_KEY
         condition = "attribute_exists(#key)"
-        if owner is not None:
+        if execution_id is not None:
             condition += f" AND {LOCK_OWNER} = :owner"
-            expression_values[":owner"] = owner
+            expression_values[":owner"] = execution_id
         try:
             response = self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: name},
@@ -273,7 +272,7 @@ class Inventory:
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise CertificateLocked(f"execution {owner} no longer holds the lock of {name!r}") from None
+                raise CertificateLocked(f"execution {execution_id} no longer holds the lock of {name!r}") from None
             raise_classified(exc, f"updating inventory item {name!r}")
         if event is not None:
             history = response.get("Attributes", {}).get(HISTORY)
@@ -284,13 +283,13 @@ class Inventory:
         item = self.get(f"{ARN_OWNER_PREFIX}{arn}") or {}
         return str(item[CERTIFICATE_NAME]) if item.get(CERTIFICATE_NAME) else None
 
-    def set_certificate_arn(self, name: str, owner: str, region: str, arn: str, *, has_arns: bool) -> None:
+    def set_certificate_arn(self, name: str, execution_id: str, region: str, arn: str, *, has_arns: bool) -> None:
         """Record the region's ARN on the item, and ARN -> name for ACM's events (safe to repeat).
 
         `has_arns`: whether the item had its map of ARNs when the import read it. Without one (a new certificate: the
         request's step may not write it), this import makes it with its own ARN; the regions' imports run side by
-        side, so one that finds the map made meanwhile adds its ARN to it. Raises CertificateLocked when `owner` no
-        longer holds the lock."""
+        side, so one that finds the map made meanwhile adds its ARN to it. Raises CertificateLocked when
+        `execution_id` no longer holds the lock."""
         try:
             self._table.put_item(Item={INVENTORY_PARTITION_KEY: f"{ARN_OWNER_PREFIX}{arn}", CERTIFICATE_NAME: name})
         except ClientError as exc:
@@ -301,7 +300,7 @@ class Inventory:
                     Key={INVENTORY_PARTITION_KEY: name},
                     UpdateExpression=f"SET {CERTIFICATE_ARNS} = :arns, {UPDATED_AT} = :now",
                     ConditionExpression=f"attribute_not_exists({CERTIFICATE_ARNS}) AND {LOCK_OWNER} = :owner",
-                    ExpressionAttributeValues={":arns": {region: arn}, ":owner": owner, ":now": utc_now()},
+                    ExpressionAttributeValues={":arns": {region: arn}, ":owner": execution_id, ":now": utc_iso()},
                 )
                 return
             except ClientError as exc:  # made meanwhile, or the lock is lost (the write below says which)
@@ -313,11 +312,11 @@ class Inventory:
                 UpdateExpression=f"SET {CERTIFICATE_ARNS}.#region = :arn, {UPDATED_AT} = :now",
                 ConditionExpression=f"{LOCK_OWNER} = :owner",
                 ExpressionAttributeNames={"#region": region},
-                ExpressionAttributeValues={":arn": arn, ":owner": owner, ":now": utc_now()},
+                ExpressionAttributeValues={":arn": arn, ":owner": execution_id, ":now": utc_iso()},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise CertificateLocked(f"execution {owner} no longer holds the lock of {name!r}") from None
+                raise CertificateLocked(f"execution {execution_id} no longer holds the lock of {name!r}") from None
             raise_classified(exc, f"recording the ACM ARN of {name!r} in {region}")
 
     def register_export(self, name: str, arn: str, region: str, values: dict[str, Any]) -> None:
@@ -333,7 +332,7 @@ class Inventory:
         fields = {**values, STATUS: "exported", REGIONS: [region], CERTIFICATE_ARNS: {region: arn}}
         names = {f"#f{i}": field for i, field in enumerate(fields)}
         expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
-        expression_values.update({":arn": arn, ":now": utc_now()})
+        expression_values.update({":arn": arn, ":now": utc_iso()})
         names.update({"#key": INVENTORY_PARTITION_KEY, "#arn": CERTIFICATE_ARN})
         try:
             self._table.update_item(
@@ -470,7 +469,7 @@ class Inventory:
                 Key={INVENTORY_PARTITION_KEY: f"{ACME_ACCOUNT_PREFIX}{alias}"},
                 UpdateExpression=f"SET {PAUSED_UNTIL} = :until, {UPDATED_AT} = :now",
                 ConditionExpression=f"attribute_not_exists({PAUSED_UNTIL}) OR {PAUSED_UNTIL} < :until",
-                ExpressionAttributeValues={":until": until, ":now": utc_now()},
+                ExpressionAttributeValues={":until": until, ":now": utc_iso()},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -492,7 +491,7 @@ class Inventory:
             self._table.update_item(
                 Key={INVENTORY_PARTITION_KEY: f"{ACME_ACCOUNT_PREFIX}{alias}"},
                 UpdateExpression=f"SET {REGISTERED_DIRECTORY} = :directory, {UPDATED_AT} = :now",
-                ExpressionAttributeValues={":directory": directory_url, ":now": utc_now()},
+                ExpressionAttributeValues={":directory": directory_url, ":now": utc_iso()},
             )
         except ClientError as exc:
             raise_classified(exc, f"recording the registration of ACME account {alias!r}")

@@ -1,5 +1,5 @@
 """DNS as the world sees it: the CNAME at a name, for `_acme-challenge` records delegated by CNAME (from a zone that
-is not in Route 53, or from one of ours: asking DNS first costs no Route 53 call, certlib.lifecycle.zones).
+is not in Route 53, or from one of ours: asking DNS first costs no Route 53 call, certlib.lifecycle.zone_directory).
 
 The resolver is the system's (the first `nameserver` of /etc/resolv.conf, as on Lambda), or `host:port` when given
 (the sandbox's DNS server). One recursive question over UDP (TCP when the answer is truncated), through dnslib,

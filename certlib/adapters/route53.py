@@ -284,11 +284,6 @@ def _change(action: str, name: str, raw_values: list[str], ttl: int) -> dict[str
     }
 
 
-def longest_suffix(name: str, suffixes: Iterable[str]) -> str | None:
-    matches = [s for s in suffixes if name == s or name.endswith("." + s)]
-    return max(matches, key=len) if matches else None
-
-
 @dataclass(frozen=True)
 class ZoneAccess:
     """A hosted zone and how to reach it: our own account (no role), or a role to assume in the DNS account."""

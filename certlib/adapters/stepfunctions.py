@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 REQUEST_FIELDS = ("name", "domains", "account", "key_type", "regions")
 
 
-def execution_name(trigger: str, certificate_name: str) -> str:
-    """Unique, readable, within Step Functions' 80 characters: `<trigger>-<name>-<UTC time>-<random>`."""
-    safe = re.sub(r"[^A-Za-z0-9_-]", "-", certificate_name)[:48]
-    return f"{trigger[:10]}-{safe}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+MAX_EXECUTION_NAME = 80  # Step Functions' limit
+
+
+def execution_name(trigger: str | None, certificate_name: str) -> str:
+    """Unique and readable: `<trigger>-<name>-<UTC time>-<random>` (`<name>-...` without a trigger, as certctl
+    starts them), the name cut to keep within Step Functions' 80 characters."""
+    prefix = f"{trigger[:10]}-" if trigger else ""
+    suffix = f"-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", certificate_name)[: MAX_EXECUTION_NAME - len(prefix) - len(suffix)]
+    return f"{prefix}{safe}{suffix}"
 
 
 def lifecycle_input(item: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +40,9 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, list | tuple) else str(value)
 
 
-class LifecycleStarter:
+class ExecutionStarter:
+    """Starts executions of one state machine: the lifecycle (renewals) or the distribution machine."""
+
     def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
         self._client = client
         self.state_machine_arn = state_machine_arn

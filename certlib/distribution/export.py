@@ -18,7 +18,7 @@ from certlib.distribution.steps import distribution_record, failed_outcome
 from certlib.exceptions import CertificateCheckFailed, InvalidRequest
 from certlib.lifecycle.request import NAME_PATTERN
 from certlib.observability import logger
-from certlib.runtime import Services
+from certlib.services import Services
 
 ACM_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]{1,64}")
 SOURCE_ACM = "acm"

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from certlib.dns_access import check_external_id
+from certlib.dns_account_roles import check_external_id
 from certlib.resources import ACCESS_GROUP_TAG
 
 SECRET_POLICY_SID = "NodesOfOtherAccountsReadBundlesOfTheirAccessGroup"  # noqa: S105 - a statement ID

@@ -27,7 +27,7 @@ from certlib.distribution.bundle_fields import ALGORITHM_FIELD, PASSWORD_FIELD, 
 from certlib.distribution.spec import DistributionProfile
 from certlib.keys import load_private_key, split_pem_chain
 from certlib.observability import logger
-from certlib.runtime import Services
+from certlib.services import Services
 
 MODERN = "pbes2-aes-256-cbc"
 LEGACY = "pbes1-3des-sha1"

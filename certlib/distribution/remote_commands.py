@@ -19,7 +19,7 @@ from certlib.distribution.node_accounts import (
     node_role_arn,
     node_send_role_name,
 )
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def account_of(arn: str) -> str:

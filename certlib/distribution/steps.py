@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from certlib.adapters.inventory import utc_now
 from certlib.adapters.ssm import CommandState, SsmCommands
 from certlib.distribution.node_accounts import bundle_resource_policy
 from certlib.distribution.remote_commands import account_of, combined_state, send_everywhere
@@ -19,7 +18,8 @@ from certlib.distribution.spec import DistributionProfile, profile_of
 from certlib.exceptions import DistributionPending
 from certlib.observability import logger
 from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames
-from certlib.runtime import Services
+from certlib.services import Services
+from certlib.utc import utc_iso
 
 # How long SSM may take to deliver the command to a node (the document itself has its own timeoutSeconds).
 DELIVERY_TIMEOUT_SECONDS = 600
@@ -89,7 +89,7 @@ def send_distribution(event: dict[str, Any], services: Services) -> dict[str, An
                 "command_id": command_id,
                 "serial": serial,
                 "execution": owner or event.get("execution_id"),
-                "at": utc_now(),
+                "at": utc_iso(),
                 **({"commands": commands} if commands else {}),
             }
         },
@@ -148,7 +148,7 @@ def outcome_of(state: CommandState, command_id: str, serial: str, targets: str) 
         "succeeded": succeeded,
         "failed": failed,
         "nodes": [node.to_dict() for node in sorted(state.nodes, key=lambda node: node.instance_id)],
-        "checked_at": utc_now(),
+        "checked_at": utc_iso(),
     }
     if not state.nodes:
         outcome["detail"] = f"no node matched the targets ({targets})"
@@ -165,7 +165,7 @@ def failed_outcome(error: dict[str, Any] | None) -> dict[str, Any]:
         "succeeded": [],
         "failed": [],
         "nodes": [],
-        "checked_at": utc_now(),
+        "checked_at": utc_iso(),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from certlib.adapters.acme_client import account_key_from_json, account_key_to_json, generate_account_key
 from certlib.config import AccountConfig
 from certlib.lifecycle.request import Request
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:

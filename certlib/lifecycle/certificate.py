@@ -43,7 +43,7 @@ from certlib.notifications.events import days_until, distribution_failed_event, 
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
 from certlib.renewal.timing import AriWindow, RenewalPlan, plan_renewal
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
-from certlib.runtime import Services
+from certlib.services import Services
 
 if TYPE_CHECKING:
     from cryptography import x509

@@ -25,18 +25,18 @@ from certlib.adapters.inventory import (
     LOCK_FIELDS,
     ORDER_FIELDS,
     STATUS,
-    utc_now,
 )
 from certlib.adapters.route53 import ZoneAccess, group_by_zone, normalize
 from certlib.exceptions import CertificateError, CertificateLocked, TransientError
-from certlib.lifecycle.dns import route53_of
+from certlib.lifecycle.challenge_records import route53_of
 from certlib.notifications.events import failure_event
 from certlib.notifications.problems import problem_type_of
 from certlib.observability import logger, record_lifecycle_failure
 from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.private_ca import issuance_reference
 from certlib.resources import LIFECYCLE_STEPS, camel_case
-from certlib.runtime import Services
+from certlib.services import Services
+from certlib.utc import utc_iso
 
 
 def describe_error(error: dict[str, Any] | None) -> dict[str, str]:
@@ -156,9 +156,9 @@ def _drop_pending_key(services: Services, name: str, order_url: str) -> None:
 def _announce_failure(
     services: Services, name: str, request: dict[str, Any], execution_id: str, failure: dict[str, str]
 ) -> bool:
-    """`Certificate Renewal Failed` on EventBridge and the SNS topic, once per execution (FAILURE_NOTIFIED on the item:
-    the execution whose failure was announced, so a retried cleanup does not announce it twice); False when done
-    already.
+    """`Certificate Issuance Failed` or `Certificate Renewal Failed` on EventBridge and the SNS topic, once per
+    execution (FAILURE_NOTIFIED on the item: the execution whose failure was announced, so a retried cleanup does not
+    announce it twice); False when done already.
 
     Raises TransientError when EventBridge or SNS is briefly unavailable: the state machine retries this step.
     """
@@ -198,7 +198,7 @@ def _record_failure(
         services.inventory.update(
             name,
             execution_id,
-            {STATUS: status, LAST_ERROR: {**failure, "at": utc_now(), "execution": execution_id}},
+            {STATUS: status, LAST_ERROR: {**failure, "at": utc_iso(), "execution": execution_id}},
             event=None if again else {"event": "failed", "execution": execution_id, "error": failure["error"]},
             remove=() if keep_lock else (*LOCK_FIELDS, *ORDER_FIELDS),
         )

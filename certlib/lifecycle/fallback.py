@@ -22,7 +22,7 @@ from certlib.lifecycle.request import Request
 from certlib.notifications.events import ACCOUNT_SWITCHED, CertificateEvent, common_detail
 from certlib.notifications.messages import closing_lines
 from certlib.notifications.problems import safe_text
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def switch_to_fallback_account(state: dict[str, Any], services: Services) -> dict[str, Any]:

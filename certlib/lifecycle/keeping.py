@@ -25,7 +25,7 @@ from certlib.keys import (
 from certlib.lifecycle.request import Request
 from certlib.renewal.revocation_sources import revocation_sources
 from certlib.renewal.timing import RenewalPlan
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def pending_private_key(request: Request, services: Services, reference: str) -> PrivateKey:

@@ -20,7 +20,7 @@ from certlib.exceptions import (
 )
 from certlib.lifecycle.request import Request
 from certlib.observability import logger
-from certlib.runtime import Services
+from certlib.services import Services
 
 if TYPE_CHECKING:
     from acme.messages import OrderResource

@@ -17,7 +17,7 @@ from certlib.lifecycle.keeping import keep_certificate, pending_private_key
 from certlib.lifecycle.request import Request
 from certlib.private_ca import KIND, issuance_reference, signing_algorithm_for
 from certlib.renewal.timing import plan_renewal
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def issue_from_private_ca(state: dict[str, Any], services: Services) -> dict[str, str]:

@@ -30,10 +30,10 @@ from certlib.config import AccountConfig, Config
 from certlib.distribution.spec import parse_distribution
 from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, ZoneNotFound
 from certlib.key_types import KEY_TYPES
-from certlib.lifecycle.zones import CHALLENGE_LABEL, ZoneDirectory
+from certlib.lifecycle.zone_directory import CHALLENGE_LABEL, ZoneDirectory
 from certlib.notifications.events import replacement_event
 from certlib.private_ca import KIND as PRIVATE_CA_KIND
-from certlib.runtime import Services
+from certlib.services import Services
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}")

@@ -4,7 +4,8 @@ Every outcome becomes one event with source `acme.certificates` on the deploymen
 
     Certificate Issued                a first certificate for a name is in ACM
     Certificate Renewed               a new certificate replaced the one in ACM (same ARN)
-    Certificate Renewal Failed        an execution to issue or to renew failed (`operation` says which)
+    Certificate Issuance Failed       an execution to issue a first certificate for a name failed
+    Certificate Renewal Failed        an execution to renew a certificate failed
     Certificate Revoked               a certificate was revoked (by `certctl revoke`, or found revoked)
     Certificate Distribution Failed   pushing a certificate to servers (SSM) failed
     Certificate Replacement Accepted  a request with "replace": true changes a certificate's domains or ACME account

@@ -13,18 +13,31 @@ from typing import Any
 from certlib.notifications.messages import closing_lines, failure_body
 from certlib.notifications.problems import problem_type_of, safe_text
 from certlib.notifications.remedies import remedy_for
+from certlib.utc import parse_utc_iso, utc_iso
 
 SCHEMA_VERSION = "1"
 ISSUED = "Certificate Issued"
 RENEWED = "Certificate Renewed"
+ISSUANCE_FAILED = "Certificate Issuance Failed"  # a first issuance (nothing of the name in ACM yet)
 RENEWAL_FAILED = "Certificate Renewal Failed"
 REVOKED = "Certificate Revoked"
 DISTRIBUTION_FAILED = "Certificate Distribution Failed"
 REPLACEMENT_ACCEPTED = "Certificate Replacement Accepted"
 ACCOUNT_SWITCHED = "Certificate Account Switched"  # built by certlib.lifecycle.fallback
-DETAIL_TYPES = (ISSUED, RENEWED, RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED, ACCOUNT_SWITCHED)
+DETAIL_TYPES = (
+    ISSUED,
+    RENEWED,
+    ISSUANCE_FAILED,
+    RENEWAL_FAILED,
+    REVOKED,
+    DISTRIBUTION_FAILED,
+    REPLACEMENT_ACCEPTED,
+    ACCOUNT_SWITCHED,
+)
 # What also goes to the SNS topic: what someone has to act on, or must know about.
-NOTIFIED = frozenset({RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED, ACCOUNT_SWITCHED})
+NOTIFIED = frozenset(
+    {ISSUANCE_FAILED, RENEWAL_FAILED, REVOKED, DISTRIBUTION_FAILED, REPLACEMENT_ACCEPTED, ACCOUNT_SWITCHED}
+)
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1f5a4e-5b7c-4a55-9d0e-acde00000001")
 
 
@@ -42,17 +55,11 @@ class CertificateEvent:
         return self.detail_type in NOTIFIED
 
 
-def utc_iso(moment: dt.datetime | None = None) -> str:
-    return (moment or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def days_until(moment_iso: str | None, now: dt.datetime | None = None) -> float | None:
     """Days (with a fraction) from now to an ISO 8601 time; negative once it has passed; None without a time."""
     if not moment_iso:
         return None
-    moment = dt.datetime.fromisoformat(str(moment_iso).replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+    moment = parse_utc_iso(str(moment_iso))
     return round((moment - (now or dt.datetime.now(dt.UTC))).total_seconds() / 86400, 2)
 
 
@@ -126,7 +133,8 @@ def failure_event(
     current: Mapping[str, Any] | None = None,
     occurred_at: str | None = None,
 ) -> CertificateEvent:
-    """`Certificate Renewal Failed`: an execution to issue (`renewal` False) or renew a certificate failed.
+    """`Certificate Issuance Failed` (`renewal` False: a first issuance) or `Certificate Renewal Failed`: an execution
+    to get a certificate failed.
 
     `failure` is certlib.lifecycle.failure.describe_error's {error, message, step, problem}; `current` the inventory
     item as it is now (the certificate still in ACM, if any).
@@ -138,8 +146,9 @@ def failure_event(
     problem = failure.get("problem") or problem_type_of(error, failure.get("message", ""))
     current_not_after = _text_or_none(current.get("not_after"))
     arns = _arns(current.get("certificate_arns"))
+    detail_type = RENEWAL_FAILED if renewal else ISSUANCE_FAILED
     detail = {
-        **common_detail(RENEWAL_FAILED, deployment, {**certificate, "domains": domains}, execution, None, occurred_at),
+        **common_detail(detail_type, deployment, {**certificate, "domains": domains}, execution, None, occurred_at),
         "operation": "renew" if renewal else "issue",
         "step": failure.get("step") or None,
         "error": error,
@@ -153,7 +162,7 @@ def failure_event(
     }
     subject = f"Certificate {name}: {'renewal' if renewal else 'issuance'} failed ({error})"
     body = failure_body(detail)
-    return CertificateEvent(RENEWAL_FAILED, detail, tuple(arns.values()), subject, body)
+    return CertificateEvent(detail_type, detail, tuple(arns.values()), subject, body)
 
 
 def revoked_event(

@@ -13,8 +13,8 @@ from typing import Any
 
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
-from certlib.renewal.timing import parse_iso
-from certlib.runtime import Services
+from certlib.services import Services
+from certlib.utc import parse_utc_iso
 
 # The event's DaysToExpiry is whole days, counted from its time: allow that rounding and a little clock skew.
 SLACK = dt.timedelta(days=2)
@@ -31,10 +31,10 @@ def handle_expiry_event(event: dict[str, Any], services: Services) -> dict[str, 
         logger.info("expiry event for a certificate that is not ours", extra={"certificate_arn": arn})
         return {"outcome": "not_ours", "certificate_arn": arn}
     days = int((event.get("detail") or {}).get("DaysToExpiry", 0))
-    sent_at = parse_iso(str(event.get("time")))
+    sent_at = parse_utc_iso(str(event.get("time")))
     expiry_seen_by_acm = sent_at + dt.timedelta(days=days)
-    newer_expiry = item.get("not_after") and parse_iso(str(item["not_after"])) > expiry_seen_by_acm + SLACK
-    issued_since = item.get("issued_at") and parse_iso(str(item["issued_at"])) > sent_at
+    newer_expiry = item.get("not_after") and parse_utc_iso(str(item["not_after"])) > expiry_seen_by_acm + SLACK
+    issued_since = item.get("issued_at") and parse_utc_iso(str(item["issued_at"])) > sent_at
     if newer_expiry or issued_since:
         return {"name": name, "outcome": "already_renewed", "not_after": item["not_after"]}
     return {**begin_renewal(services, item, "expiry", count_order=True), "certificate_arn": arn}

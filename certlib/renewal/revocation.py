@@ -19,7 +19,7 @@ from certlib.private_ca import KIND as PRIVATE_CA_KIND
 from certlib.private_ca import revocation_reason as private_ca_reason
 from certlib.renewal.revocation_answers import CrlCache, revocation_status
 from certlib.renewal.start import begin_renewal
-from certlib.runtime import Services
+from certlib.services import Services
 
 CHECKED_STATUSES = ("issued", "renewing", "renewal_failed")
 # RFC 5280 CRLReason codes that ACME's revokeCert accepts (RFC 8555 7.6).

@@ -11,7 +11,7 @@ from typing import Any
 
 from certlib.adapters.inventory import QUEUED_AT, QUEUED_EXECUTION
 from certlib.adapters.stepfunctions import execution_name
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def begin_renewal(services: Services, item: dict[str, Any], trigger: str, count_order: bool = True) -> dict[str, Any]:

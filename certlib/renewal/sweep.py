@@ -14,7 +14,6 @@ results by name, so the sweep's output stays within Step Functions' 256 KB howev
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +22,8 @@ from typing import Any
 from certlib.adapters.inventory import Inventory
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
-from certlib.renewal.timing import iso, parse_iso
-from certlib.runtime import Services
+from certlib.services import Services
+from certlib.utc import parse_utc_iso, utc_iso
 
 START_BATCH_SIZE = 100  # names per StartRenewal invocation: one BatchGetItem (at most 100 keys) reads them all
 START_THREADS = 16  # queue marks and StartExecution calls at once in one invocation; botocore retries a throttled one
@@ -37,7 +36,7 @@ def find_due_certificates(event: dict[str, Any], services: Services) -> dict[str
     "certificates" for a dry run (listed) or as "batches" for the Map (started), not both: the state stays small."""
     given = event.get("input") or {}
     batch_size = int(event["batch_size"])
-    now = iso(parse_iso(str(given.get("now") or event.get("started_at") or iso(dt.datetime.now(dt.UTC)))))
+    now = utc_iso(parse_utc_iso(str(given.get("now") or event.get("started_at") or utc_iso())))
     dry_run = bool(given.get("dry_run", False))
     names, more = services.inventory.due_for_renewal(now, batch_size)
     due: dict[str, Any] = {"now": now, "dry_run": dry_run, "count": len(names), "more": more}

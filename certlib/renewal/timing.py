@@ -15,6 +15,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from certlib.utc import utc_iso
+
 DEFAULT_RENEW_BEFORE_DAYS = 30  # Sectigo: "The default expiry window is 30 days."
 SHORT_LIFETIME = dt.timedelta(days=10)
 MAX_JITTER = dt.timedelta(hours=12)
@@ -30,7 +32,7 @@ class RenewalPlan:
     detail: str  # for people: where the time comes from
 
     def to_item(self) -> dict[str, str]:
-        return {"renew_after": iso(self.renew_after), "renew_reason": self.reason, "renew_detail": self.detail}
+        return {"renew_after": utc_iso(self.renew_after), "renew_reason": self.reason, "renew_detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -39,15 +41,6 @@ class AriWindow:
 
     start: dt.datetime
     end: dt.datetime
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def plan_renewal(
@@ -63,13 +56,13 @@ def plan_renewal(
     if ari_window is None:
         return configured
     if ari_window.start >= configured.renew_after:
-        detail = f"{configured.detail}; the CA's ARI window starts later ({iso(ari_window.start)})"
+        detail = f"{configured.detail}; the CA's ARI window starts later ({utc_iso(ari_window.start)})"
         return RenewalPlan(configured.renew_after, configured.reason, detail)
     end = min(ari_window.end, configured.renew_after)
     when = ari_window.start + (end - ari_window.start) * rng.random()
     detail = (
-        f"the CA asks for an earlier renewal: its ARI window starts {iso(ari_window.start)}, before the configured "
-        f"time {iso(configured.renew_after)}, {configured.detail}"
+        f"the CA asks for an earlier renewal: its ARI window starts {utc_iso(ari_window.start)}, before the configured "
+        f"time {utc_iso(configured.renew_after)}, {configured.detail}"
     )
     return RenewalPlan(when, "ari", detail)
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certlib.observability import lambda_step
 from certlib.renewal.sweep import find_due_certificates
-from certlib.runtime import services
+from certlib.services import services
 
 
 @lambda_step("find_due_certificates")

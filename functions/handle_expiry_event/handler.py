@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certlib.observability import lambda_step
 from certlib.renewal.expiry_event import handle_expiry_event
-from certlib.runtime import services
+from certlib.services import services
 
 
 @lambda_step("handle_expiry_event")

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certlib.lifecycle.private_ca import issue_from_private_ca
 from certlib.observability import lambda_step
-from certlib.runtime import services
+from certlib.services import services
 
 
 @lambda_step("issue_from_private_ca")

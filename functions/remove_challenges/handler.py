@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from certlib.lifecycle.dns import remove_challenges
+from certlib.lifecycle.challenge_records import remove_challenges
 from certlib.observability import lambda_step
-from certlib.runtime import services
+from certlib.services import services
 
 
 @lambda_step("remove_challenges")

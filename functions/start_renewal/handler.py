@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certlib.observability import lambda_step
 from certlib.renewal.sweep import start_renewal, start_renewals
-from certlib.runtime import services
+from certlib.services import services
 
 
 @lambda_step("start_renewal")

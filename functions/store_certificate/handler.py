@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certlib.lifecycle.certificate import store_certificate
 from certlib.observability import lambda_step
-from certlib.runtime import services
+from certlib.services import services
 
 
 @lambda_step("store_certificate")

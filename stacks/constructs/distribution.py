@@ -23,8 +23,8 @@ from constructs import Construct
 from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_STEPS, Env, ResourceNames
 from deploy.paths import DISTRIBUTION_ASL, DISTRIBUTION_DOCUMENT
 from deploy.state_machines import Timings, distribution_substitutions
-from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
+from stacks.constructs.pipeline_function import FunctionParts, build_functions
 from stacks.constructs.renewal_triggers import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, encrypted_dead_letters
 from stacks.nag import acknowledge_wildcard_resources, flatten_cfn_reference
 from stacks.permissions.common import CERTIFICATE_SECRETS, AccessTargets

@@ -125,7 +125,7 @@ class Monitoring(Construct):
         self.failed_executions = alarms.failed_executions
         self.expiring_soon = alarms.expiring_soon
         self.undelivered_events = alarms.undelivered_events
-        self.unfinished, self.stopped_lifecycle_cleanup = watch_stopped_executions(
+        self.stopped_notice, self.stopped_lifecycle_cleanup = watch_stopped_executions(
             self,
             topic=topic,
             lifecycle=lifecycle,

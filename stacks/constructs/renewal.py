@@ -19,8 +19,8 @@ from certlib.resources import RENEWAL_FUNCTIONS, SWEEP_STEPS, ResourceNames
 from deploy.functions import renewal_environment
 from deploy.paths import RENEWAL_SWEEP_ASL
 from deploy.state_machines import Timings, sweep_substitutions
-from stacks.constructs.lifecycle_function import FunctionParts, build_functions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
+from stacks.constructs.pipeline_function import FunctionParts, build_functions
 from stacks.constructs.renewal_triggers import ExpiryEventRule, RecurringSchedule
 from stacks.permissions.common import AccessTargets
 

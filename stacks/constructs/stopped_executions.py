@@ -16,7 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
-UNFINISHED_STATUSES = ["TIMED_OUT", "ABORTED"]
+STOPPED_STATUSES = ["TIMED_OUT", "ABORTED"]
 CLEANUP_RETRY_ATTEMPTS = 20
 
 
@@ -28,14 +28,17 @@ def watch_stopped_executions(
     other_state_machines: Sequence[sfn.IStateMachine],
     stopped_execution_cleaner: lambda_.IFunction,
 ) -> tuple[events.Rule, events.Rule]:
-    """The rule that tells the topic, and the rule that cleans up after the lifecycle's: (unfinished, cleanup)."""
-    unfinished = events.Rule(
+    """The rule that tells the topic, and the rule that cleans up after the lifecycle's: (notice, cleanup).
+
+    The construct ID `UnfinishedExecutions` and the topic policy's Sid keep an older word for stopped executions: a
+    new construct ID would replace the rule on deploy."""
+    stopped_notice = events.Rule(
         scope,
         "UnfinishedExecutions",
         description="Lifecycle executions that end without reaching CleanUpFailure (timed out, aborted)",
-        event_pattern=_unfinished_executions_of(lifecycle, *other_state_machines),
+        event_pattern=_stopped_executions_of(lifecycle, *other_state_machines),
     )
-    unfinished.add_target(
+    stopped_notice.add_target(
         _EncryptedTopicTarget(
             topic,
             events.RuleTargetInput.from_text(
@@ -54,7 +57,7 @@ def watch_stopped_executions(
         scope,
         "StoppedLifecycleCleanup",
         description="Lifecycle executions that timed out or were aborted: clean_up_stopped_execution",
-        event_pattern=_unfinished_executions_of(lifecycle),
+        event_pattern=_stopped_executions_of(lifecycle),
         targets=[
             targets.LambdaFunction(
                 stopped_execution_cleaner, retry_attempts=CLEANUP_RETRY_ATTEMPTS, max_event_age=Duration.days(1)
@@ -67,18 +70,18 @@ def watch_stopped_executions(
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
             actions=["sns:Publish"],
             resources=[topic.topic_arn],
-            conditions={"ArnEquals": {"aws:SourceArn": unfinished.rule_arn}},
+            conditions={"ArnEquals": {"aws:SourceArn": stopped_notice.rule_arn}},
         )
     )
-    return unfinished, stopped_lifecycle_cleanup
+    return stopped_notice, stopped_lifecycle_cleanup
 
 
-def _unfinished_executions_of(*state_machines: sfn.IStateMachine) -> events.EventPattern:
+def _stopped_executions_of(*state_machines: sfn.IStateMachine) -> events.EventPattern:
     """Step Functions' status change of these machines' executions that timed out or were aborted."""
     return events.EventPattern(
         source=["aws.states"],
         detail_type=["Step Functions Execution Status Change"],
-        detail={"status": UNFINISHED_STATUSES, "stateMachineArn": [m.state_machine_arn for m in state_machines]},
+        detail={"status": STOPPED_STATUSES, "stateMachineArn": [m.state_machine_arn for m in state_machines]},
     )
 
 

@@ -11,7 +11,7 @@ from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
 
 from certlib.distribution.node_accounts import node_check_role_name, node_role_arn, node_send_role_name
-from certlib.dns_access import dns_read_role_arn
+from certlib.dns_account_roles import dns_read_role_arn
 from certlib.resources import (
     EVENT_SOURCE,
     RENEWAL_INDEX,
@@ -65,7 +65,7 @@ class AccessTargets:
     # The value of EXPORT_ALLOWED_TAG on the ACM certificates this deployment may export, and of
     # DISTRIBUTION_OPT_IN_TAG on the nodes it may send commands to: its resource prefix.
     deployment_tag_value: str = ""
-    # DNS accounts (certlib.dns_zones, deploy.dns_roles): the write roles named in the accounts file's `dns-zones`
+    # DNS accounts (certlib.dns_zone_config, deploy.dns_roles): the write roles named in the accounts file's `dns-zones`
     # and their read roles, and our own account's zones kept only for CNAME-delegated DNS-01 records (TXT at any name
     # there).
     dns_roles: tuple[str, ...] = ()
@@ -95,8 +95,8 @@ class AccessTargets:
         node_accounts: Sequence[str] = (),
     ) -> AccessTargets:
         """ARNs from the stack's resources and secret-name patterns from certlib.resources; each DNS account's read
-        role from its write role (certlib.dns_access.dns_read_role_arn). Raises ValueError for a DNS role ARN that
-        is not one."""
+        role from its write role (certlib.dns_account_roles.dns_read_role_arn). Raises ValueError for a DNS role ARN
+        that is not one."""
 
         def secrets(name_pattern: str) -> str:
             return stack.format_arn(

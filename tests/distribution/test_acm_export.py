@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from certctl.executions import result_of, wait
-from certlib.renewal.timing import iso
 from certlib.resources import EXPORT_ALLOWED_TAG
+from certlib.utc import utc_iso
 from tests import certificates
 from tests.certificates import certificate_pem, key_pem
 from tests.distribution.helpers import (
@@ -56,7 +56,7 @@ def available_event(info: dict[str, Any], arn: str, action: str) -> dict[str, An
         "detail-type": "ACM Certificate Available",
         "source": "aws.acm",
         "account": info["account_id"],
-        "time": iso(dt.datetime.now(dt.UTC)),
+        "time": utc_iso(dt.datetime.now(dt.UTC)),
         "region": info["region"],
         "resources": [arn],
         "detail": {"Action": action, "CertificateType": "PRIVATE", "CommonName": "intranet.corp.test", "InUse": False},

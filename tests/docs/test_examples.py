@@ -15,7 +15,7 @@ import yaml
 
 from certctl.cli import build_parser
 from certlib.config import OUR_FIELDS, SECTIGO_FIELDS, parse_accounts
-from certlib.dns_zones import FIELDS as DNS_ZONE_FIELDS
+from certlib.dns_zone_config import FIELDS as DNS_ZONE_FIELDS
 from certlib.exceptions import ConfigError
 from certlib.notifications.events import DETAIL_TYPES
 from certlib.notifications.remedies import DEFAULT_REMEDY, PROBLEM_REMEDIES, REMEDIES

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from certlib.runtime import BOTO_CONFIG
+from certlib.services import BOTO_CONFIG
 from tests.faults.helpers import (
     FaultSwitch,
     acm_certificates_for,

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from certlib.adapters.aws_errors import is_transient
-from certlib.runtime import BOTO_CONFIG
+from certlib.services import BOTO_CONFIG
 from deploy.state_machines import Timings
 from tests.faults.helpers import (
     acm_certificates_for,

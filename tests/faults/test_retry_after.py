@@ -11,7 +11,7 @@ import responses
 from certlib.adapters.acme_client import generate_account_key
 from certlib.config import AccountConfig
 from certlib.exceptions import AcmeRateLimited
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 
 DIRECTORY = "https://ca.invalid/directory"
@@ -59,7 +59,7 @@ def rate_limited_ca(retry_after: int) -> responses.RequestsMock:
 def test_the_pause_never_ends_before_retry_after(monkeypatch: pytest.MonkeyPatch, fraction: float) -> None:
     # Given a CA that answers newOrder with rateLimited and Retry-After: 3, at a time with a fraction of a second
     now = 1_000_000 + fraction
-    monkeypatch.setattr("certlib.runtime.time.time", lambda: now)
+    monkeypatch.setattr("certlib.services.time.time", lambda: now)
     recorder = PauseRecorder()
     services = services_with(recorder)
     account = AccountConfig(alias="limited", directory_url=DIRECTORY)

@@ -131,7 +131,7 @@ def test_an_aborted_execution_is_cleaned_up_once_and_the_name_issues_again(sandb
     again = invoke(sandbox, "clean_up_stopped_execution", status_change(sandbox, execution_arn, "ABORTED"))
     assert (again["outcome"], again["failure_recorded"]) == ("cleaned_up", False)
     assert plain(target_of(sandbox).inventory.get(name))["last_error"] == item["last_error"]
-    failed = [e for e in capture.events(name) if e["detail-type"] == "Certificate Renewal Failed"]
+    failed = [e for e in capture.events(name) if e["detail-type"] == "Certificate Issuance Failed"]
     assert [e["detail"]["error"] for e in failed] == ["ExecutionAborted"]
     assert len(capture.notifications(name)) == 1
 

@@ -14,7 +14,7 @@ import pytest
 
 from certctl.executions import result_of, wait
 from certlib.config import AccountConfig, Config
-from certlib.renewal.timing import iso, parse_iso
+from certlib.utc import parse_utc_iso, utc_iso
 from tests.lifecycle.helpers import EXECUTION_TIMEOUT_SECONDS, certctl, inventory_item, issue, target_of
 
 SECOND_ALIAS = "scm_demo2"  # never used to order: its endpoint is not asked anything
@@ -88,8 +88,8 @@ def test_renewals_keep_the_recorded_account_without_a_default(no_default: dict[s
     assert (by_certctl["status"], by_certctl["certificate_arn"]) == ("renewed", arn)
 
     # When the sweep runs as of just after its renewal time
-    renew_after = parse_iso(str(inventory_item(no_default, "kept")["renew_after"]))
-    completed = certctl(no_default, "sweep", "--now", iso(renew_after + dt.timedelta(seconds=1)), "--json")
+    renew_after = parse_utc_iso(str(inventory_item(no_default, "kept")["renew_after"]))
+    completed = certctl(no_default, "sweep", "--now", utc_iso(renew_after + dt.timedelta(seconds=1)), "--json")
     assert completed.returncode == 0, completed.stderr
     [started] = [entry for entry in json.loads(completed.stdout)["results"] if entry["outcome"] == "started"]
     # Then it started that renewal, which renews into the same ARN
@@ -98,8 +98,8 @@ def test_renewals_keep_the_recorded_account_without_a_default(no_default: dict[s
 
     # When ACM sends its expiry event for it (sent after the last issuance, counting the days to its expiry)
     item = inventory_item(no_default, "kept")
-    sent_at = parse_iso(str(item["issued_at"])) + dt.timedelta(seconds=1)
-    days = (parse_iso(str(item["not_after"])) - sent_at).days
+    sent_at = parse_utc_iso(str(item["issued_at"])) + dt.timedelta(seconds=1)
+    days = (parse_utc_iso(str(item["not_after"])) - sent_at).days
     answer = invoke_expiry_event(no_default, arn, sent_at, days)
     # Then it started a renewal too, which renews into the same ARN
     assert answer["outcome"] == "started", answer
@@ -131,7 +131,7 @@ def invoke_expiry_event(info: dict[str, Any], arn: str, sent_at: dt.datetime, da
         "detail-type": "ACM Certificate Approaching Expiration",
         "source": "aws.acm",
         "account": info["account_id"],
-        "time": iso(sent_at),
+        "time": utc_iso(sent_at),
         "region": info["region"],
         "resources": [arn],
         "detail": {"DaysToExpiry": days, "CommonName": "kept.example.test"},

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from certlib.dns_access import dns_read_role_arn
+from certlib.dns_account_roles import dns_read_role_arn
 from certlib.keys import generate_private_key, private_key_to_pem
 from deploy.dns_roles import DNS_READ_STEPS, DNS_WRITE_STEPS, dns_function_role_arn
 from sandbox.iam.stack_roles import DNS_EXTERNAL_ID

@@ -12,7 +12,7 @@ import boto3
 from moto import mock_aws
 
 from certlib.resources import EVENT_SOURCE, INVENTORY_PARTITION_KEY, ResourceNames
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 from deploy.functions import function_environment
 from sandbox.moto_fixes import route53_as_aws

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from certlib.renewal.timing import iso
+from certlib.utc import utc_iso
 from tests.lifecycle.helpers import issue, target_of
 from tests.operations.sandbox_capture import wrong_txt
 
@@ -28,7 +28,7 @@ def build_fleet(info: dict[str, Any]) -> list[str]:
     now = dt.datetime.now(dt.UTC)
 
     def days(count: float) -> str:
-        return iso(now + dt.timedelta(days=count))
+        return utc_iso(now + dt.timedelta(days=count))
 
     _issued(info, "fleet-ok")
     _issued(info, "fleet-rsa", key_type="rsa2048")

@@ -18,7 +18,7 @@ from certlib.exceptions import TransientError
 from certlib.lifecycle.certificate import record_result
 from certlib.lifecycle.failure import clean_up_failure
 from certlib.lifecycle.request import Request
-from certlib.notifications.events import ISSUED, RENEWAL_FAILED
+from certlib.notifications.events import ISSUANCE_FAILED, ISSUED
 from tests.operations.aws_fakes import REGION, Deployment, deployment
 from tests.operations.schema import validate_event
 
@@ -88,20 +88,22 @@ def test_a_failure_is_announced_once_even_when_the_cleanup_is_retried(aws: Deplo
     assert first["problem"] == "unauthorized"
     events = aws.events()
     notifications = aws.notifications()
-    assert [event["detail-type"] for event in events] == [RENEWAL_FAILED]
+    assert [event["detail-type"] for event in events] == [ISSUANCE_FAILED]
     assert len(notifications) == 1
     detail = events[0]["detail"]
-    validate_event(RENEWAL_FAILED, detail)
+    validate_event(ISSUANCE_FAILED, detail)
     assert (detail["name"], detail["step"], detail["problem_type"]) == ("web", "check_order", "unauthorized")
     assert notifications[0]["Subject"] == "Certificate web: issuance failed (ChallengeInvalid)"
     assert "check_order" in notifications[0]["Message"]
-    assert notifications[0]["MessageAttributes"]["detail_type"]["Value"] == RENEWAL_FAILED
+    assert notifications[0]["MessageAttributes"]["detail_type"]["Value"] == ISSUANCE_FAILED
 
 
 def test_a_failure_that_cannot_be_announced_fails_the_cleanup_with_a_retryable_error(aws: Deployment) -> None:
     # Given an execution that failed, and EventBridge throttling every call
     locked_item(aws)
-    throttled = TransientError("putting a 'Certificate Renewal Failed' event on event bus default: ThrottlingException")
+    throttled = TransientError(
+        "putting a 'Certificate Issuance Failed' event on event bus default: ThrottlingException"
+    )
 
     # When its cleanup runs
     with mock.patch.object(EventBus, "put", side_effect=throttled), pytest.raises(TransientError):
@@ -114,7 +116,7 @@ def test_a_failure_that_cannot_be_announced_fails_the_cleanup_with_a_retryable_e
     assert aws.events() == []
     # And the retry, with EventBridge back, announces it
     clean_up_failure(failed_state(), aws.services)
-    assert [event["detail-type"] for event in aws.events()] == [RENEWAL_FAILED]
+    assert [event["detail-type"] for event in aws.events()] == [ISSUANCE_FAILED]
 
 
 def test_an_issuance_is_announced_before_it_is_recorded(aws: Deployment) -> None:

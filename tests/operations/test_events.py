@@ -10,6 +10,7 @@ import pytest
 from certlib.adapters.sns import MAX_SUBJECT_CHARACTERS
 from certlib.notifications.events import (
     DISTRIBUTION_FAILED,
+    ISSUANCE_FAILED,
     ISSUED,
     RENEWAL_FAILED,
     RENEWED,
@@ -101,12 +102,15 @@ def test_a_failure_names_the_certificate_the_step_the_problem_and_what_to_do() -
     assert "stays valid until 2027-01-01T00:00:00Z" in event.body
 
 
-def test_a_first_issuance_failure_is_a_renewal_failed_event_with_operation_issue() -> None:
+def test_a_first_issuance_failure_is_an_issuance_failed_event_with_operation_issue() -> None:
     # Given / When a first issuance fails before any certificate exists
     event = failure_event("acme-certs", REQUEST, CHALLENGE_FAILURE, False, EXECUTION)
 
-    # Then it is the same detail type, with operation "issue" and nothing in ACM yet
+    # Then it is its own detail type, with the same detail: operation "issue" and nothing in ACM yet
     validate_event(event.detail_type, event.detail)
+    assert event.detail_type == ISSUANCE_FAILED
+    assert event.notified
+    assert event.subject == "Certificate web: issuance failed (ChallengeInvalid)"
     assert event.detail["operation"] == "issue"
     assert event.detail["current_not_after"] is None
     assert "could not be issued" in event.body
@@ -131,11 +135,16 @@ def test_the_schema_refuses_key_material_and_unknown_fields() -> None:
     # Given a valid failure detail
     detail = failure_event("acme-certs", REQUEST, CHALLENGE_FAILURE, False, EXECUTION).detail
 
+    validate_event(ISSUANCE_FAILED, detail)
+
     # When / Then a private key in a text field, or a field the schema does not document, is refused
     with pytest.raises(jsonschema.ValidationError):
-        validate_event(RENEWAL_FAILED, {**detail, "message": PEM_KEY})
+        validate_event(ISSUANCE_FAILED, {**detail, "message": PEM_KEY})
     with pytest.raises(jsonschema.ValidationError):
-        validate_event(RENEWAL_FAILED, {**detail, "private_key": "x"})
+        validate_event(ISSUANCE_FAILED, {**detail, "private_key": "x"})
+    # And so is a failure whose detail type and operation disagree
+    with pytest.raises(jsonschema.ValidationError):
+        validate_event(RENEWAL_FAILED, detail)
 
 
 def test_revoked_and_distribution_failed_events_match_the_schema() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from certlib.notifications.events import ISSUED, RENEWAL_FAILED, RENEWED
+from certlib.notifications.events import ISSUANCE_FAILED, ISSUED, RENEWED
 from tests.lifecycle.helpers import certctl, issue
 from tests.operations.sandbox_capture import Capture, start_capture, wrong_txt
 from tests.operations.schema import validate_event
@@ -26,10 +26,10 @@ def test_a_failed_issuance_sends_one_event_and_one_message(sandbox: dict[str, An
         result = issue(sandbox, name="notify-fails", domains=[FAILING])
     assert result["status"] == "failed", result
 
-    # Then exactly one `Certificate Renewal Failed` event, valid against the documented schema, names the certificate,
+    # Then exactly one `Certificate Issuance Failed` event, valid against the documented schema, names the certificate,
     # the step and the CA's problem
     events = capture.events("notify-fails")
-    assert [event["detail-type"] for event in events] == [RENEWAL_FAILED]
+    assert [event["detail-type"] for event in events] == [ISSUANCE_FAILED]
     [event] = events
     assert event["source"] == "acme.certificates"
     detail = event["detail"]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS, MAX_JITTER, parse_iso
+from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS, MAX_JITTER
+from certlib.utc import parse_utc_iso
 from tests.lifecycle.helpers import certctl
 from tests.operations.fleet import PREFIX, build_fleet
 
@@ -102,8 +103,8 @@ def test_status_says_which_rule_chose_the_renewal_time(sandbox: dict[str, Any], 
     # Then it renews 30 days before expiry (less the jitter), and both views say it is the default that decided
     assert (table.returncode, detail.returncode) == (0, 0), table.stderr + detail.stderr
     row = next(row for row in document["certificates"] if row["name"] == "fleet-ok")
-    thirty_days_before = parse_iso(row["not_after"]) - dt.timedelta(days=DEFAULT_RENEW_BEFORE_DAYS)
-    assert thirty_days_before - MAX_JITTER <= parse_iso(row["renew_after"]) <= thirty_days_before
+    thirty_days_before = parse_utc_iso(row["not_after"]) - dt.timedelta(days=DEFAULT_RENEW_BEFORE_DAYS)
+    assert thirty_days_before - MAX_JITTER <= parse_utc_iso(row["renew_after"]) <= thirty_days_before
     line = next(line for line in table.stdout.splitlines() if line.split()[1:2] == ["fleet-ok"])
     assert f"{row['renew_after'][:10]} (default 30 days)" in line
     assert f"  renew after   {row['renew_after']}\n" in detail.stdout

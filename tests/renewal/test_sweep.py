@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from certctl.aws import Target
-from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS, MAX_JITTER, iso, parse_iso
+from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS, MAX_JITTER
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
+from certlib.utc import parse_utc_iso, utc_iso
 from tests.lifecycle.helpers import acm_view, certctl, issue, target_of
 
 INVENTORY_SIZE = 1000
@@ -37,7 +38,7 @@ def load_inventory(target: Target) -> None:
             "regions": {"L": [{"S": target.session.region_name}]},
             "status": {"S": "issued"},
             RENEWAL_BUCKET_ATTRIBUTE: {"S": RENEWAL_BUCKET},
-            RENEW_AFTER_ATTRIBUTE: {"S": iso(FIRST_RENEW_AFTER + dt.timedelta(minutes=i))},
+            RENEW_AFTER_ATTRIBUTE: {"S": utc_iso(FIRST_RENEW_AFTER + dt.timedelta(minutes=i))},
         }
         for i in range(INVENTORY_SIZE)
     ]
@@ -47,7 +48,7 @@ def load_inventory(target: Target) -> None:
 
 
 def sweep(info: dict[str, Any], now: dt.datetime, *extra: str) -> dict[str, Any]:
-    completed = certctl(info, "sweep", "--now", iso(now), "--json", *extra)
+    completed = certctl(info, "sweep", "--now", utc_iso(now), "--json", *extra)
     assert completed.returncode == 0, completed.stderr
     return dict(json.loads(completed.stdout))
 
@@ -97,7 +98,7 @@ def test_time_past_the_window_renews_to_the_same_arn(sweep_sandbox: dict[str, An
     first = issue(sweep_sandbox, name="due-soon", domains=["due-soon.example.test"])
     assert first["status"] == "issued", first
     item = target_of(sweep_sandbox).inventory.get("due-soon") or {}
-    renew_after = parse_iso(str(item["renew_after"]))
+    renew_after = parse_utc_iso(str(item["renew_after"]))
     assert item["renew_reason"] == "default_renew_before_days"  # no ARI in Pebble 2.4, no RenewBeforeDays
     # When the sweep runs as of just after its renew_after (and before the fleet's)
     result = sweep(sweep_sandbox, renew_after + dt.timedelta(seconds=1))
@@ -111,9 +112,9 @@ def test_time_past_the_window_renews_to_the_same_arn(sweep_sandbox: dict[str, An
     assert renewed["certificate_arn"] == first["certificate_arn"]
     assert renewed["serial"] != first["serial"]
     assert acm_view(sweep_sandbox, renewed["certificate_arn"])["facts"].serial == renewed["serial"]
-    not_before, not_after = parse_iso(renewed["not_before"]), parse_iso(renewed["not_after"])
+    not_before, not_after = parse_utc_iso(renewed["not_before"]), parse_utc_iso(renewed["not_after"])
     planned = not_after - dt.timedelta(days=DEFAULT_RENEW_BEFORE_DAYS)  # Pebble's 5 years: 30 days is far from half
     assert not_after - not_before > 2 * dt.timedelta(days=DEFAULT_RENEW_BEFORE_DAYS)
-    assert renewed["renew_after"] != iso(renew_after)
-    assert planned - MAX_JITTER <= parse_iso(renewed["renew_after"]) <= planned
+    assert renewed["renew_after"] != utc_iso(renew_after)
+    assert planned - MAX_JITTER <= parse_utc_iso(renewed["renew_after"]) <= planned
     assert (target_of(sweep_sandbox).inventory.get("due-soon") or {})["renew_after"] == renewed["renew_after"]

@@ -13,8 +13,8 @@ from cryptography import x509
 from certctl.executions import result_of, wait
 from certlib.adapters.acme_client import AcmeSession, account_key_from_json
 from certlib.keys import verify_signed_by
-from certlib.renewal.timing import iso, parse_iso
 from certlib.resources import INVENTORY_PARTITION_KEY
+from certlib.utc import parse_utc_iso, utc_iso
 from tests.lifecycle.helpers import certctl, inventory_item, issue, target_of
 from tests.operations.sandbox_capture import start_capture
 
@@ -38,7 +38,7 @@ def expiry_event(
         "detail-type": "ACM Certificate Approaching Expiration",
         "source": "aws.acm",
         "account": info["account_id"],
-        "time": sent_at or iso(dt.datetime.now(dt.UTC)),
+        "time": sent_at or utc_iso(dt.datetime.now(dt.UTC)),
         "region": info["region"],
         "resources": [certificate_arn],
         "detail": {"DaysToExpiry": days_to_expiry, "CommonName": "expiring.example.test"},
@@ -53,7 +53,7 @@ def test_expiry_event_renews_ours_once_and_ignores_others(renewal_sandbox: dict[
     # Given an issued certificate
     first = issue(renewal_sandbox, name="expiring", domains=["expiring.example.test"])
     assert first["status"] == "issued", first
-    days_left = (parse_iso(first["not_after"]) - dt.datetime.now(dt.UTC)).days
+    days_left = (parse_utc_iso(first["not_after"]) - dt.datetime.now(dt.UTC)).days
     # When EventBridge delivers ACM's expiry event three times, and one for a certificate that is not ours; the event
     # is sent at the very instant of the issuance (no waiting on the clock), which is no later issuance
     issued_at = inventory_item(renewal_sandbox, "expiring")["issued_at"]

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from certlib.dns_access import dns_read_role_arn
+from certlib.dns_account_roles import dns_read_role_arn
 from sandbox.iam.stack_roles import DNS_EXTERNAL_ID
 from tests.lifecycle.helpers import challenge_records, issue, session_of, target_of
 from tests.security.test_iam_enforcement import as_role, challenge_change, client, error_code, role_of

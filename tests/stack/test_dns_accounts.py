@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from certlib.dns_access import (
+from certlib.dns_account_roles import (
     DNS_READ_ROLE_NAME,
     DNS_ROLE_NAME,
     MAX_ROLE_NAME_LENGTH,

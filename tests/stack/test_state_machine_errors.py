@@ -194,7 +194,7 @@ def step_functions(step: str) -> list[Any]:
         getattr(importlib.import_module(node.module), alias.name)
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("certlib.")
-        if node.module not in ("certlib.observability", "certlib.runtime")
+        if node.module not in ("certlib.observability", "certlib.services")
         for alias in node.names
     ]
 

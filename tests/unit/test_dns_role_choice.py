@@ -12,10 +12,10 @@ import pytest
 
 from certlib.adapters.route53 import HostedZone, ZoneAccess
 from certlib.config import parse_accounts
-from certlib.dns_access import dns_read_role_arn
-from certlib.lifecycle import dns
-from certlib.lifecycle.zones import ZoneDirectory
-from certlib.runtime import Services
+from certlib.dns_account_roles import dns_read_role_arn
+from certlib.lifecycle import challenge_records
+from certlib.lifecycle.zone_directory import ZoneDirectory
+from certlib.services import Services
 from certlib.settings import Settings
 
 WRITE_ROLE = "arn:aws:iam::111111111111:role/acme-dns-01"
@@ -155,9 +155,12 @@ CHALLENGE = {**ZONE.to_dict(), "record_name": "_acme-challenge.www.partner.test"
 @pytest.mark.parametrize(
     ("step", "writes"),
     [
-        (lambda s: dns.publish_challenges({"order": {"challenges": [CHALLENGE]}}, s), True),
-        (lambda s: dns.remove_challenges({"order": {"challenges": [CHALLENGE]}}, s), True),
-        (lambda s: dns.check_dns_change({"dns_changes": [{**ZONE.to_dict(), "change_id": "C1"}]}, s), False),
+        (lambda s: challenge_records.publish_challenges({"order": {"challenges": [CHALLENGE]}}, s), True),
+        (lambda s: challenge_records.remove_challenges({"order": {"challenges": [CHALLENGE]}}, s), True),
+        (
+            lambda s: challenge_records.check_dns_change({"dns_changes": [{**ZONE.to_dict(), "change_id": "C1"}]}, s),
+            False,
+        ),
     ],
     ids=["publish_challenges", "remove_challenges", "check_dns_change"],
 )

@@ -15,7 +15,7 @@ from certlib.config import parse_accounts
 from certlib.exceptions import CA_SIDE_ERROR_NAMES, CA_SIDE_ERRORS, InvalidRequest
 from certlib.lifecycle.fallback import account_switched_event
 from certlib.lifecycle.request import MAX_FALLBACK_ACCOUNTS, challenge_places, parse_request
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 from deploy.paths import LIFECYCLE_ASL
 from deploy.state_machines import Timings, placeholders, render_definition, retry_substitutions

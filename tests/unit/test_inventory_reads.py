@@ -16,7 +16,7 @@ from certlib.exceptions import AcmeRateLimited
 from certlib.lifecycle.ordering import _new_order, first_attempt
 from certlib.lifecycle.request import Request
 from certlib.resources import INVENTORY_PARTITION_KEY
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 from tests.unit.test_ari import CA, recorded_ca, session_with
 

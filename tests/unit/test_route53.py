@@ -18,9 +18,9 @@ from certlib.adapters.public_dns import PublicDns
 from certlib.adapters.route53 import Route53, quote_txt, unquote_txt
 from certlib.config import parse_accounts
 from certlib.exceptions import TransientError, ZoneNotFound
-from certlib.lifecycle.zones import ZoneDirectory
+from certlib.lifecycle.zone_directory import ZoneDirectory
 from certlib.resources import Env
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver

@@ -29,7 +29,7 @@ from certlib.resources import (
     RENEWAL_BUCKET_ATTRIBUTE,
     RENEWAL_INDEX,
 )
-from certlib.runtime import Services
+from certlib.services import Services
 from certlib.settings import Settings
 from sandbox.aws import make_dynamodb_writes_atomic
 

@@ -1,4 +1,4 @@
-"""Steps that write DNS-01 TXT values in Route 53, wait for them, and take them out again.
+"""Steps that write DNS-01 TXT values (challenge records) in Route 53, wait for them, and take them out again.
 
 Each value goes to its challenge's zone, in our account or through the DNS account's role (`zone_id`,
 `role_arn`, `external_id` on the challenge), at the record name after any CNAME delegation. Writing and removing
@@ -11,7 +11,7 @@ from typing import Any
 
 from certlib.adapters.route53 import Route53, ZoneAccess, group_by_zone
 from certlib.exceptions import DnsChangePending
-from certlib.runtime import Services
+from certlib.services import Services
 
 
 def publish_challenges(state: dict[str, Any], services: Services) -> list[dict[str, Any]]:

@@ -41,7 +41,9 @@ def dns_step_role_name(scope: Construct, prefix: str, step: str) -> str:
     return dns_function_role_name(prefix, region, step)
 
 
-class LifecycleFunction(Construct):
+class PipelineFunction(Construct):
+    """Any function of the pipeline (lifecycle, distribution, renewal or monitoring), with its role and log group."""
+
     def __init__(
         self,
         scope: Construct,
@@ -130,10 +132,10 @@ def build_functions(
     environment: Mapping[str, str],
     targets: AccessTargets,
     descriptions: Mapping[str, str] | None = None,
-) -> dict[str, LifecycleFunction]:
-    """One LifecycleFunction per step, named after it (camel_case), each with its own role and grants_for(step)."""
+) -> dict[str, PipelineFunction]:
+    """One PipelineFunction per step, named after it (camel_case), each with its own role and grants_for(step)."""
     return {
-        step: LifecycleFunction(
+        step: PipelineFunction(
             scope,
             camel_case(step),
             step=step,

@@ -17,8 +17,8 @@ each role can list.
 
 `role-arn` names the DNS account's write role: the steps that write or remove challenge records assume it. The steps
 that only read (validate_request, check_dns_change) assume that account's read role, whose ARN is `role-arn` with
-`-read` appended (certlib.dns_access.dns_read_role_arn: `acme-dns-01` -> `acme-dns-01-read`, what the DNS account's
-stack makes); the same `external-id` goes with both.
+`-read` appended (certlib.dns_account_roles.dns_read_role_arn: `acme-dns-01` -> `acme-dns-01-read`, what the DNS
+account's stack makes); the same `external-id` goes with both.
 
 A `validation-only` zone of our own account (no role-arn) must also be in the stack's context `validationZoneIds`:
 that is what lets the functions write TXT records at names other than `_acme-challenge.*` there. One in a DNS
@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from certlib.dns_access import check_external_id, dns_read_role_arn
+from certlib.dns_account_roles import check_external_id, dns_read_role_arn
 from certlib.exceptions import ConfigError
 
 ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")

@@ -22,9 +22,9 @@ from certlib.adapters.route53 import Route53
 from certlib.adapters.secrets import SecretStore
 from certlib.adapters.sns import NotificationTopic
 from certlib.adapters.ssm import SsmCommands
-from certlib.adapters.stepfunctions import ExecutionHistory, LifecycleStarter
+from certlib.adapters.stepfunctions import ExecutionHistory, ExecutionStarter
 from certlib.config import AccountConfig, Config
-from certlib.dns_access import dns_read_role_arn
+from certlib.dns_account_roles import dns_read_role_arn
 from certlib.exceptions import AccountSecretMissing, AcmeRateLimited, ConfigError
 from certlib.notifications.emitter import CertificateEvents
 from certlib.pushed_accounts import load_configuration
@@ -91,11 +91,11 @@ class Services:
         return Route53(self._session.client("route53", config=BOTO_CONFIG))
 
     @cached_property
-    def lifecycle(self) -> LifecycleStarter:
+    def lifecycle(self) -> ExecutionStarter:
         arn = self.settings.lifecycle_state_machine_arn
         if not arn:
             raise ConfigError("LIFECYCLE_STATE_MACHINE_ARN is not set: this function cannot start lifecycle executions")
-        return LifecycleStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+        return ExecutionStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
 
     @cached_property
     def public_dns(self) -> PublicDns:
@@ -106,12 +106,12 @@ class Services:
         return ExecutionHistory(self._session.client("stepfunctions", config=BOTO_CONFIG))
 
     @cached_property
-    def distribution(self) -> LifecycleStarter:
+    def distribution(self) -> ExecutionStarter:
         """Starts the distribution machine (ACM's exportable certificates)."""
         arn = self.settings.distribution_state_machine_arn
         if not arn:
             raise ConfigError("DISTRIBUTION_STATE_MACHINE_ARN is not set: this function cannot start distributions")
-        return LifecycleStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+        return ExecutionStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
 
     @cached_property
     def ssm_commands(self) -> SsmCommands:
@@ -135,7 +135,7 @@ class Services:
 
         `role_arn` is the DNS account's write role as the accounts file names it (`dns-zones` `role-arn`). A step
         that writes or removes records asks `for_writing` and gets that role; a step that only reads gets the
-        account's read role (certlib.dns_access.dns_read_role_arn), which is all its own role may assume.
+        account's read role (certlib.dns_account_roles.dns_read_role_arn), which is all its own role may assume.
         Raises what raise_classified raises when the role cannot be assumed (AccessDenied is terminal), ValueError
         for a `role_arn` that is not a role ARN.
         """

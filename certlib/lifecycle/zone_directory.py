@@ -22,13 +22,15 @@ keeps the write role's ARN (`role_arn`), which the steps that write the record a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from certlib.adapters.route53 import ZoneAccess, longest_suffix, normalize
+from certlib.adapters.route53 import ZoneAccess, normalize
 from certlib.config import AccountConfig, Config
 from certlib.exceptions import ZoneNotFound
-from certlib.runtime import Services
+from certlib.lifecycle.challenge_records import route53_reader
+from certlib.services import Services
 
 MAX_CNAME_HOPS = 8
 CHALLENGE_LABEL = "_acme-challenge."
@@ -150,8 +152,7 @@ class ZoneDirectory:
             return self._services.public_dns.cname_at(name)
         if not zone.private and self._services.public_dns.cname_at(name) is None:
             return None
-        reader = self._services.route53_for(*zone_role(zone), for_writing=False)
-        return reader.cname_at(zone.access.zone_id, name)
+        return route53_reader(self._services, zone.access).cname_at(zone.access.zone_id, name)
 
     def _target_outside(self, domain: str, name: str, target: str) -> str:
         return (
@@ -174,13 +175,14 @@ class ZoneDirectory:
 
 
 def _longest_holding(name: str, zones: list[KnownZone]) -> KnownZone | None:
-    matching = [zone for zone in zones if name == zone.name or name.endswith("." + zone.name)]
+    matching = [zone for zone in zones if _within(name, zone.name)]
     return max(matching, key=lambda zone: (len(zone.name), zone.explicit), default=None)
+
+
+def longest_suffix(name: str, suffixes: Iterable[str]) -> str | None:
+    """The longest of `suffixes` that `name` is or lies under; None when it is under none."""
+    return max((suffix for suffix in suffixes if _within(name, suffix)), key=len, default=None)
 
 
 def _within(name: str, suffix: str) -> bool:
     return name == suffix or name.endswith("." + suffix)
-
-
-def zone_role(zone: KnownZone) -> tuple[str | None, str | None]:
-    return zone.access.role_arn, zone.access.external_id
