@@ -47,6 +47,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from sandbox.moto_asl_cache import apply_asl_parse_cache
 from sandbox.moto_pca import apply_private_ca_fixes
 
 _original_start_execution = StepFunctionsParserBackend.start_execution
@@ -208,3 +209,4 @@ def apply_moto_fixes() -> None:
     Route53Backend.change_resource_record_sets = change_resource_record_sets_as_route53_does  # type: ignore[method-assign,assignment]
     AWSCertificateManagerBackend.import_certificate = import_certificate_as_acm_does  # type: ignore[method-assign,assignment]
     apply_private_ca_fixes()  # acm-pca: sandbox.moto_pca says what differs
+    apply_asl_parse_cache()  # each state machine definition parsed once: sandbox.moto_asl_cache says why it is safe
