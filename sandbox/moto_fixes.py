@@ -20,8 +20,8 @@
   renewal would be refused.
 - Step Functions StartExecution: moto parses the state machine's definition again for every execution, with ANTLR
   in pure Python: 0.25-1.2 s for the lifecycle on this machine (load 10-12; 40 ms of it builds the components),
-  between the execution's startDate and its first event; AWS pays nothing like it. The parse tree of a definition is
-  kept (it is only read), and each execution still gets evaluation components of its own from it, as before.
+  between the execution's startDate and its first event; AWS pays nothing like it. sandbox.moto_asl_cache keeps the
+  parse tree of each definition (it is only read); each execution still gets evaluation components of its own.
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ from moto.route53.utils import validate_domain_name
 from moto.stepfunctions.parser.api import ExecutionFailedEventDetails
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from sandbox.moto_asl_cache import apply_asl_parse_cache
@@ -70,21 +68,6 @@ def _set_error_unless_stopped(env: Environment, error: ExecutionFailedEventDetai
         if isinstance(env._program_state, ProgramStopped):
             return
         _original_set_error(env, error)
-
-
-_original_parse = AmazonStateLanguageParser.parse
-
-
-@functools.lru_cache(maxsize=64)
-def _parse_tree(definition: str) -> Any:
-    """The ANTLR parse tree of a definition (raises ASLParserException, not cached, for one that does not parse)."""
-    return _original_parse(definition)[1]
-
-
-def _parse_once_per_definition(definition: str) -> tuple[Any, Any]:
-    """moto's parse, with the parse tree kept per definition and fresh evaluation components every time."""
-    tree = _parse_tree(definition)
-    return Preprocessor().visit(tree), tree
 
 
 # --- Route 53 change batches ------------------------------------------------------------------------------------------
@@ -205,7 +188,6 @@ def apply_moto_fixes() -> None:
     """Patch moto, for this whole process (idempotent)."""
     StepFunctionsParserBackend.start_execution = _start_execution_named_as_aws_does  # type: ignore[method-assign,assignment]
     Environment.set_error = _set_error_unless_stopped  # type: ignore[method-assign,assignment]
-    AmazonStateLanguageParser.parse = staticmethod(_parse_once_per_definition)  # type: ignore[method-assign]
     Route53Backend.change_resource_record_sets = change_resource_record_sets_as_route53_does  # type: ignore[method-assign,assignment]
     AWSCertificateManagerBackend.import_certificate = import_certificate_as_acm_does  # type: ignore[method-assign,assignment]
     apply_private_ca_fixes()  # acm-pca: sandbox.moto_pca says what differs
