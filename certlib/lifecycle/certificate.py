@@ -41,6 +41,7 @@ from certlib.keys import split_pem_chain
 from certlib.lifecycle.failure import describe_error
 from certlib.lifecycle.keeping import keep_certificate
 from certlib.lifecycle.request import LOCKED_AT, Request
+from certlib.lifecycle.state import OrderStepInput
 from certlib.monitoring import request_started_at
 from certlib.notifications.events import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from certlib.adapters.acme_client import AcmeSession
 
 
-def store_certificate(state: dict[str, Any], services: Services) -> dict[str, Any]:
+def store_certificate(step: OrderStepInput, services: Services) -> dict[str, Any]:
     """Download the issued certificate, check it against its key, names and chain, and store the bundle.
 
     Raises CertificatePending while the CA is issuing, OrderInvalid, CertificateCheckFailed. Safe to repeat: a
@@ -63,9 +64,9 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
     from certlib.adapters.acme_client import ari_certificate_id, order_status
     from certlib.lifecycle.ordering import session_for
 
-    request = Request.from_state(state)
-    session = session_for(request, services, state)
-    order = session.order(state["order"]["url"])
+    request = step.request
+    session = session_for(step, services)
+    order = session.order(step.order.url)
     if order_status(order) == "processing":
         raise CertificatePending("the CA is issuing the certificate")
     if order_status(order) != "valid" or not order.body.certificate:

@@ -14,6 +14,7 @@ from certlib.adapters.route53 import HostedZone, ZoneAccess
 from certlib.config import parse_accounts
 from certlib.dns_access import dns_read_role_arn
 from certlib.lifecycle import dns
+from certlib.lifecycle.state import ChallengesStepInput, DnsChange, DnsChangesStepInput, Order, OrderChallenge
 from certlib.lifecycle.zones import ZoneDirectory
 from certlib.runtime import Services
 from certlib.settings import Settings
@@ -149,15 +150,16 @@ class RecordingServices:
         return FakeRoute53()
 
 
-CHALLENGE = {**ZONE.to_dict(), "record_name": "_acme-challenge.www.partner.test", "value": "v"}
+CHALLENGE = OrderChallenge("www.partner.test", "a", {"type": "dns-01"}, "_acme-challenge.www.partner.test", "v", ZONE)
+ORDER = ChallengesStepInput(Order("o", "f", (CHALLENGE,), has_challenges=True))
 
 
 @pytest.mark.parametrize(
     ("step", "writes"),
     [
-        (lambda s: dns.publish_challenges({"order": {"challenges": [CHALLENGE]}}, s), True),
-        (lambda s: dns.remove_challenges({"order": {"challenges": [CHALLENGE]}}, s), True),
-        (lambda s: dns.check_dns_change({"dns_changes": [{**ZONE.to_dict(), "change_id": "C1"}]}, s), False),
+        (lambda s: dns.publish_challenges(ORDER, s), True),
+        (lambda s: dns.remove_challenges(ORDER, s), True),
+        (lambda s: dns.check_dns_change(DnsChangesStepInput((DnsChange(ZONE, "C1"),)), s), False),
     ],
     ids=["publish_challenges", "remove_challenges", "check_dns_change"],
 )
