@@ -18,14 +18,14 @@ from typing import Any
 from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
 from certlib.exceptions import CA_SIDE_ERROR_NAMES, InvalidRequest
 from certlib.lifecycle.failure import describe_error
-from certlib.lifecycle.request import Request
+from certlib.lifecycle.state import FallbackStepInput
 from certlib.notifications.events import ACCOUNT_SWITCHED, CertificateEvent, common_detail
 from certlib.notifications.messages import closing_lines
 from certlib.notifications.problems import safe_text
 from certlib.runtime import Services
 
 
-def switch_to_fallback_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
+def switch_to_fallback_account(step: FallbackStepInput, services: Services) -> dict[str, Any]:
     """The lifecycle state for the next account: {"request": ...} with `account` = the first fallback.
 
     Safe to repeat: the switch is computed from the state handed in, the inventory write is conditional on the lock,
@@ -33,8 +33,8 @@ def switch_to_fallback_account(state: dict[str, Any], services: Services) -> dic
     error is not the CA's or no fallback is left (the ASL's Catch and Choice never lead here then), CertificateLocked
     when the execution lost its lock, TransientError when DynamoDB, EventBridge or SNS is briefly unavailable.
     """
-    request = Request.from_state(state)
-    failure = describe_error(state.get("error"))
+    request = step.request
+    failure = describe_error(step.error)
     if failure["error"] not in CA_SIDE_ERROR_NAMES or not request.fallback_accounts:
         raise InvalidRequest(
             f"no switch of account for {request.name!r}: error {failure['error']!r} is not one of the CA's "

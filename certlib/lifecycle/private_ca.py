@@ -7,7 +7,7 @@ the ACME path at ImportCertificate.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from certlib.adapters.private_ca import idempotency_token
 from certlib.config import AccountConfig
@@ -15,7 +15,7 @@ from certlib.exceptions import InvalidRequest
 from certlib.keys import csr_pem, split_pem_chain
 from certlib.lifecycle.keeping import keep_certificate, pending_private_key
 from certlib.lifecycle.request import Request
-from certlib.lifecycle.state import PrivateCaIssuance, PrivateCaStepInput
+from certlib.lifecycle.state import PrivateCaIssuance, PrivateCaStepInput, StoredCertificate
 from certlib.private_ca import KIND, issuance_reference, signing_algorithm_for
 from certlib.renewal.timing import plan_renewal
 from certlib.runtime import Services
@@ -42,7 +42,7 @@ def issue_from_private_ca(request: Request, services: Services) -> PrivateCaIssu
     return PrivateCaIssuance(ca_arn, certificate_arn)
 
 
-def check_private_ca_certificate(step: PrivateCaStepInput, services: Services) -> dict[str, Any]:
+def check_private_ca_certificate(step: PrivateCaStepInput, services: Services) -> StoredCertificate:
     """GetCertificate; then the same checks and store as for an ACME certificate (key, names, chain). Returns what
     StoreCertificate returns, with `issued_by`.
 
@@ -58,11 +58,8 @@ def check_private_ca_certificate(step: PrivateCaStepInput, services: Services) -
         certificate.not_valid_before_utc, certificate.not_valid_after_utc, account.renew_before_days, None
     )
     kept = keep_certificate(request, services, certificate, chain, issuance_reference(request.execution_id), plan)
-    return {
-        **kept,
-        "private_ca_certificate_arn": certificate_arn,
-        "issued_by": {"kind": KIND, "account": request.account, "ca_arn": ca_arn},
-    }
+    issued_by = {"kind": KIND, "account": request.account, "ca_arn": ca_arn}
+    return replace(kept, private_ca_certificate_arn=certificate_arn, issued_by=issued_by)
 
 
 def private_ca_account(services: Services, request: Request) -> AccountConfig:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from certlib.adapters.route53 import ZoneAccess
 from certlib.exceptions import MalformedState
 from certlib.lifecycle.request import Request
+from certlib.renewal.revocation_sources import REVOCATION_FIELDS
 
 T = TypeVar("T")
 
@@ -200,6 +201,69 @@ class PrivateCaIssuance:
         return cls(field_of(data, "ca_arn", str, where), field_of(data, "certificate_arn", str, where))
 
 
+@dataclass(frozen=True)
+class StoredCertificate:
+    """StoreCertificate's and CheckPrivateCaCertificate's result ($.certificate): the certificate just stored (its
+    key stays in its secret: no secret here), its renewal plan, its ARI id (ACME) and its revocation sources (the
+    REVOCATION_FIELDS a state from an earlier version may lack); for AWS Private CA, its ARN and issuer."""
+
+    serial: str
+    not_before: str
+    not_after: str
+    domains: list[str]
+    key_type: str
+    issuer: str
+    secret_arn: str
+    renew_after: str
+    renew_reason: str
+    renew_detail: str
+    ari_certificate_id: str | None
+    revocation: dict[str, Any]  # the REVOCATION_FIELDS the state has, in its order
+    private_ca_certificate_arn: str | None = None  # these two only from CheckPrivateCaCertificate
+    issued_by: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        issued = {"issued_by": self.issued_by} if self.issued_by is not None else {}
+        return {
+            **{key: getattr(self, key) for key in _CERTIFICATE_TEXT},
+            "ari_certificate_id": self.ari_certificate_id,
+            **self.revocation,
+            **(
+                {"private_ca_certificate_arn": self.private_ca_certificate_arn}
+                if self.private_ca_certificate_arn
+                else {}
+            ),
+            **issued,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "certificate") -> StoredCertificate:
+        """Raises MalformedState."""
+        texts = {key: field_of(data, key, str, where) for key in _CERTIFICATE_TEXT if key != "domains"}
+        return cls(
+            **texts,
+            domains=field_of(data, "domains", list, where),
+            ari_certificate_id=text_or_null(data, "ari_certificate_id", where),
+            revocation={key: value for key, value in data.items() if key in REVOCATION_FIELDS},
+            private_ca_certificate_arn=optional_field(data, "private_ca_certificate_arn", str, where),
+            issued_by=optional_field(data, "issued_by", dict, where),
+        )
+
+
+_CERTIFICATE_TEXT = (
+    "serial",
+    "not_before",
+    "not_after",
+    "domains",
+    "key_type",
+    "issuer",
+    "secret_arn",
+    "renew_after",
+    "renew_reason",
+    "renew_detail",
+)
+
+
 # --- the steps' inputs ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AccountStepInput:
@@ -296,3 +360,60 @@ class PrivateCaStepInput:
     def from_dict(cls, state: Mapping[str, Any]) -> PrivateCaStepInput:
         """Raises MalformedState."""
         return cls(request_of(state), PrivateCaIssuance.from_dict(field_of(state, "private_ca", dict)))
+
+
+@dataclass(frozen=True)
+class ImportStepInput:
+    """ImportToRegion's input (the Map's ItemSelector): one region, the request, and the certificate just stored."""
+
+    region: str
+    request: Request
+    certificate: StoredCertificate
+
+    @classmethod
+    def from_dict(cls, item: Mapping[str, Any]) -> ImportStepInput:
+        """Raises MalformedState."""
+        certificate = StoredCertificate.from_dict(field_of(item, "certificate", dict))
+        return cls(field_of(item, "region", str), request_of(item), certificate)
+
+
+@dataclass(frozen=True)
+class RecordStepInput:
+    """RecordResult's input (the whole state): the request, the stored certificate, the Map's results per region
+    ({region, certificate_arn}, or RegionFailed's {region, error, cause}) and the nodes' outcome
+    (certlib.distribution.steps; absent without distribution)."""
+
+    request: Request
+    certificate: StoredCertificate
+    imports: tuple[dict[str, Any], ...]
+    distribution: dict[str, Any] | None
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> RecordStepInput:
+        """Raises MalformedState."""
+        imports = field_of(state, "imports", list)
+        for index, entry in enumerate(imports):
+            if not isinstance(entry, dict):
+                raise MalformedState(
+                    f"the step's input has 'imports[{index}]' of type {type(entry).__name__}, not dict"
+                )
+        return cls(
+            request=request_of(state),
+            certificate=StoredCertificate.from_dict(field_of(state, "certificate", dict)),
+            imports=tuple(imports),
+            distribution=optional_field(state, "distribution", dict),
+        )
+
+
+@dataclass(frozen=True)
+class FallbackStepInput:
+    """SwitchToFallbackAccount's input (the whole state): the request, and the error the ASL's Catch put at $.error
+    ({Error, Cause}; certlib.lifecycle.failure.describe_error reads it)."""
+
+    request: Request
+    error: dict[str, Any] | None
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> FallbackStepInput:
+        """Raises MalformedState."""
+        return cls(request_of(state), optional_field(state, "error", dict))

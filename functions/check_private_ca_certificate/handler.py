@@ -12,4 +12,4 @@ from certlib.runtime import services
 
 @lambda_step("check_private_ca_certificate")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return check_private_ca_certificate(PrivateCaStepInput.from_dict(event), services())
+    return check_private_ca_certificate(PrivateCaStepInput.from_dict(event), services()).to_dict()

@@ -12,4 +12,4 @@ from certlib.runtime import services
 
 @lambda_step("store_certificate")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return store_certificate(OrderStepInput.from_dict(event), services())
+    return store_certificate(OrderStepInput.from_dict(event), services()).to_dict()

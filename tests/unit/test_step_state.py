@@ -20,10 +20,14 @@ from certlib.lifecycle.state import (
     DnsChange,
     DnsChangesStepInput,
     EnsuredAccount,
+    FallbackStepInput,
+    ImportStepInput,
     Order,
     OrderStepInput,
     PrivateCaIssuance,
     PrivateCaStepInput,
+    RecordStepInput,
+    StoredCertificate,
     request_of,
 )
 
@@ -41,6 +45,11 @@ def as_json(value: Any) -> str:
     return json.dumps(value)
 
 
+def without(sample: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """A state stored by an earlier version: without these fields."""
+    return {key: value for key, value in sample.items() if key not in keys}
+
+
 def with_dns_account(order: dict[str, Any]) -> dict[str, Any]:
     return {**order, "challenges": [{**c, **IN_DNS_ACCOUNT} for c in order["challenges"]]}
 
@@ -52,8 +61,11 @@ def with_dns_account(order: dict[str, Any]) -> dict[str, Any]:
         (ACME["CreateOrder"]["output"], Order),
         (with_dns_account(ACME["CreateOrder"]["output"]), Order),
         (PCA["IssueFromPrivateCa"]["output"], PrivateCaIssuance),
+        (ACME["StoreCertificate"]["output"], StoredCertificate),
+        (PCA["CheckPrivateCaCertificate"]["output"], StoredCertificate),
+        (without(ACME["StoreCertificate"]["output"], "certificate_pem", "issuer_pem"), StoredCertificate),
     ],
-    ids=["account", "order", "order-in-a-dns-account", "private-ca"],
+    ids=["account", "order", "order-in-a-dns-account", "private-ca", "acme-certificate", "pca-certificate", "no-pems"],
 )
 def test_a_result_round_trips_byte_for_byte(sample: dict[str, Any], kind: Any) -> None:
     assert as_json(kind.from_dict(sample).to_dict()) == as_json(sample)
@@ -158,3 +170,37 @@ def test_a_state_without_changes_waits_for_none() -> None:
     assert DnsChangesStepInput.from_dict({}).dns_changes == ()
     assert DnsChangesStepInput.from_dict({"dns_changes": None}).dns_changes == ()
     assert DnsChange.from_dict(ACME["PublishChallenges"]["output"][0], "x").zone.role_arn is None
+
+
+@pytest.mark.parametrize("run", ["acme", "pca"])
+def test_the_certificate_steps_read_the_stored_certificate(run: str) -> None:
+    stored = SAMPLES[run]["StoreCertificate" if run == "acme" else "CheckPrivateCaCertificate"]["output"]
+    item = ImportStepInput.from_dict(SAMPLES[run]["ImportToRegion"]["input"])
+    assert (item.region, item.certificate.to_dict()) == ("us-east-1", stored)
+    recorded = RecordStepInput.from_dict(SAMPLES[run]["RecordResult"]["input"])
+    assert recorded.certificate.to_dict() == stored
+    assert recorded.imports == (SAMPLES[run]["ImportToRegion"]["output"],)
+    assert recorded.distribution is None
+    pca = recorded.certificate.issued_by
+    assert (pca or {}).get("kind") == (None if run == "acme" else "private-ca")
+
+
+def test_a_malformed_certificate_or_import_result_is_named() -> None:
+    given = ACME["RecordResult"]["input"]
+    with pytest.raises(MalformedState, match=re.escape("lacks 'certificate.secret_arn'")):
+        RecordStepInput.from_dict(broken(given, ("certificate", "secret_arn")))
+    with pytest.raises(
+        MalformedState, match=re.escape("'certificate.ari_certificate_id' of type int, not str or null")
+    ):
+        RecordStepInput.from_dict(broken(given, ("certificate", "ari_certificate_id"), 5))
+    with pytest.raises(MalformedState, match=re.escape("'imports[0]' of type str, not dict")):
+        RecordStepInput.from_dict({**given, "imports": ["us-east-1"]})
+    with pytest.raises(MalformedState, match=re.escape("lacks 'region'")):
+        ImportStepInput.from_dict(broken(ACME["ImportToRegion"]["input"], ("region",)))
+
+
+def test_the_fallback_step_reads_the_request_and_the_caught_error() -> None:
+    caught = {"Error": "AcmeUnavailable", "Cause": "create_order: the CA did not answer"}
+    step = FallbackStepInput.from_dict({**ACME["CreateOrder"]["input"], "error": caught})
+    assert (step.request.account, step.error) == ("sandbox", caught)
+    assert FallbackStepInput.from_dict(ACME["CreateOrder"]["input"]).error is None
