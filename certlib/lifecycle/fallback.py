@@ -18,6 +18,7 @@ from typing import Any
 from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
 from certlib.exceptions import CA_SIDE_ERROR_NAMES, InvalidRequest
 from certlib.lifecycle.failure import describe_error
+from certlib.lifecycle.request import RequestState
 from certlib.lifecycle.state import FallbackStepInput
 from certlib.notifications.events import ACCOUNT_SWITCHED, CertificateEvent, common_detail
 from certlib.notifications.messages import closing_lines
@@ -25,8 +26,8 @@ from certlib.notifications.problems import safe_text
 from certlib.runtime import Services
 
 
-def switch_to_fallback_account(step: FallbackStepInput, services: Services) -> dict[str, Any]:
-    """The lifecycle state for the next account: {"request": ...} with `account` = the first fallback.
+def switch_to_fallback_account(step: FallbackStepInput, services: Services) -> RequestState:
+    """The lifecycle state for the next account: its request with `account` = the first fallback.
 
     Safe to repeat: the switch is computed from the state handed in, the inventory write is conditional on the lock,
     and the event has a stable id (EventBridge consumers de-duplicate on `event_id`). Raises InvalidRequest when the
@@ -61,7 +62,7 @@ def switch_to_fallback_account(step: FallbackStepInput, services: Services) -> d
         account_switched_event(services.settings.resource_prefix, request.to_dict(), account.alias, failure)
     )
     # the whole state (ResultPath $): the failed attempt's order, account and error are left behind
-    return {"request": switched.to_dict(), "issuer_kind": account.kind}
+    return RequestState(switched, account.kind)
 
 
 def account_switched_event(

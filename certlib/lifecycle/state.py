@@ -11,60 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from certlib.adapters.route53 import ZoneAccess
 from certlib.exceptions import MalformedState
+from certlib.lifecycle.fields import field_of, optional_field, text_or_null
 from certlib.lifecycle.request import Request
 from certlib.renewal.revocation_sources import REVOCATION_FIELDS
-
-T = TypeVar("T")
-
-
-def field_of(data: Any, key: str, kind: type[T], where: str = "") -> T:
-    """`data[key]`, which must be a `kind`; raises MalformedState naming the field (`where` + `key`) otherwise."""
-    value = _present(data, key, where)
-    if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):  # a bool is no int here
-        return value
-    raise MalformedState(
-        f"the step's input has {_name(key, where)!r} of type {type(value).__name__}, not {kind.__name__}"
-    )
-
-
-def text_or_null(data: Any, key: str, where: str) -> str | None:
-    """`data[key]`, which must be there, a string or null; raises MalformedState naming the field otherwise."""
-    value = _present(data, key, where)
-    if value is None or isinstance(value, str):
-        return value
-    raise MalformedState(f"the step's input has {_name(key, where)!r} of type {type(value).__name__}, not str or null")
-
-
-def optional_field(data: Mapping[str, Any], key: str, kind: type[T], where: str = "") -> T | None:
-    """`data[key]` when present and not null (then it must be a `kind`); None otherwise."""
-    return field_of(data, key, kind, where) if data.get(key) is not None else None
-
-
-def _present(data: Any, key: str, where: str) -> Any:
-    if not isinstance(data, Mapping):
-        raise MalformedState(f"the step's input has no object at {where or 'its top'}, so no {_name(key, where)!r}")
-    if key not in data:
-        raise MalformedState(f"the step's input lacks {_name(key, where)!r}")
-    return data[key]
-
-
-def _name(key: str, where: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def request_of(state: Mapping[str, Any]) -> Request:
-    """The state's `request` (ValidateRequest's result); raises MalformedState when it is missing or not one."""
-    fields = field_of(state, "request", dict)
-    for key, kind in (("name", str), ("domains", list), ("account", str), ("execution_id", str)):
-        field_of(fields, key, kind, "request")
-    try:
-        return Request(**fields)
-    except TypeError as exc:  # a missing or an unknown field
-        raise MalformedState(f"the step's input has a 'request' Request cannot take: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -276,7 +229,7 @@ class AccountStepInput:
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> AccountStepInput:
         """Raises MalformedState."""
-        return cls(request_of(state), "account_gone" in state)
+        return cls(Request.from_state(state), "account_gone" in state)
 
 
 @dataclass(frozen=True)
@@ -317,7 +270,7 @@ class OrderStepInput(AcmeStepInput):
 def _acme_fields(state: Mapping[str, Any]) -> tuple[Request, EnsuredAccount | None, int | None]:
     account = optional_field(state, "account", dict)
     return (
-        request_of(state),
+        Request.from_state(state),
         EnsuredAccount.from_dict(account) if account is not None else None,
         optional_field(state, "attempt", int),
     )
@@ -359,7 +312,7 @@ class PrivateCaStepInput:
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> PrivateCaStepInput:
         """Raises MalformedState."""
-        return cls(request_of(state), PrivateCaIssuance.from_dict(field_of(state, "private_ca", dict)))
+        return cls(Request.from_state(state), PrivateCaIssuance.from_dict(field_of(state, "private_ca", dict)))
 
 
 @dataclass(frozen=True)
@@ -374,7 +327,7 @@ class ImportStepInput:
     def from_dict(cls, item: Mapping[str, Any]) -> ImportStepInput:
         """Raises MalformedState."""
         certificate = StoredCertificate.from_dict(field_of(item, "certificate", dict))
-        return cls(field_of(item, "region", str), request_of(item), certificate)
+        return cls(field_of(item, "region", str), Request.from_state(item), certificate)
 
 
 @dataclass(frozen=True)
@@ -398,7 +351,7 @@ class RecordStepInput:
                     f"the step's input has 'imports[{index}]' of type {type(entry).__name__}, not dict"
                 )
         return cls(
-            request=request_of(state),
+            request=Request.from_state(state),
             certificate=StoredCertificate.from_dict(field_of(state, "certificate", dict)),
             imports=tuple(imports),
             distribution=optional_field(state, "distribution", dict),
@@ -416,4 +369,4 @@ class FallbackStepInput:
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> FallbackStepInput:
         """Raises MalformedState."""
-        return cls(request_of(state), optional_field(state, "error", dict))
+        return cls(Request.from_state(state), optional_field(state, "error", dict))

@@ -12,4 +12,4 @@ from certlib.runtime import services
 
 @lambda_step("switch_to_fallback_account")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return switch_to_fallback_account(FallbackStepInput.from_dict(event), services())
+    return switch_to_fallback_account(FallbackStepInput.from_dict(event), services()).to_dict()

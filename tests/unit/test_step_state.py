@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from certlib.exceptions import MalformedState, TerminalError
+from certlib.lifecycle.request import Request, RequestState
 from certlib.lifecycle.state import (
     AccountStepInput,
     AcmeStepInput,
@@ -28,7 +29,6 @@ from certlib.lifecycle.state import (
     PrivateCaStepInput,
     RecordStepInput,
     StoredCertificate,
-    request_of,
 )
 
 SAMPLES: dict[str, dict[str, dict[str, Any]]] = json.loads(
@@ -71,6 +71,14 @@ def test_a_result_round_trips_byte_for_byte(sample: dict[str, Any], kind: Any) -
     assert as_json(kind.from_dict(sample).to_dict()) == as_json(sample)
 
 
+@pytest.mark.parametrize("sample", [ACME["EnsureAccount"]["input"], PCA["IssueFromPrivateCa"]["input"]])
+def test_validate_requests_result_round_trips_byte_for_byte(sample: dict[str, Any]) -> None:
+    # ValidateRequest's result is the whole state the next one gets (SwitchToFallbackAccount's for the next account)
+    assert as_json(RequestState.from_dict(sample).to_dict()) == as_json(sample)
+    with pytest.raises(MalformedState, match="lacks 'issuer_kind'"):
+        RequestState.from_dict({"request": sample["request"]})
+
+
 def test_the_dns_changes_round_trip_byte_for_byte() -> None:
     changes = ACME["PublishChallenges"]["output"]
     parsed = DnsChangesStepInput.from_dict({"dns_changes": changes}).dns_changes
@@ -100,7 +108,7 @@ def test_each_step_reads_its_part_of_a_whole_state() -> None:
         assert [c.domain for c in order.challenges] == ["*.cap.example.test", "cap.example.org", "cap.example.test"]
     checked = PrivateCaStepInput.from_dict(PCA["CheckPrivateCaCertificate"]["input"])
     assert checked.private_ca.to_dict() == PCA["IssueFromPrivateCa"]["output"]
-    assert request_of(PCA["IssueFromPrivateCa"]["input"]).account == "sandbox-pca"
+    assert Request.from_state(PCA["IssueFromPrivateCa"]["input"]).account == "sandbox-pca"
 
 
 @pytest.mark.parametrize(
