@@ -71,7 +71,7 @@ RAISES: dict[str, Errors] = {
     "check_private_ca_certificate": _errors(AWS, STATE, {PrivateCaCertificatePending, CertificateCheckFailed}),
     "import_certificate": _errors(AWS, STATE, {CertificateNotYetValid, CertificateCheckFailed, ImportRefused}),
     "send_distribution": _errors(AWS, {InvalidRequest}),
-    "check_distribution": _errors(AWS, {DistributionPending}),
+    "check_distribution": _errors(AWS, STATE, {DistributionPending}),
     "record_result": _errors(AWS, STATE, {ImportFailed, CertificateLocked}),
     "clean_up_failure": AWS,
     "switch_to_fallback_account": _errors(AWS, STATE, {InvalidRequest, CertificateLocked}),

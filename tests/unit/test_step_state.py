@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from certlib.distribution.steps import DistributionCommand
 from certlib.exceptions import MalformedState, TerminalError
 from certlib.lifecycle.request import Request, RequestState
 from certlib.lifecycle.state import (
@@ -212,3 +213,13 @@ def test_the_fallback_step_reads_the_request_and_the_caught_error() -> None:
     step = FallbackStepInput.from_dict({**ACME["CreateOrder"]["input"], "error": caught})
     assert (step.request.account, step.error) == ("sandbox", caught)
     assert FallbackStepInput.from_dict(ACME["CreateOrder"]["input"]).error is None
+
+
+@pytest.mark.parametrize("profile", ["own_account", "node_accounts"])
+def test_the_distribution_command_round_trips_byte_for_byte(profile: str) -> None:
+    sent = SAMPLES["distribution"][profile]["SendDistribution"]["output"]
+    assert as_json(DistributionCommand.from_dict(sent).to_dict()) == as_json(sent)
+    # CheckDistribution's input is SendDistribution's output (InputPath $.distribution_command)
+    assert SAMPLES["distribution"][profile]["CheckDistribution"]["input"] == sent
+    with pytest.raises(MalformedState, match="lacks 'command_id'"):
+        DistributionCommand.from_dict(without(sent, "command_id"))
