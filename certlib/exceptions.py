@@ -101,6 +101,11 @@ class InvalidRequest(TerminalError):
     """The execution input is wrong; nothing was written and nothing was asked of the CA."""
 
 
+class MalformedState(TerminalError):
+    """A step's input lacks a field of the state it needs, or holds one of the wrong type (certlib.lifecycle.state);
+    the message names the field, e.g. "order.challenges[0].value"."""
+
+
 class ConfigError(TerminalError):
     """The configuration (acme-accounts.yaml or the deployed parameter) is wrong."""
 

@@ -31,6 +31,7 @@ from certlib.exceptions import (
     ImportFailed,
     ImportRefused,
     InvalidRequest,
+    MalformedState,
     NotPrevalidated,
     OrderInvalid,
     OrderPending,
@@ -51,27 +52,29 @@ def _errors(*groups: Iterable[type[CertificateError]]) -> Errors:
 AWS: Errors = frozenset({TransientError, AwsError, ConfigError})
 # Any call to the CA with a registered account (certlib.adapters.acme_client, certlib.services.Services.acme).
 ACME: Errors = frozenset({AcmeUnavailable, AcmeRateLimited, AcmeProblem, AcmeAccountGone, AccountSecretMissing})
+# A step that parses its input into its typed state (certlib.lifecycle.state) names a missing or mistyped field.
+STATE: Errors = frozenset({MalformedState})
 
 RAISES: dict[str, Errors] = {
     # the certificate lifecycle
     "validate_request": _errors(AWS, {InvalidRequest, CertificateLocked, ZoneNotFound}),
-    "ensure_account": _errors(AWS, ACME),
-    "create_order": _errors(AWS, ACME, {OrderRejected, OrderInvalid, NotPrevalidated}),
-    "publish_challenges": _errors(AWS, {ZoneNotFound}),
-    "check_dns_change": _errors(AWS, {DnsChangePending}),
-    "answer_challenges": _errors(AWS, ACME),
-    "check_order": _errors(AWS, ACME, {OrderPending, ChallengeInvalid}),
-    "remove_challenges": AWS,
-    "finalize_order": _errors(AWS, ACME, {OrderInvalid, CertificateCheckFailed}),
-    "store_certificate": _errors(AWS, ACME, {CertificatePending, OrderInvalid, CertificateCheckFailed}),
-    "issue_from_private_ca": _errors(AWS, {InvalidRequest, CertificateCheckFailed}),
-    "check_private_ca_certificate": _errors(AWS, {PrivateCaCertificatePending, CertificateCheckFailed}),
-    "import_certificate": _errors(AWS, {CertificateNotYetValid, CertificateCheckFailed, ImportRefused}),
+    "ensure_account": _errors(AWS, ACME, STATE),
+    "create_order": _errors(AWS, ACME, STATE, {OrderRejected, OrderInvalid, NotPrevalidated}),
+    "publish_challenges": _errors(AWS, STATE, {ZoneNotFound}),
+    "check_dns_change": _errors(AWS, STATE, {DnsChangePending}),
+    "answer_challenges": _errors(AWS, ACME, STATE),
+    "check_order": _errors(AWS, ACME, STATE, {OrderPending, ChallengeInvalid}),
+    "remove_challenges": _errors(AWS, STATE),
+    "finalize_order": _errors(AWS, ACME, STATE, {OrderInvalid, CertificateCheckFailed}),
+    "store_certificate": _errors(AWS, ACME, STATE, {CertificatePending, OrderInvalid, CertificateCheckFailed}),
+    "issue_from_private_ca": _errors(AWS, STATE, {InvalidRequest, CertificateCheckFailed}),
+    "check_private_ca_certificate": _errors(AWS, STATE, {PrivateCaCertificatePending, CertificateCheckFailed}),
+    "import_certificate": _errors(AWS, STATE, {CertificateNotYetValid, CertificateCheckFailed, ImportRefused}),
     "send_distribution": _errors(AWS, {InvalidRequest}),
-    "check_distribution": _errors(AWS, {DistributionPending}),
-    "record_result": _errors(AWS, {ImportFailed, CertificateLocked}),
+    "check_distribution": _errors(AWS, STATE, {DistributionPending}),
+    "record_result": _errors(AWS, STATE, {ImportFailed, CertificateLocked}),
     "clean_up_failure": AWS,
-    "switch_to_fallback_account": _errors(AWS, {InvalidRequest, CertificateLocked}),
+    "switch_to_fallback_account": _errors(AWS, STATE, {InvalidRequest, CertificateLocked}),
     # renewal: the sweep's steps, the ACM expiry event, the revocation check (ARI and OCSP) and `certctl revoke`
     "find_due_certificates": AWS,
     "start_renewal": _errors(AWS, {InvalidRequest}),

@@ -9,6 +9,7 @@ check_distribution's input with "name".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from certlib.adapters.ssm import CommandState, SsmCommands
@@ -16,6 +17,7 @@ from certlib.distribution.node_accounts import bundle_resource_policy
 from certlib.distribution.remote_commands import account_of, combined_state, send_everywhere
 from certlib.distribution.spec import DistributionProfile, profile_of
 from certlib.exceptions import DistributionPending
+from certlib.lifecycle.fields import field_of, optional_field
 from certlib.observability import logger
 from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames
 from certlib.services import Services
@@ -27,6 +29,38 @@ DELIVERY_TIMEOUT_SECONDS = 600
 PENDING_COMMAND = "distribution_command"
 
 
+@dataclass(frozen=True)
+class DistributionCommand:
+    """send_distribution's result ($.distribution_command), check_distribution's input: the command sent, the serial
+    it installs and the targets described; for a profile with node accounts, each account's command
+    ([{"account", "command_id"}]), the external ID their roles require (not a secret) and this account."""
+
+    command_id: str
+    serial: str
+    targets: str
+    commands: list[dict[str, str]] | None = None
+    external_id: str | None = None
+    own_account: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        sent = {"command_id": self.command_id, "serial": self.serial, "targets": self.targets}
+        if not self.commands:
+            return sent
+        return {**sent, "commands": self.commands, "external_id": self.external_id, "own_account": self.own_account}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DistributionCommand:
+        """Raises MalformedState naming a missing or mistyped field."""
+        return cls(
+            command_id=field_of(data, "command_id", str),
+            serial=field_of(data, "serial", str),
+            targets=field_of(data, "targets", str),
+            commands=optional_field(data, "commands", list),
+            external_id=optional_field(data, "external_id", str),
+            own_account=optional_field(data, "own_account", str),
+        )
+
+
 def deployed_profile(services: Services, choice: Any, certificate: str) -> DistributionProfile:
     """The deployed profile `choice` names, for this certificate ({name} filled in). Whatever the state or the
     inventory says, only a reviewed profile of the deployed configuration is ever sent. Raises InvalidRequest."""
@@ -34,7 +68,7 @@ def deployed_profile(services: Services, choice: Any, certificate: str) -> Distr
     return profile_of(choice, config.distribution_profiles, certificate).for_certificate(certificate)
 
 
-def send_distribution(event: dict[str, Any], services: Services) -> dict[str, Any]:
+def send_distribution(event: dict[str, Any], services: Services) -> DistributionCommand:
     """Tag the bundle's secret for the profile's access group (and give the profile's node accounts, if any, its
     resource policy: certlib.distribution.node_accounts), and send the document to the profile's nodes that
     opted in (DISTRIBUTION_OPT_IN_TAG).
@@ -50,12 +84,7 @@ def send_distribution(event: dict[str, Any], services: Services) -> dict[str, An
     item = services.inventory.get(name) or {}
     pending = item.get(PENDING_COMMAND) or {}
     if pending.get("serial") == serial and pending.get("execution") == (owner or event.get("execution_id")):
-        return {
-            "command_id": pending["command_id"],
-            "serial": serial,
-            "targets": profile.describe_targets(),
-            **_node_accounts_fields(profile, pending.get("commands"), account_of(str(event["secret_arn"]))),
-        }
+        return _sent(profile, str(pending["command_id"]), serial, pending.get("commands"), str(event["secret_arn"]))
     services.secrets.tag_certificate(name, {ACCESS_GROUP_TAG: profile.access_group})
     # Written with the tag: both come from the profile, reviewed like code (certlib.distribution.node_accounts).
     node_accounts = bundle_resource_policy(profile.accounts, profile.access_group) if profile.accounts else None
@@ -95,39 +124,36 @@ def send_distribution(event: dict[str, Any], services: Services) -> dict[str, An
         },
     )
     logger.info("distribution sent", extra={"command_id": command_id, "targets": profile.describe_targets()})
-    return {
-        "command_id": command_id,
-        "serial": serial,
-        "targets": profile.describe_targets(),
-        **_node_accounts_fields(profile, commands, account_of(str(event["secret_arn"]))),
-    }
+    return _sent(profile, command_id, serial, commands, str(event["secret_arn"]))
 
 
-def _node_accounts_fields(profile: DistributionProfile, commands: Any, own_account: str) -> dict[str, Any]:
-    """What check_distribution needs for commands in node accounts: each (account, command ID), the external ID
-    their roles require (an external ID is not a secret) and this account (whose commands it reads directly)."""
+def _sent(
+    profile: DistributionProfile, command_id: str, serial: str, commands: Any, secret_arn: str
+) -> DistributionCommand:
+    """The command sent; for commands in node accounts, what check_distribution needs: each (account, command ID),
+    the external ID their roles require (an external ID is not a secret) and this account (whose commands it reads
+    directly)."""
+    targets = profile.describe_targets()
     if not commands:
-        return {}
-    return {"commands": commands, "external_id": profile.external_id, "own_account": own_account}
+        return DistributionCommand(command_id, serial, targets)
+    return DistributionCommand(command_id, serial, targets, list(commands), profile.external_id, account_of(secret_arn))
 
 
-def check_distribution(event: dict[str, Any], services: Services) -> dict[str, Any]:
+def check_distribution(sent: DistributionCommand, services: Services) -> dict[str, Any]:
     """{"command_id", "serial", "targets"}: raises DistributionPending while a node is still at it, then the outcome.
 
     The outcome: {"status": succeeded | partial | failed, "command_id", "serial", "succeeded": [instance IDs],
     "failed": [instance IDs], "nodes": [{"instance_id", "status", "detail"}], "checked_at"}. No node at all (the
     targets matched nothing) is "failed": a certificate configured for distribution that reached no one.
     """
-    commands = event.get("commands")
-    if commands:  # sent in node accounts (remote_commands); this account's own ID among them is read directly
-        own_account = str(event.get("own_account", ""))
-        state = combined_state(services, commands, own_account, str(event.get("external_id") or "") or None)
+    if sent.commands:  # sent in node accounts (remote_commands); this account's own ID among them is read directly
+        state = combined_state(services, sent.commands, sent.own_account or "", sent.external_id or None)
     else:
-        state = services.ssm_commands.state(str(event["command_id"]))
+        state = services.ssm_commands.state(sent.command_id)
     if state.running:
         done = sum(1 for node in state.nodes if node.status not in ("Pending", "InProgress", "Delayed"))
-        raise DistributionPending(f"command {event['command_id']}: {done} of {len(state.nodes)} nodes done")
-    return outcome_of(state, str(event["command_id"]), str(event.get("serial", "")), str(event.get("targets", "")))
+        raise DistributionPending(f"command {sent.command_id}: {done} of {len(state.nodes)} nodes done")
+    return outcome_of(state, sent.command_id, sent.serial, sent.targets)
 
 
 def outcome_of(state: CommandState, command_id: str, serial: str, targets: str) -> dict[str, Any]:

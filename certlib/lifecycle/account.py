@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from certlib.adapters.acme_client import account_key_from_json, account_key_to_json, generate_account_key
 from certlib.config import AccountConfig
-from certlib.lifecycle.request import Request
+from certlib.lifecycle.state import AccountStepInput, EnsuredAccount
 from certlib.services import Services
 
 
-def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
+def ensure_account(step: AccountStepInput, services: Services) -> EnsuredAccount:
     """Reuse the registered account; else register it, keeping the key in Secrets Manager before the CA sees it.
     With `account_gone` in the state (a later step heard `accountDoesNotExist`: the CA lost its accounts, as a
     restarted test CA does), the same key is registered again instead of trusting the stored URL. No request to the
@@ -22,11 +20,10 @@ def ensure_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
     ACME steps after it check that instead of reading the inventory each (certlib.lifecycle.ordering.session_for).
     Raises AccountSecretMissing, AcmeProblem, AcmeRateLimited, TransientError.
     """
-    request = Request.from_state(state)
-    return ensure_registered(services.account(request.account), services, register_again="account_gone" in state)
+    return ensure_registered(services.account(step.request.account), services, register_again=step.account_gone)
 
 
-def ensure_registered(account: AccountConfig, services: Services, register_again: bool = False) -> dict[str, Any]:
+def ensure_registered(account: AccountConfig, services: Services, register_again: bool = False) -> EnsuredAccount:
     """ensure_account for one configured account (`certctl sandbox prevalidate` registers the same way)."""
     stored = services.secrets.account(account.alias)
     value = stored.value if stored is not None else {}
@@ -34,7 +31,7 @@ def ensure_registered(account: AccountConfig, services: Services, register_again
     if value.get("url") and value.get("directory") == account.directory_url and not register_again:
         if record.registered_directory != account.directory_url:  # registered before the inventory recorded it
             services.inventory.record_acme_registration(account.alias, account.directory_url)
-        return {"alias": account.alias, "url": value["url"], "registered": False, "paused_until": record.paused_until}
+        return EnsuredAccount(account.alias, str(value["url"]), registered=False, paused_until=record.paused_until)
     if stored is None:  # the first key: another execution may be storing its own right now, and only one may win
         value = services.secrets.add_account(
             account.alias, {"key": account_key_to_json(generate_account_key()), "directory": account.directory_url}
@@ -55,4 +52,4 @@ def ensure_registered(account: AccountConfig, services: Services, register_again
     )
     services.inventory.record_acme_registration(account.alias, account.directory_url)
     services.forget_acme(account.alias)
-    return {"alias": account.alias, "url": url, "registered": True, "paused_until": record.paused_until}
+    return EnsuredAccount(account.alias, url, registered=True, paused_until=record.paused_until)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from certlib.adapters.inventory import (
@@ -38,6 +39,7 @@ from certlib.exceptions import (
 )
 from certlib.lifecycle.failure import describe_error
 from certlib.lifecycle.request import LOCKED_AT, Request
+from certlib.lifecycle.state import ImportStepInput, OrderStepInput, RecordStepInput, StoredCertificate
 from certlib.monitoring import request_started_at
 from certlib.notifications.events import days_until, distribution_failed_event, issued_event
 from certlib.observability import logger, record_days_to_expiry, record_issuance_duration
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from certlib.adapters.acme_client import AcmeSession
 
 
-def store_certificate(state: dict[str, Any], services: Services) -> dict[str, Any]:
+def store_certificate(step: OrderStepInput, services: Services) -> StoredCertificate:
     """Download the issued certificate, check it against its key, names and chain, and store the bundle.
 
     Raises CertificatePending while the CA is issuing, OrderInvalid, CertificateCheckFailed. Safe to repeat: a
@@ -63,9 +65,9 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
     from certlib.lifecycle.keeping import keep_certificate
     from certlib.lifecycle.ordering import session_for
 
-    request = Request.from_state(state)
-    session = session_for(request, services, state)
-    order = session.order(state["order"]["url"])
+    request = step.request
+    session = session_for(step, services)
+    order = session.order(step.order.url)
     if order_status(order) == "processing":
         raise CertificatePending("the CA is issuing the certificate")
     if order_status(order) != "valid" or not order.body.certificate:
@@ -73,10 +75,8 @@ def store_certificate(state: dict[str, Any], services: Services) -> dict[str, An
     account = services.account(request.account)
     certificate, *chain = split_pem_chain(session.download(order.body.certificate, account.preferred_chain))
     plan = _renewal_plan(certificate, account.renew_before_days, session)
-    return {
-        **keep_certificate(request, services, certificate, chain, str(order.uri), plan),
-        "ari_certificate_id": ari_certificate_id(certificate),
-    }
+    kept = keep_certificate(request, services, certificate, chain, str(order.uri), plan)
+    return replace(kept, ari_certificate_id=ari_certificate_id(certificate))
 
 
 def _renewal_plan(certificate: x509.Certificate, renew_before_days: int | None, session: AcmeSession) -> RenewalPlan:
@@ -95,15 +95,14 @@ def _renewal_plan(certificate: x509.Certificate, renew_before_days: int | None, 
     )
 
 
-def import_certificate(item: dict[str, Any], services: Services) -> dict[str, str]:
+def import_certificate(step: ImportStepInput, services: Services) -> dict[str, str]:
     """Map item {region, request, certificate}: import into one region's ACM (same ARN on renewal).
 
     Raises CertificateNotYetValid (retried) while the certificate's notBefore is ahead: ACM refuses it until then.
     """
-    request = Request(**item["request"])
-    region = str(item["region"])
+    request, region = step.request, step.region
     stored = services.secrets.certificate(request.name)
-    if stored is None or stored.value.get("serial") != item["certificate"]["serial"]:
+    if stored is None or stored.value.get("serial") != step.certificate.serial:
         raise CertificateCheckFailed(f"the stored bundle of {request.name!r} is not the certificate just issued")
     check_valid_now(stored.value["certificate"])
     # the ARNs as this execution's lock found them (only it records ARNs while it holds the lock); an import a crash
@@ -151,11 +150,10 @@ def split_imports(imports: list[dict[str, Any]]) -> tuple[dict[str, str], dict[s
     return arns, failures
 
 
-def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
+def record_result(step: RecordStepInput, services: Services) -> dict[str, Any]:
     """Record the new certificate, release the lock, and return the execution's result."""
-    request = Request.from_state(state)
-    certificate = state["certificate"]
-    arns, failures = split_imports(state["imports"])
+    request, certificate = step.request, step.certificate
+    arns, failures = split_imports(list(step.imports))
     if not arns:
         raise ImportFailed(f"the certificate could not be imported into any region: {failures}")
     event = "renewed" if request.renewal else "issued"
@@ -163,49 +161,49 @@ def record_result(state: dict[str, Any], services: Services) -> dict[str, Any]:
         "name": request.name,
         "domains": request.domains,
         "status": event,
-        "serial": certificate["serial"],
-        "not_before": certificate["not_before"],
-        "not_after": certificate["not_after"],
+        "serial": certificate.serial,
+        "not_before": certificate.not_before,
+        "not_after": certificate.not_after,
         "key_type": request.key_type,
         "certificate_arns": arns,
         "certificate_arn": arns.get(request.regions[0]),
-        "renew_after": certificate["renew_after"],
-        "renew_reason": certificate["renew_reason"],
+        "renew_after": certificate.renew_after,
+        "renew_reason": certificate.renew_reason,
         "failed_regions": failures,
     }
-    _announce_result(services, request, {**result, "issuer": certificate["issuer"]})
+    _announce_result(services, request, {**result, "issuer": certificate.issuer})
     # The nodes' outcome (certlib.distribution): on the result and the item; it never fails an issuance.
     distributed, distribution_values, distribution_remove = distribution_record(
-        request.distribution, state.get("distribution"), request.execution_id
+        request.distribution, step.distribution, request.execution_id
     )
     result.update(distributed)
-    _announce_distribution_failure(services, request, state.get("distribution"), {**result, "issuer": None})
+    _announce_distribution_failure(services, request, step.distribution, {**result, "issuer": None})
     services.inventory.update(
         request.name,
         request.execution_id,
         {
             STATUS: "issued",
-            SERIAL: certificate["serial"],
-            NOT_BEFORE: certificate["not_before"],
-            NOT_AFTER: certificate["not_after"],
-            ISSUER: certificate["issuer"],
-            SECRET_ARN: certificate["secret_arn"],
+            SERIAL: certificate.serial,
+            NOT_BEFORE: certificate.not_before,
+            NOT_AFTER: certificate.not_after,
+            ISSUER: certificate.issuer,
+            SECRET_ARN: certificate.secret_arn,
             # when we got it (a CA may backdate not_before), to the millisecond: ACM's expiry events carry whole
             # seconds, and an event sent earlier in the same second is still about the certificate before
             ISSUED_AT: dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             ISSUED_ACCOUNT: request.account,
-            ISSUED_BY: certificate.get("issued_by") or {"kind": "acme", "account": request.account},
+            ISSUED_BY: certificate.issued_by or {"kind": "acme", "account": request.account},
             RENEWAL_BUCKET_ATTRIBUTE: RENEWAL_BUCKET,
-            RENEW_AFTER_ATTRIBUTE: certificate["renew_after"],
-            RENEW_REASON: certificate["renew_reason"],
-            RENEW_DETAIL: certificate["renew_detail"],
-            ARI_CERTIFICATE_ID: certificate["ari_certificate_id"],
+            RENEW_AFTER_ATTRIBUTE: certificate.renew_after,
+            RENEW_REASON: certificate.renew_reason,
+            RENEW_DETAIL: certificate.renew_detail,
+            ARI_CERTIFICATE_ID: certificate.ari_certificate_id,
             # .get: a state stored by an earlier version (an execution running through an update) lacks the PEMs
-            REVOCATION: {key: certificate.get(key) for key in REVOCATION_FIELDS},
+            REVOCATION: {key: certificate.revocation.get(key) for key in REVOCATION_FIELDS},
             IMPORT_FAILURES: failures,
             **distribution_values,
         },
-        event={"event": event, "execution": request.execution_id, "serial": certificate["serial"], "failed": failures},
+        event={"event": event, "execution": request.execution_id, "serial": certificate.serial, "failed": failures},
         remove=(*LOCK_FIELDS, *ORDER_FIELDS, LAST_ERROR, *distribution_remove),
     )
     return result

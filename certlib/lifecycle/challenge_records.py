@@ -7,44 +7,38 @@ go through the DNS account's write role (`role_arn`); waiting for a change only 
 
 from __future__ import annotations
 
-from typing import Any
-
 from certlib.adapters.route53 import Route53, ZoneAccess, group_by_zone
 from certlib.exceptions import DnsChangePending
+from certlib.lifecycle.state import ChallengesStepInput, DnsChange, DnsChangesStepInput
+from certlib.lifecycle.zone_directory import route53_reader
 from certlib.services import Services
 
 
-def publish_challenges(state: dict[str, Any], services: Services) -> list[dict[str, Any]]:
+def publish_challenges(step: ChallengesStepInput, services: Services) -> list[DnsChange]:
     """Every TXT value of the order, one change per zone, merged with what is there; returns the changes."""
-    changes: list[dict[str, Any]] = []
-    for zone, values_by_name in group_by_zone(state["order"]["challenges"]).items():
+    changes: list[DnsChange] = []
+    for zone, values_by_name in group_by_zone(c.to_dict() for c in step.order.challenges).items():
         change_id = route53_of(services, zone).add_txt_values(zone.zone_id, values_by_name)
         if change_id is not None:
-            changes.append({**zone.to_dict(), "change_id": change_id})
+            changes.append(DnsChange(zone, change_id))
     return changes
 
 
-def check_dns_change(state: dict[str, Any], services: Services) -> None:
+def check_dns_change(step: DnsChangesStepInput, services: Services) -> None:
     """Raises DnsChangePending until every change is INSYNC (asked in the account that made it)."""
-    changes = state.get("dns_changes") or []
     waiting = [
-        c["change_id"] for c in changes if not route53_reader(services, ZoneAccess.of(c)).change_in_sync(c["change_id"])
+        c.change_id for c in step.dns_changes if not route53_reader(services, c.zone).change_in_sync(c.change_id)
     ]
     if waiting:
         raise DnsChangePending(f"Route 53 change(s) {', '.join(waiting)} not INSYNC yet")
 
 
-def remove_challenges(state: dict[str, Any], services: Services) -> None:
+def remove_challenges(step: ChallengesStepInput, services: Services) -> None:
     """Take exactly our TXT values out (values already gone are fine)."""
-    for zone, values_by_name in group_by_zone(state["order"]["challenges"]).items():
+    for zone, values_by_name in group_by_zone(c.to_dict() for c in step.order.challenges).items():
         route53_of(services, zone).remove_txt_values(zone.zone_id, values_by_name)
 
 
 def route53_of(services: Services, zone: ZoneAccess) -> Route53:
     """Route 53 of the zone for writing or removing records: in a DNS account, through its write role."""
     return services.route53_for(zone.role_arn, zone.external_id, for_writing=True)
-
-
-def route53_reader(services: Services, zone: ZoneAccess) -> Route53:
-    """Route 53 of the zone for reading only: in a DNS account, through its read role."""
-    return services.route53_for(zone.role_arn, zone.external_id, for_writing=False)

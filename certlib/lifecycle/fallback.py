@@ -18,23 +18,24 @@ from typing import Any
 from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
 from certlib.exceptions import CA_SIDE_ERROR_NAMES, InvalidRequest
 from certlib.lifecycle.failure import describe_error
-from certlib.lifecycle.request import Request
+from certlib.lifecycle.request import RequestState
+from certlib.lifecycle.state import FallbackStepInput
 from certlib.notifications.events import ACCOUNT_SWITCHED, CertificateEvent, common_detail
 from certlib.notifications.messages import closing_lines
 from certlib.notifications.problems import safe_text
 from certlib.services import Services
 
 
-def switch_to_fallback_account(state: dict[str, Any], services: Services) -> dict[str, Any]:
-    """The lifecycle state for the next account: {"request": ...} with `account` = the first fallback.
+def switch_to_fallback_account(step: FallbackStepInput, services: Services) -> RequestState:
+    """The lifecycle state for the next account: its request with `account` = the first fallback.
 
     Safe to repeat: the switch is computed from the state handed in, the inventory write is conditional on the lock,
     and the event has a stable id (EventBridge consumers de-duplicate on `event_id`). Raises InvalidRequest when the
     error is not the CA's or no fallback is left (the ASL's Catch and Choice never lead here then), CertificateLocked
     when the execution lost its lock, TransientError when DynamoDB, EventBridge or SNS is briefly unavailable.
     """
-    request = Request.from_state(state)
-    failure = describe_error(state.get("error"))
+    request = step.request
+    failure = describe_error(step.error)
     if failure["error"] not in CA_SIDE_ERROR_NAMES or not request.fallback_accounts:
         raise InvalidRequest(
             f"no switch of account for {request.name!r}: error {failure['error']!r} is not one of the CA's "
@@ -61,7 +62,7 @@ def switch_to_fallback_account(state: dict[str, Any], services: Services) -> dic
         account_switched_event(services.settings.resource_prefix, request.to_dict(), account.alias, failure)
     )
     # the whole state (ResultPath $): the failed attempt's order, account and error are left behind
-    return {"request": switched.to_dict(), "issuer_kind": account.kind}
+    return RequestState(switched, account.kind)
 
 
 def account_switched_event(

@@ -6,7 +6,6 @@ Nothing here speaks ACME (the Private CA steps do not load it: tests/unit/test_h
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
 from cryptography import x509
 
@@ -23,6 +22,7 @@ from certlib.keys import (
     to_pem,
 )
 from certlib.lifecycle.request import Request
+from certlib.lifecycle.state import StoredCertificate
 from certlib.renewal.revocation_sources import revocation_sources
 from certlib.renewal.timing import RenewalPlan
 from certlib.services import Services
@@ -48,7 +48,7 @@ def keep_certificate(
     chain: list[x509.Certificate],
     reference: str,
     plan: RenewalPlan,
-) -> dict[str, Any]:
+) -> StoredCertificate:
     """Check an issued certificate against its pending key (kept for `reference`: the ACME order URL, or the Private
     CA issuance), the requested names and its chain, and store the bundle; returns the step's result (no secret;
     `ari_certificate_id` None: an ACME caller sets it).
@@ -78,10 +78,13 @@ def keep_certificate(
     }
     profile = profile_for_bundle(services, request.distribution, request.name)
     secret_arn = services.secrets.put_certificate(request.name, with_pkcs12(request.name, fresh, bundle, profile))
-    return {
+    planned = plan.to_item()
+    return StoredCertificate(
         **asdict(facts),
-        "secret_arn": secret_arn,
-        **plan.to_item(),
-        "ari_certificate_id": None,
-        **revocation_sources(certificate, chain[0]),
-    }
+        secret_arn=secret_arn,
+        renew_after=planned["renew_after"],
+        renew_reason=planned["renew_reason"],
+        renew_detail=planned["renew_detail"],
+        ari_certificate_id=None,
+        revocation=revocation_sources(certificate, chain[0]),
+    )

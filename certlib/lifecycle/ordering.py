@@ -5,7 +5,7 @@ Each does one phase and returns; "not yet" is an exception the state machine wai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from certlib.adapters.acme_client import AcmeSession, Challenge, order_from_dict, order_status, order_to_dict
 from certlib.adapters.inventory import ORDER_EXECUTION, ORDER_URL
@@ -19,6 +19,7 @@ from certlib.exceptions import (
     OrderRejected,
 )
 from certlib.lifecycle.request import Request
+from certlib.lifecycle.state import AcmeStepInput, Order, OrderStepInput
 from certlib.observability import logger
 from certlib.services import Services
 
@@ -26,35 +27,23 @@ if TYPE_CHECKING:
     from acme.messages import OrderResource
 
 LIVE_ORDER_STATES = frozenset({"pending", "ready", "processing", "valid"})
-# The state machine hands the ACME steps their state's retry count ($$.State.RetryCount) under this key.
-ATTEMPT = "attempt"
 
 
-def first_attempt(state: dict[str, Any] | None) -> bool:
-    """Whether the step runs for the first time in this state: no earlier attempt of it (a crash, a rateLimited
-    answer, a write whose answer was lost) can have left anything to pick up. A state without the count (a caller
-    that does not say) counts as a retry: the step then reads what it would otherwise take from the state."""
-    return (state or {}).get(ATTEMPT) == 0
-
-
-def session_for(request: Request, services: Services, state: dict[str, Any] | None = None) -> AcmeSession:
-    """The request's ACME session; `state`'s account (EnsureAccount's result) names the URL it must use: a warm
+def session_for(step: AcmeStepInput, services: Services) -> AcmeSession:
+    """The request's ACME session; the step's account (EnsureAccount's result) names the URL it must use: a warm
     session of an account registered again since (the CA lost it) is replaced. Its `paused_until` (the account's
     Retry-After pause as EnsureAccount read it) stands for the inventory's on a first attempt: a retry, which may
     follow a rateLimited answer, reads the pause again (Services.check_acme_pause)."""
-    account = services.account(request.account)
-    ensured = (state or {}).get("account") or {}
-    ours = isinstance(ensured, dict) and ensured.get("alias") == account.alias
-    url = ensured.get("url") if ours else None
-    pause = ensured.get("paused_until") if ours and first_attempt(state) else None
+    account = services.account(step.request.account)
+    ensured = step.account if step.account is not None and step.account.alias == account.alias else None
     return services.acme(
         account,
-        registered_url=url if isinstance(url, str) else None,
-        known_pause=pause if isinstance(pause, int) else None,
+        registered_url=ensured.url if ensured is not None else None,
+        known_pause=ensured.paused_until if ensured is not None and step.first_attempt else None,
     )
 
 
-def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
+def create_order(step: AcmeStepInput, services: Services) -> Order:
     """A new order for the request's names, or the live one this execution made before a retry.
 
     Returns the order and the DNS-01 challenges still to solve (already valid authorizations are skipped), each
@@ -62,11 +51,11 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
     Raises NotPrevalidated when a name the account declares pre-validated still asks for a challenge; OrderInvalid,
     OrderRejected (newOrder refused), AcmeAccountGone, AcmeProblem, AcmeRateLimited, AcmeUnavailable, TransientError.
     """
-    request = Request.from_state(state)
-    session = session_for(request, services, state)
+    request = step.request
+    session = session_for(step, services)
     # Only a retry can find an order this execution made (a crash or a lost answer after newOrder): a first attempt
     # does not read the item for it.
-    order = None if first_attempt(state) else _order_of_this_execution(request, services, session)
+    order = None if step.first_attempt else _order_of_this_execution(request, services, session)
     if order is None:
         try:
             order = _new_order(request, services, session)
@@ -84,12 +73,14 @@ def create_order(state: dict[str, Any], services: Services) -> dict[str, Any]:
     refused = [u.domain for u in unvalidated if u.domain not in request.zones or u.domain in request.prevalidated]
     _refuse_unvalidated(request, refused)
     challenges = [session.dns_challenge(u) for u in unvalidated]
-    return {
-        **order_to_dict(order),
-        # Each value goes where the domain's DNS-01 record lives: its zone, after any CNAME delegation.
-        "challenges": [{**c.to_dict(), **request.zones[c.domain]} for c in challenges],
-        "has_challenges": bool(challenges),
-    }
+    return Order.from_dict(
+        {
+            **order_to_dict(order),
+            # Each value goes where the domain's DNS-01 record lives: its zone, after any CNAME delegation.
+            "challenges": [{**c.to_dict(), **request.zones[c.domain]} for c in challenges],
+            "has_challenges": bool(challenges),
+        }
+    )
 
 
 def _refuse_unvalidated(request: Request, domains: list[str]) -> None:
@@ -131,19 +122,17 @@ def _order_of_this_execution(request: Request, services: Services, session: Acme
     return order if order_status(order) in LIVE_ORDER_STATES else None
 
 
-def answer_challenges(state: dict[str, Any], services: Services) -> None:
+def answer_challenges(step: OrderStepInput, services: Services) -> None:
     """Tell the CA to validate each challenge that has not started yet."""
-    request = Request.from_state(state)
-    session = session_for(request, services, state)
-    for challenge in state["order"]["challenges"]:
-        session.answer(Challenge.from_dict(challenge))
+    session = session_for(step, services)
+    for challenge in step.order.challenges:
+        session.answer(Challenge.from_dict(challenge.to_dict()))
 
 
-def check_order(state: dict[str, Any], services: Services) -> None:
+def check_order(step: OrderStepInput, services: Services) -> None:
     """Raises OrderPending while the CA validates; ChallengeInvalid with the CA's problem when it failed."""
-    request = Request.from_state(state)
-    session = session_for(request, services, state)
-    order = session.order(state["order"]["url"])
+    session = session_for(step, services)
+    order = session.order(step.order.url)
     if order_status(order) == "pending":
         raise OrderPending(f"the CA is still validating {len(order.body.authorizations)} authorization(s)")
     if order_status(order) == "invalid":
@@ -152,16 +141,16 @@ def check_order(state: dict[str, Any], services: Services) -> None:
         raise ChallengeInvalid(problem_type, detail, context=context, identifier=domain or None)
 
 
-def finalize_order(state: dict[str, Any], services: Services) -> None:
+def finalize_order(step: OrderStepInput, services: Services) -> None:
     """Finalize with a CSR from a fresh key, kept as the pending key in the certificate's secret.
 
     Safe to repeat: the pending key of this order is reused, and an order already finalized is left alone.
     CheckOrder saw the order ready, so it is not read again first: only when the CA refuses to finalize it
     (orderNotReady) is it read, to tell an order finalized before (a retried step) from one that is not ready.
     """
-    request = Request.from_state(state)
-    session = session_for(request, services, state)
-    order = order_from_dict(state["order"])
+    request = step.request
+    session = session_for(step, services)
+    order = order_from_dict(step.order.to_dict())
     from certlib.keys import csr_pem  # key code: only in the step that makes the key (cold start of the others)
     from certlib.lifecycle.keeping import pending_private_key
 

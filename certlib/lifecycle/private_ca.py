@@ -7,7 +7,7 @@ the ACME path at ImportCertificate.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from certlib.adapters.private_ca import idempotency_token
 from certlib.config import AccountConfig
@@ -15,19 +15,19 @@ from certlib.exceptions import InvalidRequest
 from certlib.keys import csr_pem, split_pem_chain
 from certlib.lifecycle.keeping import keep_certificate, pending_private_key
 from certlib.lifecycle.request import Request
+from certlib.lifecycle.state import PrivateCaIssuance, PrivateCaStepInput, StoredCertificate
 from certlib.private_ca import KIND, issuance_reference, signing_algorithm_for
 from certlib.renewal.timing import plan_renewal
 from certlib.services import Services
 
 
-def issue_from_private_ca(state: dict[str, Any], services: Services) -> dict[str, str]:
+def issue_from_private_ca(request: Request, services: Services) -> PrivateCaIssuance:
     """A fresh key (kept in the certificate's secret) and its CSR to acm-pca:IssueCertificate; returns the CA's and the
     new certificate's ARNs. Safe to repeat: the execution's pending key is reused, and the idempotency token (from the
     execution and the certificate's name) makes a retried call return the same certificate.
 
     Raises InvalidRequest when the account is not a Private CA account; TransientError, AwsError.
     """
-    request = Request.from_state(state)
     account = private_ca_account(services, request)
     ca_arn = str(account.private_ca_arn)
     key = pending_private_key(request, services, issuance_reference(request.execution_id))
@@ -39,19 +39,18 @@ def issue_from_private_ca(state: dict[str, Any], services: Services) -> dict[str
         validity_days=int(account.validity_days or 0),
         token=idempotency_token(request.execution_id, request.name),
     )
-    return {"ca_arn": ca_arn, "certificate_arn": certificate_arn}
+    return PrivateCaIssuance(ca_arn, certificate_arn)
 
 
-def check_private_ca_certificate(state: dict[str, Any], services: Services) -> dict[str, Any]:
+def check_private_ca_certificate(step: PrivateCaStepInput, services: Services) -> StoredCertificate:
     """GetCertificate; then the same checks and store as for an ACME certificate (key, names, chain). Returns what
     StoreCertificate returns, with `issued_by`.
 
     Raises PrivateCaCertificatePending while the CA issues (the state machine retries), CertificateCheckFailed,
     TransientError, AwsError.
     """
-    request = Request.from_state(state)
-    issuance = state["private_ca"]
-    ca_arn, certificate_arn = str(issuance["ca_arn"]), str(issuance["certificate_arn"])
+    request = step.request
+    ca_arn, certificate_arn = step.private_ca.ca_arn, step.private_ca.certificate_arn
     issued = services.private_ca(ca_arn).certificate(ca_arn, certificate_arn)
     certificate, *chain = split_pem_chain(f"{issued.certificate_pem.strip()}\n{issued.chain_pem.strip()}\n")
     account = services.account(request.account)
@@ -59,11 +58,8 @@ def check_private_ca_certificate(state: dict[str, Any], services: Services) -> d
         certificate.not_valid_before_utc, certificate.not_valid_after_utc, account.renew_before_days, None
     )
     kept = keep_certificate(request, services, certificate, chain, issuance_reference(request.execution_id), plan)
-    return {
-        **kept,
-        "private_ca_certificate_arn": certificate_arn,
-        "issued_by": {"kind": KIND, "account": request.account, "ca_arn": ca_arn},
-    }
+    issued_by = {"kind": KIND, "account": request.account, "ca_arn": ca_arn}
+    return replace(kept, private_ca_certificate_arn=certificate_arn, issued_by=issued_by)
 
 
 def private_ca_account(services: Services, request: Request) -> AccountConfig:

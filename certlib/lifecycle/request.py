@@ -28,8 +28,9 @@ import idna
 from certlib.adapters.inventory import ARI_CERTIFICATE_ID, CERTIFICATE_ARNS, ISSUED_ACCOUNT
 from certlib.config import AccountConfig, Config
 from certlib.distribution.spec import parse_distribution
-from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, ZoneNotFound
+from certlib.exceptions import AccountSecretMissing, ConfigError, InvalidRequest, MalformedState, ZoneNotFound
 from certlib.key_types import KEY_TYPES
+from certlib.lifecycle.fields import field_of
 from certlib.lifecycle.zone_directory import CHALLENGE_LABEL, ZoneDirectory
 from certlib.notifications.events import replacement_event
 from certlib.private_ca import KIND as PRIVATE_CA_KIND
@@ -73,8 +74,32 @@ class Request:
         return asdict(self)
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> Request:
-        return cls(**state["request"])
+    def from_state(cls, state: Mapping[str, Any]) -> Request:
+        """The state's `request` (ValidateRequest's result); raises MalformedState when it is missing or not one."""
+        fields = field_of(state, "request", dict)
+        for key, kind in (("name", str), ("domains", list), ("account", str), ("execution_id", str)):
+            field_of(fields, key, kind, "request")
+        try:
+            return cls(**fields)
+        except TypeError as exc:  # a missing or an unknown field
+            raise MalformedState(f"the step's input has a 'request' Request cannot take: {exc}") from None
+
+
+@dataclass(frozen=True)
+class RequestState:
+    """ValidateRequest's result, and SwitchToFallbackAccount's (ResultPath $: the whole state): the request, and the
+    kind of its account's issuer, which the IsPrivateCa Choice reads ("acme" or "private-ca")."""
+
+    request: Request
+    issuer_kind: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"request": self.request.to_dict(), "issuer_kind": self.issuer_kind}
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> RequestState:
+        """Raises MalformedState."""
+        return cls(Request.from_state(state), field_of(state, "issuer_kind", str))
 
 
 def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, Any]:
@@ -242,7 +267,7 @@ def _regions(value: Any, default_region: str) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any]:
+def validate_request(event: dict[str, Any], services: Services) -> RequestState:
     """Step 1. Raises InvalidRequest (nothing written), CertificateLocked (someone else works on it); TransientError
     (retried) when an accepted replacement cannot be announced yet, or DNS does not answer."""
     execution_id = str(event.get("execution_id", ""))
@@ -292,7 +317,7 @@ def validate_request(event: dict[str, Any], services: Services) -> dict[str, Any
         recorded={**recorded, LOCKED_AT: locked_at},
     )
     # the lifecycle's IsPrivateCa Choice reads the kind: "private-ca" skips every ACME and DNS-01 state
-    return {"request": request.to_dict(), "issuer_kind": config.account(fields["account"]).kind}
+    return RequestState(request, config.account(fields["account"]).kind)
 
 
 def challenge_places(

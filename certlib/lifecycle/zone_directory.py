@@ -26,10 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from certlib.adapters.route53 import ZoneAccess, normalize
+from certlib.adapters.route53 import Route53, ZoneAccess, normalize
 from certlib.config import AccountConfig, Config
 from certlib.exceptions import ZoneNotFound
-from certlib.lifecycle.challenge_records import route53_reader
 from certlib.services import Services
 
 MAX_CNAME_HOPS = 8
@@ -186,3 +185,8 @@ def longest_suffix(name: str, suffixes: Iterable[str]) -> str | None:
 
 def _within(name: str, suffix: str) -> bool:
     return name == suffix or name.endswith("." + suffix)
+
+
+def route53_reader(services: Services, zone: ZoneAccess) -> Route53:
+    """Route 53 of the zone for reading only: in a DNS account, through its read role."""
+    return services.route53_for(zone.role_arn, zone.external_id, for_writing=False)

@@ -39,6 +39,11 @@ REMEDIES: dict[str, str] = {
         "The request was refused before anything was written or asked of the CA: fix the input as the message says "
         "(names, key type, regions, account alias) and start again."
     ),
+    "MalformedState": (
+        "A step was handed a state without a field it needs, or with one of the wrong type (named in the message): "
+        "the state machine and the functions are of different versions, or the execution was started on a state "
+        "machine step by hand. Deploy both together, then retry: certctl renew --name {name} --force --wait"
+    ),
     "ZoneNotFound": (
         "No public Route 53 hosted zone of this account holds the name. Create (and delegate) the zone, or map the "
         "name's suffix to a zone with `hosted-zones:` in acme-accounts.yaml (and allow it in the hostedZoneIds "

@@ -5,10 +5,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certlib.lifecycle.challenge_records import publish_challenges
+from certlib.lifecycle.state import ChallengesStepInput
 from certlib.observability import lambda_step
 from certlib.services import services
 
 
 @lambda_step("publish_challenges")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return publish_challenges(event, services())
+    return [change.to_dict() for change in publish_challenges(ChallengesStepInput.from_dict(event), services())]

@@ -11,4 +11,4 @@ from certlib.services import services
 
 @lambda_step("send_distribution")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return send_distribution(event, services())
+    return send_distribution(event, services()).to_dict()

@@ -5,10 +5,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from certlib.lifecycle.fallback import switch_to_fallback_account
+from certlib.lifecycle.state import FallbackStepInput
 from certlib.observability import lambda_step
 from certlib.services import services
 
 
 @lambda_step("switch_to_fallback_account")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return switch_to_fallback_account(event, services())
+    return switch_to_fallback_account(FallbackStepInput.from_dict(event), services()).to_dict()

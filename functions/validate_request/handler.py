@@ -11,4 +11,4 @@ from certlib.services import services
 
 @lambda_step("validate_request")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return validate_request(event, services())
+    return validate_request(event, services()).to_dict()

@@ -18,6 +18,7 @@ from certlib.exceptions import TransientError
 from certlib.lifecycle.certificate import record_result
 from certlib.lifecycle.failure import clean_up_failure
 from certlib.lifecycle.request import Request
+from certlib.lifecycle.state import RecordStepInput
 from certlib.notifications.events import ISSUANCE_FAILED, ISSUED
 from tests.operations.aws_fakes import REGION, Deployment, deployment
 from tests.operations.schema import validate_event
@@ -128,6 +129,8 @@ def test_an_issuance_is_announced_before_it_is_recorded(aws: Deployment) -> None
             "serial": "4f2a9c",
             "not_before": "2026-11-26T10:00:00Z",
             "not_after": "2027-02-24T10:00:00Z",
+            "domains": ["www.example.com"],
+            "key_type": "ec256",
             "issuer": "CN=Example CA",
             "secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:acme-certs/certificate/web-abcdef",
             "renew_after": "2027-01-25T10:00:00Z",
@@ -145,13 +148,13 @@ def test_an_issuance_is_announced_before_it_is_recorded(aws: Deployment) -> None
 
     # When the step runs
     with mock.patch.object(EventBus, "put", side_effect=unavailable), pytest.raises(TransientError):
-        record_result(state, aws.services)
+        record_result(RecordStepInput.from_dict(state), aws.services)
 
     # Then nothing is recorded yet and the lock is still held, so the retried step can record and announce
     item = aws.services.inventory.get("web") or {}
     assert item.get("lock_owner") == EXECUTION
     assert "serial" not in item
-    result = record_result(state, aws.services)
+    result = record_result(RecordStepInput.from_dict(state), aws.services)
     assert result["status"] == "issued"
     [event] = aws.events()
     assert event["detail-type"] == ISSUED

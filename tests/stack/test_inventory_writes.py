@@ -32,6 +32,7 @@ from certlib.adapters.inventory import (
 from certlib.distribution.export import record_distribution
 from certlib.lifecycle.certificate import record_result
 from certlib.lifecycle.failure import clean_up_failure
+from certlib.lifecycle.state import RecordStepInput
 from certlib.renewal.revocation import record_revocation
 from certlib.renewal.start import begin_renewal
 from certlib.resources import INVENTORY_PARTITION_KEY, RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET_ATTRIBUTE
@@ -216,6 +217,8 @@ def certificate_state() -> dict[str, Any]:
             "serial": "4f2a9c",
             "not_before": "2026-11-26T10:00:00Z",
             "not_after": "2027-02-24T10:00:00Z",
+            "domains": REQUEST["domains"],
+            "key_type": REQUEST["key_type"],
             "issuer": "CN=Example CA",
             "secret_arn": f"arn:aws:secretsmanager:{REGION}:{AWS_ACCOUNT}:secret:acme-certs/certificate/web-abcdef",
             "renew_after": "2027-01-25T10:00:00Z",
@@ -253,7 +256,7 @@ def record_arn(aws: Deployment, has_arns: bool, region: str = REGION) -> None:
 def issued(aws: Deployment) -> dict[str, Any]:
     locked(aws)
     record_arn(aws, has_arns=False)
-    record_result(certificate_state(), aws.services)
+    record_result(RecordStepInput.from_dict(certificate_state()), aws.services)
     return aws.services.inventory.get("web") or {}
 
 
@@ -302,7 +305,7 @@ SCENARIOS: dict[str, list[Scenario]] = {
     "record_result": [
         (
             lambda aws: (locked(aws), record_arn(aws, has_arns=False)),
-            lambda aws, _: record_result(certificate_state(), aws.services),
+            lambda aws, _: record_result(RecordStepInput.from_dict(certificate_state()), aws.services),
         ),
     ],
     **{

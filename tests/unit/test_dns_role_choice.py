@@ -14,6 +14,7 @@ from certlib.adapters.route53 import HostedZone, ZoneAccess
 from certlib.config import parse_accounts
 from certlib.dns_account_roles import dns_read_role_arn
 from certlib.lifecycle import challenge_records
+from certlib.lifecycle.state import ChallengesStepInput, DnsChange, DnsChangesStepInput, Order, OrderChallenge
 from certlib.lifecycle.zone_directory import ZoneDirectory
 from certlib.services import Services
 from certlib.settings import Settings
@@ -149,18 +150,16 @@ class RecordingServices:
         return FakeRoute53()
 
 
-CHALLENGE = {**ZONE.to_dict(), "record_name": "_acme-challenge.www.partner.test", "value": "v"}
+CHALLENGE = OrderChallenge("www.partner.test", "a", {"type": "dns-01"}, "_acme-challenge.www.partner.test", "v", ZONE)
+ORDER = ChallengesStepInput(Order("o", "f", (CHALLENGE,), has_challenges=True))
 
 
 @pytest.mark.parametrize(
     ("step", "writes"),
     [
-        (lambda s: challenge_records.publish_challenges({"order": {"challenges": [CHALLENGE]}}, s), True),
-        (lambda s: challenge_records.remove_challenges({"order": {"challenges": [CHALLENGE]}}, s), True),
-        (
-            lambda s: challenge_records.check_dns_change({"dns_changes": [{**ZONE.to_dict(), "change_id": "C1"}]}, s),
-            False,
-        ),
+        (lambda s: challenge_records.publish_challenges(ORDER, s), True),
+        (lambda s: challenge_records.remove_challenges(ORDER, s), True),
+        (lambda s: challenge_records.check_dns_change(DnsChangesStepInput((DnsChange(ZONE, "C1"),)), s), False),
     ],
     ids=["publish_challenges", "remove_challenges", "check_dns_change"],
 )

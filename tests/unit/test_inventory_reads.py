@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from certlib.adapters.inventory import AcmeAccountRecord
 from certlib.exceptions import AcmeRateLimited
-from certlib.lifecycle.ordering import _new_order, first_attempt
+from certlib.lifecycle.ordering import _new_order
 from certlib.lifecycle.request import Request
 from certlib.resources import INVENTORY_PARTITION_KEY
 from certlib.services import Services
@@ -99,12 +99,6 @@ def test_a_pause_handed_on_that_still_runs_is_read_again_for_its_end(services: S
         services.check_acme_pause("sandbox", now + 30)
     assert reads.count == 1
     assert raised.value.retry_after_seconds > 100
-
-
-@pytest.mark.parametrize(("state", "first"), [({"attempt": 0}, True), ({"attempt": 1}, False), ({}, False)])
-def test_only_a_state_that_says_so_is_a_first_attempt(state: dict[str, Any], first: bool) -> None:
-    # A state without the retry count (a caller that does not pass $$.State.RetryCount) reads as a retry would
-    assert first_attempt(state) is first
 
 
 @pytest.mark.parametrize(("issued_account", "replaces"), [("sandbox", ARI_ID), ("sandbox-backup", None)])
