@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +69,42 @@ def start_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 
     try:
         yield start
+    finally:  # side by side: each waits for its processes to exit (several seconds) more than it computes
+        with ThreadPoolExecutor(max_workers=max(len(state_dirs), 1)) as stopping:
+            list(stopping.map(sandbox_commands.down, state_dirs))
+
+
+# The sandbox whose Pebble rejects this share of good nonces, for the whole of its life: the nonce-rejection test
+# (tests/faults/test_nonce_rejection.py) issues on it, and `certctl sandbox down`'s test (tests/sandbox/test_up_down.py)
+# stops it. One sandbox for both saves a start (about 20 s).
+NONCE_REJECTION_PERCENT = 50
+
+
+def nonce_rejecting_environment() -> dict[str, str]:
+    return {**os.environ, "PEBBLE_WFE_NONCEREJECT": str(NONCE_REJECTION_PERCENT)}
+
+
+@pytest.fixture(scope="session")
+def nonce_rejecting_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The state directory of the nonce-rejecting sandbox (started by `nonce_rejecting_sandbox`); stopped at the end."""
+    state_dir = tmp_path_factory.mktemp("nonce-rejecting-sandbox")
+    try:
+        yield state_dir
     finally:
-        for state_dir in state_dirs:
-            sandbox_commands.down(state_dir)
+        sandbox_commands.down(state_dir)
+
+
+@pytest.fixture
+def nonce_rejecting_sandbox(nonce_rejecting_state_dir: Path) -> dict[str, Any]:
+    """The nonce-rejecting sandbox, running: started when it is not (first use, or stopped by the up/down test)."""
+    return sandbox_commands.up(nonce_rejecting_state_dir, nonce_rejecting_environment())
 
 
 # Fixtures that start the sandbox (Pebble, moto, the DNS server) or synthesize the CDK app: a test using one of them,
 # directly or through another fixture, is marked `sandbox` or `synth`; every other test is `unit` (`make unit`).
-SANDBOX_FIXTURES = frozenset({"sandbox", "start_sandbox", "renewal_sandbox"})
+SANDBOX_FIXTURES = frozenset(
+    {"sandbox", "start_sandbox", "renewal_sandbox", "nonce_rejecting_sandbox", "nonce_rejecting_state_dir"}
+)
 SYNTH_FIXTURES = frozenset({"synthesized", "layer_directory"})
 
 
