@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
 from certctl import sandbox_commands
+
+if TYPE_CHECKING:
+    from tests.stack.conftest import Synthesized
 
 # The session name of a test's request that must be undecidable (tests/security/test_iam_enforcement.py): the session's
 # sandbox lets that one through its check that no request was undecidable.
@@ -68,14 +72,81 @@ def start_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 
     try:
         yield start
+    finally:  # side by side: each waits for its processes to exit (several seconds) more than it computes
+        with ThreadPoolExecutor(max_workers=max(len(state_dirs), 1)) as stopping:
+            list(stopping.map(sandbox_commands.down, state_dirs))
+
+
+# The sandbox whose Pebble rejects this share of good nonces, for the whole of its life: the nonce-rejection test
+# (tests/faults/test_nonce_rejection.py) issues on it, and `certctl sandbox down`'s test (tests/sandbox/test_up_down.py)
+# stops it. One sandbox for both saves a start (about 20 s).
+NONCE_REJECTION_PERCENT = 50
+
+
+def nonce_rejecting_environment() -> dict[str, str]:
+    return {**os.environ, "PEBBLE_WFE_NONCEREJECT": str(NONCE_REJECTION_PERCENT)}
+
+
+@pytest.fixture(scope="session")
+def nonce_rejecting_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The state directory of the nonce-rejecting sandbox (started by `nonce_rejecting_sandbox`); stopped at the end."""
+    state_dir = tmp_path_factory.mktemp("nonce-rejecting-sandbox")
+    try:
+        yield state_dir
     finally:
-        for state_dir in state_dirs:
-            sandbox_commands.down(state_dir)
+        sandbox_commands.down(state_dir)
+
+
+@pytest.fixture
+def nonce_rejecting_sandbox(nonce_rejecting_state_dir: Path) -> dict[str, Any]:
+    """The nonce-rejecting sandbox, running: started when it is not (first use, or stopped by the up/down test)."""
+    return sandbox_commands.up(nonce_rejecting_state_dir, nonce_rejecting_environment())
+
+
+@pytest.fixture(scope="session")
+def layer_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The layer `make layer` built; without one, an empty stand-in so the stack still synthesizes."""
+    from tests.stack.conftest import BUILT_LAYER
+
+    if (BUILT_LAYER / "python").is_dir():
+        return BUILT_LAYER
+    stand_in = tmp_path_factory.mktemp("layer")
+    (stand_in / "python").mkdir()
+    return stand_in
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory, layer_directory: Path) -> Synthesized:
+    """The certificate stack synthesized once per session (cdk-nag included), for tests/stack and tests/security: here,
+    not in either folder's conftest, so that both share it (a fixture a conftest imports is a second one)."""
+    from aws_cdk.assertions import Template
+
+    from stacks.application import build_app
+    from tests.stack.conftest import EXAMPLE_ACCOUNTS, Synthesized
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app, stack = build_app(
+        {"accountsFile": str(EXAMPLE_ACCOUNTS), "layerDirectory": str(layer_directory), "hostedZoneIds": []},
+        outdir=str(outdir),
+    )
+    synth_error = None
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        synth_error = str(exc)
+    template_path = outdir / stack.template_file
+    template_json = json.loads(template_path.read_text())
+    template = Template.from_json(template_json) if synth_error else Template.from_stack(stack)
+    report_path = outdir / "validation-report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return Synthesized(app, stack, template, template_json, template_path, report, synth_error)
 
 
 # Fixtures that start the sandbox (Pebble, moto, the DNS server) or synthesize the CDK app: a test using one of them,
 # directly or through another fixture, is marked `sandbox` or `synth`; every other test is `unit` (`make unit`).
-SANDBOX_FIXTURES = frozenset({"sandbox", "start_sandbox", "renewal_sandbox"})
+SANDBOX_FIXTURES = frozenset(
+    {"sandbox", "start_sandbox", "renewal_sandbox", "nonce_rejecting_sandbox", "nonce_rejecting_state_dir"}
+)
 SYNTH_FIXTURES = frozenset({"synthesized", "layer_directory"})
 
 

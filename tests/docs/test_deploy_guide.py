@@ -35,10 +35,8 @@ CDK_ENVIRONMENT = {
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     "CDK_DISABLE_CLI_TELEMETRY": "1",
 }
-needs_the_cli = pytest.mark.skipif(
-    not INSTALLED_CLI.exists() or shutil.which("npx") is None,
-    reason="the pinned CDK CLI is not installed (make cdk-cli)",
-)
+CLI_INSTALLED = INSTALLED_CLI.exists() and shutil.which("npx") is not None
+needs_the_cli = pytest.mark.skipif(not CLI_INSTALLED, reason="the pinned CDK CLI is not installed (make cdk-cli)")
 
 
 def run(program: str, *arguments: str, **options: Any) -> subprocess.CompletedProcess[str]:
@@ -174,8 +172,10 @@ def layer_directory(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """`make synth` with the README's context (its accounts file as copied from the example): `python app.py -c ...`,
-    into a temporary cloud assembly."""
+    """The README's synthesis with its context (its accounts file as copied from the example), into a temporary cloud
+    assembly: by the pinned CDK CLI when `make cdk-cli` installed it (`npx cdk synth`, as `cdk deploy` does first; it
+    runs cdk.json's app, the command `make synth` runs: test_the_cdk_cli_runs_the_program_make_synth_runs), else as
+    `make synth` runs it (`python app.py -c ...`). One synthesis serves both: each takes 25-35 s here."""
     folder = tmp_path_factory.mktemp("readme-synth")
     context = {
         **readme_context(),
@@ -183,16 +183,12 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Co
         "layerDirectory": str(layer_directory(folder)),
     }
     arguments = [f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in context.items()]
-    completed = subprocess.run(
-        [sys.executable, "app.py", *[word for argument in arguments for word in ("-c", argument)]],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={**CDK_ENVIRONMENT, "CDK_OUTDIR": str(folder / "cdk.out")},
-        timeout=600,
-        check=False,
-    )
-    return completed, folder / "cdk.out"
+    options = [word for argument in arguments for word in ("-c", argument)]
+    outdir = folder / "cdk.out"
+    if CLI_INSTALLED:
+        command = ["npx", "--no-install", "cdk", "synth", "--quiet", "-o", str(outdir), *options]
+        return run(*command, env=CDK_ENVIRONMENT), outdir
+    return run(sys.executable, "app.py", *options, env={**CDK_ENVIRONMENT, "CDK_OUTDIR": str(outdir)}), outdir
 
 
 def printed_stacks(stderr: str, outdir: Path) -> list[str]:
@@ -321,31 +317,23 @@ def test_every_cdk_line_uses_options_the_pinned_cli_has(where: str, argv: list[s
     assert not unknown, f"{where}: `cdk {argv[2]}` has no option {', '.join(unknown)}"
 
 
+def test_the_cdk_cli_runs_the_program_make_synth_runs() -> None:
+    # Given the app cdk.json gives the CLI (what `cdk synth` and `cdk deploy` run, with the `-c` context)
+    app = json.loads((REPO_ROOT / "cdk.json").read_text())["app"]
+
+    # When / Then it is the command `make synth` runs (so one synthesis checks both: the `synthesized` fixture)
+    (command,) = [line for line in make_dry_run("-W", "build/layer", "synth").splitlines() if "app.py" in line]
+    assert command.split() == app.split()
+
+
 @needs_the_cli
 @pytest.mark.synth  # runs the CDK CLI
-def test_npx_cdk_synth_with_the_pinned_cli_synthesizes_the_readmes_stacks(tmp_path: Path) -> None:
-    # Given the README's context (the accounts file as copied from the example)
-    context = {**readme_context(), "accountsFile": "config/acme-accounts.example.yaml"}
-    arguments = [f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in context.items()]
-    arguments.append(f"layerDirectory={layer_directory(tmp_path)}")
+def test_npx_cdk_synth_with_the_pinned_cli_synthesizes_the_readmes_stacks(synthesized: tuple[Any, Path]) -> None:
+    # Given / When the pinned CLI synthesized the app through cdk.json with the README's context (the fixture)
+    completed, outdir = synthesized
 
-    # When the pinned CLI synthesizes the app through cdk.json, as `cdk deploy` does first
-    outdir = tmp_path / "cdk.out"
-    completed = run(
-        "npx",
-        "--no-install",
-        "cdk",
-        "synth",
-        "--quiet",
-        "-o",
-        str(outdir),
-        *[word for argument in arguments for word in ("-c", argument)],
-        env=CDK_ENVIRONMENT,
-    )
-
-    # Then it reads the assembly the library wrote, with the README's stack in it
+    # Then it read the assembly the library wrote, with the README's stack in it
     (shown,) = blocks_of("2. Check the template, offline", "text")
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert printed_stacks(completed.stderr, tmp_path / "cdk.out") == shown.body.splitlines()
-    manifest = json.loads((tmp_path / "cdk.out" / "manifest.json").read_text())
+    manifest = json.loads((outdir / "manifest.json").read_text())
     assert shown.body.split(":")[0] in manifest["artifacts"]

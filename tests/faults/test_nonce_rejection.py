@@ -1,20 +1,20 @@
 """A CA that rejects half of the good nonces it gets (Pebble's PEBBLE_WFE_NONCEREJECT): every issuance completes, each
-with one order. This needs a Pebble of its own: the setting is Pebble's, for its whole life."""
+with one order. This needs a Pebble of its own: the setting is Pebble's, for its whole life (the nonce-rejecting
+sandbox of tests/conftest.py, which tests/sandbox/test_up_down.py stops)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from tests.conftest import NONCE_REJECTION_PERCENT
 from tests.faults.helpers import FaultSwitch, finish, start
 
-NONCE_REJECTION_PERCENT = 50
 ISSUANCES = 10
 
 
-def test_issuances_complete_with_half_the_nonces_rejected(start_sandbox: Callable[..., dict[str, Any]]) -> None:
+def test_issuances_complete_with_half_the_nonces_rejected(nonce_rejecting_sandbox: dict[str, Any]) -> None:
     # Given a Pebble that rejects 50% of good nonces
-    noisy = start_sandbox(PEBBLE_WFE_NONCEREJECT=str(NONCE_REJECTION_PERCENT))
+    noisy = nonce_rejecting_sandbox
     log = FaultSwitch(noisy)
     # When ten certificates are issued side by side
     names = [f"nonce-{i}" for i in range(ISSUANCES)]

@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 
 from certctl.aws import Target
+from certlib.renewal.sweep import START_BATCH_SIZE
 from certlib.renewal.timing import DEFAULT_RENEW_BEFORE_DAYS, MAX_JITTER
 from certlib.resources import RENEW_AFTER_ATTRIBUTE, RENEWAL_BUCKET, RENEWAL_BUCKET_ATTRIBUTE
 from certlib.utc import parse_utc_iso, utc_iso
 from tests.lifecycle.helpers import acm_view, certctl, issue, target_of
 
-INVENTORY_SIZE = 1000
-DUE = 150
+INVENTORY_SIZE = 300
+# two StartRenewal batches: the Map's wiring (the batching itself: tests/unit/test_sweep_start.py)
+DUE = START_BATCH_SIZE + 10
 FIRST_RENEW_AFTER = dt.datetime(2090, 1, 1, tzinfo=dt.UTC)  # after any real certificate's window
 
 
@@ -64,7 +66,7 @@ def started_renewals(target: Target) -> set[str]:
 
 
 def test_sweep_starts_exactly_the_due_ones_and_twice_starts_none_again(sweep_sandbox: dict[str, Any]) -> None:
-    # Given 1,000 certificates whose renew_after are a minute apart
+    # Given INVENTORY_SIZE certificates whose renew_after are a minute apart
     target = target_of(sweep_sandbox)
     load_inventory(target)
     now = FIRST_RENEW_AFTER + dt.timedelta(minutes=DUE - 1, seconds=30)

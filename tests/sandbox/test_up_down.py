@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,9 @@ import pytest
 from certctl import sandbox_commands
 from sandbox import INFO_FILE_NAME
 from sandbox.process import is_running, port_is_open
+from tests.conftest import NONCE_REJECTION_PERCENT, nonce_rejecting_environment
 
-pytestmark = pytest.mark.sandbox  # starts and stops sandboxes of its own
+pytestmark = pytest.mark.sandbox  # starts and stops sandboxes
 
 
 def listening_ports(info: dict[str, Any]) -> list[int]:
@@ -22,24 +22,24 @@ def listening_ports(info: dict[str, Any]) -> list[int]:
     return [*ports, int(info["dns_server"].rsplit(":", 1)[1])]
 
 
-def test_down_stops_pebble_and_the_server_and_a_second_down_is_fine(tmp_path: Path) -> None:
-    # Given
-    started = time.monotonic()
-    info = sandbox_commands.up(tmp_path, {**os.environ, "PEBBLE_WFE_NONCEREJECT": "30"})
-    print(f"sandbox up took {time.monotonic() - started:.2f} s")
+def test_down_stops_pebble_and_the_server_and_a_second_down_is_fine(nonce_rejecting_state_dir: Path) -> None:
+    # Given a running sandbox: the nonce-rejecting one (tests/conftest.py), which tests/faults/test_nonce_rejection.py
+    # issues on; started here (as `certctl sandbox up` does) when that test has not run
+    state_dir = nonce_rejecting_state_dir
+    info = sandbox_commands.up(state_dir, nonce_rejecting_environment())
     assert all(port_is_open(port) for port in listening_ports(info))
-    assert "reject 30% of good nonces" in Path(info["pebble_log_file"]).read_text()
-    assert sandbox_commands.up(tmp_path, dict(os.environ)) == info  # up again finds the running sandbox
+    assert f"reject {NONCE_REJECTION_PERCENT}% of good nonces" in Path(info["pebble_log_file"]).read_text()
+    assert sandbox_commands.up(state_dir, dict(os.environ)) == info  # up again finds the running sandbox
 
     # When
-    sandbox_commands.down(tmp_path)
+    sandbox_commands.down(state_dir)
 
     # Then
     assert not is_running(info["pid"])
     assert not is_running(info["pebble_pid"])
     assert not any(port_is_open(port) for port in listening_ports(info))
-    assert not (tmp_path / INFO_FILE_NAME).exists()
-    sandbox_commands.down(tmp_path)
+    assert not (state_dir / INFO_FILE_NAME).exists()
+    sandbox_commands.down(state_dir)
 
 
 def test_down_when_nothing_ever_ran_is_fine(tmp_path: Path) -> None:

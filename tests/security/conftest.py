@@ -1,7 +1,7 @@
 """The secret scans read what the whole suite left behind, so they run after every other test.
 
-The least-privilege and encryption checks read the synthesized template: the same synthesis as tests/stack (its
-fixtures, imported here, so that `pytest tests/security` runs on its own too).
+The least-privilege and encryption checks read the synthesized template: the same synthesis as tests/stack (the
+session's `synthesized` fixture, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 from tests.faults.conftest import faults  # noqa: F401 - fixtures for this folder
 from tests.faults.helpers import FaultSwitch
 from tests.lifecycle.helpers import issue, target_of
-from tests.stack.conftest import layer_directory, synthesized  # noqa: F401 - fixtures for this folder
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

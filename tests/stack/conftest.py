@@ -1,4 +1,5 @@
-"""One synthesis of the certificate stack per test session, shared by every test in this folder.
+"""One synthesis of the certificate stack per test session (the `synthesized` fixture, in tests/conftest.py so that
+tests/security shares it), read by every test in this folder.
 
 Synthesis runs the real app (`stacks.application.build_app`, cdk-nag included) into a temporary cloud assembly. When
 cdk-nag fails it, the template is still read from disk so that the other tests report on it too.
@@ -6,7 +7,6 @@ cdk-nag fails it, the template is still read from disk so that the other tests r
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,40 +97,6 @@ class Synthesized:
             for inline in role["Properties"].get("Policies", []):
                 statements.extend(inline["PolicyDocument"]["Statement"])
         return statements
-
-
-@pytest.fixture(scope="session")
-def layer_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The layer `make layer` built; without one, an empty stand-in so the stack still synthesizes."""
-    if (BUILT_LAYER / "python").is_dir():
-        return BUILT_LAYER
-    stand_in = tmp_path_factory.mktemp("layer")
-    (stand_in / "python").mkdir()
-    return stand_in
-
-
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory, layer_directory: Path) -> Synthesized:
-    from aws_cdk.assertions import Template
-
-    from stacks.application import build_app
-
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app, stack = build_app(
-        {"accountsFile": str(EXAMPLE_ACCOUNTS), "layerDirectory": str(layer_directory), "hostedZoneIds": []},
-        outdir=str(outdir),
-    )
-    synth_error = None
-    try:
-        app.synth()
-    except RuntimeError as exc:
-        synth_error = str(exc)
-    template_path = outdir / stack.template_file
-    template_json = json.loads(template_path.read_text())
-    template = Template.from_json(template_json) if synth_error else Template.from_stack(stack)
-    report_path = outdir / "validation-report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    return Synthesized(app, stack, template, template_json, template_path, report, synth_error)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ from sandbox.iam.evaluator import Decision, Request, evaluate_trust
 from stacks.deployments import Deployment, TrustedRoles, parse_deployments, parse_dns_accounts
 from stacks.nag import flatten_cfn_reference as flat
 from stacks.settings import SettingsError, StackSettings
-from tests.stack.test_cfn_lint import ALLOWED_RULES, CFN_LINT, CLEAN, WARNINGS_ONLY
+from tests.stack.cfn_lint import assert_only_allowed_remarks
 
 if TYPE_CHECKING:
     from stacks.application import Deployed
@@ -681,21 +680,19 @@ def test_cdk_nag_passes_on_every_stack_with_reasons(multi: Multi) -> None:
     assert all(len(reason) >= 60 for reason in reasons)
 
 
-def test_cfn_lint_on_the_dns_stack_and_a_regional_stack(multi: Multi) -> None:
-    # Given the DNS account's template and a certificate stack bound to a region (named roles)
+def test_cfn_lint_on_the_certificate_stack_the_dns_stack_and_a_regional_stack(
+    multi: Multi, synthesized: Synthesized
+) -> None:
+    # Given the certificate stack's template (the example accounts file), the DNS account's template and a
+    # certificate stack bound to a region (named roles)
     templates = [
+        synthesized.template_path,
         multi.template_paths["AcmeDnsAccess-333333333333"],
         multi.template_paths["AcmeCertificates-222222222222-eu-west-1"],
     ]
 
-    # When cfn-lint checks them
-    command = [str(CFN_LINT), "--format", "parseable", *map(str, templates)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
-
-    # Then there are only the allowed warnings
-    rules = set(re.findall(r":([EWI]\d{4}):", result.stdout))
-    assert result.returncode in (CLEAN, WARNINGS_ONLY), result.stdout + result.stderr
-    assert rules <= ALLOWED_RULES, result.stdout
+    # When cfn-lint checks them (in one run) / Then there are only the allowed warnings
+    assert_only_allowed_remarks(templates)
 
 
 # --- the context ------------------------------------------------------------------------------------------------------
