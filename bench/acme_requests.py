@@ -9,21 +9,12 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from sandbox.faults.acme import PEBBLE_RESOURCES
+
 _REQUEST_LINE = re.compile(r" (GET|HEAD|POST) (/\S*) -> calling handler\(\)")
-# Pebble's paths, by the ACME resource they serve (RFC 8555 names).
-ENDPOINTS = (
-    ("/dir", "directory"),
-    ("/nonce-plz", "newNonce"),
-    ("/sign-me-up", "newAccount"),
-    ("/order-plz", "newOrder"),
-    ("/authZ/", "authorization"),
-    ("/chalZ/", "challenge"),
-    ("/my-order/", "order poll"),
-    ("/finalize-order/", "finalize"),
-    ("/certZ/", "certificate"),
-    ("/my-account/", "account"),
-    ("/revoke-cert", "revokeCert"),
-)
+# Pebble's paths, by the ACME resource they serve (the sandbox's fault plan names them the same way); an order read is
+# shown as what it is here: a poll.
+ENDPOINTS = tuple((prefix, "order poll" if name == "order" else name) for prefix, name in PEBBLE_RESOURCES)
 # The order of the breakdown in the table.
 KINDS = (*(kind for _, kind in ENDPOINTS), "other")
 
