@@ -41,11 +41,13 @@ def test_command_and_execution_histories_hold_no_key_material(sandbox: dict[str,
     # When every command SSM recorded and every execution's history are read
     commands = target.client("ssm").list_commands()["Commands"]
     command_text = json.dumps(commands, default=str)
-    histories = []
+    histories: dict[str, str] = {"SSM commands": command_text}
     for machine in (target.names.lifecycle_state_machine, target.names.distribution_state_machine):
         arn = target.state_machine_arn(machine)
         for page in target.stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=arn):
-            histories.extend(execution_history_text(sandbox, e["executionArn"]) for e in page["executions"])
+            histories.update(
+                {e["executionArn"]: execution_history_text(sandbox, e["executionArn"]) for e in page["executions"]}
+            )
 
     # Then the commands carry names and paths only, and no history holds a key line, a PEM key or a passphrase
     # (other tests send documents of their own to the same sandbox: those are scanned too)
@@ -53,7 +55,9 @@ def test_command_and_execution_histories_hold_no_key_material(sandbox: dict[str,
     assert ours
     assert all(set(command["Parameters"]) >= {"secretId", "keyPath"} for command in ours)
     assert "PRIVATE KEY" not in command_text
-    assert histories
-    for text in [command_text, *histories]:
-        assert "PRIVATE KEY" not in text
-        assert not [secret for secret in secrets if secret in text]
+    assert len(histories) > 1
+    for where, text in histories.items():
+        assert "PRIVATE KEY" not in text, where
+        found = [secret for secret in secrets if secret in text]
+        # where it was seen, with what surrounds it, so that the step that leaked it can be found
+        assert not found, f"{where}: ...{text[max(0, text.index(found[0]) - 300) : text.index(found[0]) + 100]}..."
