@@ -20,9 +20,13 @@ def secrets_of_the_sandbox(info: dict[str, Any]) -> list[str]:
     for page in client.get_paginator("list_secrets").paginate():
         for entry in page["SecretList"]:
             value = json.loads(client.get_secret_value(SecretId=entry["ARN"])["SecretString"])
+            # An EC key's last PEM line is the end of its public point, which the certificate (public: in the
+            # inventory and the state for revocation checks) also carries: such a line can appear, by base64
+            # alignment, in the certificate's PEM, and says nothing secret.
+            public = f"{value.get('certificate') or ''}{value.get('chain') or ''}"
             for field in ("private_key", "pending_private_key"):
                 if value.get(field):
-                    found.extend(key_body_lines(str(value[field])))
+                    found.extend(line for line in key_body_lines(str(value[field])) if line not in public)
             if value.get("passphrase"):
                 found.append(str(value["passphrase"]))
             if value.get("pkcs12_password"):  # and the PKCS#12 file's password and file (certlib.distribution.pkcs12)
