@@ -76,11 +76,7 @@ class OrderChallenge:
             challenge=field_of(data, "challenge", dict, where),
             record_name=field_of(data, "record_name", str, where),
             value=field_of(data, "value", str, where),
-            zone=ZoneAccess(
-                field_of(data, "zone_id", str, where),
-                text_or_null(data, "role_arn", where),
-                text_or_null(data, "external_id", where),
-            ),
+            zone=_zone_access(data, where),
         )
 
 
@@ -130,12 +126,16 @@ class DnsChange:
     @classmethod
     def from_dict(cls, data: Any, where: str) -> DnsChange:
         """Raises MalformedState."""
-        zone = ZoneAccess(
-            field_of(data, "zone_id", str, where),
-            text_or_null(data, "role_arn", where),
-            text_or_null(data, "external_id", where),
-        )
-        return cls(zone=zone, change_id=field_of(data, "change_id", str, where))
+        return cls(zone=_zone_access(data, where), change_id=field_of(data, "change_id", str, where))
+
+
+def _zone_access(data: Any, where: str) -> ZoneAccess:
+    """The zone (and DNS account role) a challenge or change names. Raises MalformedState."""
+    return ZoneAccess(
+        field_of(data, "zone_id", str, where),
+        text_or_null(data, "role_arn", where),
+        text_or_null(data, "external_id", where),
+    )
 
 
 @dataclass(frozen=True)
