@@ -7,7 +7,6 @@ distribution machine invokes the same two. docs/distribution.md says how nodes a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 
 import yaml
@@ -45,11 +44,7 @@ class Distribution(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        names: ResourceNames,
-        layer: lambda_.ILayerVersion,
-        key: kms.IKey,
-        environment: Mapping[str, str],
-        targets: AccessTargets,
+        parts: FunctionParts,
         lifecycle_functions: Mapping[str, lambda_.IFunction],
         timings: Timings,
         name_suffix: str = "",
@@ -57,19 +52,14 @@ class Distribution(Construct):
         """`lifecycle_functions` holds at least send_distribution and check_distribution; `name_suffix` goes after the
         node policy's name, which IAM holds once per account (see CertificateStack)."""
         super().__init__(scope, construct_id)
+        names, key, targets = parts.names, parts.key, parts.targets
         self.document = distribution_document(self, names.distribution_document)
         self.node_policy = CertificateNodesPolicy(
             self, "NodePolicy", names=names, key=key, targets=targets, name_suffix=name_suffix
         )
 
-        parts = FunctionParts(names, layer, key)
         self.functions = build_functions(
-            self,
-            ("export_certificate", "record_distribution"),
-            parts,
-            environment=environment,
-            targets=targets,
-            descriptions=DESCRIPTIONS,
+            self, ("export_certificate", "record_distribution"), parts, descriptions=DESCRIPTIONS
         )
         arns = {step: part.function.function_arn for step, part in self.functions.items()}
         arns.update(
@@ -89,9 +79,7 @@ class Distribution(Construct):
         self.functions |= build_functions(
             self,
             ("handle_certificate_available",),
-            parts,
-            environment={**environment, Env.DISTRIBUTION_STATE_MACHINE_ARN: machine_arn},
-            targets=dataclasses.replace(targets, distribution_state_machine=machine_arn),
+            parts.extended({Env.DISTRIBUTION_STATE_MACHINE_ARN: machine_arn}, distribution_state_machine=machine_arn),
             descriptions=DESCRIPTIONS,
         )
         # Lost, this event would leave the nodes with the certificate ACM replaced: nothing else sends it again.
