@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -122,13 +123,12 @@ def provision(
     _create_monitoring(clients, names, monitoring_env, stacks.workload)
     distribution_env = provision_distribution(
         clients.ssm,
-        clients.stepfunctions,
         clients.lambda_,
         names,
         environment,
         timings,
         lambda steps, env: _create_functions(clients, names, steps, env, stacks.workload),
-        lambda state_machine: stacks.workload.role_of_state_machine(state_machine).arn,
+        lambda name, asl, substitutions: _create_state_machine(clients, stacks.workload, name, asl, substitutions),
     )
     return Provisioned(
         account_id=account_id,
@@ -283,12 +283,8 @@ def _create_lifecycle(
 ) -> str:
     """One function per lifecycle step, as the stack declares them, and the state machine; returns its ARN."""
     function_arns = _create_functions(clients, names, LIFECYCLE_STEPS, environment, stack)
-    return clients.stepfunctions.create_state_machine(
-        name=names.lifecycle_state_machine,
-        definition=render_definition(LIFECYCLE_ASL, lifecycle_substitutions(function_arns, timings)),
-        roleArn=stack.role_of_state_machine(names.lifecycle_state_machine).arn,
-        type="STANDARD",
-    )["stateMachineArn"]
+    substitutions = lifecycle_substitutions(function_arns, timings)
+    return _create_state_machine(clients, stack, names.lifecycle_state_machine, LIFECYCLE_ASL, substitutions)
 
 
 def _create_renewal(
@@ -296,12 +292,22 @@ def _create_renewal(
 ) -> str:
     """The renewal functions and the sweep state machine; returns the sweep's ARN."""
     function_arns = _create_functions(clients, names, RENEWAL_FUNCTIONS, environment, stack)
-    return clients.stepfunctions.create_state_machine(
-        name=names.renewal_sweep_state_machine,
-        definition=render_definition(RENEWAL_SWEEP_ASL, sweep_substitutions(function_arns, timings)),
-        roleArn=stack.role_of_state_machine(names.renewal_sweep_state_machine).arn,
-        type="STANDARD",
-    )["stateMachineArn"]
+    substitutions = sweep_substitutions(function_arns, timings)
+    return _create_state_machine(clients, stack, names.renewal_sweep_state_machine, RENEWAL_SWEEP_ASL, substitutions)
+
+
+def _create_state_machine(
+    clients: _Clients, stack: ResolvedStack, name: str, asl: Path, substitutions: dict[str, str]
+) -> str:
+    """A Standard state machine from the ASL file, with the role the template gives it; returns its ARN."""
+    return str(
+        clients.stepfunctions.create_state_machine(
+            name=name,
+            definition=render_definition(asl, substitutions),
+            roleArn=stack.role_of_state_machine(name).arn,
+            type="STANDARD",
+        )["stateMachineArn"]
+    )
 
 
 def _create_notification_topic(clients: _Clients, names: ResourceNames, kms_key_arn: str) -> str:
