@@ -1,7 +1,8 @@
 """What sets renewals off: EventBridge Scheduler schedules, and the rule for ACM's "Approaching Expiration" event.
 
 Each schedule has its own role that may do exactly one action on exactly one resource. The rule's Lambda target
-has a retry policy and a dead-letter queue, encrypted with the stack key, for events it could not deliver.
+has a retry policy and a dead-letter queue, encrypted with the stack key, for events it could not deliver
+(event_rule_to_function, which the distribution's rule for ACM's "Certificate Available" event uses too).
 """
 
 from __future__ import annotations
