@@ -16,21 +16,20 @@ import argparse
 from typing import Any
 
 from certctl.aws import Target
-from certctl.output import print_json
+from certctl.migration import add_migration_parser, finish_migration
 from certlib.resources import CERTIFICATE_NAME_TAG, MANAGED_BY_TAG, acm_ownership_tags
 
 # What every earlier version put on its imports (MANAGED_BY_TAG still marks our secrets with it).
 LEGACY_MANAGED_BY = MANAGED_BY_TAG
-EXIT_LEFT = 1
 
 
 def add_acm_tags_parser(commands: Any) -> None:
-    migrate = commands.add_parser(
+    add_migration_parser(
+        commands,
         "migrate-acm-tags",
-        help="retag the ACM certificates an earlier version imported, so renewals re-import into them",
+        summary="retag the ACM certificates an earlier version imported, so renewals re-import into them",
+        apply_help="retag them (else only report)",
     )
-    migrate.add_argument("--apply", action="store_true", help="retag them (else only report)")
-    migrate.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 
 def run_migrate_acm_tags(target: Target, args: argparse.Namespace) -> int:
@@ -56,11 +55,8 @@ def run_migrate_acm_tags(target: Target, args: argparse.Namespace) -> int:
                 report["retagged"].append(entry)
             else:
                 report["to_retag"].append(entry)
-    if args.json:
-        print_json(report)
-    else:
-        _print(report, deployment)
-    return EXIT_LEFT if report["to_retag"] or report["not_ours"] else 0
+    left = bool(report["to_retag"] or report["not_ours"])
+    return finish_migration(args, report, lambda: _print(report, deployment), left)
 
 
 def _print(report: dict[str, list[dict[str, str]]], deployment: str) -> None:

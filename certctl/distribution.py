@@ -18,11 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from certctl.aws import Target
-from certctl.output import print_json
+from certctl.migration import add_migration_parser, finish_migration
 from certlib.distribution.spec import FILES, NAME_PLACEHOLDER, DistributionProfile
 from certlib.exceptions import InvalidRequest
-
-EXIT_LEFT = 1
 
 
 def add_distribution_flags(parser: argparse.ArgumentParser) -> None:
@@ -46,12 +44,12 @@ def distribution_choice(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def add_migrate_parser(commands: Any) -> None:
-    migrate = commands.add_parser(
+    add_migration_parser(
+        commands,
         "migrate-distribution",
-        help="move certificates with an inline distribution (from before profiles) to the matching deployed profile",
+        summary="move certificates with an inline distribution (from before profiles) to the matching deployed profile",
+        apply_help="record the matching profile on each item",
     )
-    migrate.add_argument("--apply", action="store_true", help="record the matching profile on each item")
-    migrate.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 
 def run_migrate(target: Target, args: argparse.Namespace) -> int:
@@ -86,12 +84,8 @@ def run_migrate(target: Target, args: argparse.Namespace) -> int:
         import yaml  # here: only this command writes YAML, and the others start faster without it
 
         report["add_to_accounts_file"] = yaml.safe_dump({"distribution-profiles": suggestions}, sort_keys=False)
-    if args.json:
-        print_json(report)
-    else:
-        _print(report, args.apply)
-    left = report["unmatched"] or report["in_progress"] or report["matching"]
-    return EXIT_LEFT if left else 0
+    left = bool(report["unmatched"] or report["in_progress"] or report["matching"])
+    return finish_migration(args, report, lambda: _print(report, args.apply), left)
 
 
 def inline_profile(recorded: Mapping[str, Any]) -> DistributionProfile:

@@ -65,12 +65,10 @@ def _distribution_choice(left_out: str) -> dict[str, Any]:
 
 def lifecycle_input() -> dict[str, Any]:
     """The certificate lifecycle's input (certlib.lifecycle.request.parse_request)."""
-    return {
-        "title": "Certificate lifecycle input (<prefix>-certificate-lifecycle)",
-        "type": "object",
-        "required": ["name", "domains"],
-        "additionalProperties": False,
-        "properties": {
+    return _closed_object(
+        "Certificate lifecycle input (<prefix>-certificate-lifecycle)",
+        ["name", "domains"],
+        {
             "name": _certificate_name("the certificate's name in the inventory"),
             "domains": {
                 "type": "array",
@@ -116,17 +114,15 @@ def lifecycle_input() -> dict[str, Any]:
                 "description": "true lets the request change the domains or ACME account of an existing name",
             },
         },
-    }
+    )
 
 
 def distribution_input() -> dict[str, Any]:
     """The distribution machine's input for ACM's exportable certificates (certlib.distribution.export)."""
-    return {
-        "title": "Certificate distribution input (<prefix>-certificate-distribution)",
-        "type": "object",
-        "required": ["name", "certificate_arn"],
-        "additionalProperties": False,
-        "properties": {
+    return _closed_object(
+        "Certificate distribution input (<prefix>-certificate-distribution)",
+        ["name", "certificate_arn"],
+        {
             "name": _certificate_name("the name the exported certificate is registered under"),
             "certificate_arn": {
                 "type": "string",
@@ -135,6 +131,17 @@ def distribution_input() -> dict[str, Any]:
             },
             "distribution": _distribution_choice("the registered certificate keeps what the inventory has"),
         },
+    )
+
+
+def _closed_object(title: str, required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """A machine's input: an object of these properties and no other (the first step refuses any other field)."""
+    return {
+        "title": title,
+        "type": "object",
+        "required": required,
+        "additionalProperties": False,
+        "properties": properties,
     }
 
 

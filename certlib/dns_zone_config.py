@@ -28,6 +28,7 @@ account must be among that account's `validationZoneIds` (the role's policy, dep
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,10 +74,7 @@ def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
         if role_arn is not None and not ROLE_ARN_PATTERN.fullmatch(str(role_arn)):
             raise ConfigError(f"{where}: field 'role-arn' {role_arn!r} is not an IAM role ARN")
         if role_arn is not None:
-            try:
-                dns_read_role_arn(str(role_arn))
-            except ValueError as exc:
-                raise ConfigError(f"{where}: field 'role-arn': {exc}") from None
+            _check_field(dns_read_role_arn, role_arn, where, "role-arn")
         zone_id = settings.get("hosted-zone-id")
         if zone_id is not None:
             zone_id = str(zone_id).removeprefix("/hostedzone/")
@@ -86,16 +84,9 @@ def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
         if external_id is not None and role_arn is None:
             raise ConfigError(f"{where}: field 'external-id' needs 'role-arn'")
         if external_id is not None:
-            try:
-                check_external_id(str(external_id))
-            except ValueError as exc:
-                raise ConfigError(f"{where}: field 'external-id': {exc}") from None
-        private = settings.get("private", False)
-        if not isinstance(private, bool):
-            raise ConfigError(f"{where}: field 'private' must be true or false")
-        validation_only = settings.get("validation-only", False)
-        if not isinstance(validation_only, bool):
-            raise ConfigError(f"{where}: field 'validation-only' must be true or false")
+            _check_field(check_external_id, external_id, where, "external-id")
+        private = _flag(settings, "private", where)
+        validation_only = _flag(settings, "validation-only", where)
         if validation_only and zone_id is None:
             raise ConfigError(f"{where}: field 'validation-only' needs 'hosted-zone-id' (the zone the grants name)")
         zones[suffix] = DnsZone(
@@ -107,6 +98,22 @@ def parse_dns_zones(value: Any, source: str) -> dict[str, DnsZone]:
             validation_only=validation_only,
         )
     return zones
+
+
+def _check_field(check: Callable[[str], object], value: object, where: str, field: str) -> None:
+    """Raises ConfigError naming the field when `check` (raising ValueError) refuses the value."""
+    try:
+        check(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: field {field!r}: {exc}") from None
+
+
+def _flag(settings: dict[str, Any], field: str, where: str) -> bool:
+    """The optional true/false `field` (false when left out). Raises ConfigError for anything else."""
+    value = settings.get(field, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: field {field!r} must be true or false")
+    return value
 
 
 def dns_role_arns(zones: dict[str, DnsZone]) -> tuple[str, ...]:

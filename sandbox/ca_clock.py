@@ -15,26 +15,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sandbox.tls import self_signed_ca
+
 CA_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Sandbox CA with its clock ahead")])
 
 
 @functools.cache
 def _ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(CA_NAME)
-        .issuer_name(CA_NAME)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate
+    return self_signed_ca(CA_NAME, now - dt.timedelta(days=1), now + dt.timedelta(days=3650), path_length=None)
 
 
 def ahead(fullchain_pem: bytes, seconds: int) -> bytes:

@@ -10,22 +10,21 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from sandbox.watched_json import WatchedJson
 from sandbox.zone_records import normalize_name
 
-LOG = logging.getLogger(__name__)
 OVERRIDES_FILE_NAME = "dns-overrides.json"
 
 
 class DnsOverrides:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._text: str | None = None
+        self._file = WatchedJson(path, _answers_by_name, "dns: the overrides")
         self._answers: dict[str, dict[str, list[str]]] = {}
 
     def answers(self, name: str, record_type: str) -> list[str] | None:
@@ -35,25 +34,13 @@ class DnsOverrides:
         return None if by_type is None else by_type.get(record_type)
 
     def _reload(self) -> None:
-        """Compares the whole text, not (inode, mtime, size): a replaced file's inode is reused at once (two writes
-        later the old inode is back), so two overrides of the same size written in one clock tick looked the same."""
-        try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            self._text, self._answers = None, {}
-            return
-        except OSError as exc:
-            LOG.warning("dns: keeping the overrides read before: %s", exc)
-            return
-        if text == self._text:
-            return
-        self._text = text
-        try:
-            raw = json.loads(text)
-            self._answers = {normalize_name(name): dict(by_type) for name, by_type in raw.items()}
-        except (ValueError, AttributeError, TypeError) as exc:
-            LOG.warning("dns: ignoring %s: %s", self.path, exc)
-            self._answers = {}
+        changed, answers = self._file.reload()
+        if changed:
+            self._answers = answers or {}
+
+
+def _answers_by_name(document: Any) -> dict[str, dict[str, list[str]]]:
+    return {normalize_name(name): dict(by_type) for name, by_type in document.items()}
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ from deploy.node_account_policies import (
     node_role_trust,
     node_send_policy,
 )
-from sandbox.nodes import NODE_IMAGE_ID, Node, associate_profile, node_role_name
+from sandbox.nodes import Node, launch_nodes, node_role_name
 
 # The node account the sandbox's synthesis names in a profile (so the template grants the assume-role), and one it
 # does not name, for the tests that must be refused.
@@ -148,18 +148,8 @@ def start_nodes_in(
         iam.add_role_to_instance_profile(InstanceProfileName=role, RoleName=role)
     except iam.exceptions.EntityAlreadyExistsException:
         pass
-    all_tags = {**tags, DISTRIBUTION_OPT_IN_TAG: names.prefix}
-    reservation = ec2.run_instances(
-        ImageId=NODE_IMAGE_ID,
-        MinCount=count,
-        MaxCount=count,
-        InstanceType="t3.micro",
-        IamInstanceProfile={"Name": role},
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}],
-    )
-    instance_ids = [instance["InstanceId"] for instance in reservation["Instances"]]
-    associate_profile(ec2, instance_ids, role)
-    return [Node(instance_id, Path(info["ssm_nodes_dir"]) / instance_id) for instance_id in instance_ids]
+    opted_in = {**tags, DISTRIBUTION_OPT_IN_TAG: names.prefix}
+    return launch_nodes(ec2, Path(info["ssm_nodes_dir"]), count, opted_in, role)
 
 
 def node_session(info: dict[str, Any], node_account: NodeAccount, access_group: str) -> boto3.Session:

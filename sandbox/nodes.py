@@ -58,7 +58,11 @@ def start_nodes(
     deployment send it commands, as docs/distribution.md tells users to set their nodes up."""
     if opt_in:
         tags = {**tags, DISTRIBUTION_OPT_IN_TAG: prefix}
-    profile = node_instance_profile(iam, access_group, prefix)
+    return launch_nodes(ec2, nodes_dir, count, tags, node_instance_profile(iam, access_group, prefix))
+
+
+def launch_nodes(ec2: Any, nodes_dir: Path, count: int, tags: dict[str, str], profile: str) -> list[Node]:
+    """`count` instances with exactly these tags, each with the instance profile `profile`."""
     reservation = ec2.run_instances(
         ImageId=NODE_IMAGE_ID,
         MinCount=count,

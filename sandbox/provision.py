@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -116,25 +117,34 @@ def provision(
         **function_environment(names, kms_key_arn, timings.lock_ttl_seconds, topic_arn),
         Env.DNS_RESOLVER: dns_resolver,
     }
-    lifecycle_arn = _create_lifecycle(clients, names, environment, timings, stacks.workload)
+
+    # Each function and state machine with the role the template gives it.
+    def create_functions(steps: tuple[str, ...], env: dict[str, str]) -> dict[str, str]:
+        return _create_functions(clients, names, steps, env, stacks.workload)
+
+    def create_state_machine(name: str, asl: Path, substitutions: dict[str, str]) -> str:
+        return _create_state_machine(clients, stacks.workload, name, asl, substitutions)
+
+    lifecycle_functions = create_functions(LIFECYCLE_STEPS, environment)
+    lifecycle_arn = create_state_machine(
+        names.lifecycle_state_machine, LIFECYCLE_ASL, lifecycle_substitutions(lifecycle_functions, timings)
+    )
     renewal_env = renewal_environment(environment, lifecycle_arn)
+    # The monitoring functions (report_expiry): nothing schedules them here; invoke them to see their metrics.
     monitoring_env = {**environment, Env.EXPIRY_ALARM_DAYS: str(DEFAULT_EXPIRY_ALARM_DAYS)}
-    _create_monitoring(clients, names, monitoring_env, stacks.workload)
+    create_functions(MONITORING_FUNCTIONS, monitoring_env)
     distribution_env = provision_distribution(
-        clients.ssm,
-        clients.stepfunctions,
-        clients.lambda_,
-        names,
-        environment,
-        timings,
-        lambda steps, env: _create_functions(clients, names, steps, env, stacks.workload),
-        lambda state_machine: stacks.workload.role_of_state_machine(state_machine).arn,
+        clients.ssm, clients.lambda_, names, environment, timings, create_functions, create_state_machine
+    )
+    renewal_functions = create_functions(RENEWAL_FUNCTIONS, renewal_env)
+    sweep_arn = create_state_machine(
+        names.renewal_sweep_state_machine, RENEWAL_SWEEP_ASL, sweep_substitutions(renewal_functions, timings)
     )
     return Provisioned(
         account_id=account_id,
         kms_key_arn=kms_key_arn,
         state_machine_arn=lifecycle_arn,
-        sweep_state_machine_arn=_create_renewal(clients, names, renewal_env, timings, stacks.workload),
+        sweep_state_machine_arn=sweep_arn,
         hosted_zone_ids=zone_ids,
         dns_account=dns_account,
         notification_topic_arn=topic_arn,
@@ -278,30 +288,18 @@ def _configure_account(
     return arns
 
 
-def _create_lifecycle(
-    clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings, stack: ResolvedStack
+def _create_state_machine(
+    clients: _Clients, stack: ResolvedStack, name: str, asl: Path, substitutions: dict[str, str]
 ) -> str:
-    """One function per lifecycle step, as the stack declares them, and the state machine; returns its ARN."""
-    function_arns = _create_functions(clients, names, LIFECYCLE_STEPS, environment, stack)
-    return clients.stepfunctions.create_state_machine(
-        name=names.lifecycle_state_machine,
-        definition=render_definition(LIFECYCLE_ASL, lifecycle_substitutions(function_arns, timings)),
-        roleArn=stack.role_of_state_machine(names.lifecycle_state_machine).arn,
-        type="STANDARD",
-    )["stateMachineArn"]
-
-
-def _create_renewal(
-    clients: _Clients, names: ResourceNames, environment: dict[str, str], timings: Timings, stack: ResolvedStack
-) -> str:
-    """The renewal functions and the sweep state machine; returns the sweep's ARN."""
-    function_arns = _create_functions(clients, names, RENEWAL_FUNCTIONS, environment, stack)
-    return clients.stepfunctions.create_state_machine(
-        name=names.renewal_sweep_state_machine,
-        definition=render_definition(RENEWAL_SWEEP_ASL, sweep_substitutions(function_arns, timings)),
-        roleArn=stack.role_of_state_machine(names.renewal_sweep_state_machine).arn,
-        type="STANDARD",
-    )["stateMachineArn"]
+    """A Standard state machine from the ASL file, with the role the template gives it; returns its ARN."""
+    return str(
+        clients.stepfunctions.create_state_machine(
+            name=name,
+            definition=render_definition(asl, substitutions),
+            roleArn=stack.role_of_state_machine(name).arn,
+            type="STANDARD",
+        )["stateMachineArn"]
+    )
 
 
 def _create_notification_topic(clients: _Clients, names: ResourceNames, kms_key_arn: str) -> str:
@@ -313,13 +311,6 @@ def _create_notification_topic(clients: _Clients, names: ResourceNames, kms_key_
             Attributes={"DisplayName": "ACME certificates", "KmsMasterKeyId": kms_key_arn},
         )["TopicArn"]
     )
-
-
-def _create_monitoring(
-    clients: _Clients, names: ResourceNames, environment: dict[str, str], stack: ResolvedStack
-) -> None:
-    """The monitoring functions (report_expiry); nothing schedules them here: invoke them to see their metrics."""
-    _create_functions(clients, names, MONITORING_FUNCTIONS, environment, stack)
 
 
 def _create_functions(

@@ -33,21 +33,8 @@ class TlsFiles:
 def write_tls_files(directory: Path) -> TlsFiles:
     """Create a CA and a server certificate for localhost, 127.0.0.1 and ::1; returns where they were written."""
     now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"ACME sandbox TLS CA {secrets.token_hex(4)}")])
-    ca_certificate = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(signing_certificates=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_key, ca_certificate = self_signed_ca(ca_name, now - datetime.timedelta(minutes=5), now + VALIDITY, path_length=0)
     server_key = ec.generate_private_key(ec.SECP256R1())
     alternative_names: list[x509.GeneralName] = [x509.DNSName(name) for name in SERVER_NAMES]
     alternative_names += [x509.IPAddress(ipaddress.ip_address(address)) for address in SERVER_ADDRESSES]
@@ -80,6 +67,27 @@ def write_tls_files(directory: Path) -> TlsFiles:
         ),
     )
     return files
+
+
+def self_signed_ca(
+    name: x509.Name, not_before: datetime.datetime, not_after: datetime.datetime, path_length: int | None
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A new P-256 key and its self-signed CA certificate (`path_length`: how many CAs may stand below it)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(_key_usage(signing_certificates=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, certificate
 
 
 def _key_usage(signing_certificates: bool) -> x509.KeyUsage:

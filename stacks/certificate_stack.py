@@ -71,8 +71,8 @@ class CertificateStack(Stack):
             notification_topic_arn=notifications.topic.topic_arn,
             hosted_zone_ids=settings.writable_zone_ids,
         )
-        parts = FunctionParts(names, layer, key)
-        self.functions = build_functions(self, LIFECYCLE_STEPS, parts, environment=environment, targets=targets)
+        parts = FunctionParts(names, layer, key, environment, targets)
+        self.functions = build_functions(self, LIFECYCLE_STEPS, parts)
         lifecycle = LifecycleStateMachine(
             self,
             "Lifecycle",
@@ -85,11 +85,7 @@ class CertificateStack(Stack):
         self.distribution = Distribution(
             self,
             "Distribution",
-            names=names,
-            layer=layer,
-            key=key,
-            environment=environment,
-            targets=targets,
+            parts=parts,
             lifecycle_functions={step: part.function for step, part in self.functions.items()},
             timings=timings,
             name_suffix=global_name_suffix,
@@ -97,11 +93,7 @@ class CertificateStack(Stack):
         self.renewal = Renewal(
             self,
             "Renewal",
-            names=names,
-            layer=layer,
-            key=key,
-            environment=environment,
-            targets=targets,
+            parts=parts,
             lifecycle=lifecycle.state_machine,
             timings=timings,
             sweep_schedule=settings.renewal_sweep_schedule,
@@ -109,11 +101,7 @@ class CertificateStack(Stack):
         )
         alarm_days = settings.notifications.expiry_alarm_days
         self.monitoring_functions = build_functions(
-            self,
-            MONITORING_FUNCTIONS,
-            parts,
-            environment={**environment, Env.EXPIRY_ALARM_DAYS: str(alarm_days)},
-            targets=targets,
+            self, MONITORING_FUNCTIONS, parts.extended({Env.EXPIRY_ALARM_DAYS: str(alarm_days)})
         )
         self.monitoring = Monitoring(
             self,

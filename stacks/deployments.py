@@ -29,7 +29,7 @@ from typing import Any
 
 from certlib.dns_account_roles import check_external_id, check_organization_id
 from deploy.dns_roles import DNS_READ_STEPS, DNS_WRITE_STEPS, check_region, trusted_role_arns
-from stacks.settings import STACK_NAME_BASE, SettingsError, zone_id_list
+from stacks.settings import STACK_NAME_BASE, SettingsError, checked, zone_id_list
 
 DNS_STACK_NAME_BASE = "AcmeDnsAccess"
 ACCOUNT_PATTERN = re.compile(r"\d{12}")
@@ -188,16 +188,10 @@ def _optional(entry: dict[str, Any], field: str, check: Callable[[str], str], wh
         return None
     if not isinstance(value, str):
         raise SettingsError(f"{where}: field {field!r} must be a string, got {value!r}")
-    try:
-        return check(value)
-    except ValueError as exc:
-        raise SettingsError(f"{where}: field {field!r}: {exc}") from None
+    return checked(check, value, f"{where}: field {field!r}")
 
 
 def _region(region: Any, where: str) -> str:
     if region is None:
         raise SettingsError(f"{where}: field 'region' is missing")
-    try:
-        return check_region(region if isinstance(region, str) else repr(region))
-    except ValueError as exc:
-        raise SettingsError(f"{where}: {exc}") from None
+    return checked(check_region, region if isinstance(region, str) else repr(region), where)

@@ -89,21 +89,29 @@ class DnsAccountStack(Stack):
             list(zone_ids), list(validation_zone_ids), partition=Aws.PARTITION
         )
         # "DnsRole" keeps its logical ID and name: a stack deployed before the read role existed updates in place.
-        self.role = self._role(
-            "DnsRole",
-            DNS_ROLE_NAME,
-            f"DNS-01 challenge records for the ACME certificates ({prefix}) of the workload accounts",
-            self.trust_document,
-            POLICY_NAME,
-            self.policy_document,
+        self.role = _acknowledged(
+            assumable_role(
+                self,
+                "DnsRole",
+                name=DNS_ROLE_NAME,
+                description=f"DNS-01 challenge records for the ACME certificates ({prefix}) of the workload accounts",
+                trust=self.trust_document,
+                policy_name=POLICY_NAME,
+                policy=self.policy_document,
+            )
         )
-        self.read_role = self._role(
-            "DnsReadRole",
-            DNS_READ_ROLE_NAME,
-            f"Read-only: find zones, read records, follow changes, for the ACME certificates ({prefix})",
-            self.read_trust_document,
-            READ_POLICY_NAME,
-            self.read_policy_document,
+        self.read_role = _acknowledged(
+            assumable_role(
+                self,
+                "DnsReadRole",
+                name=DNS_READ_ROLE_NAME,
+                description=(
+                    f"Read-only: find zones, read records, follow changes, for the ACME certificates ({prefix})"
+                ),
+                trust=self.read_trust_document,
+                policy_name=READ_POLICY_NAME,
+                policy=self.read_policy_document,
+            )
         )
         CfnOutput(
             self,
@@ -118,22 +126,6 @@ class DnsAccountStack(Stack):
             description="The read-only role the reading steps assume (role-arn with -read: nothing to configure)",
         )
 
-    def _role(
-        self,
-        logical_id: str,
-        name: str,
-        description: str,
-        trust: dict[str, Any],
-        policy_name: str,
-        policy: dict[str, Any],
-    ) -> iam.CfnRole:
-        role = assumable_role(
-            self, logical_id, name=name, description=description, trust=trust, policy_name=policy_name, policy=policy
-        )
-        acknowledge(role, f"{WILDCARD_RULE}[Resource::*]", FIND_ZONES_REASON)
-        acknowledge(role, f"{WILDCARD_RULE}[Resource::arn:<AWS::Partition>:route53:::change/*]", CHANGES_REASON)
-        return role
-
     def _from_context(self) -> tuple[tuple[Deployment, ...], str | None, str | None]:
         """(deployments, externalId, organizationId) of this account from the app's context."""
         if Token.is_unresolved(self.account):
@@ -144,3 +136,10 @@ class DnsAccountStack(Stack):
         if entry is None:
             raise ValueError(f"the context dnsAccounts has no entry for account {self.account}")
         return deployments, entry.external_id, entry.organization_id
+
+
+def _acknowledged(role: iam.CfnRole) -> iam.CfnRole:
+    """The role, with cdk-nag told why its policy names every zone (finding them) and every change (following them)."""
+    acknowledge(role, f"{WILDCARD_RULE}[Resource::*]", FIND_ZONES_REASON)
+    acknowledge(role, f"{WILDCARD_RULE}[Resource::arn:<AWS::Partition>:route53:::change/*]", CHANGES_REASON)
+    return role

@@ -28,9 +28,10 @@ Relative paths are resolved against the repository root, where cdk.json lives.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from certlib.config import ZONE_ID_PATTERN, Config, load_accounts_file
 from certlib.dns_account_roles import DNS_ROLE_NAME
@@ -39,7 +40,7 @@ from certlib.notifications.settings import NotificationSettings
 from certlib.resources import DEFAULT_PREFIX, ResourceNames
 from deploy.dns_roles import dns_function_role_pattern
 from deploy.paths import REPO_ROOT
-from stacks.schedule_expressions import ScheduleExpressionError, check_schedule_expression
+from stacks.schedule_expressions import check_schedule_expression
 
 DEFAULT_ACCOUNTS_FILE = "config/acme-accounts.example.yaml"
 DEFAULT_LAYER_DIRECTORY = "build/layer"
@@ -60,10 +61,19 @@ CONTEXT_KEYS = (
     "nodeAccounts",
 )
 _STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
     """A context value is missing or malformed; the message names the context key."""
+
+
+def checked(check: Callable[[str], T], value: str, where: str) -> T:
+    """`check(value)`; the ValueError it raises becomes a SettingsError that starts with `where` (the context key)."""
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise SettingsError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -86,10 +96,7 @@ class StackSettings:
         loaded = load_accounts_file(_path(context.get("accountsFile") or DEFAULT_ACCOUNTS_FILE))
         config = loaded.config
         prefix = str(context.get("resourcePrefix") or DEFAULT_PREFIX)
-        try:
-            names = ResourceNames(prefix)
-        except ValueError as exc:
-            raise SettingsError(f"context resourcePrefix: {exc}") from None
+        names = checked(ResourceNames, prefix, "context resourcePrefix")
         zone_ids = _zone_ids(context.get("hostedZoneIds"))
         validation_zone_ids = zone_id_list(context.get("validationZoneIds"), "validationZoneIds")
         _check_validation_zones(config, zone_ids, validation_zone_ids)
@@ -141,10 +148,7 @@ def _schedule(context: dict[str, Any], key: str, default: str) -> str:
     value = context.get(key) or default
     if not isinstance(value, str):
         raise SettingsError(f"context {key} must be a string such as {default!r}, got {value!r}")
-    try:
-        return check_schedule_expression(value)
-    except ScheduleExpressionError as exc:
-        raise SettingsError(f"context {key}: {exc}") from None
+    return checked(check_schedule_expression, value, f"context {key}")
 
 
 def _path(value: Any) -> Path:

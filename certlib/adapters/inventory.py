@@ -35,6 +35,7 @@ HISTORY_LENGTH = 20
 BATCH_GET_KEYS = 100  # BatchGetItem's most keys a call
 UNPROCESSED_ATTEMPTS = 3  # BatchGetItem calls for one set of keys before its unprocessed keys are an error
 ORDER_WINDOW_SECONDS = 3 * 3600  # an ACME account's order budget counts new orders per window (Let's Encrypt: 3 hours)
+CONDITION_FAILED = "ConditionalCheckFailedException"  # the error code of a write whose condition did not hold
 # Items that are not certificates (an ACME account's rate-limit pause) have names starting with this.
 INTERNAL_PREFIX = "#"
 ARN_OWNER_PREFIX = f"{INTERNAL_PREFIX}arn/"  # + an ACM ARN: {certificate_name}, the certificate it belongs to
@@ -175,57 +176,51 @@ class Inventory:
         Returns the item as it was before. Raises CertificateLocked naming the execution that holds the lock.
         """
         now = int(self._clock())
-        try:
-            response = self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression=(
-                    f"SET {LOCK_OWNER} = :owner, {LOCK_EXPIRES_AT} = :expires, {DOMAINS} = :domains, "
-                    f"{ACCOUNT} = :account, {FALLBACK_ACCOUNTS} = :fallbacks, {KEY_TYPE} = :key_type, "
-                    f"{REGIONS} = :regions, #status = :status, "
-                    f"{UPDATED_AT} = :now_iso, {CREATED_AT} = if_not_exists({CREATED_AT}, :now_iso)"
-                ),
-                ConditionExpression=(
-                    f"attribute_not_exists({LOCK_OWNER}) OR {LOCK_OWNER} = :owner OR {LOCK_EXPIRES_AT} < :now"
-                ),
-                ExpressionAttributeNames={"#status": STATUS},
-                ExpressionAttributeValues={
-                    ":owner": execution_id,
-                    ":expires": now + ttl_seconds,
-                    ":now": now,
-                    ":now_iso": utc_iso(),
-                    ":domains": request[DOMAINS],
-                    ":account": request[ACCOUNT],
-                    ":fallbacks": list(request.get(FALLBACK_ACCOUNTS) or []),
-                    ":key_type": request[KEY_TYPE],
-                    ":regions": request[REGIONS],
-                    ":status": request[STATUS],
-                },
-                ReturnValues="ALL_OLD",
+        response = self._update_if(
+            f"taking the lock of {name!r}",
+            Key={INVENTORY_PARTITION_KEY: name},
+            UpdateExpression=(
+                f"SET {LOCK_OWNER} = :owner, {LOCK_EXPIRES_AT} = :expires, {DOMAINS} = :domains, "
+                f"{ACCOUNT} = :account, {FALLBACK_ACCOUNTS} = :fallbacks, {KEY_TYPE} = :key_type, "
+                f"{REGIONS} = :regions, #status = :status, "
+                f"{UPDATED_AT} = :now_iso, {CREATED_AT} = if_not_exists({CREATED_AT}, :now_iso)"
+            ),
+            ConditionExpression=(
+                f"attribute_not_exists({LOCK_OWNER}) OR {LOCK_OWNER} = :owner OR {LOCK_EXPIRES_AT} < :now"
+            ),
+            ExpressionAttributeNames={"#status": STATUS},
+            ExpressionAttributeValues={
+                ":owner": execution_id,
+                ":expires": now + ttl_seconds,
+                ":now": now,
+                ":now_iso": utc_iso(),
+                ":domains": request[DOMAINS],
+                ":account": request[ACCOUNT],
+                ":fallbacks": list(request.get(FALLBACK_ACCOUNTS) or []),
+                ":key_type": request[KEY_TYPE],
+                ":regions": request[REGIONS],
+                ":status": request[STATUS],
+            },
+            ReturnValues="ALL_OLD",
+        )
+        if response is None:
+            holder = (self.get(name) or {}).get(LOCK_OWNER, "another execution")
+            raise CertificateLocked(
+                f"certificate {name!r} is being worked on by {holder}; this execution leaves it to that one"
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                holder = (self.get(name) or {}).get(LOCK_OWNER, "another execution")
-                raise CertificateLocked(
-                    f"certificate {name!r} is being worked on by {holder}; this execution leaves it to that one"
-                ) from None
-            raise_classified(exc, f"taking the lock of {name!r}")
         return dict(response.get("Attributes", {}))
 
     def release_lock(self, name: str, execution_id: str) -> bool:
         """Release the lock if execution `execution_id` holds it; False when it does not (released already, or
         someone else's)."""
-        try:
-            self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression=f"REMOVE {LOCK_OWNER}, {LOCK_EXPIRES_AT}",
-                ConditionExpression=f"{LOCK_OWNER} = :owner",
-                ExpressionAttributeValues={":owner": execution_id},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise_classified(exc, f"releasing the lock of {name!r}")
-        return True
+        released = self._update_if(
+            f"releasing the lock of {name!r}",
+            Key={INVENTORY_PARTITION_KEY: name},
+            UpdateExpression=f"REMOVE {LOCK_OWNER}, {LOCK_EXPIRES_AT}",
+            ConditionExpression=f"{LOCK_OWNER} = :owner",
+            ExpressionAttributeValues={":owner": execution_id},
+        )
+        return released is not None
 
     # --- recording ------------------------------------------------------------------------------------------
     def update(
@@ -260,20 +255,18 @@ class Inventory:
         if execution_id is not None:
             condition += f" AND {LOCK_OWNER} = :owner"
             expression_values[":owner"] = execution_id
-        try:
-            response = self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=expression_values,
-                # the history as written: its length says whether to trim, without reading the item again
-                ReturnValues="UPDATED_NEW" if event is not None else "NONE",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise CertificateLocked(f"execution {execution_id} no longer holds the lock of {name!r}") from None
-            raise_classified(exc, f"updating inventory item {name!r}")
+        response = self._update_if(
+            f"updating inventory item {name!r}",
+            Key={INVENTORY_PARTITION_KEY: name},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=expression_values,
+            # the history as written: its length says whether to trim, without reading the item again
+            ReturnValues="UPDATED_NEW" if event is not None else "NONE",
+        )
+        if response is None:
+            raise CertificateLocked(f"execution {execution_id} no longer holds the lock of {name!r}")
         if event is not None:
             history = response.get("Attributes", {}).get(HISTORY)
             self._trim_history(name, len(history) if isinstance(history, list) else 0)
@@ -294,30 +287,28 @@ class Inventory:
             self._table.put_item(Item={INVENTORY_PARTITION_KEY: f"{ARN_OWNER_PREFIX}{arn}", CERTIFICATE_NAME: name})
         except ClientError as exc:
             raise_classified(exc, f"recording the owner of {arn}")
+        doing = f"recording the ACM ARN of {name!r} in {region}"
         if not has_arns:
-            try:
-                self._table.update_item(
-                    Key={INVENTORY_PARTITION_KEY: name},
-                    UpdateExpression=f"SET {CERTIFICATE_ARNS} = :arns, {UPDATED_AT} = :now",
-                    ConditionExpression=f"attribute_not_exists({CERTIFICATE_ARNS}) AND {LOCK_OWNER} = :owner",
-                    ExpressionAttributeValues={":arns": {region: arn}, ":owner": execution_id, ":now": utc_iso()},
-                )
-                return
-            except ClientError as exc:  # made meanwhile, or the lock is lost (the write below says which)
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise_classified(exc, f"recording the ACM ARN of {name!r} in {region}")
-        try:
-            self._table.update_item(
+            made = self._update_if(
+                doing,
                 Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression=f"SET {CERTIFICATE_ARNS}.#region = :arn, {UPDATED_AT} = :now",
-                ConditionExpression=f"{LOCK_OWNER} = :owner",
-                ExpressionAttributeNames={"#region": region},
-                ExpressionAttributeValues={":arn": arn, ":owner": execution_id, ":now": utc_iso()},
+                UpdateExpression=f"SET {CERTIFICATE_ARNS} = :arns, {UPDATED_AT} = :now",
+                ConditionExpression=f"attribute_not_exists({CERTIFICATE_ARNS}) AND {LOCK_OWNER} = :owner",
+                ExpressionAttributeValues={":arns": {region: arn}, ":owner": execution_id, ":now": utc_iso()},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise CertificateLocked(f"execution {execution_id} no longer holds the lock of {name!r}") from None
-            raise_classified(exc, f"recording the ACM ARN of {name!r} in {region}")
+            if made is not None:
+                return
+            # else made meanwhile, or the lock is lost: the write below says which
+        added = self._update_if(
+            doing,
+            Key={INVENTORY_PARTITION_KEY: name},
+            UpdateExpression=f"SET {CERTIFICATE_ARNS}.#region = :arn, {UPDATED_AT} = :now",
+            ConditionExpression=f"{LOCK_OWNER} = :owner",
+            ExpressionAttributeNames={"#region": region},
+            ExpressionAttributeValues={":arn": arn, ":owner": execution_id, ":now": utc_iso()},
+        )
+        if added is None:
+            raise CertificateLocked(f"execution {execution_id} no longer holds the lock of {name!r}")
 
     def register_export(self, name: str, arn: str, region: str, values: dict[str, Any]) -> None:
         """Create or update the item of an ACM certificate exported for distribution, and ARN -> name for ACM's events.
@@ -334,20 +325,18 @@ class Inventory:
         expression_values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
         expression_values.update({":arn": arn, ":now": utc_iso()})
         names.update({"#key": INVENTORY_PARTITION_KEY, "#arn": CERTIFICATE_ARN})
-        try:
-            self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression="SET "
-                + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
-                + f", {UPDATED_AT} = :now, {CREATED_AT} = if_not_exists({CREATED_AT}, :now)",
-                ConditionExpression="attribute_not_exists(#key) OR #arn = :arn",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=expression_values,
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise CertificateLocked(f"{name!r} is registered for another certificate") from None
-            raise_classified(exc, f"registering {name!r} for export")
+        registered = self._update_if(
+            f"registering {name!r} for export",
+            Key={INVENTORY_PARTITION_KEY: name},
+            UpdateExpression="SET "
+            + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+            + f", {UPDATED_AT} = :now, {CREATED_AT} = if_not_exists({CREATED_AT}, :now)",
+            ConditionExpression="attribute_not_exists(#key) OR #arn = :arn",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=expression_values,
+        )
+        if registered is None:
+            raise CertificateLocked(f"{name!r} is registered for another certificate")
 
     # --- renewals -------------------------------------------------------------------------------------------
     def due_for_renewal(self, now_iso: str, limit: int) -> tuple[list[str], bool]:
@@ -378,22 +367,18 @@ class Inventory:
     def queue_renewal(self, name: str, execution: str, stale_before: int) -> bool:
         """Mark a renewal as started unless one is queued (since `stale_before`) or running; False when it is."""
         now = int(self._clock())
-        try:
-            self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: name},
-                UpdateExpression=f"SET {QUEUED_EXECUTION} = :execution, {QUEUED_AT} = :now",
-                ConditionExpression=(
-                    f"attribute_exists(#key) AND (attribute_not_exists({QUEUED_AT}) OR {QUEUED_AT} < :stale) "
-                    f"AND (attribute_not_exists({LOCK_OWNER}) OR {LOCK_EXPIRES_AT} < :now)"
-                ),
-                ExpressionAttributeNames={"#key": INVENTORY_PARTITION_KEY},
-                ExpressionAttributeValues={":execution": execution, ":now": now, ":stale": stale_before},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise_classified(exc, f"queueing the renewal of {name!r}")
-        return True
+        queued = self._update_if(
+            f"queueing the renewal of {name!r}",
+            Key={INVENTORY_PARTITION_KEY: name},
+            UpdateExpression=f"SET {QUEUED_EXECUTION} = :execution, {QUEUED_AT} = :now",
+            ConditionExpression=(
+                f"attribute_exists(#key) AND (attribute_not_exists({QUEUED_AT}) OR {QUEUED_AT} < :stale) "
+                f"AND (attribute_not_exists({LOCK_OWNER}) OR {LOCK_EXPIRES_AT} < :now)"
+            ),
+            ExpressionAttributeNames={"#key": INVENTORY_PARTITION_KEY},
+            ExpressionAttributeValues={":execution": execution, ":now": now, ":stale": stale_before},
+        )
+        return queued is not None
 
     @staticmethod
     def renewal_running(item: dict[str, Any], now: int, stale_before: int) -> bool:
@@ -429,7 +414,7 @@ class Inventory:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if exc.response["Error"]["Code"] != CONDITION_FAILED:
                     raise_classified(exc, f"counting new orders of account {alias!r}")
                 held: Any = exc.response.get("Item") or {}  # DynamoDB JSON: an error's body is not converted
                 counted = int(held.get(ORDERS, {"N": "0"})["N"])
@@ -442,16 +427,13 @@ class Inventory:
         """Give back `count` new orders counted in the current window but not placed (their renewal was already
         running). Raises what raise_classified raises."""
         window = int(self._clock()) // window_seconds
-        try:
-            self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: f"{ORDER_SLOT_PREFIX}{alias}/{window}"},
-                UpdateExpression=f"ADD {ORDERS} :returned",
-                ConditionExpression=f"{ORDERS} >= :count",
-                ExpressionAttributeValues={":returned": -count, ":count": count},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":  # a new window: nothing to return
-                raise_classified(exc, f"returning new orders of account {alias!r}")
+        self._update_if(  # refused in a new window: nothing to return there
+            f"returning new orders of account {alias!r}",
+            Key={INVENTORY_PARTITION_KEY: f"{ORDER_SLOT_PREFIX}{alias}/{window}"},
+            UpdateExpression=f"ADD {ORDERS} :returned",
+            ConditionExpression=f"{ORDERS} >= :count",
+            ExpressionAttributeValues={":returned": -count, ":count": count},
+        )
 
     def take_order_slot(self, alias: str, budget: int, window_seconds: int = ORDER_WINDOW_SECONDS) -> bool:
         """Count one new order against the account's budget for the current window; False when it is spent."""
@@ -464,16 +446,13 @@ class Inventory:
 
     def pause_acme(self, alias: str, until: int) -> None:
         """Remember the CA's Retry-After for every container; only ever moves the pause later."""
-        try:
-            self._table.update_item(
-                Key={INVENTORY_PARTITION_KEY: f"{ACME_ACCOUNT_PREFIX}{alias}"},
-                UpdateExpression=f"SET {PAUSED_UNTIL} = :until, {UPDATED_AT} = :now",
-                ConditionExpression=f"attribute_not_exists({PAUSED_UNTIL}) OR {PAUSED_UNTIL} < :until",
-                ExpressionAttributeValues={":until": until, ":now": utc_iso()},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise_classified(exc, f"recording the CA's Retry-After for account {alias!r}")
+        self._update_if(  # refused when a later pause is recorded already
+            f"recording the CA's Retry-After for account {alias!r}",
+            Key={INVENTORY_PARTITION_KEY: f"{ACME_ACCOUNT_PREFIX}{alias}"},
+            UpdateExpression=f"SET {PAUSED_UNTIL} = :until, {UPDATED_AT} = :now",
+            ConditionExpression=f"attribute_not_exists({PAUSED_UNTIL}) OR {PAUSED_UNTIL} < :until",
+            ExpressionAttributeValues={":until": until, ":now": utc_iso()},
+        )
 
     # --- an ACME account's registration (validate_request reads it; the account key stays in Secrets Manager) --------
     def acme_registered_at(self, alias: str) -> str | None:
@@ -495,6 +474,16 @@ class Inventory:
             )
         except ClientError as exc:
             raise_classified(exc, f"recording the registration of ACME account {alias!r}")
+
+    def _update_if(self, doing: str, **request: Any) -> dict[str, Any] | None:
+        """UpdateItem with its ConditionExpression; the response, or None when the condition did not hold. Raises what
+        raise_classified raises for any other error (`doing` says what the write was for)."""
+        try:
+            return dict(self._table.update_item(**request))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == CONDITION_FAILED:
+                return None
+            raise_classified(exc, doing)
 
     def _trim_history(self, name: str, length: int) -> None:
         excess = length - HISTORY_LENGTH

@@ -16,7 +16,7 @@ from certlib.adapters.stepfunctions import execution_name
 from certlib.distribution.spec import parse_distribution
 from certlib.distribution.steps import distribution_record, failed_outcome
 from certlib.exceptions import CertificateCheckFailed, InvalidRequest
-from certlib.lifecycle.request import NAME_PATTERN
+from certlib.lifecycle.request import certificate_name, input_object
 from certlib.observability import logger
 from certlib.services import Services
 
@@ -45,15 +45,8 @@ def export_certificate(event: dict[str, Any], services: Services) -> dict[str, A
         to_pem,
     )
 
-    raw = event.get("input")
-    if not isinstance(raw, dict):
-        raise InvalidRequest(f"the input must be a JSON object with {', '.join(EXPORT_INPUT_FIELDS)}")
-    unknown = sorted(set(raw) - set(EXPORT_INPUT_FIELDS))
-    if unknown:
-        raise InvalidRequest(f"unknown input field(s) {', '.join(unknown)}; allowed: {', '.join(EXPORT_INPUT_FIELDS)}")
-    name = raw.get("name")
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise InvalidRequest(f"'name' must be 1-128 letters, digits, '.', '_' or '-', got {name!r}")
+    raw = input_object(event.get("input"), EXPORT_INPUT_FIELDS)
+    name = certificate_name(raw)
     given_arn = raw.get("certificate_arn")
     match = ACM_ARN_PATTERN.fullmatch(given_arn) if isinstance(given_arn, str) else None
     if match is None:

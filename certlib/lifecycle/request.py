@@ -102,18 +102,30 @@ class RequestState:
         return cls(Request.from_state(state), field_of(state, "issuer_kind", str))
 
 
-def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, Any]:
-    """The normalized request fields; raises InvalidRequest with one clear message."""
+def input_object(raw: Any, allowed: Sequence[str]) -> dict[str, Any]:
+    """An execution's input: a JSON object of only `allowed` fields. Raises InvalidRequest saying what is wrong."""
     if not isinstance(raw, dict):
-        raise InvalidRequest(f"the input must be a JSON object with {', '.join(ALLOWED_KEYS)}")
-    unknown = sorted(set(raw) - set(ALLOWED_KEYS))
+        raise InvalidRequest(f"the input must be a JSON object with {', '.join(allowed)}")
+    unknown = sorted(set(raw) - set(allowed))
     if unknown:
-        raise InvalidRequest(f"unknown input field(s) {', '.join(unknown)}; allowed: {', '.join(ALLOWED_KEYS)}")
+        raise InvalidRequest(f"unknown input field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    return raw
+
+
+def certificate_name(raw: Mapping[str, Any]) -> str:
+    """The input's `name` (the inventory item's). Raises InvalidRequest when it does not match NAME_PATTERN."""
     name = raw.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise InvalidRequest(
             f"'name' must be 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit, got {name!r}"
         )
+    return name
+
+
+def parse_request(raw: Any, config: Config, default_region: str) -> dict[str, Any]:
+    """The normalized request fields; raises InvalidRequest with one clear message."""
+    raw = input_object(raw, ALLOWED_KEYS)
+    name = certificate_name(raw)
     try:
         account = config.account(_optional_text(raw, "account"))
     except ConfigError as exc:

@@ -4,7 +4,6 @@ matches."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 import threading
@@ -13,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-LOG = logging.getLogger(__name__)
+from sandbox.watched_json import WatchedJson
+
 FAULTS_FILE_NAME = "faults.json"
 
 
@@ -44,7 +44,7 @@ class FaultPlan:
         self.path = path
         self._on_cold_start = on_cold_start
         self._lock = threading.Lock()
-        self._text: str | None = None
+        self._file = WatchedJson(path, _plan, "faults: the plan")
         self._faults: list[dict[str, Any]] = []
         self._used: dict[str, int] = {}
         self._cold_start: Any = None
@@ -80,26 +80,13 @@ class FaultPlan:
             return any(str(fault.get("id", index)) == fault_id for index, fault in enumerate(self._faults))
 
     def _reload(self) -> None:
-        """Compares the whole text, not (inode, mtime, size): two plans written within one clock tick, of the same
-        size, onto a reused inode look the same by their stamp (a small file, read on every call)."""
-        try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            self._text, self._faults = None, []
+        changed, plan = self._file.reload()
+        if not changed:
             return
-        except OSError as exc:
-            LOG.warning("faults: keeping the plan read before: %s", exc)
-            return
-        if text == self._text:
-            return
-        self._text = text
-        try:
-            document = json.loads(text)
-            faults = [dict(fault) for fault in document.get("faults", [])]
-        except (OSError, ValueError, AttributeError, TypeError) as exc:
-            LOG.warning("faults: ignoring %s: %s", self.path, exc)
+        if plan is None:  # gone, or not a plan: no faults, and what the last plan set (seed, cold start) stays
             self._faults = []
             return
+        document, faults = plan
         known = {str(fault.get("id", index)) for index, fault in enumerate(faults)}
         self._used = {key: used for key, used in self._used.items() if key in known}
         self._faults = faults
@@ -109,6 +96,11 @@ class FaultPlan:
         if document.get("cold_start") != self._cold_start:
             self._cold_start = document.get("cold_start")
             self._on_cold_start()
+
+
+def _plan(document: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The plan's document and its faults, each a dict."""
+    return document, [dict(fault) for fault in document.get("faults", [])]
 
 
 def _matches(fault: Mapping[str, Any], invocation: Invocation, call: Mapping[str, Any]) -> bool:

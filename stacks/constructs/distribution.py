@@ -7,13 +7,11 @@ distribution machine invokes the same two. docs/distribution.md says how nodes a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 
 import yaml
 from aws_cdk import Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as event_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -25,7 +23,7 @@ from deploy.paths import DISTRIBUTION_ASL, DISTRIBUTION_DOCUMENT
 from deploy.state_machines import Timings, distribution_substitutions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.constructs.pipeline_function import FunctionParts, build_functions
-from stacks.constructs.renewal_triggers import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, encrypted_dead_letters
+from stacks.constructs.renewal_triggers import event_rule_to_function
 from stacks.nag import acknowledge_wildcard_resources, flatten_cfn_reference
 from stacks.permissions.common import CERTIFICATE_SECRETS, AccessTargets
 
@@ -46,11 +44,7 @@ class Distribution(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        names: ResourceNames,
-        layer: lambda_.ILayerVersion,
-        key: kms.IKey,
-        environment: Mapping[str, str],
-        targets: AccessTargets,
+        parts: FunctionParts,
         lifecycle_functions: Mapping[str, lambda_.IFunction],
         timings: Timings,
         name_suffix: str = "",
@@ -58,19 +52,14 @@ class Distribution(Construct):
         """`lifecycle_functions` holds at least send_distribution and check_distribution; `name_suffix` goes after the
         node policy's name, which IAM holds once per account (see CertificateStack)."""
         super().__init__(scope, construct_id)
+        names, key, targets = parts.names, parts.key, parts.targets
         self.document = distribution_document(self, names.distribution_document)
         self.node_policy = CertificateNodesPolicy(
             self, "NodePolicy", names=names, key=key, targets=targets, name_suffix=name_suffix
         )
 
-        parts = FunctionParts(names, layer, key)
         self.functions = build_functions(
-            self,
-            ("export_certificate", "record_distribution"),
-            parts,
-            environment=environment,
-            targets=targets,
-            descriptions=DESCRIPTIONS,
+            self, ("export_certificate", "record_distribution"), parts, descriptions=DESCRIPTIONS
         )
         arns = {step: part.function.function_arn for step, part in self.functions.items()}
         arns.update(
@@ -90,38 +79,24 @@ class Distribution(Construct):
         self.functions |= build_functions(
             self,
             ("handle_certificate_available",),
-            parts,
-            environment={**environment, Env.DISTRIBUTION_STATE_MACHINE_ARN: machine_arn},
-            targets=dataclasses.replace(targets, distribution_state_machine=machine_arn),
+            parts.extended({Env.DISTRIBUTION_STATE_MACHINE_ARN: machine_arn}, distribution_state_machine=machine_arn),
             descriptions=DESCRIPTIONS,
         )
-        rule_name = f"{names.prefix}-acm-certificate-available"
         # Lost, this event would leave the nodes with the certificate ACM replaced: nothing else sends it again.
-        self.dead_letters = encrypted_dead_letters(
-            self,
-            "CertificateAvailableDeadLetters",
-            key=key,
-            rule_name=rule_name,
-            sid="AllowEventBridgeDeadLettersOfTheCertificateAvailableRule",
-        )
-        self.rule = events.Rule(
+        self.rule, self.dead_letters = event_rule_to_function(
             self,
             "CertificateAvailable",
-            rule_name=rule_name,
+            rule_name=f"{names.prefix}-acm-certificate-available",
             description="ACM renewed a certificate: export and distribute it again when it is registered for that",
             event_pattern=events.EventPattern(
                 source=CERTIFICATE_AVAILABLE_SOURCE,
                 detail_type=CERTIFICATE_AVAILABLE_DETAIL_TYPE,
                 detail=CERTIFICATE_AVAILABLE_DETAIL,
             ),
-            targets=[
-                event_targets.LambdaFunction(
-                    self.functions["handle_certificate_available"].function,
-                    dead_letter_queue=self.dead_letters,
-                    retry_attempts=EVENT_RETRY_ATTEMPTS,
-                    max_event_age=EVENT_MAX_AGE,
-                )
-            ],
+            function=self.functions["handle_certificate_available"].function,
+            key=key,
+            dead_letters_id="CertificateAvailableDeadLetters",
+            key_policy_sid="AllowEventBridgeDeadLettersOfTheCertificateAvailableRule",
         )
 
 

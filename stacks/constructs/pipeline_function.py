@@ -3,8 +3,10 @@ own encrypted log group."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Aws, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -117,11 +119,23 @@ class PipelineFunction(Construct):
 
 @dataclass(frozen=True)
 class FunctionParts:
-    """What every function of a stack shares: the resource names, the dependencies layer and the stack key."""
+    """What the functions of a stack share: the resource names, the dependencies layer, the stack key, their
+    environment and the resources their grants may name."""
 
     names: ResourceNames
     layer: lambda_.ILayerVersion
     key: kms.IKey
+    environment: Mapping[str, str]
+    targets: AccessTargets
+
+    def extended(self, environment: Mapping[str, str], **targets: Any) -> FunctionParts:
+        """These parts with `environment` added to the functions' environment and these AccessTargets fields set: for
+        the functions that need a resource the stack makes after the first ones (a state machine's ARN)."""
+        return dataclasses.replace(
+            self,
+            environment={**self.environment, **environment},
+            targets=dataclasses.replace(self.targets, **targets),
+        )
 
 
 def build_functions(
@@ -129,8 +143,6 @@ def build_functions(
     steps: Sequence[str],
     parts: FunctionParts,
     *,
-    environment: Mapping[str, str],
-    targets: AccessTargets,
     descriptions: Mapping[str, str] | None = None,
 ) -> dict[str, PipelineFunction]:
     """One PipelineFunction per step, named after it (camel_case), each with its own role and grants_for(step)."""
@@ -142,8 +154,8 @@ def build_functions(
             names=parts.names,
             layer=parts.layer,
             key=parts.key,
-            environment=environment,
-            grants=grants_for(step, targets),
+            environment=parts.environment,
+            grants=grants_for(step, parts.targets),
             description=(descriptions or {}).get(step),
         )
         for step in steps

@@ -7,22 +7,16 @@ states:StartExecution on it; the lifecycle itself depends on none of this, so th
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from certlib.resources import RENEWAL_FUNCTIONS, SWEEP_STEPS, ResourceNames
+from certlib.resources import RENEWAL_FUNCTIONS, SWEEP_STEPS
 from deploy.functions import renewal_environment
 from deploy.paths import RENEWAL_SWEEP_ASL
 from deploy.state_machines import Timings, sweep_substitutions
 from stacks.constructs.lifecycle_state_machine import FunctionsStateMachine
 from stacks.constructs.pipeline_function import FunctionParts, build_functions
 from stacks.constructs.renewal_triggers import ExpiryEventRule, RecurringSchedule
-from stacks.permissions.common import AccessTargets
 
 DESCRIPTIONS = {
     "find_due_certificates": "Renewal sweep: the certificates whose renew_after has passed",
@@ -39,28 +33,18 @@ class Renewal(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        names: ResourceNames,
-        layer: lambda_.ILayerVersion,
-        key: kms.IKey,
-        environment: Mapping[str, str],
-        targets: AccessTargets,
+        parts: FunctionParts,
         lifecycle: sfn.IStateMachine,
         timings: Timings,
         sweep_schedule: str,
         revocation_check_schedule: str,
     ) -> None:
-        """`environment` is the lifecycle functions' environment; `targets` theirs, without the lifecycle's ARN."""
+        """`parts` are the lifecycle functions': the renewal functions' add the lifecycle's ARN."""
         super().__init__(scope, construct_id)
+        names, key = parts.names, parts.key
         lifecycle_arn = lifecycle.state_machine_arn
-        renewal_targets = dataclasses.replace(targets, lifecycle_state_machine=lifecycle_arn)
-        self.functions = build_functions(
-            self,
-            RENEWAL_FUNCTIONS,
-            FunctionParts(names, layer, key),
-            environment=renewal_environment(dict(environment), lifecycle_arn),
-            targets=renewal_targets,
-            descriptions=DESCRIPTIONS,
-        )
+        renewal_parts = parts.extended(renewal_environment({}, lifecycle_arn), lifecycle_state_machine=lifecycle_arn)
+        self.functions = build_functions(self, RENEWAL_FUNCTIONS, renewal_parts, descriptions=DESCRIPTIONS)
         arns = {step: self.functions[step].function.function_arn for step in SWEEP_STEPS}
         self.sweep = FunctionsStateMachine(
             self,

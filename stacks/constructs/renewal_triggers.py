@@ -1,7 +1,8 @@
 """What sets renewals off: EventBridge Scheduler schedules, and the rule for ACM's "Approaching Expiration" event.
 
 Each schedule has its own role that may do exactly one action on exactly one resource. The rule's Lambda target
-has a retry policy and a dead-letter queue, encrypted with the stack key, for events it could not deliver.
+has a retry policy and a dead-letter queue, encrypted with the stack key, for events it could not deliver
+(event_rule_to_function, which the distribution's rule for ACM's "Certificate Available" event uses too).
 """
 
 from __future__ import annotations
@@ -118,10 +119,7 @@ class ExpiryEventRule(Construct):
         self, scope: Construct, construct_id: str, *, rule_name: str, function: lambda_.IFunction, key: kms.IKey
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = encrypted_dead_letters(
-            self, "DeadLetters", key=key, rule_name=rule_name, sid="AllowEventBridgeDeadLettersOfTheExpiryRule"
-        )
-        self.rule = events.Rule(
+        self.rule, self.dead_letters = event_rule_to_function(
             self,
             "Rule",
             rule_name=rule_name,
@@ -129,14 +127,43 @@ class ExpiryEventRule(Construct):
             event_pattern=events.EventPattern(
                 source=ACM_EXPIRY_PATTERN["source"], detail_type=ACM_EXPIRY_PATTERN["detail-type"]
             ),
-            targets=[
-                # Also adds the Lambda permission for events.amazonaws.com from this rule's ARN only, and the
-                # queue policy that lets this rule (only) send to the dead-letter queue.
-                targets.LambdaFunction(
-                    function,
-                    dead_letter_queue=self.dead_letters,
-                    retry_attempts=EVENT_RETRY_ATTEMPTS,
-                    max_event_age=EVENT_MAX_AGE,
-                )
-            ],
+            function=function,
+            key=key,
+            dead_letters_id="DeadLetters",
+            key_policy_sid="AllowEventBridgeDeadLettersOfTheExpiryRule",
         )
+
+
+def event_rule_to_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    rule_name: str,
+    description: str,
+    event_pattern: events.EventPattern,
+    function: lambda_.IFunction,
+    key: kms.IKey,
+    dead_letters_id: str,
+    key_policy_sid: str,
+) -> tuple[events.Rule, sqs.Queue]:
+    """A rule of the default bus that sends its events to `function`, retried for EVENT_MAX_AGE, and those it could
+    not deliver to its own encrypted dead-letter queue (encrypted_dead_letters, `dead_letters_id` in `scope`)."""
+    dead_letters = encrypted_dead_letters(scope, dead_letters_id, key=key, rule_name=rule_name, sid=key_policy_sid)
+    rule = events.Rule(
+        scope,
+        construct_id,
+        rule_name=rule_name,
+        description=description,
+        event_pattern=event_pattern,
+        targets=[
+            # Also adds the Lambda permission for events.amazonaws.com from this rule's ARN only, and the
+            # queue policy that lets this rule (only) send to the dead-letter queue.
+            targets.LambdaFunction(
+                function,
+                dead_letter_queue=dead_letters,
+                retry_attempts=EVENT_RETRY_ATTEMPTS,
+                max_event_age=EVENT_MAX_AGE,
+            )
+        ],
+    )
+    return rule, dead_letters
