@@ -7,13 +7,16 @@ the import step now re-imports only into a certificate tagged `managed-by = <res
 overwrite each other's certificates. For each certificate of the inventory and each ARN it records, a certificate
 still carrying the old value and the certificate's own name is retagged with `--apply` (with the operator's
 credentials; the functions' roles cannot retag); one that carries anything else is reported and left alone. Without
-`--apply` it only reports. Exit 0 when nothing is left to retag, 1 otherwise.
+`--apply` it only reports. A recorded certificate that no longer exists in ACM is reported as missing (the next
+issuance or renewal imports a new one). Exit 0 when nothing is left to retag, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from certctl.aws import Target
 from certctl.migration import add_migration_parser, finish_migration
@@ -34,16 +37,21 @@ def add_acm_tags_parser(commands: Any) -> None:
 
 def run_migrate_acm_tags(target: Target, args: argparse.Namespace) -> int:
     deployment = target.names.prefix
-    report: dict[str, list[dict[str, str]]] = {"retagged": [], "to_retag": [], "not_ours": []}
+    report: dict[str, list[dict[str, str]]] = {"retagged": [], "to_retag": [], "not_ours": [], "missing": []}
     for item in target.inventory.all():
         name = str(item["name"])
         for region, arn in sorted((item.get("certificate_arns") or {}).items()):
             acm = target.client("acm", str(region))
-            tags = {
-                tag["Key"]: tag.get("Value", "") for tag in acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]
-            }
-            wanted = acm_ownership_tags(deployment, name)
             entry = {"name": name, "region": str(region), "certificate_arn": str(arn)}
+            try:
+                listed = acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                report["missing"].append(entry)
+                continue
+            tags = {tag["Key"]: tag.get("Value", "") for tag in listed}
+            wanted = acm_ownership_tags(deployment, name)
             if all(tags.get(key) == value for key, value in wanted.items()):
                 continue
             if tags.get(LEGACY_MANAGED_BY[0]) != LEGACY_MANAGED_BY[1] or tags.get(CERTIFICATE_NAME_TAG) != name:
@@ -69,5 +77,10 @@ def _print(report: dict[str, list[dict[str, str]]], deployment: str) -> None:
             f"{entry['name']} ({entry['region']}): {entry['certificate_arn']} was not imported by this pipeline for "
             f"this name: left alone; find out who recorded it, and remove it from the item's certificate_arns"
         )
-    if not any(report.values()):
+    for entry in report["missing"]:
+        print(
+            f"{entry['name']} ({entry['region']}): {entry['certificate_arn']} no longer exists in ACM: nothing to "
+            f"retag (its next issuance or renewal imports a new certificate)"
+        )
+    if not any(report[key] for key in ("retagged", "to_retag", "not_ours")):
         print("nothing to retag: every recorded certificate carries this deployment's tags")

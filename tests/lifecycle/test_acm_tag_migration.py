@@ -15,6 +15,7 @@ from tests.security.test_acm_import_ownership import someone_elses_certificate
 def migrate(info: dict[str, Any], *flags: str) -> dict[str, Any]:
     completed = certctl(info, "migrate-acm-tags", "--json", *flags)
     assert completed.returncode in (0, 1), completed.stderr
+    assert completed.stdout, completed.stderr
     report: dict[str, Any] = json.loads(completed.stdout)
     return report
 
@@ -37,6 +38,11 @@ def test_an_earlier_versions_import_is_retagged_and_renews_into_the_same_arn(san
     assert issue(sandbox, name=other, domains=[f"{other}.example.test"])["status"] == "issued"
     foreign = someone_elses_certificate(sandbox, f"{other}.example.test")
     target_of(sandbox).inventory.update(other, None, {"certificate_arns": {sandbox["region"]: foreign}})
+    # and a third whose ACM certificate someone deleted
+    deleted = unique("legacy-deleted")
+    gone = issue(sandbox, name=deleted, domains=[f"{deleted}.example.test"])
+    assert gone["status"] == "issued", gone
+    acm.delete_certificate(CertificateArn=gone["certificate_arn"])
 
     # Then its renewal is refused (nothing imported), as for any certificate not tagged for this deployment
     refused = issue(sandbox, name=name, domains=[f"{name}.example.test"])
@@ -47,6 +53,7 @@ def test_an_earlier_versions_import_is_retagged_and_renews_into_the_same_arn(san
     report = migrate(sandbox)
     assert name in names_in(report, "to_retag")
     assert other in names_in(report, "not_ours")
+    assert deleted in names_in(report, "missing")
     applied = migrate(sandbox, "--apply")
 
     # Then only ours was retagged, and its renewal goes into the same ARN; the foreign one kept its tags
