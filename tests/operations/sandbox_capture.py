@@ -4,10 +4,9 @@ delivers to an SQS subscription (moto 5.2.5 does both in server mode; it has no 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,35 +16,42 @@ from tests.lifecycle.helpers import target_of
 
 @dataclass
 class Capture:
+    """What the sandbox sent, read off the two queues. moto delivers synchronously (PutEvents and Publish put the
+    message on the queue before they return), so once the call that sent it returned (an execution waited for to its
+    end, an invocation), it is on the queue: reading drains the queue, and no time is waited for something to come."""
+
     info: dict[str, Any]
     events_queue: str
     topic_queue: str
+    # messages drained from a queue that were about another certificate, kept for when it is asked about
+    _unclaimed: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def events(self, name: str, wait_seconds: float = 2.0) -> list[dict[str, Any]]:
+    def events(self, name: str) -> list[dict[str, Any]]:
         """Our events about certificate `name` (EventBridge's envelope, with the detail parsed)."""
-        return [event for event in self._read(self.events_queue, wait_seconds) if event["detail"].get("name") == name]
+        return self._claim(self.events_queue, lambda event: event["detail"].get("name") == name)
 
-    def notifications(self, name: str, wait_seconds: float = 2.0) -> list[dict[str, Any]]:
+    def notifications(self, name: str) -> list[dict[str, Any]]:
         """The SNS notifications about certificate `name` (SNS's envelope: Subject, Message, MessageAttributes)."""
-        return [
-            message
-            for message in self._read(self.topic_queue, wait_seconds)
-            if message.get("MessageAttributes", {}).get("name", {}).get("Value") == name
-        ]
+        return self._claim(
+            self.topic_queue, lambda message: message.get("MessageAttributes", {}).get("name", {}).get("Value") == name
+        )
 
-    def _read(self, queue_url: str, wait_seconds: float) -> list[dict[str, Any]]:
+    def _claim(self, queue_url: str, wanted: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """The messages on the queue (and kept from earlier reads) that are `wanted`; the others are kept."""
+        held = self._unclaimed.setdefault(queue_url, [])
+        held.extend(self._drain(queue_url))
+        claimed = [message for message in held if wanted(message)]
+        held[:] = [message for message in held if not wanted(message)]
+        return claimed
+
+    def _drain(self, queue_url: str) -> list[dict[str, Any]]:
         sqs = target_of(self.info).client("sqs")
         found: list[dict[str, Any]] = []
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
             for message in messages:
                 found.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            if not messages and time.monotonic() >= deadline:
-                return found
-            if not messages:
-                time.sleep(0.1)
+        return found
 
 
 def start_capture(info: dict[str, Any], label: str) -> Capture:
