@@ -69,12 +69,13 @@ test: setup layer lint
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory cdk-cli || echo "the CDK CLI did not install: \
 	  its tests are skipped"; else echo "no npm here: the tests that run the CDK CLI are skipped"; fi
 	rm -rf $(IAM_USAGE_DIR)
-	SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m pytest -q
+	$(MAKE) --no-print-directory unit
+	SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m pytest -q -m "not unit"
 
-# The tests that need neither a sandbox nor a synthesis (markers set in tests/conftest.py): what to run while working.
-# Two processes (pytest-xdist) for the two cores: 530 s -> 266 s side by side under a load of 12-15; UNIT_WORKERS=0
-# runs them in this one. `make test` stays in one process: its sandbox tests were no faster in two (a sandbox each,
-# and the sandbox's own processes already keep both cores busy).
+# The tests that need neither a sandbox nor a synthesis (markers set in tests/conftest.py): what to run while working,
+# and `make test`'s first half. Two processes (pytest-xdist) for the two cores: 530 s -> 266 s side by side under a load
+# of 12-15; UNIT_WORKERS=0 runs them in this one. The sandbox and synthesis tests stay in one process: the secret scans
+# (tests/security, marker after_everything) read every sandbox the session started, after every other test.
 UNIT_WORKERS ?= 2
 unit: setup
 	$(PY) -m pytest -q -p no:cacheprovider -m unit -n $(UNIT_WORKERS)
