@@ -12,7 +12,7 @@ import boto3
 from moto import mock_aws
 
 from certlib.resources import EVENT_SOURCE, INVENTORY_PARTITION_KEY, ResourceNames
-from certlib.services import Services
+from certlib.services import Services, aws_session
 from certlib.settings import Settings
 from deploy.functions import function_environment
 from sandbox.moto_fixes import route53_as_aws
@@ -67,7 +67,7 @@ def deployment() -> Iterator[Deployment]:
         bus.put_rule(Name="capture", EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
         bus.put_targets(Rule="capture", Targets=[{"Id": "queue", "Arn": events_queue_arn}])
         environment = function_environment(NAMES, "alias/acme-certs", 3600, topic_arn)
-        services = Services(Settings.from_env(environment), session)
+        services = Services(Settings.from_env(environment), aws_session(REGION, "t", "t"))
         yield Deployment(services, session, events_queue, topic_queue)
 
 
