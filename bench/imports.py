@@ -148,7 +148,7 @@ def loaded_modules(
     Raises ImportFailed when the import fails.
     """
     code = f"import json, sys, {HANDLER_MODULE}; print(json.dumps(sorted(sys.modules)))"
-    completed = _run_as_lambda(step, code, layer_python, interpreter)
+    completed = run_as_lambda(step, code, layer_python, interpreter)
     return set(json.loads(completed.stdout.splitlines()[-1]))
 
 
@@ -159,7 +159,7 @@ def import_seconds(step: str, layer_python: Path = HOST_LAYER_DIR / "python", in
     Raises ImportFailed when the import fails.
     """
     statements = "; ".join(f"import {module}" for module in [HANDLER_MODULE, *first_use_modules(step)])
-    lines = _run_as_lambda(step, statements, layer_python, interpreter, "-X", "importtime").stderr.splitlines()
+    lines = run_as_lambda(step, statements, layer_python, interpreter, "-X", "importtime").stderr.splitlines()
     for index in range(len(lines) - 1, -1, -1):
         match = _IMPORT_LINE.match(lines[index])
         if match and match.group(2) == HANDLER_MODULE:
@@ -169,7 +169,7 @@ def import_seconds(step: str, layer_python: Path = HOST_LAYER_DIR / "python", in
     raise ImportFailed(f"{step}: python -X importtime printed no line for {HANDLER_MODULE}")
 
 
-def _run_as_lambda(
+def run_as_lambda(
     step: str, code: str, layer_python: Path, interpreter: str | None, *options: str
 ) -> subprocess.CompletedProcess[str]:
     """`python -s [options] -c code` in the function's folder with the layer, as Lambda lays it out.

@@ -4,25 +4,30 @@
 Each handler is imported in a fresh interpreter laid out as on Lambda (bench/imports.py), and the heavy modules
 are computed from the table of what each step needs (bench.imports.STEP_NEEDS, which the cold-start bench also
 counts): a new top-level import that drags one of them into a step that does not need it fails here. No handler
-loads the deploy-time code (deploy/, stacks/, sandbox/): the layer does not ship it (issue 15).
+loads the deploy-time code (deploy/, stacks/, sandbox/): the layer does not ship it (issue 15), nor boto3: the layer's
+code calls AWS through botocore alone (certlib.services), and boto3 with s3transfer under it cost every cold start
+some 20 ms.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import sys
 
 import pytest
 
-from bench.imports import STEP_NEEDS, loaded_modules, unneeded_modules
+from bench.imports import STEP_NEEDS, loaded_modules, run_as_lambda, unneeded_modules
 from certlib.resources import ALL_FUNCTIONS
 from deploy.paths import REPO_ROOT
 from tests.unit.test_layer_boundary import DEPLOY_TIME_PACKAGES
 
 
-def modules_after_import(step: str) -> set[str]:
+@functools.cache
+def modules_after_import(step: str) -> frozenset[str]:
     """The modules loaded once `import handler` has run in a fresh interpreter, laid out as on Lambda (this venv's
-    Python and packages, the repository's certlib)."""
-    return loaded_modules(step, REPO_ROOT, sys.executable)
+    Python and packages, the repository's certlib); one interpreter per step and test process."""
+    return frozenset(loaded_modules(step, REPO_ROOT, sys.executable))
 
 
 def test_every_function_is_declared() -> None:
@@ -48,6 +53,33 @@ def test_a_handler_imports_no_deploy_time_code(step: str) -> None:
     # Then no module of a package the layer does not ship came with it
     deploy_time = sorted(module for module in loaded if module.split(".")[0] in DEPLOY_TIME_PACKAGES)
     assert not deploy_time, f"{step} imports deploy-time code the layer does not ship: {deploy_time}"
+
+
+# boto3 and what only it loads (s3transfer, and multiprocessing through it)
+BOTO3_MODULES = ("boto3", "s3transfer")
+
+
+@pytest.mark.parametrize("step", ALL_FUNCTIONS)
+def test_a_handler_imports_no_boto3(step: str) -> None:
+    # When a handler is imported as Lambda imports it (the runtime's boto3 on its path, so such an import would succeed)
+    loaded = modules_after_import(step)
+    # Then neither boto3 nor s3transfer came with it
+    with_boto3 = sorted(module for module in loaded if module.split(".")[0] in BOTO3_MODULES)
+    assert not with_boto3, f"{step} imports {with_boto3[:5]} at cold start: certlib calls AWS through botocore alone"
+
+
+def test_a_steps_first_invocation_builds_traced_clients_without_boto3() -> None:
+    # Given a handler imported as Lambda imports it
+    code = (
+        "import json, sys, botocore.client, handler; from certlib.services import services; "
+        "services().inventory, services().route53; "
+        "print(json.dumps({'traced': hasattr(botocore.client.BaseClient._make_api_call, '__wrapped__'), "
+        "'boto3': 'boto3' in sys.modules}))"
+    )
+    # When its Services builds the inventory and a client, as its first invocation does
+    completed = run_as_lambda("record_result", code, REPO_ROOT, sys.executable)
+    # Then botocore's calls are traced by X-Ray, and boto3 is still not loaded (no resource model either)
+    assert json.loads(completed.stdout.splitlines()[-1]) == {"traced": True, "boto3": False}
 
 
 def test_the_check_sees_a_heavy_import() -> None:
