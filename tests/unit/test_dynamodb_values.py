@@ -68,13 +68,13 @@ def boto3_value(value: Any) -> Any:
     return TypeSerializer().serialize(value)
 
 
-@pytest.mark.parametrize("value", VALUES, ids=repr)
+@pytest.mark.parametrize("value", VALUES, ids=lambda value: type(value).__name__)
 def test_a_value_goes_out_as_boto3_sends_it(value: Any) -> None:
     ours, theirs = to_attribute_value(value), boto3_value(value)
     assert _comparable(ours) == _comparable(theirs)
 
 
-@pytest.mark.parametrize("value", VALUES, ids=repr)
+@pytest.mark.parametrize("value", VALUES, ids=lambda value: type(value).__name__)
 def test_a_value_comes_back_as_boto3_returns_it(value: Any) -> None:
     # Given the attribute value DynamoDB sends back for it
     stored = boto3_value(value)
@@ -85,7 +85,7 @@ def test_a_value_comes_back_as_boto3_returns_it(value: Any) -> None:
     assert _shape(ours) == _shape(theirs)
 
 
-@pytest.mark.parametrize("value", REFUSED, ids=repr)
+@pytest.mark.parametrize("value", REFUSED, ids=lambda value: type(value).__name__)
 def test_a_value_dynamodb_cannot_hold_is_refused_alike(value: Any) -> None:
     with pytest.raises(TypeError) as theirs:
         boto3_value(value)
@@ -95,7 +95,7 @@ def test_a_value_dynamodb_cannot_hold_is_refused_alike(value: Any) -> None:
     assert str(ours.value).split('"')[0] == str(theirs.value).split('"')[0]
 
 
-@pytest.mark.parametrize("value", INEXACT, ids=repr)
+@pytest.mark.parametrize("value", INEXACT, ids=lambda value: type(value).__name__)
 def test_a_number_beyond_38_digits_is_refused_alike(value: Any) -> None:
     with pytest.raises((Inexact, Rounded)):
         boto3_value(value)
