@@ -45,6 +45,9 @@ HEAVY_MODULES = {
     ACME: ("acme", "josepy", "certlib.adapters.acme_client", *_CRYPTOGRAPHY),
     KEYS: ("certlib.keys", *_CRYPTOGRAPHY),
 }
+# What no step loads: boto3 (certlib calls AWS through botocore alone, certlib.services) and s3transfer, which only
+# boto3 imports (with multiprocessing under it): about 20 ms of every cold start.
+NEEDED_BY_NO_STEP = ("boto3", "s3transfer")
 # What each step needs at run time (it may load it lazily, on first use; tests/unit/test_handler_imports.py checks
 # that no step loads what it does not need).
 STEP_NEEDS: dict[str, frozenset[str]] = {
@@ -134,10 +137,12 @@ def first_use_modules(step: str) -> list[str]:
 
 
 def unneeded_modules(step: str) -> set[str]:
-    """The HEAVY_MODULES of the needs `step` does not have (STEP_NEEDS), but for those a need it has loads too."""
+    """The HEAVY_MODULES of the needs `step` does not have (STEP_NEEDS), but for those a need it has loads too, and
+    NEEDED_BY_NO_STEP."""
     needs = STEP_NEEDS[step]
     wanted = {module for need in needs for module in HEAVY_MODULES[need]}
-    return {module for need, modules in HEAVY_MODULES.items() if need not in needs for module in modules} - wanted
+    unneeded = {module for need, modules in HEAVY_MODULES.items() if need not in needs for module in modules} - wanted
+    return unneeded | set(NEEDED_BY_NO_STEP)
 
 
 def loaded_modules(

@@ -4,9 +4,8 @@
 Each handler is imported in a fresh interpreter laid out as on Lambda (bench/imports.py), and the heavy modules
 are computed from the table of what each step needs (bench.imports.STEP_NEEDS, which the cold-start bench also
 counts): a new top-level import that drags one of them into a step that does not need it fails here. No handler
-loads the deploy-time code (deploy/, stacks/, sandbox/): the layer does not ship it (issue 15), nor boto3: the layer's
-code calls AWS through botocore alone (certlib.services), and boto3 with s3transfer under it cost every cold start
-some 20 ms.
+loads the deploy-time code (deploy/, stacks/, sandbox/): the layer does not ship it (issue 15). No step loads boto3
+(bench.imports.NEEDED_BY_NO_STEP): certlib calls AWS through botocore alone, also on a step's first invocation.
 """
 
 from __future__ import annotations
@@ -53,19 +52,6 @@ def test_a_handler_imports_no_deploy_time_code(step: str) -> None:
     # Then no module of a package the layer does not ship came with it
     deploy_time = sorted(module for module in loaded if module.split(".")[0] in DEPLOY_TIME_PACKAGES)
     assert not deploy_time, f"{step} imports deploy-time code the layer does not ship: {deploy_time}"
-
-
-# boto3 and what only it loads (s3transfer, and multiprocessing through it)
-BOTO3_MODULES = ("boto3", "s3transfer")
-
-
-@pytest.mark.parametrize("step", ALL_FUNCTIONS)
-def test_a_handler_imports_no_boto3(step: str) -> None:
-    # When a handler is imported as Lambda imports it (the runtime's boto3 on its path, so such an import would succeed)
-    loaded = modules_after_import(step)
-    # Then neither boto3 nor s3transfer came with it
-    with_boto3 = sorted(module for module in loaded if module.split(".")[0] in BOTO3_MODULES)
-    assert not with_boto3, f"{step} imports {with_boto3[:5]} at cold start: certlib calls AWS through botocore alone"
 
 
 def test_a_steps_first_invocation_builds_traced_clients_without_boto3() -> None:
