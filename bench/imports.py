@@ -45,6 +45,9 @@ HEAVY_MODULES = {
     ACME: ("acme", "josepy", "certlib.adapters.acme_client", *_CRYPTOGRAPHY),
     KEYS: ("certlib.keys", *_CRYPTOGRAPHY),
 }
+# What no step loads: boto3 (certlib calls AWS through botocore alone, certlib.services) and s3transfer, which only
+# boto3 imports (with multiprocessing under it): about 20 ms of every cold start.
+NEEDED_BY_NO_STEP = ("boto3", "s3transfer")
 # What each step needs at run time (it may load it lazily, on first use; tests/unit/test_handler_imports.py checks
 # that no step loads what it does not need).
 STEP_NEEDS: dict[str, frozenset[str]] = {
@@ -134,10 +137,12 @@ def first_use_modules(step: str) -> list[str]:
 
 
 def unneeded_modules(step: str) -> set[str]:
-    """The HEAVY_MODULES of the needs `step` does not have (STEP_NEEDS), but for those a need it has loads too."""
+    """The HEAVY_MODULES of the needs `step` does not have (STEP_NEEDS), but for those a need it has loads too, and
+    NEEDED_BY_NO_STEP."""
     needs = STEP_NEEDS[step]
     wanted = {module for need in needs for module in HEAVY_MODULES[need]}
-    return {module for need, modules in HEAVY_MODULES.items() if need not in needs for module in modules} - wanted
+    unneeded = {module for need, modules in HEAVY_MODULES.items() if need not in needs for module in modules} - wanted
+    return unneeded | set(NEEDED_BY_NO_STEP)
 
 
 def loaded_modules(
@@ -148,7 +153,7 @@ def loaded_modules(
     Raises ImportFailed when the import fails.
     """
     code = f"import json, sys, {HANDLER_MODULE}; print(json.dumps(sorted(sys.modules)))"
-    completed = _run_as_lambda(step, code, layer_python, interpreter)
+    completed = run_as_lambda(step, code, layer_python, interpreter)
     return set(json.loads(completed.stdout.splitlines()[-1]))
 
 
@@ -159,7 +164,7 @@ def import_seconds(step: str, layer_python: Path = HOST_LAYER_DIR / "python", in
     Raises ImportFailed when the import fails.
     """
     statements = "; ".join(f"import {module}" for module in [HANDLER_MODULE, *first_use_modules(step)])
-    lines = _run_as_lambda(step, statements, layer_python, interpreter, "-X", "importtime").stderr.splitlines()
+    lines = run_as_lambda(step, statements, layer_python, interpreter, "-X", "importtime").stderr.splitlines()
     for index in range(len(lines) - 1, -1, -1):
         match = _IMPORT_LINE.match(lines[index])
         if match and match.group(2) == HANDLER_MODULE:
@@ -169,7 +174,7 @@ def import_seconds(step: str, layer_python: Path = HOST_LAYER_DIR / "python", in
     raise ImportFailed(f"{step}: python -X importtime printed no line for {HANDLER_MODULE}")
 
 
-def _run_as_lambda(
+def run_as_lambda(
     step: str, code: str, layer_python: Path, interpreter: str | None, *options: str
 ) -> subprocess.CompletedProcess[str]:
     """`python -s [options] -c code` in the function's folder with the layer, as Lambda lays it out.

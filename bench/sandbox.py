@@ -15,6 +15,7 @@ from botocore.config import Config
 
 from bench.paths import BENCH_BUILD_DIR
 from certctl import sandbox_commands
+from certlib.adapters.dynamodb_table import DynamoDbTable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -92,10 +93,9 @@ class BenchSandbox:
         client: SecretsManagerClient = self.client("secretsmanager")
         return client
 
-    def inventory_table(self) -> Any:
-        """The inventory as a boto3 Table resource (what certlib.adapters.inventory.Inventory takes)."""
-        resource = self.session.resource("dynamodb", endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
-        return resource.Table(f"{self.prefix}-inventory")
+    def inventory_table(self) -> DynamoDbTable:
+        """The inventory table in plain Python values (what certlib.adapters.inventory.Inventory takes)."""
+        return DynamoDbTable(self.dynamodb, f"{self.prefix}-inventory")
 
 
 @contextmanager

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from typing import Any
-
-import boto3
 
 from certctl import executions
 from certctl.aws import CliError, Target
@@ -100,24 +97,9 @@ def operator_services(target: Target, dns_resolver: str | None) -> Services:
         resource_prefix=names.prefix,
         dns_resolver=dns_resolver,
     )
-    if target.endpoint_url:  # the sessions Services makes itself (a DNS account's role) take it from here
-        os.environ["AWS_ENDPOINT_URL"] = target.endpoint_url
-    return Services(settings, _EndpointSession(target))
-
-
-class _EndpointSession(boto3.Session):
-    """The operator's boto3 session (its botocore session: the same credentials, refreshed alike), every client and
-    resource going to certctl's endpoint (Services makes its clients without one)."""
-
-    def __init__(self, target: Target) -> None:
-        super().__init__(botocore_session=target.session._session, region_name=target.session.region_name)
-        self._endpoint_url = target.endpoint_url
-
-    def client(self, *arguments: Any, **keywords: Any) -> Any:
-        return super().client(*arguments, **{"endpoint_url": self._endpoint_url, **keywords})
-
-    def resource(self, *arguments: Any, **keywords: Any) -> Any:
-        return super().resource(*arguments, **{"endpoint_url": self._endpoint_url, **keywords})
+    # The operator's botocore session (the same credentials, refreshed alike); every client, those of a DNS account's
+    # role included, goes to certctl's endpoint.
+    return Services(settings, target.session._session, endpoint_url=target.endpoint_url)
 
 
 def _discover(target: Target, services: Services, regions: list[str]) -> dict[str, list[AcmCertificate]]:

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import ClientError
 
+from certlib.adapters.dynamodb_table import DynamoDbTable
 from certlib.adapters.inventory import Inventory
 from certlib.config import Config
 from certlib.exceptions import ConfigError
@@ -84,8 +85,7 @@ class Target:
 
     @cached_property
     def inventory(self) -> Inventory:
-        resource = self.session.resource("dynamodb", endpoint_url=self.endpoint_url)
-        return Inventory(resource.Table(self.names.inventory_table))
+        return Inventory(DynamoDbTable(self.client("dynamodb"), self.names.inventory_table))
 
     def config(self) -> Config:
         """The configuration in effect: the deployed one, with the accounts pushed at run time."""

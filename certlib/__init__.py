@@ -2,5 +2,5 @@
 
 from certlib.sdk_imports import import_botocore_without_pyopenssl
 
-# Before any module of ours imports boto3 or botocore: see certlib.sdk_imports (cold start).
+# Before any module of ours imports botocore: see certlib.sdk_imports (cold start).
 import_botocore_without_pyopenssl()

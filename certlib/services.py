@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import boto3
+import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from certlib.adapters.aws_errors import raise_classified
+from certlib.adapters.dynamodb_table import DynamoDbTable
 from certlib.adapters.events import EventBus
 from certlib.adapters.inventory import Inventory
 from certlib.adapters.public_dns import PublicDns
@@ -33,7 +34,6 @@ from certlib.settings import Settings
 
 if TYPE_CHECKING:  # acme, josepy and cryptography load only in the steps that speak ACME or read keys (cold start)
     from josepy.jwk import JWK
-    from mypy_boto3_ssm import SSMClient
     from requests.adapters import BaseAdapter
 
     from certlib.adapters.acm import Acm
@@ -55,47 +55,50 @@ class Services:
     def __init__(
         self,
         settings: Settings,
-        session: boto3.Session | None = None,
+        session: botocore.session.Session | None = None,
         acme_transport: Callable[[], BaseAdapter] | None = None,
+        endpoint_url: str | None = None,
     ) -> None:
-        """`acme_transport` makes the requests adapter each ACME session sends through (requests' own when None, as
-        on Lambda; the sandbox gives one that injects faults)."""
+        """`session`: the botocore session every AWS client is made from (aws_session(): the environment's
+        credentials and region, as on Lambda). `acme_transport` makes the requests adapter each ACME session sends
+        through (requests' own when None, as on Lambda; the sandbox gives one that injects faults). `endpoint_url`:
+        where every AWS client sends (certctl's --endpoint-url; None: botocore's own choice, AWS_ENDPOINT_URL
+        included)."""
         self.settings = settings
-        self._session = session or boto3.Session()
+        self._session = session or aws_session()
         self._acme_transport = acme_transport
+        self._endpoint_url = endpoint_url
         self._config: tuple[float, Config] | None = None
         self._acme: dict[str, AcmeSession] = {}
         self._acme_public: dict[str, AcmeSession] = {}
-        # (role ARN, external ID, kind) -> (expiry, adapter): assumed roles' adapters kept warm across invocations
+        # (role ARN, external ID, service) -> (expiry, adapter): assumed roles' adapters kept warm across invocations
         self._assumed: dict[tuple[str, str | None, str], tuple[float, Any]] = {}
 
     @property
     def region(self) -> str:
-        region = self._session.region_name
+        region: str | None = self._session.get_config_variable("region")
         if not region:
             raise ConfigError("no AWS region is set: set AWS_REGION")
         return region
 
     @cached_property
     def inventory(self) -> Inventory:
-        table = self._session.resource("dynamodb", config=BOTO_CONFIG).Table(self.settings.inventory_table)
-        return Inventory(table)
+        return Inventory(DynamoDbTable(self._client("dynamodb"), self.settings.inventory_table))
 
     @cached_property
     def secrets(self) -> SecretStore:
-        client = self._session.client("secretsmanager", config=BOTO_CONFIG)
-        return SecretStore(client, self.settings.secret_prefix, self.settings.kms_key_id)
+        return SecretStore(self._client("secretsmanager"), self.settings.secret_prefix, self.settings.kms_key_id)
 
     @cached_property
     def route53(self) -> Route53:
-        return Route53(self._session.client("route53", config=BOTO_CONFIG))
+        return Route53(self._client("route53"))
 
     @cached_property
     def lifecycle(self) -> ExecutionStarter:
         arn = self.settings.lifecycle_state_machine_arn
         if not arn:
             raise ConfigError("LIFECYCLE_STATE_MACHINE_ARN is not set: this function cannot start lifecycle executions")
-        return ExecutionStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+        return ExecutionStarter(self._client("stepfunctions"), arn)
 
     @cached_property
     def public_dns(self) -> PublicDns:
@@ -103,7 +106,7 @@ class Services:
 
     @cached_property
     def execution_history(self) -> ExecutionHistory:
-        return ExecutionHistory(self._session.client("stepfunctions", config=BOTO_CONFIG))
+        return ExecutionHistory(self._client("stepfunctions"))
 
     @cached_property
     def distribution(self) -> ExecutionStarter:
@@ -111,16 +114,16 @@ class Services:
         arn = self.settings.distribution_state_machine_arn
         if not arn:
             raise ConfigError("DISTRIBUTION_STATE_MACHINE_ARN is not set: this function cannot start distributions")
-        return ExecutionStarter(self._session.client("stepfunctions", config=BOTO_CONFIG), arn)
+        return ExecutionStarter(self._client("stepfunctions"), arn)
 
     @cached_property
     def ssm_commands(self) -> SsmCommands:
-        return SsmCommands(self._session.client("ssm", config=BOTO_CONFIG))
+        return SsmCommands(self._client("ssm"))
 
     @cached_property
     def events(self) -> CertificateEvents:
         """Our events on EventBridge, and the failures and revocations on the SNS topic too."""
-        bus = EventBus(self._session.client("events", config=BOTO_CONFIG), self.settings.event_bus_name)
+        bus = EventBus(self._client("events"), self.settings.event_bus_name)
         return CertificateEvents(bus, lambda: self.notification_topic, self.settings.resource_prefix)
 
     @cached_property
@@ -128,7 +131,7 @@ class Services:
         arn = self.settings.notification_topic_arn
         if not arn:
             raise ConfigError("NOTIFICATION_TOPIC_ARN is not set: this function cannot publish notifications")
-        return NotificationTopic(self._session.client("sns", config=BOTO_CONFIG), arn)
+        return NotificationTopic(self._client("sns"), arn)
 
     def route53_for(self, role_arn: str | None, external_id: str | None = None, *, for_writing: bool) -> Route53:
         """Route 53 in our account (no role), or in a DNS account through one of its roles (credentials kept warm).
@@ -144,43 +147,35 @@ class Services:
         assumed_arn = role_arn if for_writing else dns_read_role_arn(role_arn)
         session_name = DNS_WRITE_SESSION if for_writing else DNS_READ_SESSION
         purpose = "DNS-01 records" if for_writing else "reading DNS-01 zones"
-        return self._as_role(
-            "route53",
-            assumed_arn,
-            session_name,
-            external_id,
-            purpose,
-            lambda as_role: Route53(_client(as_role, "route53")),
-        )
+        return self._as_role("route53", assumed_arn, session_name, external_id, purpose, Route53)
 
     def private_ca(self, ca_arn: str) -> PrivateCa:
         """AWS Private CA in the region of the CA's ARN (certlib.private_ca accounts)."""
         from certlib.adapters.private_ca import PrivateCa
 
         region = ca_arn.split(":")[3]
-        return PrivateCa(self._session.client("acm-pca", region_name=region, config=BOTO_CONFIG))
+        return PrivateCa(self._client("acm-pca", region))
 
     def ssm_commands_as(self, role_arn: str, session_name: str, external_id: str | None = None) -> SsmCommands:
         """Run Command in a node account, through the role its node-account stack offers (certlib.distribution.
         node_accounts; credentials kept warm). Raises what raise_classified raises when the role cannot be assumed
         (AccessDenied is terminal: the node-account stack is not deployed, or does not trust this role)."""
         purpose = "running the distribution document in its account"
-        return self._as_role(
-            "ssm", role_arn, session_name, external_id, purpose, lambda as_role: SsmCommands(_client(as_role, "ssm"))
-        )
+        return self._as_role("ssm", role_arn, session_name, external_id, purpose, SsmCommands)
 
     def _as_role(
         self,
-        kind: str,
+        service: str,
         role_arn: str,
         session_name: str,
         external_id: str | None,
         purpose: str,
-        make: Callable[[boto3.Session], Adapter],
+        make: Callable[[Any], Adapter],
     ) -> Adapter:
-        """The `kind` adapter `make` builds on a session as `role_arn`, reused until shortly before the credentials
-        expire. Raises what raise_classified raises when the role cannot be assumed (AccessDenied is terminal)."""
-        key = (role_arn, external_id, kind)
+        """The adapter `make` builds on a client of `service` as `role_arn`, reused until shortly before the
+        credentials expire. Raises what raise_classified raises when the role cannot be assumed (AccessDenied is
+        terminal)."""
+        key = (role_arn, external_id, service)
         cached = self._assumed.get(key)
         if cached is not None and cached[0] > time.time() + ASSUMED_ROLE_MARGIN_SECONDS:
             return cast(Adapter, cached[1])
@@ -188,30 +183,30 @@ class Services:
         if external_id:
             arguments["ExternalId"] = external_id
         try:
-            credentials = self._session.client("sts", config=BOTO_CONFIG).assume_role(**arguments)["Credentials"]
+            credentials = self._client("sts").assume_role(**arguments)["Credentials"]
         except ClientError as exc:
             raise_classified(exc, f"assuming {role_arn} for {purpose}")
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self._session.region_name,
+        session = aws_session(
+            self._session.get_config_variable("region"),
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials["SessionToken"],
         )
-        adapter = make(session)
+        adapter = make(new_client(session, service, endpoint_url=self._endpoint_url))
         self._assumed[key] = (credentials["Expiration"].timestamp(), adapter)
         return adapter
 
     def acm(self, region: str) -> Acm:
         from certlib.adapters.acm import Acm  # cryptography: only in the steps that use ACM
 
-        return Acm(self._session.client("acm", region_name=region, config=BOTO_CONFIG), self.settings.resource_prefix)
+        return Acm(self._client("acm", region), self.settings.resource_prefix)
 
     def config(self, fresh: bool = False) -> Config:
         """The configuration in effect (deployed, with the accounts pushed at run time: certlib.pushed_accounts),
         re-read at most every CONFIG_CACHE_SECONDS (or now, when `fresh`)."""
         now = time.monotonic()
         if fresh or self._config is None or now - self._config[0] > CONFIG_CACHE_SECONDS:
-            ssm: SSMClient = self._session.client("ssm", config=BOTO_CONFIG)
+            ssm = self._client("ssm")
             accounts_parameter = ResourceNames(self.settings.resource_prefix).accounts_parameter
             try:
                 config = load_configuration(ssm, self.settings.config_parameter, accounts_parameter)
@@ -309,6 +304,10 @@ class Services:
     def forget_acme(self, alias: str) -> None:
         self._acme.pop(alias, None)
 
+    def _client(self, service: str, region: str | None = None) -> Any:
+        """A new client of `service` in `region` (None: the session's); the adapter it is handed to types it."""
+        return new_client(self._session, service, region, self._endpoint_url)
+
 
 _services: Services | None = None
 # The Services of the invocation running in this thread, when its host gives one (the sandbox runs every function
@@ -338,5 +337,24 @@ def invocation_services(given: Services) -> Iterator[None]:
         _invocation_services.reset(token)
 
 
-def _client(session: boto3.Session, service: str) -> Any:
-    return session.client(service, config=BOTO_CONFIG)  # type: ignore[call-overload]
+def aws_session(
+    region: str | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    session_token: str | None = None,
+) -> botocore.session.Session:
+    """A botocore session with the environment's credentials and region, as boto3.Session() finds them, or with those
+    given (the layer does not load boto3: cold start)."""
+    session = botocore.session.get_session()
+    if access_key_id is not None and secret_access_key is not None:
+        session.set_credentials(access_key_id, secret_access_key, session_token)
+    if region is not None:
+        session.set_config_variable("region", region)
+    return session
+
+
+def new_client(
+    session: botocore.session.Session, service: str, region: str | None = None, endpoint_url: str | None = None
+) -> Any:
+    """A client of `service` with our retry and timeout settings (BOTO_CONFIG); the caller types it."""
+    return session.create_client(service, region_name=region, endpoint_url=endpoint_url, config=BOTO_CONFIG)

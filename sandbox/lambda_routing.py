@@ -11,7 +11,7 @@ uses it to know which step runs and to crash it).
 The handler's `services()` is a Services of the function's own (built once per function, like a Lambda container, and
 dropped by `cold_start`), with `acme_transport` as the transport of its ACME sessions (the fault injector's). With
 `roles` (sandbox.iam.sessions.RoleSessions), each invocation runs as its function's role, as on Lambda: that Services'
-boto3 session holds credentials the sandbox's STS issued for that role.
+botocore session holds credentials the sandbox's STS issued for that role.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
+import botocore.session
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from requests.adapters import BaseAdapter
 
 from certlib.resources import ResourceNames
-from certlib.services import Services, invocation_services
+from certlib.services import Services, aws_session, invocation_services
 from certlib.settings import Settings
 from deploy.paths import REPO_ROOT
 from sandbox.iam.sessions import RoleSessions
@@ -106,7 +106,7 @@ class FunctionServices:
     ) -> None:
         self._roles = roles
         self._acme_transport = acme_transport
-        self._services: dict[str, tuple[boto3.Session, Services]] = {}
+        self._services: dict[str, tuple[botocore.session.Session, Services]] = {}
         self._lock = threading.Lock()
 
     def of(self, function_name: str, role_arn: str) -> Services:
@@ -114,7 +114,7 @@ class FunctionServices:
         with self._lock:
             held = self._services.get(function_name)
             if held is None or (session is not None and held[0] is not session):  # new credentials: a new container
-                session = session or boto3.Session()
+                session = session or aws_session()
                 held = (session, Services(Settings.from_env(), session, acme_transport=self._acme_transport))
                 self._services[function_name] = held
             return held[1]

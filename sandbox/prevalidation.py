@@ -13,19 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 from acme import messages
 
 from certlib.adapters.acme_client import AcmeSession, Challenge
 from certlib.lifecycle.account import ensure_registered
 from certlib.lifecycle.request import normalize_domains
 from certlib.resources import ResourceNames
-from certlib.services import Services
+from certlib.services import Services, aws_session, new_client
 from certlib.settings import Settings
 from sandbox.dns_overrides import served_txt
 from sandbox.process import DeadlineExceeded, wait_until
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
 
 VALIDATION_TIMEOUT_SECONDS = 30.0
 UNUSED_LOCK_TTL_SECONDS = 900  # Settings needs one; nothing here takes a lock
@@ -33,20 +35,6 @@ UNUSED_LOCK_TTL_SECONDS = 900  # Settings needs one; nothing here takes a lock
 
 class PrevalidationError(Exception):
     """The CA did not validate a name; the message says which and why."""
-
-
-class _SandboxSession(boto3.Session):
-    """A boto3 session whose clients all go to the sandbox's endpoint (Services makes its clients without one)."""
-
-    def __init__(self, endpoint_url: str, **arguments: Any) -> None:
-        super().__init__(**arguments)
-        self._endpoint_url = endpoint_url
-
-    def client(self, *arguments: Any, **keywords: Any) -> Any:
-        return super().client(*arguments, **{"endpoint_url": self._endpoint_url, **keywords})
-
-    def resource(self, *arguments: Any, **keywords: Any) -> Any:
-        return super().resource(*arguments, **{"endpoint_url": self._endpoint_url, **keywords})
 
 
 def prevalidate(info: Mapping[str, Any], alias: str, domains: list[str]) -> dict[str, Any]:
@@ -82,14 +70,11 @@ def prevalidate(info: Mapping[str, Any], alias: str, domains: list[str]) -> dict
 
 def operator_services(info: Mapping[str, Any]) -> Services:
     """The pipeline's adapters with the operator's (unrestricted) credentials of the sandbox in `info`."""
-    session = _SandboxSession(
-        info["aws_endpoint_url"],
-        aws_access_key_id=info["aws_access_key_id"],
-        aws_secret_access_key=info["aws_secret_access_key"],
-        region_name=info["region"],
-    )
+    session = aws_session(info["region"], info["aws_access_key_id"], info["aws_secret_access_key"])
+    endpoint_url = info["aws_endpoint_url"]
     names = ResourceNames(info["resource_prefix"])
-    key_arn = session.client("kms").describe_key(KeyId=names.kms_alias)["KeyMetadata"]["Arn"]
+    kms: KMSClient = new_client(session, "kms", endpoint_url=endpoint_url)
+    key_arn = kms.describe_key(KeyId=names.kms_alias)["KeyMetadata"]["Arn"]
     settings = Settings(
         inventory_table=names.inventory_table,
         config_parameter=names.config_parameter,
@@ -98,7 +83,7 @@ def operator_services(info: Mapping[str, Any]) -> Services:
         lock_ttl_seconds=UNUSED_LOCK_TTL_SECONDS,
         resource_prefix=names.prefix,
     )
-    return Services(settings, session)
+    return Services(settings, session, endpoint_url=endpoint_url)
 
 
 def _wait_until_valid(session: AcmeSession, challenges: list[Challenge]) -> None:

@@ -38,7 +38,9 @@ from deploy.paths import REPO_ROOT
 REQUIREMENTS = REPO_ROOT / "requirements-lambda.lock"
 # The CLI's and CDK app's lock: the runtime SDK's pins and hashes for the host variant (the venv has the same versions).
 SDK_LOCK = REPO_ROOT / "requirements.lock"
-# The Lambda Python runtime has these; the layer would only carry a second copy (30 MB of botocore).
+# The Lambda Python runtime has these; the layer would only carry a second copy (30 MB of botocore). The functions
+# import botocore (and jmespath under it), never boto3 or s3transfer (certlib.services: cold start); those are listed
+# so that no dependency that brings them puts them in the layer.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 # What the runtime provides, at the versions SDK_LOCK pins, for a layer that stands in for the runtime too.
 RUNTIME_SDK_REQUIREMENTS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")

@@ -29,7 +29,7 @@ from certlib.resources import (
 from certlib.utc import utc_iso
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from certlib.adapters.dynamodb_table import DynamoDbTable
 
 HISTORY_LENGTH = 20
 BATCH_GET_KEYS = 100  # BatchGetItem's most keys a call
@@ -109,7 +109,7 @@ class AcmeAccountRecord:
 
 
 class Inventory:
-    def __init__(self, table: Table, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, table: DynamoDbTable, clock: Callable[[], float] = time.time) -> None:
         """`clock`: seconds since the epoch (the lock's expiry, the order budget's window); tests pass their own."""
         self._table = table
         self._clock = clock
@@ -129,20 +129,15 @@ class Inventory:
         read is safe to repeat), or what raise_classified raises.
         """
         items: dict[str, dict[str, Any]] = {}
-        table = self._table.name
-        # The Table resource's client takes and returns plain Python values (boto3 adds its type conversion to it),
-        # not the DynamoDB JSON its stubs describe.
-        client: Any = self._table.meta.client
         for start in range(0, len(names), BATCH_GET_KEYS):
             keys = [{INVENTORY_PARTITION_KEY: name} for name in dict.fromkeys(names[start : start + BATCH_GET_KEYS])]
             for _ in range(UNPROCESSED_ATTEMPTS):
                 try:
-                    page = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+                    found, keys = self._table.batch_get_item(keys, consistent_read=True)
                 except ClientError as exc:
                     raise_classified(exc, f"reading {len(keys)} inventory items")
-                for item in page.get("Responses", {}).get(table, []):
-                    items[str(item[INVENTORY_PARTITION_KEY])] = dict(item)
-                keys = list(page.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+                for item in found:
+                    items[str(item[INVENTORY_PARTITION_KEY])] = item
                 if not keys:
                     break
             else:

@@ -93,7 +93,7 @@ def start_batch(names: list[str], now: str, services: Services) -> list[dict[str
 
     Raises what Inventory.get_many raises (TransientError, AwsError); every later error is its certificate's result.
     """
-    # Built here, before the threads: creating boto3 clients from one session in several threads at once is not safe.
+    # Built here, before the threads: creating botocore clients from one session in several threads at once is not safe.
     inventory, _, _ = services.inventory, services.lifecycle, services.config()
     items = inventory.get_many(names)
     clock = int(time.time())

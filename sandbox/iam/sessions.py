@@ -7,14 +7,17 @@ import threading
 import time
 from typing import Any
 
-import boto3
+import botocore.session
+
+from certlib.services import aws_session
 
 REFRESH_MARGIN_SECONDS = 300
 SESSION_SECONDS = 3600
 
 
 class RoleSessions:
-    """boto3 sessions of assumed roles, kept until shortly before their credentials expire.
+    """botocore sessions of assumed roles (what certlib.services.Services takes), kept until shortly before their
+    credentials expire.
 
     `operator` is a boto3 STS client with the operator's credentials (unrestricted in the sandbox).
     """
@@ -22,10 +25,10 @@ class RoleSessions:
     def __init__(self, operator_sts: Any, region: str) -> None:
         self._sts = operator_sts
         self._region = region
-        self._sessions: dict[tuple[str, str], tuple[float, boto3.Session]] = {}
+        self._sessions: dict[tuple[str, str], tuple[float, botocore.session.Session]] = {}
         self._lock = threading.Lock()
 
-    def session(self, role_arn: str, session_name: str) -> boto3.Session:
+    def session(self, role_arn: str, session_name: str) -> botocore.session.Session:
         """A session with the role's credentials (raises botocore's ClientError when STS refuses)."""
         key = (role_arn, session_name)
         with self._lock:
@@ -35,11 +38,8 @@ class RoleSessions:
         credentials = self._sts.assume_role(
             RoleArn=role_arn, RoleSessionName=session_name[:64], DurationSeconds=SESSION_SECONDS
         )["Credentials"]
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self._region,
+        session = aws_session(
+            self._region, credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
         )
         with self._lock:
             self._sessions[key] = (credentials["Expiration"].timestamp(), session)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 from moto.settings import moto_server_port
@@ -25,7 +25,7 @@ def call_lambda_as_state_machine_role(roles: RoleSessions) -> None:
     """Patch the interpreter for this whole process."""
     # One client per role session, region and service (botocore clients are thread-safe): moto asks for one per
     # task, and building it (loading the service model) was a fifth of the sandbox's time in a sweep (issue 16).
-    clients: dict[tuple[str, str, str], tuple[boto3.Session, BaseClient]] = {}
+    clients: dict[tuple[str, str, str], tuple[botocore.session.Session, BaseClient]] = {}
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> BaseClient:
@@ -41,8 +41,8 @@ def call_lambda_as_state_machine_role(roles: RoleSessions) -> None:
                 clients[key] = held
             return held[1]
 
-    def new_client(session: boto3.Session, region: str, service: str) -> BaseClient:
-        return session.client(  # type: ignore[call-overload,no-any-return]
+    def new_client(session: botocore.session.Session, region: str, service: str) -> BaseClient:
+        return session.create_client(
             service,
             region_name=region,
             endpoint_url=f"http://localhost:{moto_server_port()}",

@@ -12,7 +12,7 @@ import boto3
 from moto import mock_aws
 
 from certlib.resources import EVENT_SOURCE, INVENTORY_PARTITION_KEY, ResourceNames
-from certlib.services import Services
+from certlib.services import Services, aws_session
 from certlib.settings import Settings
 from deploy.functions import function_environment
 from sandbox.moto_fixes import route53_as_aws
@@ -52,7 +52,10 @@ class Deployment:
 def deployment() -> Iterator[Deployment]:
     """The inventory table, the notification topic, and SQS queues capturing the bus and the topic."""
     with mock_aws(), route53_as_aws():
-        session = boto3.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name=REGION)
+        # one botocore session for the functions' Services and the test's own calls (boto3): events registered on
+        # either see both
+        functions_session = aws_session(REGION, "t", "t")
+        session = boto3.Session(botocore_session=functions_session)
         session.client("dynamodb").create_table(
             TableName=NAMES.inventory_table,
             KeySchema=[{"AttributeName": INVENTORY_PARTITION_KEY, "KeyType": "HASH"}],
@@ -67,7 +70,7 @@ def deployment() -> Iterator[Deployment]:
         bus.put_rule(Name="capture", EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
         bus.put_targets(Rule="capture", Targets=[{"Id": "queue", "Arn": events_queue_arn}])
         environment = function_environment(NAMES, "alias/acme-certs", 3600, topic_arn)
-        services = Services(Settings.from_env(environment), session)
+        services = Services(Settings.from_env(environment), functions_session)
         yield Deployment(services, session, events_queue, topic_queue)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from certlib.adapters.aws_errors import AwsError
+from certlib.adapters.dynamodb_table import DynamoDbTable
 from certlib.adapters.inventory import (
     CERTIFICATE_ARNS,
     CERTIFICATE_NAME,
@@ -38,12 +39,12 @@ ACCESS_DENIED = "AccessDeniedException"
 REQUEST = {"domains": ["owned.example.test"], "account": "sandbox", "key_type": "ec256", "regions": ["us-east-1"]}
 
 
-def table_as(info: dict[str, Any], step: str) -> Any:
+def table_as(info: dict[str, Any], step: str) -> DynamoDbTable:
     """The inventory table through the step's role (no retries: a denial comes back at once)."""
-    resource = as_role(info, role_of(info, step), session_name=step).resource(
+    client = as_role(info, role_of(info, step), session_name=step).client(
         "dynamodb", endpoint_url=info["aws_endpoint_url"], config=NO_RETRIES
     )
-    return resource.Table(target_of(info).names.inventory_table)
+    return DynamoDbTable(client, target_of(info).names.inventory_table)
 
 
 def operator_table(info: dict[str, Any]) -> Any:

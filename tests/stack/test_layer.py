@@ -138,5 +138,5 @@ def test_a_handler_loads_from_the_layer_no_heavy_module_its_step_does_not_need(s
     # When the step's handler is imported as Lambda imports it
     loaded = loaded_modules(step)
 
-    # Then neither the ACME library nor the key code came with it unless the step needs them (bench.imports)
+    # Then neither the ACME library nor the key code came with it unless the step needs them, nor boto3 (bench.imports)
     assert not loaded & unneeded_modules(step), f"{step} loads {sorted(loaded & unneeded_modules(step))} at cold start"

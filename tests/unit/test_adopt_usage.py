@@ -24,9 +24,8 @@ ARN = "arn:aws:acm:eu-west-1:111122223333:certificate/0f1e2d3c"
     ],
 )
 def test_usage_mistakes_are_one_clear_line(
-    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # restored afterwards: certctl sets it for its process
     # When certctl adopt is called wrongly (the endpoint is unreachable: nothing may be asked of it)
     code = main(["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1", "adopt", *arguments])
 

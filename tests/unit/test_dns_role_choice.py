@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-import boto3
+import botocore.session
 import pytest
 
 from certlib.adapters.route53 import HostedZone, ZoneAccess
@@ -44,12 +44,13 @@ class RecordingSts:
         }
 
 
-class SessionWithSts(boto3.Session):
+class SessionWithSts(botocore.session.Session):
     def __init__(self, sts: RecordingSts) -> None:
-        super().__init__(region_name="us-east-1")
+        super().__init__()
+        self.set_config_variable("region", "us-east-1")
         self.sts = sts
 
-    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+    def create_client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
         assert service_name == "sts", service_name
         return self.sts
 

@@ -15,7 +15,7 @@ from certlib.config import parse_accounts
 from certlib.exceptions import CA_SIDE_ERROR_NAMES, CA_SIDE_ERRORS, InvalidRequest
 from certlib.lifecycle.fallback import account_switched_event
 from certlib.lifecycle.request import MAX_FALLBACK_ACCOUNTS, challenge_places, parse_request
-from certlib.services import Services
+from certlib.services import Services, aws_session
 from certlib.settings import Settings
 from deploy.paths import LIFECYCLE_ASL
 from deploy.state_machines import Timings, placeholders, render_definition, retry_substitutions
@@ -189,7 +189,7 @@ def test_a_name_prevalidated_for_the_account_but_not_its_fallback_gets_its_zone(
         dns.start()
         try:
             settings = Settings("inventory", "/p/config", "p/", "key", 600, dns_resolver=dns.address)
-            services = Services(settings, boto3.Session(region_name="us-east-1"))
+            services = Services(settings, aws_session("us-east-1"))
             main, backup, also = (config.account(alias) for alias in ("main", "backup", "also"))
 
             # When the places of its DNS-01 records are found for the account alone, with both, and with one that

@@ -4,25 +4,29 @@
 Each handler is imported in a fresh interpreter laid out as on Lambda (bench/imports.py), and the heavy modules
 are computed from the table of what each step needs (bench.imports.STEP_NEEDS, which the cold-start bench also
 counts): a new top-level import that drags one of them into a step that does not need it fails here. No handler
-loads the deploy-time code (deploy/, stacks/, sandbox/): the layer does not ship it (issue 15).
+loads the deploy-time code (deploy/, stacks/, sandbox/): the layer does not ship it (issue 15). No step loads boto3
+(bench.imports.NEEDED_BY_NO_STEP): certlib calls AWS through botocore alone, also on a step's first invocation.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import sys
 
 import pytest
 
-from bench.imports import STEP_NEEDS, loaded_modules, unneeded_modules
+from bench.imports import STEP_NEEDS, loaded_modules, run_as_lambda, unneeded_modules
 from certlib.resources import ALL_FUNCTIONS
 from deploy.paths import REPO_ROOT
 from tests.unit.test_layer_boundary import DEPLOY_TIME_PACKAGES
 
 
-def modules_after_import(step: str) -> set[str]:
+@functools.cache
+def modules_after_import(step: str) -> frozenset[str]:
     """The modules loaded once `import handler` has run in a fresh interpreter, laid out as on Lambda (this venv's
-    Python and packages, the repository's certlib)."""
-    return loaded_modules(step, REPO_ROOT, sys.executable)
+    Python and packages, the repository's certlib); one interpreter per step and test process."""
+    return frozenset(loaded_modules(step, REPO_ROOT, sys.executable))
 
 
 def test_every_function_is_declared() -> None:
@@ -48,6 +52,20 @@ def test_a_handler_imports_no_deploy_time_code(step: str) -> None:
     # Then no module of a package the layer does not ship came with it
     deploy_time = sorted(module for module in loaded if module.split(".")[0] in DEPLOY_TIME_PACKAGES)
     assert not deploy_time, f"{step} imports deploy-time code the layer does not ship: {deploy_time}"
+
+
+def test_a_steps_first_invocation_builds_traced_clients_without_boto3() -> None:
+    # Given a handler imported as Lambda imports it
+    code = (
+        "import json, sys, botocore.client, handler; from certlib.services import services; "
+        "services().inventory, services().route53; "
+        "print(json.dumps({'traced': hasattr(botocore.client.BaseClient._make_api_call, '__wrapped__'), "
+        "'boto3': 'boto3' in sys.modules}))"
+    )
+    # When its Services builds the inventory and a client, as its first invocation does
+    completed = run_as_lambda("record_result", code, REPO_ROOT, sys.executable)
+    # Then botocore's calls are traced by X-Ray, and boto3 is still not loaded (no resource model either)
+    assert json.loads(completed.stdout.splitlines()[-1]) == {"traced": True, "boto3": False}
 
 
 def test_the_check_sees_a_heavy_import() -> None:

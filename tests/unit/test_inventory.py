@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from certlib.adapters.dynamodb_table import DynamoDbTable
 from certlib.adapters.inventory import CERTIFICATE_ARNS, HISTORY_LENGTH, Inventory
 from certlib.exceptions import CertificateLocked
 from certlib.resources import INVENTORY_PARTITION_KEY
@@ -18,14 +19,14 @@ REQUEST = {"domains": ["a.example.test"], "account": "sandbox", "key_type": "ec2
 @pytest.fixture
 def inventory() -> Iterator[Inventory]:
     with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        table = dynamodb.create_table(
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
             TableName="inventory",
             KeySchema=[{"AttributeName": INVENTORY_PARTITION_KEY, "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": INVENTORY_PARTITION_KEY, "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        yield Inventory(table)
+        yield Inventory(DynamoDbTable(client, "inventory"))
 
 
 def test_lock_is_exclusive_reentrant_and_released_only_by_its_owner(inventory: Inventory) -> None:

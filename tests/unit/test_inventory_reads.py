@@ -16,7 +16,7 @@ from certlib.exceptions import AcmeRateLimited
 from certlib.lifecycle.ordering import _new_order
 from certlib.lifecycle.request import Request
 from certlib.resources import INVENTORY_PARTITION_KEY
-from certlib.services import Services
+from certlib.services import Services, aws_session
 from certlib.settings import Settings
 from tests.unit.test_ari import CA, recorded_ca, session_with
 
@@ -29,7 +29,7 @@ class Reads:
 
     def __init__(self, services: Services) -> None:
         self.count = 0
-        services.inventory._table.meta.client.meta.events.register("before-call.dynamodb.GetItem", self._count)
+        services.inventory._table.client.meta.events.register("before-call.dynamodb.GetItem", self._count)
 
     def _count(self, **_: Any) -> None:
         self.count += 1
@@ -48,7 +48,7 @@ def services() -> Iterator[Services]:
         settings = Settings(
             inventory_table=TABLE, config_parameter="/p", secret_prefix="s/", kms_key_id="k", lock_ttl_seconds=600
         )
-        yield Services(settings, session)
+        yield Services(settings, aws_session("us-east-1"))
 
 
 def test_an_accounts_item_gives_its_pause_and_registration_in_one_read(services: Services) -> None:

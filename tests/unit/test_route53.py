@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -20,7 +21,7 @@ from certlib.config import parse_accounts
 from certlib.exceptions import TransientError, ZoneNotFound
 from certlib.lifecycle.zone_directory import ZoneDirectory
 from certlib.resources import Env
-from certlib.services import Services
+from certlib.services import Services, aws_session
 from certlib.settings import Settings
 from sandbox.dns_overrides import OVERRIDES_FILE_NAME, DnsOverrides
 from sandbox.dns_server import DnsServer, Route53Resolver
@@ -68,7 +69,7 @@ def directory(
     account_zones: dict[str, str] | None = None,
     dns_zones: dict[str, Any] | None = None,
     public_dns: PublicDns | None = None,
-    session: boto3.Session | None = None,
+    session: botocore.session.Session | None = None,
     hosted_zone_ids: tuple[str, ...] = (),
 ) -> ZoneDirectory:
     """The zone directory of a deployment whose Route 53 is moto's (inside the fixture's mock_aws); its DNS is the
@@ -88,7 +89,7 @@ def directory(
         dns_resolver=os.environ[Env.DNS_RESOLVER],
         hosted_zone_ids=hosted_zone_ids,
     )
-    services = Services(settings, session or boto3.Session(region_name="us-east-1"))
+    services = Services(settings, session or aws_session("us-east-1"))
     if public_dns is not None:
         services.public_dns = public_dns
     return ZoneDirectory(services, config, config.account(None))
@@ -121,9 +122,9 @@ def test_a_deployment_that_maps_every_zone_it_may_write_lists_none(
     # Given a deployment that may write example.test and sub.example.test, and a count of the zone listings
     _, _, zones = route53
     allowed = (zones["example.test"], zones["sub.example.test"])
-    session = boto3.Session(region_name="us-east-1")
+    session = aws_session("us-east-1")
     listings: list[str] = []
-    session.events.register(
+    session.register(
         "before-parameter-build.route53.ListHostedZones", lambda event_name, **_: listings.append(event_name)
     )
     mapped = directory(
@@ -198,9 +199,9 @@ def test_route53_is_read_for_a_cname_only_where_dns_reports_one_or_dns_cannot_se
     (tmp_path / OVERRIDES_FILE_NAME).write_text(
         json.dumps({"_acme-challenge.web.example.test": {"CNAME": ["lb.elsewhere.invalid."]}})
     )
-    session = boto3.Session(region_name="us-east-1")
+    session = aws_session("us-east-1")
     reads: list[str] = []
-    session.events.register(
+    session.register(
         "before-parameter-build.route53.ListResourceRecordSets",
         lambda params, **_: reads.append(params["StartRecordName"]),
     )

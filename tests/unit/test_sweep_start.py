@@ -29,7 +29,7 @@ from certlib.resources import (
     RENEWAL_BUCKET_ATTRIBUTE,
     RENEWAL_INDEX,
 )
-from certlib.services import Services
+from certlib.services import Services, aws_session
 from certlib.settings import Settings
 from sandbox.aws import make_dynamodb_writes_atomic
 
@@ -77,7 +77,7 @@ def services() -> Iterator[Services]:
         config = parse_accounts(document).config
         session.client("ssm").put_parameter(Name="/p/config", Value=config.to_json(), Type="String")
         settings = Settings("inventory", "/p/config", "p/", "key", 600, lifecycle_state_machine_arn=lifecycle)
-        yield Services(settings, session)
+        yield Services(settings, aws_session("us-east-1"))
 
 
 def add_due(services: Services, name: str, account: str) -> None:
