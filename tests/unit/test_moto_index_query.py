@@ -16,8 +16,6 @@ from moto.dynamodb.models.table import Table
 
 from sandbox.moto_index_query import query_matching_items_only
 
-pytestmark = pytest.mark.unit
-
 TABLE = "inventory"
 INDEX = "renewal-due"
 ITEMS = 300
