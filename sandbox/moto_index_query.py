@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
@@ -66,15 +67,18 @@ def query_matching_items_only(
     sort_conditions = kwargs.get("range_key_conditions") or []
     sort_equal = {name: values[0] for name, _, values in sort_conditions[:-1]}
     compared = sort_conditions[-1][0] if sort_conditions else sort_keys[0]
+    # DynamoType.compare's own steps, with what does not depend on the item done once
+    holds = get_comparison_func(range_comparison)
+    bounds = [bound.cast_value for bound in range_objs]
     matching = [
         item
         for item in table.all_items()
         if isinstance(item, Item)
+        and (value := item.attrs.get(compared))
+        and holds(value.cast_value, *bounds)
         and _equal(item, partition_equal)
         and _equal(item, sort_equal)
         and all(item.attrs.get(name) for name in sort_keys)
-        and item.attrs.get(compared)
-        and item.attrs[compared].compare(range_comparison, range_objs)
     ]
     view: Any = _MatchingItems(table, matching)
     return _original_query(view, hash_key, range_comparison, range_objs, *args, **kwargs)
