@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 import botocore.session
 from botocore.config import Config as BotoConfig
@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # acme, josepy and cryptography load only in the steps that s
     from certlib.adapters.private_ca import PrivateCa
 
 Adapter = TypeVar("Adapter")
+Built = TypeVar("Built")
 
 CONFIG_CACHE_SECONDS = 60
 # The session names of our sessions in a DNS account's roles (its CloudTrail shows them).
@@ -49,6 +50,34 @@ DNS_READ_SESSION = "acme-dns-01-read"
 ASSUMED_ROLE_MARGIN_SECONDS = 300
 # botocore retries a few times itself; what still fails is classified and the state machine retries the step.
 BOTO_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
+
+
+class built_once(Generic[Built]):
+    """functools.cached_property built under its Services' lock: one build however many threads ask at once.
+
+    On Lambda a container runs one invocation at a time; the sandbox runs a function's concurrent invocations on one
+    Services, in threads of one process. Without the lock each of them built its own adapter (100 renewals started
+    at once made 100 clients: a boto3 session is not even safe to create clients from in several threads at once).
+    """
+
+    def __init__(self, build: Callable[[Any], Built]) -> None:
+        self._build = build
+        self.__doc__ = build.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> built_once[Built]: ...
+    @overload
+    def __get__(self, instance: Services, owner: type) -> Built: ...
+    def __get__(self, instance: Services | None, owner: type) -> built_once[Built] | Built:
+        if instance is None:
+            return self
+        with instance._building:
+            if self._name not in instance.__dict__:  # the value, once built, is found before this descriptor
+                instance.__dict__[self._name] = self._build(instance)
+            return cast(Built, instance.__dict__[self._name])
 
 
 class Services:
@@ -73,6 +102,9 @@ class Services:
         self._acme_public: dict[str, AcmeSession] = {}
         # (role ARN, external ID, service) -> (expiry, adapter): assumed roles' adapters kept warm across invocations
         self._assumed: dict[tuple[str, str | None, str], tuple[float, Any]] = {}
+        # Held while an adapter, a role's credentials or the configuration is built or refreshed (see built_once).
+        self._building = threading.RLock()
+        self._clients: dict[tuple[str, str | None], Any] = {}
 
     @property
     def region(self) -> str:
@@ -81,34 +113,42 @@ class Services:
             raise ConfigError("no AWS region is set: set AWS_REGION")
         return region
 
-    @cached_property
+    @built_once
     def inventory(self) -> Inventory:
         return Inventory(DynamoDbTable(self._client("dynamodb"), self.settings.inventory_table))
 
-    @cached_property
+    @built_once
+    def _ssm(self) -> Any:
+        return self._client("ssm")
+
+    @built_once
+    def _sts(self) -> Any:
+        return self._client("sts")
+
+    @built_once
     def secrets(self) -> SecretStore:
         return SecretStore(self._client("secretsmanager"), self.settings.secret_prefix, self.settings.kms_key_id)
 
-    @cached_property
+    @built_once
     def route53(self) -> Route53:
         return Route53(self._client("route53"))
 
-    @cached_property
+    @built_once
     def lifecycle(self) -> ExecutionStarter:
         arn = self.settings.lifecycle_state_machine_arn
         if not arn:
             raise ConfigError("LIFECYCLE_STATE_MACHINE_ARN is not set: this function cannot start lifecycle executions")
         return ExecutionStarter(self._client("stepfunctions"), arn)
 
-    @cached_property
+    @built_once
     def public_dns(self) -> PublicDns:
         return PublicDns(self.settings.dns_resolver)
 
-    @cached_property
+    @built_once
     def execution_history(self) -> ExecutionHistory:
         return ExecutionHistory(self._client("stepfunctions"))
 
-    @cached_property
+    @built_once
     def distribution(self) -> ExecutionStarter:
         """Starts the distribution machine (ACM's exportable certificates)."""
         arn = self.settings.distribution_state_machine_arn
@@ -116,17 +156,17 @@ class Services:
             raise ConfigError("DISTRIBUTION_STATE_MACHINE_ARN is not set: this function cannot start distributions")
         return ExecutionStarter(self._client("stepfunctions"), arn)
 
-    @cached_property
+    @built_once
     def ssm_commands(self) -> SsmCommands:
         return SsmCommands(self._client("ssm"))
 
-    @cached_property
+    @built_once
     def events(self) -> CertificateEvents:
         """Our events on EventBridge, and the failures and revocations on the SNS topic too."""
         bus = EventBus(self._client("events"), self.settings.event_bus_name)
         return CertificateEvents(bus, lambda: self.notification_topic, self.settings.resource_prefix)
 
-    @cached_property
+    @built_once
     def notification_topic(self) -> NotificationTopic:
         arn = self.settings.notification_topic_arn
         if not arn:
@@ -176,25 +216,26 @@ class Services:
         credentials expire. Raises what raise_classified raises when the role cannot be assumed (AccessDenied is
         terminal)."""
         key = (role_arn, external_id, service)
-        cached = self._assumed.get(key)
-        if cached is not None and cached[0] > time.time() + ASSUMED_ROLE_MARGIN_SECONDS:
-            return cast(Adapter, cached[1])
-        arguments: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
-        if external_id:
-            arguments["ExternalId"] = external_id
-        try:
-            credentials = self._client("sts").assume_role(**arguments)["Credentials"]
-        except ClientError as exc:
-            raise_classified(exc, f"assuming {role_arn} for {purpose}")
-        session = aws_session(
-            self._session.get_config_variable("region"),
-            credentials["AccessKeyId"],
-            credentials["SecretAccessKey"],
-            credentials["SessionToken"],
-        )
-        adapter = make(new_client(session, service, endpoint_url=self._endpoint_url))
-        self._assumed[key] = (credentials["Expiration"].timestamp(), adapter)
-        return adapter
+        with self._building:  # concurrent invocations (the sandbox's) assume the role once, not once each
+            cached = self._assumed.get(key)
+            if cached is not None and cached[0] > time.time() + ASSUMED_ROLE_MARGIN_SECONDS:
+                return cast(Adapter, cached[1])
+            arguments: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+            if external_id:
+                arguments["ExternalId"] = external_id
+            try:
+                credentials = self._sts.assume_role(**arguments)["Credentials"]
+            except ClientError as exc:
+                raise_classified(exc, f"assuming {role_arn} for {purpose}")
+            session = aws_session(
+                self._session.get_config_variable("region"),
+                credentials["AccessKeyId"],
+                credentials["SecretAccessKey"],
+                credentials["SessionToken"],
+            )
+            adapter = make(new_client(session, service, endpoint_url=self._endpoint_url))
+            self._assumed[key] = (credentials["Expiration"].timestamp(), adapter)
+            return adapter
 
     def acm(self, region: str) -> Acm:
         from certlib.adapters.acm import Acm  # cryptography: only in the steps that use ACM
@@ -204,16 +245,19 @@ class Services:
     def config(self, fresh: bool = False) -> Config:
         """The configuration in effect (deployed, with the accounts pushed at run time: certlib.pushed_accounts),
         re-read at most every CONFIG_CACHE_SECONDS (or now, when `fresh`)."""
-        now = time.monotonic()
-        if fresh or self._config is None or now - self._config[0] > CONFIG_CACHE_SECONDS:
-            ssm = self._client("ssm")
+        asked = time.monotonic()
+        with self._building:  # concurrent invocations (the sandbox's) read it once, the others wait for that read
+            held = self._config
+            if held is not None and (held[0] >= asked if fresh else asked - held[0] <= CONFIG_CACHE_SECONDS):
+                return held[1]
             accounts_parameter = ResourceNames(self.settings.resource_prefix).accounts_parameter
+            reading = time.monotonic()  # what was written before this moment is in what is read
             try:
-                config = load_configuration(ssm, self.settings.config_parameter, accounts_parameter)
+                config = load_configuration(self._ssm, self.settings.config_parameter, accounts_parameter)
             except ClientError as exc:
                 raise_classified(exc, f"reading the configuration parameters {self.settings.config_parameter}")
-            self._config = (now, config)
-        return self._config[1]
+            self._config = (reading, config)
+            return config
 
     def account(self, alias: str | None) -> AccountConfig:
         """The ACME account of an alias (the default for None), read again once when the cached configuration lacks
@@ -305,8 +349,15 @@ class Services:
         self._acme.pop(alias, None)
 
     def _client(self, service: str, region: str | None = None) -> Any:
-        """A new client of `service` in `region` (None: the session's); the adapter it is handed to types it."""
-        return new_client(self._session, service, region, self._endpoint_url)
+        """The client of `service` in `region` (None: the session's), made on first use and kept for the container's
+        life (botocore clients are thread-safe; making one loads its service model: 5-20 ms, what `acm(region)` and
+        the configuration's re-read paid again at each call); the adapter it is handed to types it."""
+        key = (service, region)
+        with self._building:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = new_client(self._session, service, region, self._endpoint_url)
+            return client
 
 
 _services: Services | None = None

@@ -27,10 +27,11 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, TypeAlias
 
 ContextValue: TypeAlias = str | bool | int | float | datetime | list[str]
+PATTERNS_KEPT = 4096  # distinct policy strings (after their variables), as compiled regular expressions
 
 # Condition keys the sandbox supplies in a request context whenever AWS would: any other key raises Undecidable,
 # because its absence from a context would otherwise silently decide a condition. Case-insensitive; a trailing `*`
@@ -149,6 +150,16 @@ def _matches(pattern: str, value: str, ev: _Eval, *, wild: bool, ignore_case: bo
     pieces = _pieces(pattern, ev)
     if pieces is None:
         return False
+    compiled = _compiled(tuple(pieces), wild, ignore_case, arn)
+    if compiled is None:
+        raise ev.fail(f"ARN operator value {pattern!r} is not an ARN")
+    return compiled.fullmatch(value) is not None
+
+
+@lru_cache(maxsize=PATTERNS_KEPT)
+def _compiled(pieces: tuple[tuple[str, bool], ...], wild: bool, ignore_case: bool, arn: bool) -> re.Pattern[str] | None:
+    """The regular expression of a policy string's pieces (see _matches), made once per distinct pieces: the sandbox
+    asks every request the same few hundred. None for an ARN pattern with fewer than five colons."""
     regex: list[str] = []
     colons = 0
     for piece, raw in pieces:
@@ -159,9 +170,8 @@ def _matches(pattern: str, value: str, ev: _Eval, *, wild: bool, ignore_case: bo
                 colons += char == ":"
                 regex.append(re.escape(char))
     if arn and colons < 5:
-        raise ev.fail(f"ARN operator value {pattern!r} is not an ARN")
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.fullmatch("".join(regex), value, flags) is not None
+        return None
+    return re.compile("".join(regex), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def _string(*, wild: bool = False, ignore_case: bool = False, arn: bool = False) -> _Compare:

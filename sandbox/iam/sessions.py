@@ -31,16 +31,17 @@ class RoleSessions:
     def session(self, role_arn: str, session_name: str) -> botocore.session.Session:
         """A session with the role's credentials (raises botocore's ClientError when STS refuses)."""
         key = (role_arn, session_name)
+        # Held across AssumeRole: the invocations that start at once (a sweep's renewals) get one session, so they
+        # share one function's Services (sandbox.lambda_routing builds a new one for a new session: a cold start).
         with self._lock:
             cached = self._sessions.get(key)
             if cached is not None and cached[0] > time.time() + REFRESH_MARGIN_SECONDS:
                 return cached[1]
-        credentials = self._sts.assume_role(
-            RoleArn=role_arn, RoleSessionName=session_name[:64], DurationSeconds=SESSION_SECONDS
-        )["Credentials"]
-        session = aws_session(
-            self._region, credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
-        )
-        with self._lock:
+            credentials = self._sts.assume_role(
+                RoleArn=role_arn, RoleSessionName=session_name[:64], DurationSeconds=SESSION_SECONDS
+            )["Credentials"]
+            session = aws_session(
+                self._region, credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+            )
             self._sessions[key] = (credentials["Expiration"].timestamp(), session)
-        return session
+            return session

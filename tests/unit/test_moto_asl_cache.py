@@ -16,8 +16,17 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.component import Component
 
+from certlib.resources import DISTRIBUTION_STEPS, LIFECYCLE_STEPS, SWEEP_STEPS
+from deploy.paths import DISTRIBUTION_ASL, LIFECYCLE_ASL, RENEWAL_SWEEP_ASL
+from deploy.state_machines import (
+    Timings,
+    distribution_substitutions,
+    lifecycle_substitutions,
+    render_definition,
+    sweep_substitutions,
+)
 from sandbox.aws import MOTO_CONFIG
-from sandbox.moto_asl_cache import asl_parsed_once, parse_with_kept_tree
+from sandbox.moto_asl_cache import asl_parsed_once, parse_with_kept_tree, parsed
 from tests.faults.helpers import wait_until
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/state-machine"
@@ -124,6 +133,27 @@ def test_each_parse_builds_its_own_components_from_one_tree() -> None:
     first_components, second_components = components_of(first_program), components_of(second_program)
     assert len(first_components) == len(second_components) > 20
     assert first_components.keys().isdisjoint(second_components.keys())
+
+
+def test_our_state_machines_are_kept_as_programs() -> None:
+    # Given the three state machines, rendered as the sandbox renders them
+    arns = {
+        step: f"arn:aws:lambda:us-east-1:123456789012:function:p-{step}"
+        for step in {*LIFECYCLE_STEPS, *SWEEP_STEPS, *DISTRIBUTION_STEPS}
+    }
+    timings = Timings()
+    rendered = [
+        render_definition(LIFECYCLE_ASL, lifecycle_substitutions(arns, timings)),
+        render_definition(RENEWAL_SWEEP_ASL, sweep_substitutions(arns, timings)),
+        render_definition(DISTRIBUTION_ASL, distribution_substitutions(arns, timings)),
+    ]
+
+    # Then each is kept as its built program (a StartExecution unpickles it; the preprocessor does not run again)
+    for text in rendered:
+        assert parsed(text).program is not None
+        with mock.patch("sandbox.moto_asl_cache.Preprocessor") as preprocessor:
+            parse_with_kept_tree(text)
+        preprocessor.assert_not_called()
 
 
 def test_executions_at_once_keep_their_own_retries_and_map_items(stepfunctions: Any) -> None:
