@@ -11,12 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 from typing import Any, TypeVar
 
-import boto3
+import botocore.session
 import pytest
 from moto import mock_aws
 
 from certlib.config import parse_accounts
-from certlib.services import Services
+from certlib.services import Services, aws_session, new_client
 from certlib.settings import Settings
 from sandbox.iam.sessions import RoleSessions
 
@@ -26,13 +26,13 @@ Result = TypeVar("Result")
 
 
 class Calls:
-    """AWS calls and client creations made through a boto3 session, counted by botocore's own events."""
+    """AWS calls and client creations made through a botocore session, counted by botocore's own events."""
 
-    def __init__(self, session: boto3.Session) -> None:
+    def __init__(self, session: botocore.session.Session) -> None:
         self.calls: Counter[str] = Counter()
         self.clients: Counter[str] = Counter()
-        session.events.register("before-call", self._call)
-        session.events.register("creating-client-class", self._client)
+        session.register("before-call", self._call)
+        session.register("creating-client-class", self._client)
 
     def _call(self, model: Any, **_: Any) -> None:
         self.calls[model.name] += 1
@@ -54,16 +54,16 @@ def at_once(work: Callable[[], Result]) -> list[Result]:
 
 
 @pytest.fixture
-def session() -> Iterator[boto3.Session]:
+def session() -> Iterator[botocore.session.Session]:
     with mock_aws():
-        session = boto3.Session(region_name="us-east-1")
+        session = aws_session("us-east-1")
         document = {"accounts": {"main": [{"acme-endpoint": "https://ca.example/dir"}]}, "default-account": "main"}
         config = parse_accounts(document).config.to_json()
-        session.client("ssm").put_parameter(Name="/p/config", Value=config, Type="String")
+        new_client(session, "ssm").put_parameter(Name="/p/config", Value=config, Type="String")
         yield session
 
 
-def test_a_stale_configuration_is_read_once_by_invocations_at_once(session: boto3.Session) -> None:
+def test_a_stale_configuration_is_read_once_by_invocations_at_once(session: botocore.session.Session) -> None:
     # Given a function's Services, and its calls counted
     services = Services(Settings("inventory", "/p/config", "p/", "key", 600), session)
     calls = Calls(session)
@@ -78,7 +78,7 @@ def test_a_stale_configuration_is_read_once_by_invocations_at_once(session: boto
     assert configs[0].account(None).alias == "main"
 
 
-def test_an_adapter_is_built_once_for_invocations_at_once(session: boto3.Session) -> None:
+def test_an_adapter_is_built_once_for_invocations_at_once(session: botocore.session.Session) -> None:
     # Given a function's Services, and its clients counted
     services = Services(Settings("inventory", "/p/config", "p/", "key", 600), session)
     calls = Calls(session)
@@ -94,10 +94,10 @@ def test_an_adapter_is_built_once_for_invocations_at_once(session: boto3.Session
     assert calls.clients["route-53"] == 1
 
 
-def test_a_role_is_assumed_once_for_invocations_at_once(session: boto3.Session) -> None:
+def test_a_role_is_assumed_once_for_invocations_at_once(session: botocore.session.Session) -> None:
     # Given the sandbox's role sessions, and the operator's STS calls counted
     calls = Calls(session)
-    roles = RoleSessions(session.client("sts"), "us-east-1")
+    roles = RoleSessions(new_client(session, "sts"), "us-east-1")
 
     # When invocations of one function at once ask for their role's session
     sessions = at_once(lambda: roles.session(ROLE_ARN, "validate-request"))
