@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import math
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
+import botocore.loaders
 import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
@@ -395,13 +397,20 @@ def aws_session(
     session_token: str | None = None,
 ) -> botocore.session.Session:
     """A botocore session with the environment's credentials and region, as boto3.Session() finds them, or with those
-    given (the layer does not load boto3: cold start)."""
+    given (the layer does not load boto3: cold start). Every session of the process reads botocore's service and
+    endpoint models through one loader, which keeps what it parsed: a role's session does not parse them again."""
     session = botocore.session.get_session()
+    session.register_component("data_loader", _shared_loader())
     if access_key_id is not None and secret_access_key is not None:
         session.set_credentials(access_key_id, secret_access_key, session_token)
     if region is not None:
         session.set_config_variable("region", region)
     return session
+
+
+@functools.cache
+def _shared_loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
 
 
 def new_client(
