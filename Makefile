@@ -69,13 +69,13 @@ test: setup layer lint
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory cdk-cli || echo "the CDK CLI did not install: \
 	  its tests are skipped"; else echo "no npm here: the tests that run the CDK CLI are skipped"; fi
 	rm -rf $(IAM_USAGE_DIR)
-	$(MAKE) --no-print-directory unit
-	SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m pytest -q -m "not unit"
+	SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m tests.sessions
 
-# The tests that need neither a sandbox nor a synthesis (markers set in tests/conftest.py): what to run while working,
-# and `make test`'s first half. Two processes (pytest-xdist) for the two cores: 530 s -> 266 s side by side under a load
-# of 12-15; UNIT_WORKERS=0 runs them in this one. The sandbox and synthesis tests stay in one process: the secret scans
-# (tests/security, marker after_everything) read every sandbox the session started, after every other test.
+# The tests that need neither a sandbox nor a synthesis (markers set in tests/conftest.py): what to run while working.
+# Two processes (pytest-xdist) for the two cores: 530 s -> 266 s side by side under a load of 12-15; UNIT_WORKERS=0 runs
+# them in this one. `make test` runs them in one session beside the two shares of the sandbox and synthesis tests
+# (tests/sessions.py): the secret scans (marker after_everything) read every sandbox their session started, after every
+# other test, so those sessions are not split further by xdist.
 UNIT_WORKERS ?= 2
 unit: setup
 	$(PY) -m pytest -q -p no:cacheprovider -m unit -n $(UNIT_WORKERS)
@@ -85,7 +85,7 @@ unit: setup
 iam-report: setup layer
 	@test -n "$$(ls $(IAM_USAGE_DIR)/*.json 2>/dev/null)" || { \
 	  echo "no sandbox usage yet: running the test suite to collect it"; \
-	  SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m pytest -q; }
+	  SANDBOX_IAM_USAGE_DIR=$(CURDIR)/$(IAM_USAGE_DIR) $(PY) -m tests.sessions; }
 	$(PY) -m sandbox.iam.report $(IAM_USAGE_DIR)
 
 # The CloudFormation template into cdk.out, offline: no AWS call, no Docker, no npm CLI. cdk-nag findings fail it.

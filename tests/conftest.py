@@ -150,13 +150,42 @@ SANDBOX_FIXTURES = frozenset(
 SYNTH_FIXTURES = frozenset({"synthesized", "layer_directory"})
 
 
+# `make test` runs the sandbox and synthesis tests as two pytest sessions side by side (tests/sessions.py): one
+# session leaves most of the two cores idle (retry pauses, polling, waits on Pebble). Share 1 is these folders, share
+# 2 every other; the secret scans (marker after_everything) run in both, each over its own session's sandboxes.
+SHARE_ONE_FOLDERS = frozenset({"faults", "docs", "sandbox", "multi", "operations"})
+SHARES = (1, 2)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--share",
+        type=int,
+        choices=SHARES,
+        help="run one share of the tests (see SHARE_ONE_FOLDERS), the secret scans in each: tests/sessions.py",
+    )
+
+
+def share_of(item: pytest.Item) -> int | None:
+    """The share an item belongs to; None for the scans, which belong to every share."""
+    if item.get_closest_marker("after_everything"):
+        return None
+    folder = item.path.relative_to(Path(__file__).parent).parts[0]
+    return 1 if folder in SHARE_ONE_FOLDERS else 2
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sandbox: runs against a sandbox (Pebble + moto + the DNS server)")
     config.addinivalue_line("markers", "synth: synthesizes the CDK app")
     config.addinivalue_line("markers", "unit: needs neither a sandbox nor a synthesis (`make unit`)")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    share = config.getoption("share")
+    if share is not None:
+        deselected = [item for item in items if share_of(item) not in (None, share)]
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if share_of(item) in (None, share)]
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("sandbox") or fixtures & SANDBOX_FIXTURES:
