@@ -17,10 +17,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 setup: $(VENV)/.installed pebble
 
-# Everything, pip included, from the dev lock: exact versions, each file checked against its hash.
+# Everything, pip included, from the dev lock: exact versions, each file checked against its hash. uv first (pip
+# installs it from its lines of the lock), then uv installs the rest: 52 s -> 8 s here (pip installs one at a time).
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv --clear $(VENV)
-	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	awk '/^uv==/ {found = 1} found {print} found && !/\\$$/ {exit}' requirements-dev.lock > $(VENV)/uv-requirement.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r requirements-dev.lock
 	touch $@
 
 # One lock per requirements file (requirements*.lock: every file of each pinned release with its sha256), resolved
@@ -64,8 +67,9 @@ demo: setup
 # build/iam-usage, which `make iam-report` reads.
 IAM_USAGE_DIR := build/iam-usage
 
-# The pinned CDK CLI too, where this machine has npm (best effort: without it, the tests that run the CLI skip).
-test: setup layer lint
+# The pinned CDK CLI too, where this machine has npm (best effort: without it, the tests that run the CLI skip). Then
+# `make lint` and the three pytest sessions side by side (tests/sessions.py).
+test: setup layer
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory cdk-cli || echo "the CDK CLI did not install: \
 	  its tests are skipped"; else echo "no npm here: the tests that run the CDK CLI are skipped"; fi
 	rm -rf $(IAM_USAGE_DIR)

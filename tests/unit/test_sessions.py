@@ -1,13 +1,17 @@
-"""`make test`'s sessions (tests/sessions.py) run every test once, and the secret scans in each sandbox session."""
+"""`make test`'s sessions (tests/sessions.py) run every test once, and the secret scans in each sandbox share."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from deploy.paths import REPO_ROOT
+from tests.conftest import SHARES
 from tests.sessions import COMMON_ARGUMENTS, SESSIONS
+from tests.unit.share_listing import PREFIX
 
 SCANS = {
     "tests/security/test_no_secrets.py::test_no_secret_outside_secrets_manager",
@@ -15,29 +19,37 @@ SCANS = {
 }
 
 
-def collected(arguments: tuple[str, ...]) -> set[str]:
-    """The node IDs pytest selects with these arguments (COMMON_ARGUMENTS has one -q: a line per test)."""
-    listing = subprocess.run(
+def collect(arguments: tuple[str, ...]) -> str:
+    """What `pytest --collect-only` prints with these arguments (COMMON_ARGUMENTS has one -q: a line per test)."""
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", *COMMON_ARGUMENTS, *arguments],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    return {line for line in listing.splitlines() if "::" in line}
 
 
 def test_the_sessions_run_every_test_once_and_the_scans_in_each_sandbox_share() -> None:
-    # Given every test of the suite, and what each of make test's sessions selects
-    with ThreadPoolExecutor(max_workers=len(SESSIONS) + 1) as collecting:
-        whole = collecting.submit(collected, ())
-        by_session = dict(zip(SESSIONS, collecting.map(collected, SESSIONS.values()), strict=True))
-    everything = whole.result()
-    shares = [selected for session, selected in by_session.items() if session != "unit"]
+    # Given every test of the suite with its share, and what pytest selects for make test's first share
+    with ThreadPoolExecutor(max_workers=2) as collecting:
+        listing = collecting.submit(collect, ("-p", "tests.unit.share_listing"))
+        first_share = collecting.submit(collect, SESSIONS["share-1"])
+    tests: list[dict[str, Any]] = [
+        json.loads(line.removeprefix(PREFIX)) for line in listing.result().splitlines() if line.startswith(PREFIX)
+    ]
+    selected = {line for line in first_share.result().splitlines() if "::" in line}
+    not_unit = [test for test in tests if not test["unit"]]
 
-    # Then together they select every test, and no two share a test but the scans, which every share runs
-    assert set().union(*by_session.values()) == everything
-    assert len(shares) == 2
-    assert all(shares)
-    assert not by_session["unit"] & set().union(*shares)
-    assert set.intersection(*shares) == SCANS
+    # Then the sessions are the unit tests and one per share, each share running only what is not a unit test
+    assert SESSIONS["unit"] == ("-m", "unit")
+    assert [arguments[-2:] for name, arguments in SESSIONS.items() if name != "unit"] == [
+        (f"--share={share}", "tests") for share in SHARES
+    ]
+    assert all(arguments[:2] == ("-m", "not unit") for name, arguments in SESSIONS.items() if name != "unit")
+    # And every test that is not a unit test is in one share, but the scans, in none (every share runs them)
+    assert {test["id"] for test in not_unit if test["share"] is None} == SCANS
+    for share in SHARES:
+        assert any(test["share"] == share for test in not_unit), share
+    # And pytest selects for a share its tests and the scans, nothing else
+    assert selected == {test["id"] for test in not_unit if test["share"] in (1, None)}
