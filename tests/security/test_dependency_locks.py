@@ -140,7 +140,9 @@ def test_the_venv_and_both_layers_install_from_the_locks_with_hashes(
     # Then the venv installs the dev lock and each layer build installs the Lambda lock, hashes required
     # (uv first, from its lines of the dev lock, then everything with uv)
     assert "pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt" in makefile
-    assert "uv pip install --quiet --python $(PY) --require-hashes -r requirements-dev.lock" in makefile
+    assert (
+        "uv pip install --quiet --python $(PY) --compile-bytecode --require-hashes -r requirements-dev.lock" in makefile
+    )
     assert [command.count("--require-hashes") for command, _ in installs] == [1, 1]
     layer_lock = lock_of(LAMBDA).read_text()
     assert installs[0][1] == layer_lock
