@@ -49,7 +49,9 @@ pebble:
 
 # Dependencies and the shared library as a Lambda layer, built without Docker for the runtime's Python, with
 # bytecode compiled by a local python3.13 (stacks/layer_build.py says where it looks).
-layer: $(LAYER_DIR)/.built $(HOST_LAYER_DIR)/.built
+# The two at once (each mostly waits on pip): 7 s -> 4 s on a fresh clone.
+layer: | $(VENV)/.installed
+	@$(MAKE) --no-print-directory -j2 $(LAYER_DIR)/.built $(HOST_LAYER_DIR)/.built
 
 $(LAYER_DIR)/.built: $(LAYER_SOURCES) | $(VENV)/.installed
 	$(PY) -m stacks.layer_build $(LAYER_DIR)

@@ -153,7 +153,7 @@ SYNTH_FIXTURES = frozenset({"synthesized", "layer_directory"})
 # `make test` runs the sandbox and synthesis tests as two pytest sessions side by side (tests/sessions.py): one
 # session leaves most of the two cores idle (retry pauses, polling, waits on Pebble). Share 1 is these folders, share
 # 2 every other; the secret scans (marker after_everything) run in both, each over its own session's sandboxes.
-SHARE_ONE_FOLDERS = frozenset({"faults", "docs", "sandbox", "multi", "operations"})
+SHARE_ONE_FOLDERS = frozenset({"faults", "docs", "sandbox", "multi", "operations", "renewal"})
 SHARES = (1, 2)
 
 
@@ -181,11 +181,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    share = config.getoption("share")
-    if share is not None:
-        deselected = [item for item in items if share_of(item) not in (None, share)]
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if share_of(item) in (None, share)]
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("sandbox") or fixtures & SANDBOX_FIXTURES:
@@ -194,3 +189,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.synth)
         else:
             item.add_marker(pytest.mark.unit)
+    share = config.getoption("share")
+    if share is not None:
+        config.hook.pytest_deselected(items=[item for item in items if share_of(item) not in (None, share)])
+        items[:] = [item for item in items if share_of(item) in (None, share)]

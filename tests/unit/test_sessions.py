@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from deploy.paths import REPO_ROOT
@@ -19,26 +18,21 @@ SCANS = {
 }
 
 
-def collect(arguments: tuple[str, ...]) -> str:
-    """What `pytest --collect-only` prints with these arguments (COMMON_ARGUMENTS has one -q: a line per test)."""
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", *COMMON_ARGUMENTS, *arguments],
+def test_the_sessions_run_every_test_once_and_the_scans_in_each_sandbox_share() -> None:
+    # Given every test of the suite with its share, selected or not by make test's first share
+    listing = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "--collect-only", *COMMON_ARGUMENTS, *SESSIONS["share-1"]),
+            *("-p", "tests.unit.share_listing"),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-
-
-def test_the_sessions_run_every_test_once_and_the_scans_in_each_sandbox_share() -> None:
-    # Given every test of the suite with its share, and what pytest selects for make test's first share
-    with ThreadPoolExecutor(max_workers=2) as collecting:
-        listing = collecting.submit(collect, ("-p", "tests.unit.share_listing"))
-        first_share = collecting.submit(collect, SESSIONS["share-1"])
     tests: list[dict[str, Any]] = [
-        json.loads(line.removeprefix(PREFIX)) for line in listing.result().splitlines() if line.startswith(PREFIX)
+        json.loads(line.removeprefix(PREFIX)) for line in listing.splitlines() if line.startswith(PREFIX)
     ]
-    selected = {line for line in first_share.result().splitlines() if "::" in line}
     not_unit = [test for test in tests if not test["unit"]]
 
     # Then the sessions are the unit tests and one per share, each share running only what is not a unit test
@@ -52,4 +46,5 @@ def test_the_sessions_run_every_test_once_and_the_scans_in_each_sandbox_share() 
     for share in SHARES:
         assert any(test["share"] == share for test in not_unit), share
     # And pytest selects for a share its tests and the scans, nothing else
+    selected = {test["id"] for test in tests if test["selected"]}
     assert selected == {test["id"] for test in not_unit if test["share"] in (1, None)}
