@@ -72,7 +72,7 @@ demo: setup
 IAM_USAGE_DIR := build/iam-usage
 
 # The pinned CDK CLI too, where this machine has npm (best effort: without it, the tests that run the CLI skip). Then
-# `make lint` and the three pytest sessions side by side (tests/sessions.py).
+# `make lint` and four pytest sessions side by side (tests/sessions.py).
 test: setup layer
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory cdk-cli || echo "the CDK CLI did not install: \
 	  its tests are skipped"; else echo "no npm here: the tests that run the CDK CLI are skipped"; fi
@@ -81,7 +81,7 @@ test: setup layer
 
 # The tests that need neither a sandbox nor a synthesis (markers set in tests/conftest.py): what to run while working.
 # Two processes (pytest-xdist) for the two cores: 530 s -> 266 s side by side under a load of 12-15; UNIT_WORKERS=0 runs
-# them in this one. `make test` runs them in one session beside the two shares of the sandbox and synthesis tests
+# them in this one. `make test` runs them in one session beside the three shares of the sandbox and synthesis tests
 # (tests/sessions.py): the secret scans (marker after_everything) read every sandbox their session started, after every
 # other test, so those sessions are not split further by xdist.
 UNIT_WORKERS ?= 2

@@ -150,11 +150,15 @@ SANDBOX_FIXTURES = frozenset(
 SYNTH_FIXTURES = frozenset({"synthesized", "layer_directory"})
 
 
-# `make test` runs the sandbox and synthesis tests as two pytest sessions side by side (tests/sessions.py): one
-# session leaves most of the two cores idle (retry pauses, polling, waits on Pebble). Share 1 is these folders, share
-# 2 every other; the secret scans (marker after_everything) run in both, each over its own session's sandboxes.
-SHARE_ONE_FOLDERS = frozenset({"faults", "docs", "sandbox", "multi", "operations", "renewal"})
-SHARES = (1, 2)
+# `make test` runs the sandbox and synthesis tests as three pytest sessions side by side (tests/sessions.py): one
+# session leaves most of the two cores idle (retry pauses, polling, waits on Pebble). Each folder is in one share (as
+# below, or the last); the secret scans (marker after_everything) run in each, over that session's own sandboxes.
+# Balanced by measure: `make test` prints when each share ends.
+SHARE_OF_FOLDER = {
+    "faults": 1,
+    **dict.fromkeys(("distribution", "docs", "multi", "operations", "renewal", "sandbox", "stack"), 2),
+}
+SHARES = (1, 2, 3)  # a folder not named above is in the last
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -162,7 +166,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--share",
         type=int,
         choices=SHARES,
-        help="run one share of the tests (see SHARE_ONE_FOLDERS), the secret scans in each: tests/sessions.py",
+        help="run one share of the tests (see SHARE_OF_FOLDER), the secret scans in each: tests/sessions.py",
     )
 
 
@@ -171,7 +175,7 @@ def share_of(item: pytest.Item) -> int | None:
     if item.get_closest_marker("after_everything"):
         return None
     folder = item.path.relative_to(Path(__file__).parent).parts[0]
-    return 1 if folder in SHARE_ONE_FOLDERS else 2
+    return SHARE_OF_FOLDER.get(folder, SHARES[-1])
 
 
 def pytest_configure(config: pytest.Config) -> None:

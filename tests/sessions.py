@@ -1,11 +1,11 @@
-"""`make test`: the linters and the whole suite as four jobs side by side, each writing to its own log, each log printed
+"""`make test`: the linters and the whole suite as five jobs side by side, each writing to its own log, each log printed
 whole as its job ends. Fails when any job fails.
 
-The jobs: ruff and mypy (`make lint`: mypy alone is about 50 s of one core on a fresh clone), and three pytest
-sessions: the unit tests, and the two shares of the sandbox and synthesis tests (tests/conftest.py, `--share`). One
-session of the sandbox tests keeps the two cores busy less than half the time (the tests wait on retry pauses, on
-polling and on Pebble): side by side the jobs fill that time. Each share starts its own sandboxes (in its own pytest
-temporary directory) and scans them for secrets after its other tests.
+The jobs: ruff and mypy (`make lint`), and four pytest sessions: the unit tests, and the three shares of the sandbox
+and synthesis tests (tests/conftest.py, `--share`). One session of the sandbox tests keeps the two cores busy less
+than half the time (the tests wait on retry pauses, on polling and on Pebble): side by side the jobs fill that time.
+Each share starts its own sandboxes (in its own pytest temporary directory) and scans them for secrets after its
+other tests.
 
     python -m tests.sessions [pytest arguments for every session]
 """
