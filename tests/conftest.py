@@ -156,7 +156,7 @@ SYNTH_FIXTURES = frozenset({"synthesized", "layer_directory"})
 # Balanced by measure: `make test` prints when each share ends.
 SHARE_OF_FOLDER = {
     "faults": 1,
-    **dict.fromkeys(("distribution", "docs", "multi", "operations", "renewal", "sandbox", "stack"), 2),
+    **dict.fromkeys(("distribution", "docs", "multi", "operations", "renewal", "sandbox"), 2),
 }
 SHARES = (1, 2, 3)  # a folder not named above is in the last
 
