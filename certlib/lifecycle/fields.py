@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from certlib.exceptions import MalformedState
 
@@ -40,7 +40,7 @@ def optional_field(data: Mapping[str, Any], key: str, kind: type[T], where: str 
     return field_of(data, key, kind, where) if data.get(key) is not None else None
 
 
-def _is(value: Any, kind: type[T]) -> bool:
+def _is(value: Any, kind: type[T]) -> TypeGuard[T]:
     return isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)  # a bool is no int here
 
 
