@@ -70,7 +70,7 @@ RAISES: dict[str, Errors] = {
     "issue_from_private_ca": _errors(AWS, STATE, {InvalidRequest, CertificateCheckFailed}),
     "check_private_ca_certificate": _errors(AWS, STATE, {PrivateCaCertificatePending, CertificateCheckFailed}),
     "import_certificate": _errors(AWS, STATE, {CertificateNotYetValid, CertificateCheckFailed, ImportRefused}),
-    "send_distribution": _errors(AWS, {InvalidRequest}),
+    "send_distribution": _errors(AWS, STATE, {InvalidRequest}),
     "check_distribution": _errors(AWS, STATE, {DistributionPending}),
     "record_result": _errors(AWS, STATE, {ImportFailed, CertificateLocked}),
     "clean_up_failure": AWS,
@@ -86,6 +86,6 @@ RAISES: dict[str, Errors] = {
     "clean_up_stopped_execution": AWS,
     # ACM's exportable certificates
     "export_certificate": _errors(AWS, {InvalidRequest, ExportRefused, CertificateCheckFailed}),
-    "record_distribution": AWS,
+    "record_distribution": _errors(AWS, STATE),
     "handle_certificate_available": _errors(AWS, {InvalidRequest}),
 }

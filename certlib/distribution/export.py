@@ -14,6 +14,7 @@ from typing import Any
 
 from certlib.adapters.stepfunctions import execution_name
 from certlib.distribution.spec import parse_distribution
+from certlib.distribution.state import ExportedCertificate, RecordDistributionInput
 from certlib.distribution.steps import distribution_record, failed_outcome
 from certlib.exceptions import CertificateCheckFailed, InvalidRequest
 from certlib.lifecycle.request import certificate_name, input_object
@@ -25,11 +26,12 @@ SOURCE_ACM = "acm"
 EXPORT_INPUT_FIELDS = ("name", "certificate_arn", "distribution")
 
 
-def export_certificate(event: dict[str, Any], services: Services) -> dict[str, Any]:
+def export_certificate(event: dict[str, Any], services: Services) -> ExportedCertificate:
     """{"input": {"name", "certificate_arn", "distribution"?}, "execution_id"}: register, export, store the bundle.
 
-    Returns {"name", "certificate_arn", "serial", "not_before", "not_after", "secret_arn", "distribution":
-    {"profile": NAME} | None} (left out of the input: the inventory's).
+    The operator's input is checked here (InvalidRequest), not parsed into state: it is a request. Returns the
+    certificate exported, its secret and its distribution ({"profile": NAME} | None; left out of the input: the
+    inventory's).
     Raises InvalidRequest (bad input, or a name or ARN that belongs to another certificate), ExportRefused (ACM will
     not export it), CertificateCheckFailed, TransientError.
     """
@@ -104,33 +106,31 @@ def export_certificate(event: dict[str, Any], services: Services) -> dict[str, A
         },
     )
     logger.info("exported from ACM", extra={"certificate": name, "certificate_arn": arn, "serial": facts.serial})
-    return {
-        "name": name,
-        "certificate_arn": arn,
-        "serial": facts.serial,
-        "not_before": facts.not_before,
-        "not_after": facts.not_after,
-        "secret_arn": secret_arn,
-        "distribution": distribution,
-        "execution_id": str(event.get("execution_id", "")),
-    }
+    return ExportedCertificate(
+        name=name,
+        certificate_arn=arn,
+        serial=facts.serial,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        secret_arn=secret_arn,
+        distribution=distribution,
+        execution_id=str(event.get("execution_id", "")),
+    )
 
 
-def record_distribution(state: dict[str, Any], services: Services) -> dict[str, Any]:
+def record_distribution(state: RecordDistributionInput, services: Services) -> dict[str, Any]:
     """Last step of the distribution machine: the outcome on the inventory item, and the execution's result.
 
-    State: {"export": export_certificate's output, "distribution"?: check_distribution's outcome, "error"?: the
-    error that ended the export or the distribution}. Without an export there is nothing to record: the error is
-    returned for the Fail state that follows.
+    Without an export there is nothing to record: the error is returned for the Fail state that follows.
     """
-    export = state.get("export")
-    error = state.get("error")
-    if not export:
+    export = state.export
+    error = state.error
+    if export is None:
         return {"status": "failed", "error": (error or {}).get("Error", "Unknown")}
-    name = str(export["name"])
-    execution_id = str(export.get("execution_id", ""))
-    spec = export.get("distribution")
-    outcome = state.get("distribution")
+    name = export.name
+    execution_id = export.execution_id
+    spec = export.distribution
+    outcome = state.distribution
     if spec is not None and outcome is None:
         outcome = failed_outcome(error)
     result_fields, values, remove = distribution_record(spec, outcome, execution_id)
@@ -141,7 +141,7 @@ def record_distribution(state: dict[str, Any], services: Services) -> dict[str, 
         event={
             "event": "exported",
             "execution": execution_id,
-            "serial": export["serial"],
+            "serial": export.serial,
             **({"distribution": outcome["status"]} if outcome else {}),
         },
         remove=tuple(remove),
@@ -149,10 +149,10 @@ def record_distribution(state: dict[str, Any], services: Services) -> dict[str, 
     return {
         "name": name,
         "status": "exported",
-        "certificate_arn": export["certificate_arn"],
-        "serial": export["serial"],
-        "not_before": export["not_before"],
-        "not_after": export["not_after"],
+        "certificate_arn": export.certificate_arn,
+        "serial": export.serial,
+        "not_before": export.not_before,
+        "not_after": export.not_after,
         **result_fields,
     }
 

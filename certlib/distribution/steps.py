@@ -1,23 +1,19 @@
 """The distribution steps both state machines share: send the document, then check each node's result.
 
-Input of send_distribution (the ASL builds it): {"name", "distribution" ({"profile": NAME}), "serial", "secret_arn",
-"lock_owner"?}. The lifecycle passes its execution as lock_owner (its writes need the lock); the export machine holds
-no lock. Its output, {"command_id", "serial", "targets"} (and, for a profile with node accounts, "commands":
-[{"account", "command_id"}], "external_id" and "own_account": certlib.distribution.remote_commands), is
-check_distribution's input with "name".
+send_distribution takes SendDistributionInput (the ASL builds it) and returns DistributionCommand, which is
+check_distribution's input (certlib.distribution.state).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from certlib.adapters.ssm import CommandState, SsmCommands
 from certlib.distribution.node_accounts import bundle_resource_policy
 from certlib.distribution.remote_commands import account_of, combined_state, send_everywhere
 from certlib.distribution.spec import DistributionProfile, profile_of
+from certlib.distribution.state import DistributionCommand, SendDistributionInput
 from certlib.exceptions import DistributionPending
-from certlib.lifecycle.fields import field_of, optional_field
 from certlib.observability import logger
 from certlib.resources import ACCESS_GROUP_TAG, DISTRIBUTION_OPT_IN_TAG, ResourceNames
 from certlib.services import Services
@@ -29,38 +25,6 @@ DELIVERY_TIMEOUT_SECONDS = 600
 PENDING_COMMAND = "distribution_command"
 
 
-@dataclass(frozen=True)
-class DistributionCommand:
-    """send_distribution's result ($.distribution_command), check_distribution's input: the command sent, the serial
-    it installs and the targets described; for a profile with node accounts, each account's command
-    ([{"account", "command_id"}]), the external ID their roles require (not a secret) and this account."""
-
-    command_id: str
-    serial: str
-    targets: str
-    commands: list[dict[str, str]] | None = None
-    external_id: str | None = None
-    own_account: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        sent = {"command_id": self.command_id, "serial": self.serial, "targets": self.targets}
-        if not self.commands:
-            return sent
-        return {**sent, "commands": self.commands, "external_id": self.external_id, "own_account": self.own_account}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DistributionCommand:
-        """Raises MalformedState naming a missing or mistyped field."""
-        return cls(
-            command_id=field_of(data, "command_id", str),
-            serial=field_of(data, "serial", str),
-            targets=field_of(data, "targets", str),
-            commands=optional_field(data, "commands", list),
-            external_id=optional_field(data, "external_id", str),
-            own_account=optional_field(data, "own_account", str),
-        )
-
-
 def deployed_profile(services: Services, choice: Any, certificate: str) -> DistributionProfile:
     """The deployed profile `choice` names, for this certificate ({name} filled in). Whatever the state or the
     inventory says, only a reviewed profile of the deployed configuration is ever sent. Raises InvalidRequest."""
@@ -68,7 +32,7 @@ def deployed_profile(services: Services, choice: Any, certificate: str) -> Distr
     return profile_of(choice, config.distribution_profiles, certificate).for_certificate(certificate)
 
 
-def send_distribution(event: dict[str, Any], services: Services) -> DistributionCommand:
+def send_distribution(step: SendDistributionInput, services: Services) -> DistributionCommand:
     """Tag the bundle's secret for the profile's access group (and give the profile's node accounts, if any, its
     resource policy: certlib.distribution.node_accounts), and send the document to the profile's nodes that
     opted in (DISTRIBUTION_OPT_IN_TAG).
@@ -77,14 +41,12 @@ def send_distribution(event: dict[str, Any], services: Services) -> Distribution
     Raises TransientError, AwsError (no document, no permission: a node that did not opt in), InvalidRequest (no
     such profile, or a recorded inline distribution).
     """
-    name = str(event["name"])
-    owner = event.get("lock_owner")
-    serial = str(event["serial"])
-    profile = deployed_profile(services, event.get("distribution"), name)
+    name, serial, secret_arn = step.name, step.serial, step.secret_arn
+    profile = deployed_profile(services, step.distribution, name)
     item = services.inventory.get(name) or {}
     pending = item.get(PENDING_COMMAND) or {}
-    if pending.get("serial") == serial and pending.get("execution") == (owner or event.get("execution_id")):
-        return _sent(profile, str(pending["command_id"]), serial, pending.get("commands"), str(event["secret_arn"]))
+    if pending.get("serial") == serial and pending.get("execution") == step.execution:
+        return _sent(profile, str(pending["command_id"]), serial, pending.get("commands"), secret_arn)
     services.secrets.tag_certificate(name, {ACCESS_GROUP_TAG: profile.access_group})
     # Written with the tag: both come from the profile, reviewed like code (certlib.distribution.node_accounts).
     node_accounts = bundle_resource_policy(profile.accounts, profile.access_group) if profile.accounts else None
@@ -94,7 +56,7 @@ def send_distribution(event: dict[str, Any], services: Services) -> Distribution
     def send(ssm: SsmCommands) -> str:
         return ssm.send(
             ResourceNames(prefix).distribution_document,
-            profile.document_parameters(str(event["secret_arn"]), services.region, serial),
+            profile.document_parameters(secret_arn, services.region, serial),
             profile.targets((DISTRIBUTION_OPT_IN_TAG, prefix)),
             profile.instance_ids,
             comment=f"{name} serial {serial}",
@@ -105,26 +67,26 @@ def send_distribution(event: dict[str, Any], services: Services) -> Distribution
 
     commands: list[dict[str, str]] | None = None
     if profile.accounts:  # SSM reaches only its caller's account: send in each node account (remote_commands)
-        own_account = account_of(str(event["secret_arn"]))
+        own_account = account_of(secret_arn)
         commands = send_everywhere(services, profile.accounts, own_account, profile.external_id or None, send)
         command_id = commands[0]["command_id"]
     else:
         command_id = send(services.ssm_commands)
     services.inventory.update(
         name,
-        owner,
+        step.lock_owner,
         {
             PENDING_COMMAND: {
                 "command_id": command_id,
                 "serial": serial,
-                "execution": owner or event.get("execution_id"),
+                "execution": step.execution,
                 "at": utc_iso(),
                 **({"commands": commands} if commands else {}),
             }
         },
     )
     logger.info("distribution sent", extra={"command_id": command_id, "targets": profile.describe_targets()})
-    return _sent(profile, command_id, serial, commands, str(event["secret_arn"]))
+    return _sent(profile, command_id, serial, commands, secret_arn)
 
 
 def _sent(

@@ -4,7 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from certlib.distribution.steps import DistributionCommand, check_distribution
+from certlib.distribution.state import DistributionCommand
+from certlib.distribution.steps import check_distribution
 from certlib.observability import lambda_step
 from certlib.services import services
 

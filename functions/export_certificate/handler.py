@@ -11,4 +11,4 @@ from certlib.services import services
 
 @lambda_step("export_certificate")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return export_certificate(event, services())
+    return export_certificate(event, services()).to_dict()

@@ -30,6 +30,7 @@ from certlib.adapters.inventory import (
     STATUS,
 )
 from certlib.distribution.export import record_distribution
+from certlib.distribution.state import RecordDistributionInput
 from certlib.lifecycle.certificate import record_result
 from certlib.lifecycle.failure import clean_up_failure
 from certlib.lifecycle.state import RecordStepInput
@@ -367,18 +368,21 @@ SCENARIOS: dict[str, list[Scenario]] = {
         (
             issued,
             lambda aws, item, distribution=distribution, outcome=outcome: record_distribution(
-                {
-                    "export": {
-                        "name": "web",
-                        "execution_id": EXECUTION,
-                        "serial": "4f2a9c",
-                        "certificate_arn": CERTIFICATE_ARN,
-                        "not_before": item["not_before"],
-                        "not_after": item["not_after"],
-                        "distribution": distribution,
-                    },
-                    "distribution": outcome,
-                },
+                RecordDistributionInput.from_dict(
+                    {
+                        "export": {
+                            "name": "web",
+                            "execution_id": EXECUTION,
+                            "serial": "4f2a9c",
+                            "certificate_arn": CERTIFICATE_ARN,
+                            "not_before": item["not_before"],
+                            "not_after": item["not_after"],
+                            "secret_arn": certificate_state()["certificate"]["secret_arn"],
+                            "distribution": distribution,
+                        },
+                        "distribution": outcome,
+                    }
+                ),
                 aws.services,
             ),
         )

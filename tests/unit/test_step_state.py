@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from certlib.distribution.steps import DistributionCommand
+from certlib.distribution.state import DistributionCommand
 from certlib.exceptions import MalformedState, TerminalError
 from certlib.lifecycle.request import Request, RequestState
 from certlib.lifecycle.state import (
