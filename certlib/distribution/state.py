@@ -145,8 +145,11 @@ class RecordDistributionInput:
     def from_dict(cls, state: Mapping[str, Any]) -> RecordDistributionInput:
         """Raises MalformedState."""
         export = optional_field(state, "export", dict)
+        # $.distribution is CheckDistribution's outcome once it ran; until then it is the execution input's choice
+        # ({"profile": NAME}), which a failed send or check leaves there (their Catch writes only $.error): no outcome.
+        distribution = optional_field(state, "distribution", dict)
         return cls(
             export=ExportedCertificate.from_dict(export) if export else None,
-            distribution=optional_field(state, "distribution", dict),
+            distribution=distribution if distribution is not None and "status" in distribution else None,
             error=optional_field(state, "error", dict),
         )

@@ -24,6 +24,7 @@ from tests.distribution.helpers import (
     start_nodes,
     unique,
 )
+from tests.faults.helpers import FaultSwitch
 from tests.lifecycle.helpers import certctl, inventory_item, issue, target_of
 
 
@@ -159,3 +160,31 @@ def test_export_refuses_imported_certificates_and_names_taken(sandbox: dict[str,
     assert refused["error"] == "InvalidRequest"
     assert "issues through ACME" in refused["message"]
     assert bundle(sandbox, acme_name)["serial"] == issued["serial"]
+
+
+def test_an_export_whose_distribution_cannot_be_sent_stands_and_records_the_failed_distribution(
+    sandbox: dict[str, Any],
+) -> None:
+    # Given an exportable ACM certificate registered with a profile, and SSM refusing every command for it
+    name, tag = unique("unsendable"), unique("unsendable")
+    arn = private_ca_certificate(sandbox, "unsendable.corp.test")
+    profile = distribution_profile(sandbox, f"/etc/pki/{name}", "app", tag, access_group=name)["profile"]
+    switch = FaultSwitch(sandbox)
+    refused = {"at": "aws", "operation": "ssm.SendCommand", "fault": "error", "times": 0, "certificate": name}
+    switch.inject({**refused, "id": "refused", "code": "AccessDeniedException", "status": 400})
+
+    # When it is exported
+    try:
+        completed = certctl(
+            sandbox, "export", "--certificate-arn", arn, "--name", name, "--distribution-profile", profile, "--json"
+        )
+    finally:
+        switch.clear()
+
+    # Then the export stands and the distribution is recorded as failed, with the error that stopped it
+    result = json.loads(completed.stdout)
+    assert (result["status"], result.get("distribution", {}).get("status")) == ("exported", "failed"), result
+    assert result["distribution"]["error"] == "AwsError", result
+    item = inventory_item(sandbox, name)
+    assert (item["source"], item["distribution_status"]) == ("acm", "distribution_failed"), item
+    assert item["distribution"] == {"profile": profile}

@@ -115,6 +115,18 @@ def test_record_distribution_reads_the_error_a_catch_left() -> None:
     assert RecordDistributionInput.from_dict({"error": caught}).export is None
 
 
+def test_the_profile_chosen_at_export_is_no_outcome() -> None:
+    # Given `certctl export --distribution-profile web`: its input's {"profile"} is at $.distribution until
+    # CheckDistribution's outcome replaces it, and a failed send or check leaves it there
+    given = SAMPLES["certctl_export"]["RecordDistribution"]["input"]
+    caught = {"Error": "AwsError", "Cause": "send_command: AccessDeniedException"}
+    step = RecordDistributionInput.from_dict(
+        {"export": given["export"], "distribution": {"profile": "web"}, "error": caught}
+    )
+    # Then record_distribution sees no outcome (it records the failure from the error), not the choice as one
+    assert (step.distribution, step.error) == (None, caught)
+
+
 @pytest.mark.parametrize(
     ("path", "value", "named"),
     [
