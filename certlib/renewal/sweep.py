@@ -22,6 +22,7 @@ from typing import Any
 from certlib.adapters.inventory import Inventory
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
+from certlib.renewal.state import DueCertificates, FindDueInput, OneRenewal, RenewalBatch
 from certlib.services import Services
 from certlib.utc import parse_utc_iso, utc_iso
 
@@ -31,37 +32,27 @@ RESULTS_PER_BATCH = 10  # results a batch names (errors first, then started); th
 SHOWN_FIRST = ("error", "started")
 
 
-def find_due_certificates(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Input {"input": {"now"?: ISO 8601, "dry_run"?: bool}, "started_at": ISO, "batch_size": N}: the due names, as
-    "certificates" for a dry run (listed) or as "batches" for the Map (started), not both: the state stays small."""
-    given = event.get("input") or {}
-    batch_size = int(event["batch_size"])
-    now = utc_iso(parse_utc_iso(str(given.get("now") or event.get("started_at") or utc_iso())))
-    dry_run = bool(given.get("dry_run", False))
-    names, more = services.inventory.due_for_renewal(now, batch_size)
-    due: dict[str, Any] = {"now": now, "dry_run": dry_run, "count": len(names), "more": more}
-    if dry_run:
-        return {**due, "certificates": [{"name": name} for name in names]}
-    return {
-        **due,
-        "batches": [names[start : start + START_BATCH_SIZE] for start in range(0, len(names), START_BATCH_SIZE)],
-    }
+def find_due_certificates(step: FindDueInput, services: Services) -> DueCertificates:
+    """The due names as of the operator's time (else the execution's start), at most the step's batch size."""
+    now = utc_iso(parse_utc_iso(step.now or utc_iso()))
+    names, more = services.inventory.due_for_renewal(now, step.batch_size)
+    return DueCertificates.found(now, step.dry_run, names, more, START_BATCH_SIZE)
 
 
-def start_renewals(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Map item {"names": [...], "now"}: start each name's renewal; returns {"counts": {outcome: n}, "results"}.
+def start_renewals(batch: RenewalBatch, services: Services) -> dict[str, Any]:
+    """Start each name's renewal; returns {"counts": {outcome: n}, "results"}.
 
     Outcomes: started, in_progress (queued or locked), deferred (its account's budget is spent), not_due, gone, and
     error: one certificate's error does not stop the others, and it stays due for the next sweep (or queued, when the
     error came after its queue mark, until the mark is stale: a lock's lifetime). Raises what the batch read raises
     (TransientError, AwsError): the Map retries the batch or reports it as one error.
     """
-    return summarize(start_batch([str(name) for name in event["names"]], str(event["now"]), services))
+    return summarize(start_batch(list(batch.names), batch.now, services))
 
 
-def start_renewal(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """{"name", "now"}: one certificate's start_renewals result (the input of a sweep started before batches)."""
-    return start_batch([str(event["name"])], str(event["now"]), services)[0]
+def start_renewal(one: OneRenewal, services: Services) -> dict[str, Any]:
+    """One certificate's start_renewals result (the input of a sweep started before batches)."""
+    return start_batch([one.name], one.now, services)[0]
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from certlib.adapters.inventory import QUEUED_AT
 from certlib.config import parse_accounts
+from certlib.renewal.state import FindDueInput, RenewalBatch, SweepInput
 from certlib.renewal.sweep import (
     RESULTS_PER_BATCH,
     START_BATCH_SIZE,
@@ -135,8 +136,8 @@ def test_the_due_names_go_to_the_map_in_batches(services: Services) -> None:
     for i in range(START_BATCH_SIZE + 2):
         add_due(services, f"c-{i:03d}", "roomy")
     # When the sweep finds them, and a dry run lists them
-    due = find_due_certificates({"input": {"now": NOW}, "batch_size": 2000}, services)
-    listed = find_due_certificates({"input": {"now": NOW, "dry_run": True}, "batch_size": 2000}, services)
+    due = find_due_certificates(FindDueInput(SweepInput(now=NOW), None, 2000), services).to_dict()
+    listed = find_due_certificates(FindDueInput(SweepInput(True, NOW), None, 2000), services).to_dict()
     # Then every name is in exactly one batch, none larger than START_BATCH_SIZE, in the order the dry run lists them
     assert due["count"] == listed["count"] == START_BATCH_SIZE + 2
     assert [len(batch) for batch in due["batches"]] == [START_BATCH_SIZE, 2]
@@ -153,7 +154,7 @@ def test_a_batch_reports_counts_and_a_bounded_sample_errors_first(services: Serv
         add_due(services, name, "roomy")
     add_due(services, names[-1], "removed-account")
     # When one StartRenewal starts them
-    output = start_renewals({"names": names, "now": NOW}, services)
+    output = start_renewals(RenewalBatch(tuple(names), NOW), services)
     # Then the counts cover every name, the results name only a few, the error first, then started ones
     assert output["counts"] == {"started": START_BATCH_SIZE - 1, "error": 1}
     assert len(output["results"]) == RESULTS_PER_BATCH
