@@ -42,29 +42,29 @@ class FindDueInput:
     ($$.Execution.StartTime; None from a caller that does not pass it: the clock's now) and how many names to find
     at most."""
 
-    input: SweepInput
+    sweep_input: SweepInput  # "input"
     started_at: str | None
     batch_size: int
 
     @property
     def now(self) -> str | None:
         """The time to sweep as of, as given: the operator's, else the execution's start; None: the clock's now."""
-        return self.input.now or self.started_at
+        return self.sweep_input.now or self.started_at
 
     @property
     def dry_run(self) -> bool:
-        return bool(self.input.dry_run)
+        return bool(self.sweep_input.dry_run)
 
     def to_dict(self) -> dict[str, Any]:
         started = {"started_at": self.started_at} if self.started_at is not None else {}
-        return {"input": self.input.to_dict(), **started, "batch_size": self.batch_size}
+        return {"input": self.sweep_input.to_dict(), **started, "batch_size": self.batch_size}
 
     @classmethod
     def from_dict(cls, event: Mapping[str, Any]) -> FindDueInput:
         """Raises MalformedState; a missing or null `input` is the schedule's {}."""
         given = optional_field(event, "input", dict)
         return cls(
-            input=SweepInput.from_dict(given or {}),
+            sweep_input=SweepInput.from_dict(given or {}),
             started_at=_optional_time(event, "started_at", ""),
             batch_size=field_of(event, "batch_size", int),
         )
@@ -151,6 +151,55 @@ class OneRenewal:
     def from_dict(cls, item: Mapping[str, Any]) -> OneRenewal:
         """Raises MalformedState."""
         return cls(field_of(item, "name", str), field_of(item, "now", str))
+
+
+@dataclass(frozen=True)
+class RenewalResult:
+    """What starting one certificate's renewal came to: its outcome (started, in_progress, deferred, not_due, gone,
+    error), the execution started, or the error's name (no message: it could carry what a log must not)."""
+
+    name: str
+    outcome: str
+    execution_arn: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        started = {"execution_arn": self.execution_arn} if self.execution_arn is not None else {}
+        failed = {"error": self.error} if self.error is not None else {}
+        return {"name": self.name, "outcome": self.outcome, **started, **failed}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "") -> RenewalResult:
+        """Raises MalformedState."""
+        return cls(
+            field_of(data, "name", str, where),
+            field_of(data, "outcome", str, where),
+            optional_field(data, "execution_arn", str, where),
+            optional_field(data, "error", str, where),
+        )
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """StartRenewal's result for a batch (one of the Map's results): how many names had each outcome, and the few
+    results it names (certlib.renewal.sweep.summarize)."""
+
+    counts: dict[str, int]
+    results: tuple[RenewalResult, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"counts": self.counts, "results": [result.to_dict() for result in self.results]}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> BatchOutcome:
+        """Raises MalformedState."""
+        counts = field_of(data, "counts", dict)
+        for outcome in counts:
+            field_of(counts, outcome, int, "counts")
+        results = field_of(data, "results", list)
+        return cls(
+            counts, tuple(RenewalResult.from_dict(result, f"results[{index}]") for index, result in enumerate(results))
+        )
 
 
 def start_input(event: Mapping[str, Any]) -> RenewalBatch | OneRenewal:

@@ -22,7 +22,7 @@ from typing import Any
 from certlib.adapters.inventory import Inventory
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
-from certlib.renewal.state import DueCertificates, FindDueInput, OneRenewal, RenewalBatch
+from certlib.renewal.state import BatchOutcome, DueCertificates, FindDueInput, OneRenewal, RenewalBatch, RenewalResult
 from certlib.services import Services
 from certlib.utc import parse_utc_iso, utc_iso
 
@@ -39,8 +39,8 @@ def find_due_certificates(step: FindDueInput, services: Services) -> DueCertific
     return DueCertificates.found(now, step.dry_run, names, more, START_BATCH_SIZE)
 
 
-def start_renewals(batch: RenewalBatch, services: Services) -> dict[str, Any]:
-    """Start each name's renewal; returns {"counts": {outcome: n}, "results"}.
+def start_renewals(batch: RenewalBatch, services: Services) -> BatchOutcome:
+    """Start each name's renewal; returns how many had each outcome, and a few results by name.
 
     Outcomes: started, in_progress (queued or locked), deferred (its account's budget is spent), not_due, gone, and
     error: one certificate's error does not stop the others, and it stays due for the next sweep (or queued, when the
@@ -50,15 +50,15 @@ def start_renewals(batch: RenewalBatch, services: Services) -> dict[str, Any]:
     return summarize(start_batch(list(batch.names), batch.now, services))
 
 
-def start_renewal(one: OneRenewal, services: Services) -> dict[str, Any]:
+def start_renewal(one: OneRenewal, services: Services) -> RenewalResult:
     """One certificate's start_renewals result (the input of a sweep started before batches)."""
     return start_batch([one.name], one.now, services)[0]
 
 
-def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize(results: list[RenewalResult]) -> BatchOutcome:
     """Counts per outcome, and the first RESULTS_PER_BATCH results with errors, then started ones, first."""
-    shown = sorted(results, key=lambda result: _rank(str(result["outcome"])))[:RESULTS_PER_BATCH]
-    return {"counts": dict(Counter(str(result["outcome"]) for result in results)), "results": shown}
+    shown = sorted(results, key=lambda result: _rank(result.outcome))[:RESULTS_PER_BATCH]
+    return BatchOutcome(dict(Counter(result.outcome for result in results)), tuple(shown))
 
 
 def outcome_totals(output: dict[str, Any]) -> dict[str, int]:
@@ -77,7 +77,7 @@ def _rank(outcome: str) -> int:
     return SHOWN_FIRST.index(outcome) if outcome in SHOWN_FIRST else len(SHOWN_FIRST)
 
 
-def start_batch(names: list[str], now: str, services: Services) -> list[dict[str, Any]]:
+def start_batch(names: list[str], now: str, services: Services) -> list[RenewalResult]:
     """Each name's result, in the order given: not due, running or gone by one consistent read of them all; then each
     account's startable names, oldest first, as many as its budget has left (one write an account), are queued and
     started; a name found running by its queue mark gives its new order back.
@@ -89,16 +89,16 @@ def start_batch(names: list[str], now: str, services: Services) -> list[dict[str
     items = inventory.get_many(names)
     clock = int(time.time())
     stale_before = clock - services.settings.lock_ttl_seconds
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, RenewalResult] = {}
     by_account: dict[str, list[dict[str, Any]]] = {}
     for name in names:
         item = items.get(name)
         if item is None:
-            results[name] = {"name": name, "outcome": "gone"}
+            results[name] = RenewalResult(name, "gone")
         elif str(item.get("renew_after", "")) > now:
-            results[name] = {"name": name, "outcome": "not_due"}
+            results[name] = RenewalResult(name, "not_due")
         elif Inventory.renewal_running(item, clock, stale_before):
-            results[name] = {"name": name, "outcome": "in_progress"}
+            results[name] = RenewalResult(name, "in_progress")
         else:
             by_account.setdefault(str(item.get("account") or ""), []).append(item)
     to_start: list[tuple[str, dict[str, Any]]] = []
@@ -109,20 +109,20 @@ def start_batch(names: list[str], now: str, services: Services) -> list[dict[str
         except Exception as exc:  # reported per certificate; the sweep goes on with the other accounts
             results.update((str(item["name"]), _error(str(item["name"]), exc)) for item in group)
             continue
-        results.update((str(item["name"]), {"name": item["name"], "outcome": "deferred"}) for item in group[granted:])
+        results.update((str(item["name"]), RenewalResult(str(item["name"]), "deferred")) for item in group[granted:])
         to_start.extend((account.alias, item) for item in group[:granted])
 
-    def start_one(item: dict[str, Any]) -> dict[str, Any]:
+    def start_one(item: dict[str, Any]) -> RenewalResult:
         try:
-            return begin_renewal(services, item, "renew", count_order=False)
+            return RenewalResult.from_dict(begin_renewal(services, item, "renew", count_order=False))
         except Exception as exc:  # reported per certificate; the sweep goes on with the others
             return _error(str(item["name"]), exc)
 
     unused: Counter[str] = Counter()  # orders counted for names another trigger started since the read: not placed
     with ThreadPoolExecutor(max_workers=START_THREADS) as pool:
         for (alias, _), result in zip(to_start, pool.map(start_one, [item for _, item in to_start]), strict=True):
-            results[str(result["name"])] = result
-            unused[alias] += result["outcome"] == "in_progress"
+            results[result.name] = result
+            unused[alias] += result.outcome == "in_progress"
     for alias, count in unused.items():
         if not count:
             continue
@@ -133,6 +133,6 @@ def start_batch(names: list[str], now: str, services: Services) -> list[dict[str
     return [results[name] for name in names]
 
 
-def _error(name: str, exc: Exception) -> dict[str, Any]:
+def _error(name: str, exc: Exception) -> RenewalResult:
     logger.warning("renewal not started", extra={"certificate": name, "error": type(exc).__name__})
-    return {"name": name, "outcome": "error", "error": type(exc).__name__}
+    return RenewalResult(name, "error", error=type(exc).__name__)

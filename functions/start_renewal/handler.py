@@ -14,4 +14,5 @@ from certlib.services import services
 @lambda_step("start_renewal")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     step = start_input(event)
-    return start_renewals(step, services()) if isinstance(step, RenewalBatch) else start_renewal(step, services())
+    started = start_renewals(step, services()) if isinstance(step, RenewalBatch) else start_renewal(step, services())
+    return started.to_dict()

@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 
 from certlib.exceptions import MalformedState, TerminalError
-from certlib.renewal.state import DueCertificates, FindDueInput, OneRenewal, RenewalBatch, SweepInput, start_input
+from certlib.renewal.state import (
+    BatchOutcome,
+    DueCertificates,
+    FindDueInput,
+    OneRenewal,
+    RenewalBatch,
+    RenewalResult,
+    SweepInput,
+    start_input,
+)
 from certlib.renewal.sweep import START_BATCH_SIZE
 
 SAMPLES: dict[str, dict[str, Any]] = json.loads((Path(__file__).parent / "sweep_state_samples.json").read_text())
@@ -56,6 +65,32 @@ def test_a_start_renewal_batch_round_trips_byte_for_byte(run: str, sample: dict[
     assert (batch.names in due.batches, batch.now) == (True, due.now)
 
 
+@pytest.mark.parametrize(("run", "sample"), START, ids=["first-batch", "second-batch", "again", "one-due"])
+def test_a_batchs_outcome_round_trips_byte_for_byte(run: str, sample: dict[str, Any]) -> None:
+    outcome = BatchOutcome.from_dict(sample["output"])
+    assert as_json(outcome.to_dict()) == as_json(sample["output"])
+    assert sum(outcome.counts.values()) == len(sample["input"]["names"])
+
+
+def test_each_kind_of_result_keeps_its_json() -> None:
+    # started (from the samples), and the shapes certlib.renewal.sweep and certlib.renewal.start built as dicts
+    started = SAMPLES["one_due"]["StartRenewal"][0]["output"]["results"][0]
+    assert RenewalResult.from_dict(started).execution_arn == started["execution_arn"]
+    error = {"name": "orphan", "outcome": "error", "error": "ConfigError"}
+    deferred = {"name": "fleet-0001", "outcome": "deferred"}
+    for result in (started, error, deferred):
+        assert as_json(RenewalResult.from_dict(result).to_dict()) == as_json(result)
+    assert RenewalResult("orphan", "error", error="ConfigError").to_dict() == error
+
+
+def test_a_malformed_batch_outcome_is_named() -> None:
+    given = SAMPLES["sweep"]["StartRenewal"][0]["output"]
+    with pytest.raises(MalformedState, match=re.escape("'counts.started' of type str, not int")):
+        BatchOutcome.from_dict({**given, "counts": {"started": "100"}})
+    with pytest.raises(MalformedState, match=re.escape("lacks 'results[0].outcome'")):
+        BatchOutcome.from_dict(broken(given, ("results", 0, "outcome")))
+
+
 def test_one_renewal_of_a_sweep_started_before_batches_round_trips() -> None:
     given = {"name": "due-soon", "now": SAMPLES["one_due"]["FindDueCertificates"]["output"]["now"]}
     one = start_input(given)
@@ -84,7 +119,7 @@ def test_the_operators_input_may_leave_out_what_has_a_default(given: Any, dry_ru
 def test_the_schedules_input_round_trips() -> None:
     scheduled = {"input": {}, "started_at": STARTED_AT, "batch_size": 2000}
     assert as_json(FindDueInput.from_dict(scheduled).to_dict()) == as_json(scheduled)
-    assert FindDueInput.from_dict(scheduled).input == SweepInput()
+    assert FindDueInput.from_dict(scheduled).sweep_input == SweepInput()
 
 
 def broken(sample: dict[str, Any], path: tuple[str | int, ...], value: Any = KeyError) -> dict[str, Any]:
