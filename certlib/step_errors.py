@@ -52,7 +52,8 @@ def _errors(*groups: Iterable[type[CertificateError]]) -> Errors:
 AWS: Errors = frozenset({TransientError, AwsError, ConfigError})
 # Any call to the CA with a registered account (certlib.adapters.acme_client, certlib.services.Services.acme).
 ACME: Errors = frozenset({AcmeUnavailable, AcmeRateLimited, AcmeProblem, AcmeAccountGone, AccountSecretMissing})
-# A step that parses its input into its typed state (certlib.lifecycle.state) names a missing or mistyped field.
+# A step that parses its input into its typed state (certlib.lifecycle.state, certlib.renewal.state) names a missing
+# or mistyped field.
 STATE: Errors = frozenset({MalformedState})
 
 RAISES: dict[str, Errors] = {
@@ -76,8 +77,8 @@ RAISES: dict[str, Errors] = {
     "clean_up_failure": AWS,
     "switch_to_fallback_account": _errors(AWS, STATE, {InvalidRequest, CertificateLocked}),
     # renewal: the sweep's steps, the ACM expiry event, the revocation check (ARI and OCSP) and `certctl revoke`
-    "find_due_certificates": AWS,
-    "start_renewal": _errors(AWS, {InvalidRequest}),
+    "find_due_certificates": _errors(AWS, STATE),
+    "start_renewal": _errors(AWS, STATE, {InvalidRequest}),
     "handle_expiry_event": _errors(AWS, {InvalidRequest}),
     "check_revocations": _errors(AWS, {AcmeUnavailable, AcmeRateLimited, AcmeProblem}),
     "revoke_certificate": _errors(AWS, ACME, {InvalidRequest}),

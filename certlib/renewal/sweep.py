@@ -22,6 +22,7 @@ from typing import Any
 from certlib.adapters.inventory import Inventory
 from certlib.observability import logger
 from certlib.renewal.start import begin_renewal
+from certlib.renewal.state import BatchOutcome, DueCertificates, FindDueInput, OneRenewal, RenewalBatch, RenewalResult
 from certlib.services import Services
 from certlib.utc import parse_utc_iso, utc_iso
 
@@ -31,43 +32,33 @@ RESULTS_PER_BATCH = 10  # results a batch names (errors first, then started); th
 SHOWN_FIRST = ("error", "started")
 
 
-def find_due_certificates(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Input {"input": {"now"?: ISO 8601, "dry_run"?: bool}, "started_at": ISO, "batch_size": N}: the due names, as
-    "certificates" for a dry run (listed) or as "batches" for the Map (started), not both: the state stays small."""
-    given = event.get("input") or {}
-    batch_size = int(event["batch_size"])
-    now = utc_iso(parse_utc_iso(str(given.get("now") or event.get("started_at") or utc_iso())))
-    dry_run = bool(given.get("dry_run", False))
-    names, more = services.inventory.due_for_renewal(now, batch_size)
-    due: dict[str, Any] = {"now": now, "dry_run": dry_run, "count": len(names), "more": more}
-    if dry_run:
-        return {**due, "certificates": [{"name": name} for name in names]}
-    return {
-        **due,
-        "batches": [names[start : start + START_BATCH_SIZE] for start in range(0, len(names), START_BATCH_SIZE)],
-    }
+def find_due_certificates(step: FindDueInput, services: Services) -> DueCertificates:
+    """The due names as of the operator's time (else the execution's start), at most the step's batch size."""
+    now = utc_iso(parse_utc_iso(step.now or utc_iso()))
+    names, more = services.inventory.due_for_renewal(now, step.batch_size)
+    return DueCertificates.found(now, step.dry_run, names, more, START_BATCH_SIZE)
 
 
-def start_renewals(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """Map item {"names": [...], "now"}: start each name's renewal; returns {"counts": {outcome: n}, "results"}.
+def start_renewals(batch: RenewalBatch, services: Services) -> BatchOutcome:
+    """Start each name's renewal; returns how many had each outcome, and a few results by name.
 
     Outcomes: started, in_progress (queued or locked), deferred (its account's budget is spent), not_due, gone, and
     error: one certificate's error does not stop the others, and it stays due for the next sweep (or queued, when the
     error came after its queue mark, until the mark is stale: a lock's lifetime). Raises what the batch read raises
     (TransientError, AwsError): the Map retries the batch or reports it as one error.
     """
-    return summarize(start_batch([str(name) for name in event["names"]], str(event["now"]), services))
+    return summarize(start_batch(list(batch.names), batch.now, services))
 
 
-def start_renewal(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    """{"name", "now"}: one certificate's start_renewals result (the input of a sweep started before batches)."""
-    return start_batch([str(event["name"])], str(event["now"]), services)[0]
+def start_renewal(one: OneRenewal, services: Services) -> RenewalResult:
+    """One certificate's start_renewals result (the input of a sweep started before batches)."""
+    return start_batch([one.name], one.now, services)[0]
 
 
-def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize(results: list[RenewalResult]) -> BatchOutcome:
     """Counts per outcome, and the first RESULTS_PER_BATCH results with errors, then started ones, first."""
-    shown = sorted(results, key=lambda result: _rank(str(result["outcome"])))[:RESULTS_PER_BATCH]
-    return {"counts": dict(Counter(str(result["outcome"]) for result in results)), "results": shown}
+    shown = sorted(results, key=lambda result: _rank(result.outcome))[:RESULTS_PER_BATCH]
+    return BatchOutcome(dict(Counter(result.outcome for result in results)), tuple(shown))
 
 
 def outcome_totals(output: dict[str, Any]) -> dict[str, int]:
@@ -86,7 +77,7 @@ def _rank(outcome: str) -> int:
     return SHOWN_FIRST.index(outcome) if outcome in SHOWN_FIRST else len(SHOWN_FIRST)
 
 
-def start_batch(names: list[str], now: str, services: Services) -> list[dict[str, Any]]:
+def start_batch(names: list[str], now: str, services: Services) -> list[RenewalResult]:
     """Each name's result, in the order given: not due, running or gone by one consistent read of them all; then each
     account's startable names, oldest first, as many as its budget has left (one write an account), are queued and
     started; a name found running by its queue mark gives its new order back.
@@ -98,16 +89,16 @@ def start_batch(names: list[str], now: str, services: Services) -> list[dict[str
     items = inventory.get_many(names)
     clock = int(time.time())
     stale_before = clock - services.settings.lock_ttl_seconds
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, RenewalResult] = {}
     by_account: dict[str, list[dict[str, Any]]] = {}
     for name in names:
         item = items.get(name)
         if item is None:
-            results[name] = {"name": name, "outcome": "gone"}
+            results[name] = RenewalResult(name, "gone")
         elif str(item.get("renew_after", "")) > now:
-            results[name] = {"name": name, "outcome": "not_due"}
+            results[name] = RenewalResult(name, "not_due")
         elif Inventory.renewal_running(item, clock, stale_before):
-            results[name] = {"name": name, "outcome": "in_progress"}
+            results[name] = RenewalResult(name, "in_progress")
         else:
             by_account.setdefault(str(item.get("account") or ""), []).append(item)
     to_start: list[tuple[str, dict[str, Any]]] = []
@@ -118,20 +109,20 @@ def start_batch(names: list[str], now: str, services: Services) -> list[dict[str
         except Exception as exc:  # reported per certificate; the sweep goes on with the other accounts
             results.update((str(item["name"]), _error(str(item["name"]), exc)) for item in group)
             continue
-        results.update((str(item["name"]), {"name": item["name"], "outcome": "deferred"}) for item in group[granted:])
+        results.update((str(item["name"]), RenewalResult(str(item["name"]), "deferred")) for item in group[granted:])
         to_start.extend((account.alias, item) for item in group[:granted])
 
-    def start_one(item: dict[str, Any]) -> dict[str, Any]:
+    def start_one(item: dict[str, Any]) -> RenewalResult:
         try:
-            return begin_renewal(services, item, "renew", count_order=False)
+            return RenewalResult.from_dict(begin_renewal(services, item, "renew", count_order=False))
         except Exception as exc:  # reported per certificate; the sweep goes on with the others
             return _error(str(item["name"]), exc)
 
     unused: Counter[str] = Counter()  # orders counted for names another trigger started since the read: not placed
     with ThreadPoolExecutor(max_workers=START_THREADS) as pool:
         for (alias, _), result in zip(to_start, pool.map(start_one, [item for _, item in to_start]), strict=True):
-            results[str(result["name"])] = result
-            unused[alias] += result["outcome"] == "in_progress"
+            results[result.name] = result
+            unused[alias] += result.outcome == "in_progress"
     for alias, count in unused.items():
         if not count:
             continue
@@ -142,6 +133,6 @@ def start_batch(names: list[str], now: str, services: Services) -> list[dict[str
     return [results[name] for name in names]
 
 
-def _error(name: str, exc: Exception) -> dict[str, Any]:
+def _error(name: str, exc: Exception) -> RenewalResult:
     logger.warning("renewal not started", extra={"certificate": name, "error": type(exc).__name__})
-    return {"name": name, "outcome": "error", "error": type(exc).__name__}
+    return RenewalResult(name, "error", error=type(exc).__name__)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -14,6 +13,7 @@ from moto import mock_aws
 
 from certlib.adapters.inventory import QUEUED_AT
 from certlib.config import parse_accounts
+from certlib.renewal.state import FindDueInput, RenewalBatch, RenewalResult, SweepInput
 from certlib.renewal.sweep import (
     RESULTS_PER_BATCH,
     START_BATCH_SIZE,
@@ -86,10 +86,10 @@ def add_due(services: Services, name: str, account: str) -> None:
     services.inventory._table.put_item(Item={**item, "status": "issued", **due})
 
 
-def outcomes(results: list[dict[str, Any]]) -> dict[str, list[str]]:
+def outcomes(results: list[RenewalResult]) -> dict[str, list[str]]:
     by_outcome: dict[str, list[str]] = {}
     for result in results:
-        by_outcome.setdefault(result["outcome"], []).append(result["name"])
+        by_outcome.setdefault(result.outcome, []).append(result.name)
     return by_outcome
 
 
@@ -107,7 +107,7 @@ def test_a_batch_starts_within_each_accounts_budget_and_defers_the_rest(services
     by_outcome = outcomes(results)
     assert len(by_outcome["deferred"]) == 10 - BUDGET
     assert sorted(by_outcome["started"]) == sorted([*set(limited) - set(by_outcome["deferred"]), *roomy])
-    assert all(result["execution_arn"] for result in results if result["outcome"] == "started")
+    assert all(result.execution_arn for result in results if result.outcome == "started")
     # And the deferred ones carry no queue mark: the next sweep finds them startable
     for name in by_outcome["deferred"]:
         assert QUEUED_AT not in (services.inventory.get(name) or {})
@@ -124,10 +124,10 @@ def test_one_certificates_error_does_not_stop_its_batch(services: Services) -> N
     add_due(services, "orphan", "removed-account")
     add_due(services, "good", "roomy")
     # When they start in one batch
-    results = {result["name"]: result for result in start_batch(["orphan", "good"], NOW, services)}
+    results = {result.name: result for result in start_batch(["orphan", "good"], NOW, services)}
     # Then the error is the orphan's result and the good one starts
-    assert (results["orphan"]["outcome"], results["orphan"]["error"]) == ("error", "ConfigError")
-    assert results["good"]["outcome"] == "started"
+    assert (results["orphan"].outcome, results["orphan"].error) == ("error", "ConfigError")
+    assert results["good"].outcome == "started"
 
 
 def test_the_due_names_go_to_the_map_in_batches(services: Services) -> None:
@@ -135,8 +135,8 @@ def test_the_due_names_go_to_the_map_in_batches(services: Services) -> None:
     for i in range(START_BATCH_SIZE + 2):
         add_due(services, f"c-{i:03d}", "roomy")
     # When the sweep finds them, and a dry run lists them
-    due = find_due_certificates({"input": {"now": NOW}, "batch_size": 2000}, services)
-    listed = find_due_certificates({"input": {"now": NOW, "dry_run": True}, "batch_size": 2000}, services)
+    due = find_due_certificates(FindDueInput(SweepInput(now=NOW), None, 2000), services).to_dict()
+    listed = find_due_certificates(FindDueInput(SweepInput(True, NOW), None, 2000), services).to_dict()
     # Then every name is in exactly one batch, none larger than START_BATCH_SIZE, in the order the dry run lists them
     assert due["count"] == listed["count"] == START_BATCH_SIZE + 2
     assert [len(batch) for batch in due["batches"]] == [START_BATCH_SIZE, 2]
@@ -153,7 +153,7 @@ def test_a_batch_reports_counts_and_a_bounded_sample_errors_first(services: Serv
         add_due(services, name, "roomy")
     add_due(services, names[-1], "removed-account")
     # When one StartRenewal starts them
-    output = start_renewals({"names": names, "now": NOW}, services)
+    output = start_renewals(RenewalBatch(tuple(names), NOW), services).to_dict()
     # Then the counts cover every name, the results name only a few, the error first, then started ones
     assert output["counts"] == {"started": START_BATCH_SIZE - 1, "error": 1}
     assert len(output["results"]) == RESULTS_PER_BATCH
