@@ -6,7 +6,6 @@ carry that JSON unchanged, and name a bad field."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -21,30 +20,12 @@ from certlib.distribution.state import (
     SendDistributionInput,
 )
 from certlib.exceptions import MalformedState, TerminalError
+from tests.unit.state_payloads import as_json, broken
 
 HERE = Path(__file__).parent
 SAMPLES: dict[str, dict[str, dict[str, Any]]] = json.loads((HERE / "distribution_state_samples.json").read_text())
 LIFECYCLE: dict[str, dict[str, Any]] = json.loads((HERE / "step_state_samples.json").read_text())["distribution"]
 RUNS = ("certctl_export", "acm_renewal")
-
-
-def as_json(value: Any) -> str:
-    """The JSON the state machine would carry: key order included."""
-    return json.dumps(value)
-
-
-def broken(sample: dict[str, Any], path: tuple[str, ...], value: Any = KeyError) -> dict[str, Any]:
-    """A copy of `sample` with the field at `path` removed (`value` KeyError) or set to `value`."""
-    copied = copy.deepcopy(sample)
-    *parents, last = path
-    holder: Any = copied
-    for key in parents:
-        holder = holder[key]
-    if value is KeyError:
-        del holder[last]
-    else:
-        holder[last] = value
-    return copied
 
 
 @pytest.mark.parametrize(

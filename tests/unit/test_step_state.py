@@ -4,7 +4,6 @@ their histories into step_state_samples.json. The types must carry that JSON unc
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -31,6 +30,7 @@ from certlib.lifecycle.state import (
     RecordStepInput,
     StoredCertificate,
 )
+from tests.unit.state_payloads import as_json, broken
 
 SAMPLES: dict[str, dict[str, dict[str, Any]]] = json.loads(
     (Path(__file__).parent / "step_state_samples.json").read_text()
@@ -39,11 +39,6 @@ ACME = SAMPLES["acme"]
 PCA = SAMPLES["pca"]
 # A challenge whose zone is in a DNS account, reached through its role (the sandbox run had only our own zones).
 IN_DNS_ACCOUNT = {"role_arn": "arn:aws:iam::210987654321:role/dns-write", "external_id": "partner-external-id"}
-
-
-def as_json(value: Any) -> str:
-    """The JSON the state machine would carry: key order included."""
-    return json.dumps(value)
 
 
 def without(sample: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -120,20 +115,6 @@ def test_only_a_state_that_says_so_is_a_first_attempt(state: dict[str, Any], fir
     given = {"request": ACME["CreateOrder"]["input"]["request"], **state}
     step = AcmeStepInput.from_dict(given)
     assert (step.first_attempt, step.account) == (first, None)
-
-
-def broken(sample: dict[str, Any], path: tuple[str | int, ...], value: Any = KeyError) -> dict[str, Any]:
-    """A copy of `sample` with the field at `path` removed (`value` KeyError) or set to `value`."""
-    copied = copy.deepcopy(sample)
-    *parents, last = path
-    holder: Any = copied
-    for key in parents:
-        holder = holder[key]
-    if value is KeyError:
-        del holder[last]
-    else:
-        holder[last] = value
-    return copied
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ types must carry that JSON unchanged, keep the operator's input as tolerant as i
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -25,17 +24,13 @@ from certlib.renewal.state import (
     start_input,
 )
 from certlib.renewal.sweep import START_BATCH_SIZE
+from tests.unit.state_payloads import as_json, broken
 
 SAMPLES: dict[str, dict[str, Any]] = json.loads((Path(__file__).parent / "sweep_state_samples.json").read_text())
 FIND_DUE = [SAMPLES[run]["FindDueCertificates"] for run in ("dry_run", "sweep", "nothing_due", "one_due")]
 START = [(run, batch) for run in ("sweep", "again", "one_due") for batch in SAMPLES[run]["StartRenewal"]]
 SWEEP_INPUT = SAMPLES["sweep"]["FindDueCertificates"]["input"]
 STARTED_AT = SWEEP_INPUT["started_at"]
-
-
-def as_json(value: Any) -> str:
-    """The JSON the state machine would carry: key order included."""
-    return json.dumps(value)
 
 
 @pytest.mark.parametrize("sample", FIND_DUE, ids=["dry-run", "sweep", "nothing-due", "one-due"])
@@ -121,20 +116,6 @@ def test_the_schedules_input_round_trips() -> None:
     scheduled = {"input": {}, "started_at": "2026-12-03T04:00:00.123Z", "batch_size": 2000}
     assert as_json(FindDueInput.from_dict(scheduled).to_dict()) == as_json(scheduled)
     assert FindDueInput.from_dict(scheduled).sweep_input == SweepInput()
-
-
-def broken(sample: dict[str, Any], path: tuple[str | int, ...], value: Any = KeyError) -> dict[str, Any]:
-    """A copy of `sample` with the field at `path` removed (`value` KeyError) or set to `value`."""
-    copied = copy.deepcopy(sample)
-    *parents, last = path
-    holder: Any = copied
-    for key in parents:
-        holder = holder[key]
-    if value is KeyError:
-        del holder[last]
-    else:
-        holder[last] = value
-    return copied
 
 
 @pytest.mark.parametrize(
