@@ -13,10 +13,13 @@ other tests.
 from __future__ import annotations
 
 import queue
+import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 from deploy.paths import REPO_ROOT
 from tests.conftest import SHARES
@@ -28,6 +31,9 @@ SESSIONS: dict[str, tuple[str, ...]] = {
     **{f"share-{share}": ("-m", "not unit", "--ignore=tests/unit", f"--share={share}", "tests") for share in SHARES},
 }
 LINT = ("make", "--no-print-directory", "lint")
+# A job this much longer than the slowest one takes here (about 3 minutes) is stuck: CI's own limit is 90 minutes.
+JOB_TIMEOUT_SECONDS = 20 * 60
+STOP_GRACE_SECONDS = 60  # for an interrupted session to stop its sandboxes
 
 
 def command(job: str, extra: list[str]) -> list[str]:
@@ -38,27 +44,37 @@ def command(job: str, extra: list[str]) -> list[str]:
 
 
 def main(extra: list[str]) -> int:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    jobs = {job: command(job, extra) for job in ["lint", *SESSIONS]}
+    return run_side_by_side(jobs, LOG_DIR, JOB_TIMEOUT_SECONDS)
+
+
+def run_side_by_side(jobs: dict[str, list[str]], log_dir: Path, timeout_seconds: float) -> int:
+    """Run the jobs at once, each to `log_dir`/<job>.log; print each log as its job ends. A job still running after
+    `timeout_seconds` is interrupted (pytest then says where it was and stops its sandboxes), killed if it does not
+    end within STOP_GRACE_SECONDS, and counts as failed: a hang shows its log instead of CI's timeout showing none.
+    Returns 1 when any job failed."""
+    log_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    ended: queue.Queue[tuple[str, int]] = queue.Queue()
+    ended: queue.Queue[tuple[str, int, bool]] = queue.Queue()
     processes = []
-    jobs = ["lint", *SESSIONS]
     try:
-        for job in jobs:
-            log = LOG_DIR / f"{job}.log"
+        for job, arguments in jobs.items():
+            log = log_dir / f"{job}.log"
             with log.open("wb") as output:
-                process = subprocess.Popen(command(job, extra), cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
+                process = subprocess.Popen(arguments, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
             processes.append(process)
-            threading.Thread(target=lambda s=job, p=process: ended.put((s, p.wait())), daemon=True).start()
-            shown = " ".join(command(job, extra)).removeprefix(sys.executable + " -m ")
-            print(f"{job}: {shown} > {log.relative_to(REPO_ROOT)}", flush=True)
+            threading.Thread(target=_wait, args=(job, process, timeout_seconds, ended), daemon=True).start()
+            print(f"{job}: {' '.join(arguments).removeprefix(sys.executable + ' -m ')} > {log}", flush=True)
         codes: dict[str, int] = {}
         while len(codes) < len(jobs):
-            job, code = ended.get()
+            job, code, timed_out = ended.get()
             codes[job] = code
-            print(f"\n===== {job}: exit code {code} after {time.monotonic() - started:.0f} s =====", flush=True)
-            sys.stdout.write((LOG_DIR / f"{job}.log").read_text(errors="replace"))
+            how = f"interrupted after {timeout_seconds:.0f} s, exit code {code}" if timed_out else f"exit code {code}"
+            print(f"\n===== {job}: {how}, at {time.monotonic() - started:.0f} s =====", flush=True)
+            sys.stdout.write((log_dir / f"{job}.log").read_text(errors="replace"))
             sys.stdout.flush()
+            if timed_out:
+                codes[job] = code or 1
     except KeyboardInterrupt:  # each session stops its sandboxes on the interrupt the terminal sent it as well
         for process in processes:
             process.wait()
@@ -67,6 +83,20 @@ def main(extra: list[str]) -> int:
     verdict = f"failed: {', '.join(failed)}" if failed else "passed"
     print(f"\n{len(jobs)} jobs in {time.monotonic() - started:.0f} s: {verdict}")
     return 1 if failed else 0
+
+
+def _wait(job: str, process: subprocess.Popen[bytes], timeout_seconds: float, ended: queue.Queue[Any]) -> None:
+    try:
+        ended.put((job, process.wait(timeout=timeout_seconds), False))
+        return
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+    try:
+        code = process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code = process.wait()
+    ended.put((job, code, True))
 
 
 if __name__ == "__main__":

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from deploy.paths import REPO_ROOT
 from tests.conftest import SHARES
-from tests.sessions import COMMON_ARGUMENTS, SESSIONS
+from tests.sessions import COMMON_ARGUMENTS, SESSIONS, run_side_by_side
 from tests.unit.share_listing import PREFIX
 
 SCANS = {
@@ -48,3 +51,26 @@ def test_the_sessions_run_every_test_once_and_the_scans_in_each_sandbox_share() 
     # And pytest selects for a share its tests and the scans, nothing else
     selected = {test["id"] for test in tests if test["selected"]}
     assert selected == {test["id"] for test in not_unit if test["share"] in (SHARES[0], None)}
+
+
+def test_a_stuck_job_is_interrupted_and_shown_while_the_others_end_as_usual(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a job that ends at once and one that would not end for ten minutes
+    jobs = {
+        "quick": [sys.executable, "-c", "print('quick job done')"],
+        "stuck": [sys.executable, "-c", "import time; print('stuck job started', flush=True); time.sleep(600)"],
+    }
+
+    # When they run side by side with a 5 s limit (the quick one needs a fraction of it even on a busy machine)
+    code = run_side_by_side(jobs, tmp_path, timeout_seconds=5)
+
+    # Then the stuck one is interrupted, its log shown and the run failed because of it alone
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert "===== quick: exit code 0" in printed
+    assert "quick job done" in printed
+    assert "===== stuck: interrupted after 5 s" in printed
+    assert "stuck job started" in printed
+    assert "KeyboardInterrupt" in printed  # what the job said when interrupted: where it was
+    assert printed.rstrip().endswith("failed: stuck")
