@@ -52,8 +52,8 @@ def _errors(*groups: Iterable[type[CertificateError]]) -> Errors:
 AWS: Errors = frozenset({TransientError, AwsError, ConfigError})
 # Any call to the CA with a registered account (certlib.adapters.acme_client, certlib.services.Services.acme).
 ACME: Errors = frozenset({AcmeUnavailable, AcmeRateLimited, AcmeProblem, AcmeAccountGone, AccountSecretMissing})
-# A step that parses its input into its typed state (certlib.lifecycle.state, certlib.renewal.state) names a missing
-# or mistyped field.
+# A step that parses its input into its typed state (certlib.lifecycle.state, certlib.distribution.state,
+# certlib.renewal.state) names a missing or mistyped field.
 STATE: Errors = frozenset({MalformedState})
 
 RAISES: dict[str, Errors] = {

@@ -36,15 +36,10 @@ JOB_TIMEOUT_SECONDS = 20 * 60
 STOP_GRACE_SECONDS = 60  # for an interrupted session to stop its sandboxes
 
 
-def command(job: str, extra: list[str]) -> list[str]:
-    """The command of a job: `extra` goes to the pytest sessions."""
-    if job == "lint":
-        return list(LINT)
-    return [sys.executable, "-m", "pytest", *COMMON_ARGUMENTS, *SESSIONS[job], *extra]
-
-
 def main(extra: list[str]) -> int:
-    jobs = {job: command(job, extra) for job in ["lint", *SESSIONS]}
+    """`extra` goes to every pytest session."""
+    pytest = [sys.executable, "-m", "pytest", *COMMON_ARGUMENTS]
+    jobs = {"lint": list(LINT), **{name: [*pytest, *arguments, *extra] for name, arguments in SESSIONS.items()}}
     return run_side_by_side(jobs, LOG_DIR, JOB_TIMEOUT_SECONDS)
 
 
